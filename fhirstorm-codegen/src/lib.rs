@@ -1,0 +1,118 @@
+//! `fhirstorm-codegen` turns the official FHIR definitions of a release (StructureDefinitions,
+//! ValueSets, CodeSystems, SearchParameters) into typed Rust models for the `fhirstorm` crate.
+//!
+//! It reads the DSTU2 format (`constrainedType`, `base` as a URL, `nameReference`) and the
+//! STU3+ format (`baseDefinition`, `derivation`, `kind`, `contentReference`) into one
+//! version-neutral IR ([`ir::Model`]) and emits rustfmt-style code from it.
+//!
+//! From a build script:
+//!
+//! ```no_run
+//! fhirstorm_codegen::Config::new()
+//!     .definitions("fhir-definitions/r4")
+//!     .out_file(std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("r4.rs"))
+//!     .generate()
+//!     .unwrap();
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod defs;
+pub mod emit;
+pub mod ident;
+pub mod ir;
+pub mod trim;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A generation failure, with a message that names the definition at fault.
+#[derive(Debug)]
+pub struct Error {
+    message: String,
+}
+
+impl Error {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Error {
+        Error { message: message.into() }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Configures one generation run: where the definitions are and where the Rust goes.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    definitions: Option<PathBuf>,
+    out_file: Option<PathBuf>,
+    marker: Option<String>,
+}
+
+impl Config {
+    /// A configuration with nothing set.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// The folder of definitions (`*.json` resources or Bundles) to read.
+    pub fn definitions(&mut self, dir: impl AsRef<Path>) -> &mut Config {
+        self.definitions = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// The Rust file to write.
+    pub fn out_file(&mut self, file: impl AsRef<Path>) -> &mut Config {
+        self.out_file = Some(file.as_ref().to_path_buf());
+        self
+    }
+
+    /// The name of the version marker type (default: from the FHIR version, e.g. `R4`).
+    pub fn marker(&mut self, name: impl Into<String>) -> &mut Config {
+        self.marker = Some(name.into());
+        self
+    }
+
+    /// Reads the definitions and returns the generated source.
+    pub fn render(&self) -> Result<String, Error> {
+        let dir = self.definitions.as_ref().ok_or_else(|| Error::new("no definitions folder set"))?;
+        let defs = defs::Definitions::read_dir(dir)?;
+        let model = defs::build_model(&defs)?;
+        if model.structs.is_empty() {
+            return Err(Error::new(format!("no StructureDefinitions found in {}", dir.display())));
+        }
+        let marker = self.marker.clone().unwrap_or_else(|| marker_for(&model.fhir_version));
+        Ok(emit::render(&model, &emit::Target { marker: &marker }))
+    }
+
+    /// Generates and writes the output file (only when its content changes, so that cargo does
+    /// not rebuild needlessly).
+    pub fn generate(&self) -> Result<(), Error> {
+        let out = self.out_file.as_ref().ok_or_else(|| Error::new("no output file set"))?;
+        let code = self.render()?;
+        if std::fs::read_to_string(out).ok().as_deref() != Some(code.as_str()) {
+            std::fs::write(out, code).map_err(|e| Error::new(format!("writing {}: {e}", out.display())))?;
+        }
+        Ok(())
+    }
+}
+
+/// The conventional marker name of a FHIR version: `1.0.2` → `Dstu2`, `3.0.1` → `Stu3`,
+/// `4.0.1` → `R4`, `4.3.0` → `R4B`, `5.0.0` → `R5`.
+pub fn marker_for(fhir_version: &str) -> String {
+    let mut parts = fhir_version.split('.');
+    match (parts.next(), parts.next()) {
+        (Some("1"), Some("0")) => "Dstu2".into(),
+        (Some("3"), Some("0")) => "Stu3".into(),
+        (Some("4"), Some("0")) => "R4".into(),
+        (Some("4"), Some("3")) => "R4B".into(),
+        (Some(major), _) if major.parse::<u32>().is_ok_and(|m| m >= 5) => format!("R{major}"),
+        _ => format!("Fhir{}", fhir_version.replace('.', "_")),
+    }
+}

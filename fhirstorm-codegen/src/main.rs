@@ -1,0 +1,71 @@
+//! The `fhirstorm-codegen` command line.
+//!
+//! ```text
+//! fhirstorm-codegen --definitions DIR --out FILE [--marker NAME]
+//! fhirstorm-codegen trim --from PATH... --out FILE
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage:
+  fhirstorm-codegen --definitions DIR --out FILE [--marker NAME]
+      Generate Rust models from a folder of FHIR definitions (JSON resources or Bundles).
+  fhirstorm-codegen trim --from PATH [--from PATH ...] --out FILE
+      Read an official package (a folder, JSON files or Bundles) and write the compact,
+      trimmed Bundle of what generation uses (types, resources, search parameters and the
+      value sets of required bindings).";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fhirstorm-codegen: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    if args.is_empty() || args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    let (trim, rest) = match args.first().map(String::as_str) {
+        Some("trim") => (true, &args[1..]),
+        _ => (false, args),
+    };
+    let mut from = Vec::new();
+    let mut defs = None;
+    let mut out = None;
+    let mut marker = None;
+    let mut it = rest.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().cloned().ok_or_else(|| format!("{a} needs a value\n{USAGE}"));
+        match a.as_str() {
+            "--from" => from.push(PathBuf::from(value()?)),
+            "--definitions" => defs = Some(value()?),
+            "--out" => out = Some(value()?),
+            "--marker" => marker = Some(value()?),
+            other => return Err(format!("unknown argument {other}\n{USAGE}")),
+        }
+    }
+    let out = out.ok_or_else(|| format!("--out is required\n{USAGE}"))?;
+    if trim {
+        if from.is_empty() {
+            return Err(format!("trim needs --from\n{USAGE}"));
+        }
+        let bundle = fhirstorm_codegen::trim::trim(&from).map_err(|e| e.to_string())?;
+        std::fs::write(&out, bundle).map_err(|e| format!("writing {out}: {e}"))?;
+        return Ok(());
+    }
+    let defs = defs.ok_or_else(|| format!("--definitions is required\n{USAGE}"))?;
+    let mut config = fhirstorm_codegen::Config::new();
+    config.definitions(defs).out_file(out);
+    if let Some(m) = marker {
+        config.marker(m);
+    }
+    config.generate().map_err(|e| e.to_string())
+}

@@ -1,0 +1,126 @@
+//! Reading helpers the generated `FromJson` impls call, one per element shape.
+
+use super::{Error, ErrorKind, FromJson, Members, Parser};
+use crate::primitive::{Primitive, PrimitiveExt};
+
+/// A single element. `null` counts as absent.
+#[inline]
+pub fn read<T: FromJson>(p: &mut Parser<'_>, slot: &mut Option<T>) -> Result<(), Error> {
+    if !p.null()? {
+        *slot = Some(T::from_json(p)?);
+    }
+    Ok(())
+}
+
+/// Into an existing value (a choice variant).
+#[inline]
+pub fn read_in<T: FromJson>(p: &mut Parser<'_>, slot: &mut T) -> Result<(), Error> {
+    *slot = T::from_json(p)?;
+    Ok(())
+}
+
+/// A repeating element.
+#[inline]
+pub fn read_vec<T: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<T>) -> Result<(), Error> {
+    p.array(|p, _| {
+        slot.push(T::from_json(p)?);
+        Ok(())
+    })
+}
+
+/// A primitive's value (`birthDate`).
+#[inline]
+pub fn prim<T: FromJson, E: FromJson>(p: &mut Parser<'_>, slot: &mut Option<Primitive<T, E>>) -> Result<(), Error> {
+    if !p.null()? {
+        let v = T::from_json(p)?;
+        slot.get_or_insert_with(Primitive::default).value = Some(v);
+    }
+    Ok(())
+}
+
+/// A primitive's id and extensions (`_birthDate`).
+#[inline]
+pub fn prim_ext<T, E: FromJson>(p: &mut Parser<'_>, slot: &mut Option<Primitive<T, E>>) -> Result<(), Error> {
+    if !p.null()? {
+        let e = PrimitiveExt::from_json(p)?;
+        slot.get_or_insert_with(Primitive::default).ext = Some(Box::new(e));
+    }
+    Ok(())
+}
+
+/// A choice variant's primitive value.
+#[inline]
+pub fn prim_in<T: FromJson, E>(p: &mut Parser<'_>, slot: &mut Primitive<T, E>) -> Result<(), Error> {
+    slot.value = Some(T::from_json(p)?);
+    Ok(())
+}
+
+/// A choice variant's primitive id and extensions.
+#[inline]
+pub fn prim_ext_in<T, E: FromJson>(p: &mut Parser<'_>, slot: &mut Primitive<T, E>) -> Result<(), Error> {
+    slot.ext = Some(Box::new(PrimitiveExt::from_json(p)?));
+    Ok(())
+}
+
+/// A repeating primitive's values, `null` where an item has only extensions.
+pub fn prims<T: FromJson, E: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<Primitive<T, E>>) -> Result<(), Error> {
+    p.array(|p, i| {
+        if slot.len() <= i {
+            slot.push(Primitive::default());
+        }
+        if !p.null()? {
+            slot[i].value = Some(T::from_json(p)?);
+        }
+        Ok(())
+    })
+}
+
+/// A repeating primitive's ids and extensions (`_given`), `null` where an item has none.
+pub fn prim_exts<T, E: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<Primitive<T, E>>) -> Result<(), Error> {
+    p.array(|p, i| {
+        if slot.len() <= i {
+            slot.push(Primitive::default());
+        }
+        if !p.null()? {
+            slot[i].ext = Some(Box::new(PrimitiveExt::from_json(p)?));
+        }
+        Ok(())
+    })
+}
+
+/// The `resourceType` member of a resource that must be `expected`.
+pub fn resource_type(p: &mut Parser<'_>, expected: &str) -> Result<(), Error> {
+    let found = p.str()?;
+    if found != expected {
+        return Err(p.error(ErrorKind::ResourceType, format!("expected resourceType {expected:?}, found {found:?}")));
+    }
+    Ok(())
+}
+
+/// A member the definitions do not know: kept.
+pub fn unknown(p: &mut Parser<'_>, members: &mut Members, key: &str) -> Result<(), Error> {
+    let v = p.value()?;
+    p.note_unknown(key);
+    members.push(key, v);
+    Ok(())
+}
+
+/// The error for a second type given for one choice element.
+pub fn choice_conflict() -> Error {
+    Error::custom(ErrorKind::Choice, "more than one type given for a choice element")
+}
+
+impl<E: FromJson> FromJson for PrimitiveExt<E> {
+    fn from_json(p: &mut Parser<'_>) -> Result<Self, Error> {
+        let mut r = PrimitiveExt::default();
+        p.object(|p, key| {
+            match key {
+                "id" => read(p, &mut r.id)?,
+                "extension" => read_vec(p, &mut r.extension)?,
+                _ => unknown(p, &mut r.unknown, key)?,
+            }
+            Ok(())
+        })?;
+        Ok(r)
+    }
+}

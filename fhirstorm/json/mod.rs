@@ -1,0 +1,189 @@
+//! FHIR JSON, read and written by code generated for each model: a pull parser and a writer
+//! that the models drive directly (no intermediate tree, no generic serde code in your build),
+//! numbers kept as their exact text, and errors that name the JSON path.
+//!
+//! Use [`from_slice`] / [`to_vec`] with any model, or the models' own `from_json` / `to_json`.
+
+pub mod de;
+mod error;
+mod parser;
+mod value;
+mod writer;
+
+pub use error::{Error, ErrorKind};
+pub use parser::{Parser, MAX_DEPTH};
+pub use value::{Members, Number, Value};
+pub use writer::Writer;
+
+/// A type that can be read from FHIR JSON.
+pub trait FromJson: Sized {
+    /// Reads one value at the parser's position.
+    fn from_json(p: &mut Parser<'_>) -> Result<Self, Error>;
+}
+
+/// A type that can be written as FHIR JSON.
+pub trait ToJson {
+    /// Writes the value at the writer's position.
+    fn to_json(&self, w: &mut Writer);
+}
+
+/// A choice element's enum: writes itself under its type-suffixed key (`valueQuantity`).
+pub trait ChoiceJson {
+    /// Writes the member (and its `_` extension member, for a primitive).
+    fn write_field(&self, w: &mut Writer);
+}
+
+/// Reads a value from JSON bytes (which must be UTF-8).
+pub fn from_slice<T: FromJson>(bytes: &[u8]) -> Result<T, Error> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => from_str(s),
+        Err(e) => Err(Error::new(ErrorKind::Syntax, "invalid UTF-8", bytes, e.valid_up_to())),
+    }
+}
+
+/// Reads a value from JSON text.
+pub fn from_str<T: FromJson>(s: &str) -> Result<T, Error> {
+    let mut p = Parser::new(s);
+    let v = T::from_json(&mut p)?;
+    p.finish()?;
+    Ok(v)
+}
+
+/// Writes a value as compact JSON.
+pub fn to_vec<T: ToJson + ?Sized>(v: &T) -> Vec<u8> {
+    let mut w = Writer::new();
+    v.to_json(&mut w);
+    w.into_bytes()
+}
+
+/// Writes a value as a compact JSON string.
+pub fn to_string<T: ToJson + ?Sized>(v: &T) -> String {
+    // The writer only ever writes valid UTF-8: strings come from `&str`, the rest is ASCII.
+    String::from_utf8(to_vec(v)).unwrap_or_default()
+}
+
+/// Converts a model to a [`Value`] (through its JSON).
+pub fn to_value(v: &dyn ToJsonDyn) -> Value {
+    let mut w = Writer::new();
+    v.to_json_dyn(&mut w);
+    let bytes = w.into_bytes();
+    // Our own output always parses; an empty object stands in should it ever not.
+    std::str::from_utf8(&bytes).ok().and_then(|s| Value::parse(s).ok()).unwrap_or(Value::Object(Members::new()))
+}
+
+/// Reads a model from a [`Value`] (through its JSON).
+pub fn from_value<T: FromJson>(v: &Value) -> Result<T, Error> {
+    from_slice(&to_vec(v))
+}
+
+/// Object-safe form of [`ToJson`], so that conversions are compiled once.
+pub trait ToJsonDyn {
+    /// Writes the value.
+    fn to_json_dyn(&self, w: &mut Writer);
+}
+
+impl<T: ToJson> ToJsonDyn for T {
+    fn to_json_dyn(&self, w: &mut Writer) {
+        self.to_json(w)
+    }
+}
+
+// ---- impls for the Rust types that FHIR primitives map to ----
+
+impl FromJson for bool {
+    fn from_json(p: &mut Parser<'_>) -> Result<Self, Error> {
+        p.bool()
+    }
+}
+impl ToJson for bool {
+    fn to_json(&self, w: &mut Writer) {
+        w.bool(*self)
+    }
+}
+
+fn integer<T: std::str::FromStr>(p: &mut Parser<'_>, what: &str) -> Result<T, Error> {
+    let text = p.number()?;
+    text.parse::<T>().map_err(|_| p.error(ErrorKind::Value, format!("expected {what}, found {text}")))
+}
+
+impl FromJson for i32 {
+    fn from_json(p: &mut Parser<'_>) -> Result<Self, Error> {
+        integer(p, "a 32-bit integer")
+    }
+}
+impl ToJson for i32 {
+    fn to_json(&self, w: &mut Writer) {
+        w.int(i64::from(*self))
+    }
+}
+impl FromJson for u32 {
+    fn from_json(p: &mut Parser<'_>) -> Result<Self, Error> {
+        integer(p, "a non-negative 32-bit integer")
+    }
+}
+impl ToJson for u32 {
+    fn to_json(&self, w: &mut Writer) {
+        w.uint(u64::from(*self))
+    }
+}
+impl FromJson for i64 {
+    fn from_json(p: &mut Parser<'_>) -> Result<Self, Error> {
+        // FHIR's integer64 is written as a JSON string.
+        if p.peek() == Some(b'"') {
+            let s = p.str()?;
+            return s.parse().map_err(|_| p.error(ErrorKind::Value, format!("expected a 64-bit integer, found {s:?}")));
+        }
+        integer(p, "a 64-bit integer")
+    }
+}
+impl ToJson for i64 {
+    fn to_json(&self, w: &mut Writer) {
+        w.string(&self.to_string())
+    }
+}
+impl FromJson for String {
+    fn from_json(p: &mut Parser<'_>) -> Result<Self, Error> {
+        p.string()
+    }
+}
+impl ToJson for String {
+    fn to_json(&self, w: &mut Writer) {
+        w.string(self)
+    }
+}
+impl ToJson for str {
+    fn to_json(&self, w: &mut Writer) {
+        w.string(self)
+    }
+}
+impl<T: FromJson> FromJson for Box<T> {
+    fn from_json(p: &mut Parser<'_>) -> Result<Self, Error> {
+        T::from_json(p).map(Box::new)
+    }
+}
+impl<T: ToJson + ?Sized> ToJson for Box<T> {
+    fn to_json(&self, w: &mut Writer) {
+        (**self).to_json(w)
+    }
+}
+impl<T: ToJson> ToJson for [T] {
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_array();
+        for v in self {
+            w.item(v);
+        }
+        w.end_array();
+    }
+}
+impl<T: ToJson> ToJson for Vec<T> {
+    fn to_json(&self, w: &mut Writer) {
+        self.as_slice().to_json(w)
+    }
+}
+impl<T: FromJson> FromJson for Vec<T> {
+    fn from_json(p: &mut Parser<'_>) -> Result<Self, Error> {
+        let mut v = Vec::new();
+        de::read_vec(p, &mut v)?;
+        Ok(v)
+    }
+}

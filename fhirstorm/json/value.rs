@@ -1,0 +1,311 @@
+//! A JSON value that keeps numbers as their exact text, for members the definitions do not know.
+
+use std::fmt;
+
+/// A JSON number, kept as the exact text it was read from (`1.50` stays `1.50`).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Number(String);
+
+impl Number {
+    pub(crate) fn from_text_unchecked(text: &str) -> Number {
+        Number(text.to_string())
+    }
+
+    /// The number's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The number as an `f64` (may round).
+    pub fn as_f64(&self) -> Option<f64> {
+        self.0.parse().ok()
+    }
+
+    /// The number as an `i64`, when it is an integer in range.
+    pub fn as_i64(&self) -> Option<i64> {
+        self.0.parse().ok()
+    }
+}
+
+impl std::str::FromStr for Number {
+    type Err = super::Error;
+    /// Parses JSON number text, keeping it exactly.
+    fn from_str(s: &str) -> Result<Number, super::Error> {
+        let mut p = super::Parser::new(s);
+        let text = p.number()?;
+        p.finish()?;
+        Ok(Number(text.to_string()))
+    }
+}
+
+impl fmt::Debug for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Any JSON value.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Value {
+    /// `null`
+    #[default]
+    Null,
+    /// `true` or `false`
+    Bool(bool),
+    /// A number, with its exact text.
+    Number(Number),
+    /// A string.
+    String(String),
+    /// An array.
+    Array(Vec<Value>),
+    /// An object, members in the order read.
+    Object(Members),
+}
+
+impl Value {
+    /// Reads a value from JSON text.
+    pub fn parse(text: &str) -> Result<Value, super::Error> {
+        let mut p = super::Parser::new(text);
+        let v = p.value()?;
+        p.finish()?;
+        Ok(v)
+    }
+
+    /// The member `key`, when this is an object that has it.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(m) => m.get(key),
+            _ => None,
+        }
+    }
+
+    /// The string, when this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The items, when this is an array.
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match self {
+            Value::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The members, when this is an object.
+    pub fn as_object(&self) -> Option<&Members> {
+        match self {
+            Value::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+/// The members of a JSON object, in the order they were read (duplicates kept).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Members(Vec<(String, Value)>);
+
+impl Members {
+    /// No members.
+    pub const fn new() -> Members {
+        Members(Vec::new())
+    }
+
+    /// Adds a member at the end.
+    pub fn push(&mut self, key: impl Into<String>, value: Value) {
+        self.0.push((key.into(), value));
+    }
+
+    /// The first member named `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Removes and returns every member named `key`; the last one's value is returned.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        let mut found = None;
+        self.0.retain_mut(|(k, v)| {
+            if k == key {
+                found = Some(std::mem::take(v));
+                false
+            } else {
+                true
+            }
+        });
+        found
+    }
+
+    /// The members, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// How many members there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, Value)> for Members {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Members {
+        Members(iter.into_iter().collect())
+    }
+}
+
+impl super::FromJson for Value {
+    fn from_json(p: &mut super::Parser<'_>) -> Result<Value, super::Error> {
+        p.value()
+    }
+}
+
+impl super::ToJson for Value {
+    fn to_json(&self, w: &mut super::Writer) {
+        match self {
+            Value::Null => w.null(),
+            Value::Bool(b) => w.bool(*b),
+            Value::Number(n) => w.raw_number(n.as_str()),
+            Value::String(s) => w.string(s),
+            Value::Array(a) => {
+                w.begin_array();
+                for v in a {
+                    w.item(v);
+                }
+                w.end_array();
+            }
+            Value::Object(m) => {
+                w.begin_object();
+                w.members(m);
+                w.end_object();
+            }
+        }
+    }
+}
+
+// ---- serde: the bridge the generated models' Serialize/Deserialize go through ----
+
+/// The key serde_json uses for a number when its `arbitrary_precision` feature is on.
+const SERDE_JSON_NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Number(n) => {
+                let t = n.as_str();
+                if let Ok(i) = t.parse::<i64>() {
+                    return s.serialize_i64(i);
+                }
+                if let Ok(u) = t.parse::<u64>() {
+                    return s.serialize_u64(u);
+                }
+                // serde_json::Number keeps the text exactly when arbitrary_precision is on, and
+                // is the nearest f64 otherwise: exact where the serializer can be.
+                match t.parse::<serde_json::Number>() {
+                    Ok(num) => num.serialize(s),
+                    Err(_) => s.serialize_f64(t.parse::<f64>().unwrap_or(f64::NAN)),
+                }
+            }
+            Value::String(v) => s.serialize_str(v),
+            Value::Array(a) => {
+                let mut seq = s.serialize_seq(Some(a.len()))?;
+                for v in a {
+                    seq.serialize_element(v)?;
+                }
+                seq.end()
+            }
+            Value::Object(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, v) in m.iter() {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(Number(v.to_string())))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(Number(v.to_string())))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        if !v.is_finite() {
+            return Err(E::custom("a JSON number must be finite"));
+        }
+        let mut t = format!("{v}");
+        if !t.contains(['.', 'e', 'E']) {
+            t.push_str(".0");
+        }
+        Ok(Value::Number(Number(t)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        serde::Deserialize::deserialize(d)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut a = Vec::new();
+        while let Some(v) = seq.next_element()? {
+            a.push(v);
+        }
+        Ok(Value::Array(a))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut m = Members::new();
+        while let Some(k) = map.next_key::<String>()? {
+            if m.is_empty() && k == SERDE_JSON_NUMBER_TOKEN {
+                // serde_json with arbitrary_precision: the number's exact text.
+                let text: String = map.next_value()?;
+                return Ok(Value::Number(Number(text)));
+            }
+            let v: Value = map.next_value()?;
+            m.push(k, v);
+        }
+        Ok(Value::Object(m))
+    }
+}

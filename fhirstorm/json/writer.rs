@@ -1,0 +1,247 @@
+//! A JSON writer that generated code drives directly.
+
+use super::{Members, ToJson};
+use crate::primitive::{Primitive, PrimitiveExt};
+
+/// Writes compact JSON into a byte buffer.
+#[derive(Default)]
+pub struct Writer {
+    buf: Vec<u8>,
+    comma: bool,
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+impl Writer {
+    /// An empty writer.
+    pub fn new() -> Writer {
+        Writer::default()
+    }
+
+    /// A writer that appends to `buf`.
+    pub fn with_buffer(buf: Vec<u8>) -> Writer {
+        Writer { buf, comma: false }
+    }
+
+    /// The bytes written.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.buf
+    }
+
+    #[inline]
+    fn sep(&mut self) {
+        if self.comma {
+            self.buf.push(b',');
+        }
+    }
+
+    /// Starts an object.
+    #[inline]
+    pub fn begin_object(&mut self) {
+        self.buf.push(b'{');
+        self.comma = false;
+    }
+
+    /// Ends an object.
+    #[inline]
+    pub fn end_object(&mut self) {
+        self.buf.push(b'}');
+        self.comma = true;
+    }
+
+    /// Starts an array.
+    #[inline]
+    pub fn begin_array(&mut self) {
+        self.buf.push(b'[');
+        self.comma = false;
+    }
+
+    /// Ends an array.
+    #[inline]
+    pub fn end_array(&mut self) {
+        self.buf.push(b']');
+        self.comma = true;
+    }
+
+    /// Writes a member name that needs no escaping (the generated code's own names).
+    #[inline]
+    pub fn key(&mut self, key: &str) {
+        self.sep();
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(key.as_bytes());
+        self.buf.extend_from_slice(b"\":");
+        self.comma = false;
+    }
+
+    /// Writes an array item.
+    #[inline]
+    pub fn item<T: ToJson + ?Sized>(&mut self, v: &T) {
+        self.sep();
+        v.to_json(self);
+    }
+
+    /// Writes `null`.
+    pub fn null(&mut self) {
+        self.buf.extend_from_slice(b"null");
+        self.comma = true;
+    }
+
+    /// Writes a boolean.
+    pub fn bool(&mut self, v: bool) {
+        self.buf.extend_from_slice(if v { b"true" } else { b"false" });
+        self.comma = true;
+    }
+
+    /// Writes number text as it is (the caller guarantees it is valid JSON number text).
+    pub fn raw_number(&mut self, text: &str) {
+        self.buf.extend_from_slice(text.as_bytes());
+        self.comma = true;
+    }
+
+    /// Writes an integer.
+    pub fn int(&mut self, v: i64) {
+        let mut b = itoa::Buffer::new();
+        self.raw_number(b.format(v));
+    }
+
+    /// Writes an unsigned integer.
+    pub fn uint(&mut self, v: u64) {
+        let mut b = itoa::Buffer::new();
+        self.raw_number(b.format(v));
+    }
+
+    /// Writes a string, escaped.
+    pub fn string(&mut self, s: &str) {
+        self.buf.push(b'"');
+        let bytes = s.as_bytes();
+        let mut run = 0;
+        for (i, &c) in bytes.iter().enumerate() {
+            let esc: &[u8] = match c {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0..=0x1f => {
+                    self.buf.extend_from_slice(&bytes[run..i]);
+                    self.buf.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(c >> 4) as usize], HEX[(c & 0xf) as usize]]);
+                    run = i + 1;
+                    continue;
+                }
+                _ => continue,
+            };
+            self.buf.extend_from_slice(&bytes[run..i]);
+            self.buf.extend_from_slice(esc);
+            run = i + 1;
+        }
+        self.buf.extend_from_slice(&bytes[run..]);
+        self.buf.push(b'"');
+        self.comma = true;
+    }
+
+    /// Writes `"resourceType": name`.
+    pub fn resource_type(&mut self, name: &str) {
+        self.key("resourceType");
+        self.string(name);
+    }
+
+    /// Writes a member when the value is present.
+    #[inline]
+    pub fn opt<T: ToJson>(&mut self, key: &str, v: &Option<T>) {
+        if let Some(v) = v {
+            self.key(key);
+            v.to_json(self);
+        }
+    }
+
+    /// Writes a member.
+    #[inline]
+    pub fn value<T: ToJson + ?Sized>(&mut self, key: &str, v: &T) {
+        self.key(key);
+        v.to_json(self);
+    }
+
+    /// Writes an array member when there are items.
+    #[inline]
+    pub fn vec<T: ToJson>(&mut self, key: &str, items: &[T]) {
+        if items.is_empty() {
+            return;
+        }
+        self.key(key);
+        self.begin_array();
+        for v in items {
+            self.item(v);
+        }
+        self.end_array();
+    }
+
+    /// Writes a primitive: its value under `key` and its id/extensions under `ext_key`.
+    #[inline]
+    pub fn prim<T: ToJson, E: ToJson>(&mut self, key: &str, ext_key: &str, v: &Option<Primitive<T, E>>) {
+        if let Some(p) = v {
+            self.prim_one(key, ext_key, p);
+        }
+    }
+
+    /// Writes a present primitive (a choice variant).
+    pub fn prim_one<T: ToJson, E: ToJson>(&mut self, key: &str, ext_key: &str, p: &Primitive<T, E>) {
+        if let Some(v) = &p.value {
+            self.key(key);
+            v.to_json(self);
+        }
+        if let Some(e) = &p.ext {
+            self.key(ext_key);
+            e.to_json(self);
+        }
+    }
+
+    /// Writes a primitive array: values (with `null` where an item has only extensions) and,
+    /// when any item has them, the parallel `_key` array of extensions.
+    pub fn prims<T: ToJson, E: ToJson>(&mut self, key: &str, ext_key: &str, items: &[Primitive<T, E>]) {
+        if items.iter().any(|p| p.value.is_some()) {
+            self.key(key);
+            self.begin_array();
+            for p in items {
+                self.sep();
+                match &p.value {
+                    Some(v) => v.to_json(self),
+                    None => self.null(),
+                }
+            }
+            self.end_array();
+        }
+        if items.iter().any(|p| p.ext.is_some()) {
+            self.key(ext_key);
+            self.begin_array();
+            for p in items {
+                self.sep();
+                match &p.ext {
+                    Some(e) => e.to_json(self),
+                    None => self.null(),
+                }
+            }
+            self.end_array();
+        }
+    }
+
+    /// Writes members kept from the input.
+    pub fn members(&mut self, m: &Members) {
+        for (k, v) in m.iter() {
+            self.sep();
+            self.string(k);
+            self.buf.push(b':');
+            self.comma = false;
+            v.to_json(self);
+        }
+    }
+}
+
+impl<E: ToJson> ToJson for PrimitiveExt<E> {
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_object();
+        w.opt("id", &self.id);
+        w.vec("extension", &self.extension);
+        w.members(&self.unknown);
+        w.end_object();
+    }
+}

@@ -1,0 +1,56 @@
+//! `Serialize`/`Deserialize` for the generated models, through [`Value`](crate::json::Value):
+//! each model's impl is a few lines, the generic serde code is instantiated once per serializer
+//! for `Value`, not once per model. For exact decimals through serde_json, enable its
+//! `arbitrary_precision` feature, or use [`json::from_slice`](crate::json::from_slice), which is
+//! always exact (and faster).
+
+/// Puts an enum's variant for a choice element in place and returns it (generated code only).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __choice_slot {
+    ($field:expr, $variant:path) => {
+        match $field.get_or_insert_with(|| $variant(::core::default::Default::default())) {
+            $variant(v) => v,
+            #[allow(unreachable_patterns)]
+            _ => return Err($crate::json::de::choice_conflict()),
+        }
+    };
+}
+
+/// Implements serde's traits through the JSON bridge (generated code only).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __serde_via_json {
+    ($($t:ident),* $(,)?) => {$(
+        impl ::serde::Serialize for $t {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                ::serde::Serialize::serialize(&$crate::json::to_value(self), s)
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for $t {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let v: $crate::json::Value = ::serde::Deserialize::deserialize(d)?;
+                $crate::json::from_value(&v).map_err(<D::Error as ::serde::de::Error>::custom)
+            }
+        }
+    )*};
+}
+
+/// Implements serde's traits for code enums, as their code string (generated code only).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __serde_via_str {
+    ($($t:ident),* $(,)?) => {$(
+        impl ::serde::Serialize for $t {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for $t {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s: ::std::borrow::Cow<'de, str> = ::serde::Deserialize::deserialize(d)?;
+                Ok($t::from(&*s))
+            }
+        }
+    )*};
+}

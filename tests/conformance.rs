@@ -1,0 +1,163 @@
+//! Conformance: every official example of every enabled version is read into that version's
+//! `AnyResource` and written back, and the output must equal the input as JSON (member order
+//! ignored, numbers compared by their exact text).
+//!
+//! Examples come from `$FHIR_EXAMPLES_DIR/{dstu2,stu3,r4}` (default `../shared/fhir-examples`
+//! beside the project). Under `CI=true` a missing folder is a failure.
+
+use std::path::{Path, PathBuf};
+
+use fhirstorm::json::{self, Value};
+
+/// Compares two JSON values; returns the path of the first difference.
+fn diff(a: &Value, b: &Value, path: &mut String) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, va) in x.iter() {
+                let len = path.len();
+                path.push('.');
+                path.push_str(k);
+                let r = match y.get(k) {
+                    Some(vb) => diff(va, vb, path),
+                    None => Some(format!("{path}: missing in output")),
+                };
+                path.truncate(len);
+                if r.is_some() {
+                    return r;
+                }
+            }
+            for (k, _) in y.iter() {
+                if x.get(k).is_none() {
+                    return Some(format!("{path}.{k}: added in output"));
+                }
+            }
+            (x.len() != y.len()).then(|| format!("{path}: member count {} vs {}", x.len(), y.len()))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() != y.len() {
+                return Some(format!("{path}: array length {} vs {}", x.len(), y.len()));
+            }
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let r = diff(va, vb, path);
+                path.truncate(len);
+                if r.is_some() {
+                    return r;
+                }
+            }
+            None
+        }
+        _ if a == b => None,
+        _ => Some(format!("{path}: {a:?} became {b:?}")),
+    }
+}
+
+/// Examples that use members their release does not define. They must still round-trip (the
+/// members are kept), but they are not counted against the models.
+const NOT_IN_DEFINITIONS: &[(&str, &str, &str)] = &[(
+    "stu3",
+    "adverseevent-example.json",
+    "uses kind, event and severity, which STU3 (3.0.1) AdverseEvent does not define",
+)];
+
+fn example_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|x| x == "json"));
+    files.sort();
+    files
+}
+
+/// Reads and writes back one resource; also returns the member names that were not recognised.
+type RoundTrip = fn(&[u8]) -> Result<(Vec<u8>, Vec<String>), json::Error>;
+
+fn round_trip<T: json::FromJson + json::ToJson>(bytes: &[u8]) -> Result<(Vec<u8>, Vec<String>), json::Error> {
+    let text = std::str::from_utf8(bytes).expect("examples are UTF-8");
+    let mut p = json::Parser::new(text);
+    let r = T::from_json(&mut p)?;
+    p.finish()?;
+    Ok((json::to_vec(&r), p.unknown_members().to_vec()))
+}
+
+fn check_version(root: &Path, version: &str, round_trip: RoundTrip, failures: &mut Vec<String>) -> Option<usize> {
+    let dir = root.join(version);
+    if !dir.is_dir() {
+        return None;
+    }
+    let mut count = 0;
+    for file in example_files(&dir) {
+        let input = std::fs::read(&file).expect("example readable");
+        // Package folders hold other JSON too (package.json, indexes): only resources count.
+        let Ok(value) = json::from_slice::<Value>(&input) else {
+            failures.push(format!("{}: input is not JSON", file.display()));
+            continue;
+        };
+        if value.get("resourceType").is_none() {
+            continue;
+        }
+        count += 1;
+        match round_trip(&input) {
+            Err(e) => failures.push(format!("{}: {e}", file.display())),
+            Ok((_, unknown))
+                if !unknown.is_empty()
+                    && !NOT_IN_DEFINITIONS.iter().any(|(v, f, _)| *v == version && file.ends_with(f)) =>
+            {
+                failures.push(format!("{}: members not recognised (kept, but the model should know them): {unknown:?}", file.display()))
+            }
+            Ok((output, _)) => {
+                let back = json::from_slice::<Value>(&output).expect("our output is JSON");
+                if let Some(d) = diff(&value, &back, &mut String::from("$")) {
+                    failures.push(format!("{}: {d}", file.display()));
+                }
+            }
+        }
+    }
+    Some(count)
+}
+
+fn main() {
+    let root = std::env::var_os("FHIR_EXAMPLES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fhir-examples"));
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let mut versions: Vec<(&str, RoundTrip)> = Vec::new();
+    #[cfg(feature = "dstu2")]
+    versions.push(("dstu2", round_trip::<fhirstorm::dstu2::AnyResource>));
+    #[cfg(feature = "stu3")]
+    versions.push(("stu3", round_trip::<fhirstorm::stu3::AnyResource>));
+    #[cfg(feature = "r4")]
+    versions.push(("r4", round_trip::<fhirstorm::r4::AnyResource>));
+
+    let mut failures = Vec::new();
+    let mut passed = 0;
+    let mut missing = Vec::new();
+    for (version, rt) in versions {
+        let before = failures.len();
+        match check_version(&root, version, rt, &mut failures) {
+            Some(n) => {
+                let failed = failures.len() - before;
+                println!("conformance {version}: {n} examples, {} round-tripped, {failed} failed", n - failed);
+                passed += n - failed;
+            }
+            None => {
+                println!("conformance {version}: NO EXAMPLES at {} — {version} was not checked", root.join(version).display());
+                missing.push(version);
+            }
+        }
+    }
+    for f in failures.iter().take(50) {
+        println!("FAILED {f}");
+    }
+    if failures.len() > 50 {
+        println!("... and {} more failures", failures.len() - 50);
+    }
+    println!("{passed} passed, {} failed", failures.len());
+    if !failures.is_empty() || (ci && !missing.is_empty()) {
+        if ci && !missing.is_empty() {
+            println!("under CI=true the examples must be present: missing {missing:?}");
+        }
+        std::process::exit(1);
+    }
+}
