@@ -1,7 +1,7 @@
 //! # fhirstorm
 //!
 //! Typed SMART-on-FHIR for Rust: models generated from the official FHIR definitions of
-//! DSTU2, STU3 and R4 (one module per version, chosen by cargo feature), read and written
+//! STU3 and R4 (DSTU2 to come; one module per version, chosen by cargo feature), read and written
 //! losslessly by JSON code compiled once inside this crate.
 //!
 //! ```
@@ -23,9 +23,8 @@
 //!
 //! | feature | module | FHIR |
 //! |---|---|---|
-//! | `dstu2` | [`dstu2`](crate) | 1.0.2 |
-//! | `stu3` | [`stu3`](crate) | 3.0.1 |
-//! | `r4` (default) | [`r4`](crate) | 4.0.1 |
+//! | `stu3` | `stu3` | 3.0.1 |
+//! | `r4` (default) | `r4` | 4.0.1 |
 //!
 //! Every resource implements [`Resource`], whose `Version` is the module's marker type
 //! ([`R4`], ...), so that a resource of one version cannot be used where another's is expected.
@@ -79,9 +78,7 @@ pub trait AnyResourceOf {
 }
 
 /// A FHIR resource type of one version.
-pub trait Resource:
-    json::FromJson + json::ToJson + Clone + std::fmt::Debug + Default + Send + Sync + 'static
-{
+pub trait Resource: json::FromJson + json::ToJson + Clone + std::fmt::Debug + Default + Send + Sync + 'static {
     /// The FHIR version this resource belongs to.
     type Version: FhirVersion;
     /// The `resourceType` name.
@@ -102,15 +99,6 @@ pub trait Resource:
         any: <Self::Version as FhirVersion>::AnyResource,
     ) -> Result<Self, <Self::Version as FhirVersion>::AnyResource>;
 }
-
-/// FHIR DSTU2 (1.0.2) models.
-#[cfg(feature = "dstu2")]
-#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_markdown)]
-pub mod dstu2 {
-    include!(concat!(env!("OUT_DIR"), "/dstu2.rs"));
-}
-#[cfg(feature = "dstu2")]
-pub use dstu2::Dstu2;
 
 /// FHIR STU3 (3.0.1) models.
 #[cfg(feature = "stu3")]

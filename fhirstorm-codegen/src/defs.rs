@@ -35,8 +35,8 @@ impl Definitions {
         let mut defs = Definitions::default();
         for f in files {
             let text = std::fs::read(&f).map_err(|e| Error::new(format!("reading {}: {e}", f.display())))?;
-            let v: Value = serde_json::from_slice(&text)
-                .map_err(|e| Error::new(format!("parsing {}: {e}", f.display())))?;
+            let v: Value =
+                serde_json::from_slice(&text).map_err(|e| Error::new(format!("parsing {}: {e}", f.display())))?;
             defs.add(v);
         }
         Ok(defs)
@@ -117,11 +117,7 @@ fn sd_type(sd: &Value) -> &str {
 
 /// Whether a definitions set is DSTU2's, STU3's, or later: derived from the declared version.
 fn fhir_version(defs: &Definitions) -> String {
-    defs.structures
-        .iter()
-        .find_map(|sd| sd.get("fhirVersion").and_then(Value::as_str))
-        .unwrap_or("")
-        .to_string()
+    defs.structures.iter().find_map(|sd| sd.get("fhirVersion").and_then(Value::as_str)).unwrap_or("").to_string()
 }
 
 /// Strips a StructureDefinition URL to the type name: `.../StructureDefinition/Patient` → `Patient`.
@@ -214,9 +210,7 @@ pub fn build_model(defs: &Definitions) -> Result<Model, Error> {
     let mut sds: Vec<(&Value, SdKind)> =
         defs.structures.iter().filter_map(|sd| classify(sd).map(|k| (sd, k))).collect();
     // Datatypes first, then resources, each by name: a stable order whatever the input order.
-    sds.sort_by(|a, b| {
-        (a.1 == SdKind::Resource, sd_type(a.0)).cmp(&(b.1 == SdKind::Resource, sd_type(b.0)))
-    });
+    sds.sort_by(|a, b| (a.1 == SdKind::Resource, sd_type(a.0)).cmp(&(b.1 == SdKind::Resource, sd_type(b.0))));
     let mut seen = HashSet::new();
     sds.retain(|(sd, _)| seen.insert(sd_type(sd).to_string()));
     for (sd, _) in &sds {
@@ -324,10 +318,8 @@ impl<'d> Builder<'d> {
         let many = max == "*" || max.parse::<u32>().is_ok_and(|m| m > 1);
         let min = el.get("min").and_then(Value::as_u64).unwrap_or(0) as u32;
         let types = element_types(el);
-        let xml_attr = el
-            .get("representation")
-            .and_then(Value::as_array)
-            .is_some_and(|r| r.iter().any(|x| x == "xmlAttr"));
+        let xml_attr =
+            el.get("representation").and_then(Value::as_array).is_some_and(|r| r.iter().any(|x| x == "xmlAttr"));
         let mut targets = Vec::new();
         let ty = if let Some(r) = el.get("contentReference").and_then(Value::as_str) {
             let target = r.rsplit_once('#').map(|x| x.1).unwrap_or(r);
@@ -338,9 +330,7 @@ impl<'d> Builder<'d> {
                     .clone(),
             )
         } else if let Some(n) = el.get("nameReference").and_then(Value::as_str) {
-            let target = by_name
-                .get(n)
-                .ok_or_else(|| Error::new(format!("{path}: nameReference {n} not found")))?;
+            let target = by_name.get(n).ok_or_else(|| Error::new(format!("{path}: nameReference {n} not found")))?;
             Ty::Struct(struct_names[*target].clone())
         } else if let Some(name) = struct_names.get(path) {
             Ty::Struct(name.clone())
@@ -490,10 +480,18 @@ impl<'d> Builder<'d> {
 
     fn search_params(&mut self) {
         for sp in &self.defs.search_params {
-            let base: Vec<String> = sp.get("base").map(one_or_many).into_iter().flatten()
+            let base: Vec<String> = sp
+                .get("base")
+                .map(one_or_many)
+                .into_iter()
+                .flatten()
                 .filter_map(|v| v.as_str().map(String::from))
                 .collect();
-            let targets: Vec<String> = sp.get("target").map(one_or_many).into_iter().flatten()
+            let targets: Vec<String> = sp
+                .get("target")
+                .map(one_or_many)
+                .into_iter()
+                .flatten()
                 .filter_map(|v| v.as_str().map(String::from))
                 .collect();
             self.model.search_params.push(SearchParam {
@@ -537,8 +535,7 @@ fn find_display(concepts: Option<&Value>, code: &str) -> Option<String> {
 /// Boxes the single-valued fields that close a containment cycle (prost's message graph idea):
 /// a field is boxed when its type lies in the same strongly connected component as its owner.
 fn mark_boxes(model: &mut Model) {
-    let index: HashMap<&str, usize> =
-        model.structs.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = model.structs.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
     let edges: Vec<Vec<usize>> = model
         .structs
         .iter()

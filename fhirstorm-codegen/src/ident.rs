@@ -2,11 +2,10 @@
 
 /// Rust keywords that cannot be used as plain identifiers.
 const KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
-    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
-    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
-    "return", "static", "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe",
-    "unsized", "use", "virtual", "where", "while", "yield",
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
+    "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod",
+    "move", "mut", "override", "priv", "pub", "ref", "return", "static", "struct", "super", "trait", "true", "try",
+    "type", "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
 /// Identifiers that cannot even be raw (`r#self` is invalid).
@@ -113,8 +112,7 @@ pub fn code_variant(code: &str) -> String {
         return s.to_string();
     }
     if code.starts_with(|c: char| c.is_ascii_digit()) {
-        let body: String =
-            code.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        let body: String = code.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
         return format!("V{body}");
     }
     let s = upper_camel(code);

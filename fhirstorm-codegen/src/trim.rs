@@ -56,7 +56,19 @@ fn trim_concepts(concepts: &Value) -> Value {
 fn trim_element(el: &Value) -> Value {
     let mut t = keep(
         el,
-        &["id", "path", "name", "short", "min", "max", "contentReference", "nameReference", "representation", "isModifier", "isSummary"],
+        &[
+            "id",
+            "path",
+            "name",
+            "short",
+            "min",
+            "max",
+            "contentReference",
+            "nameReference",
+            "representation",
+            "isModifier",
+            "isSummary",
+        ],
     );
     if let Some(types) = el.get("type").and_then(Value::as_array) {
         let types: Vec<Value> = types
@@ -106,7 +118,8 @@ pub fn trim(paths: &[PathBuf]) -> Result<String, Error> {
     for sd in &defs.structures {
         let name = sd.get("type").or_else(|| sd.get("name")).and_then(Value::as_str).unwrap_or("");
         let kind = sd.get("kind").and_then(Value::as_str).unwrap_or("");
-        let wanted = type_names.contains(name) && sd.get("constrainedType").is_none()
+        let wanted = type_names.contains(name)
+            && sd.get("constrainedType").is_none()
             && sd.get("derivation").and_then(Value::as_str) != Some("constraint")
             || (kind == "primitive-type" && sd.get("derivation").and_then(Value::as_str) != Some("constraint"));
         if !wanted {
@@ -114,7 +127,19 @@ pub fn trim(paths: &[PathBuf]) -> Result<String, Error> {
         }
         let mut t = keep(
             sd,
-            &["resourceType", "id", "url", "name", "type", "kind", "abstract", "derivation", "baseDefinition", "base", "fhirVersion"],
+            &[
+                "resourceType",
+                "id",
+                "url",
+                "name",
+                "type",
+                "kind",
+                "abstract",
+                "derivation",
+                "baseDefinition",
+                "base",
+                "fhirVersion",
+            ],
         );
         let elements: Vec<Value> = sd
             .get("snapshot")
@@ -149,7 +174,9 @@ pub fn trim(paths: &[PathBuf]) -> Result<String, Error> {
         if !seen.insert(url.clone()) {
             continue;
         }
-        let Some(vs) = defs.value_sets.iter().find(|v| v.get("url").and_then(Value::as_str).map(canonical) == Some(url.as_str())) else {
+        let Some(vs) =
+            defs.value_sets.iter().find(|v| v.get("url").and_then(Value::as_str).map(canonical) == Some(url.as_str()))
+        else {
             continue;
         };
         vs_keep.push(vs);
@@ -166,7 +193,9 @@ pub fn trim(paths: &[PathBuf]) -> Result<String, Error> {
                     }
                     match inc.get("valueSet") {
                         Some(Value::String(u)) => queue.push(canonical(u).to_string()),
-                        Some(Value::Array(a)) => queue.extend(a.iter().filter_map(Value::as_str).map(|u| canonical(u).to_string())),
+                        Some(Value::Array(a)) => {
+                            queue.extend(a.iter().filter_map(Value::as_str).map(|u| canonical(u).to_string()))
+                        }
                         _ => {}
                     }
                 }
@@ -203,7 +232,24 @@ pub fn trim(paths: &[PathBuf]) -> Result<String, Error> {
     for sp in sps {
         out.push(keep(
             sp,
-            &["resourceType", "id", "url", "name", "code", "base", "type", "target", "expression", "description", "component", "modifier", "comparator", "multipleOr", "multipleAnd", "chain"],
+            &[
+                "resourceType",
+                "id",
+                "url",
+                "name",
+                "code",
+                "base",
+                "type",
+                "target",
+                "expression",
+                "description",
+                "component",
+                "modifier",
+                "comparator",
+                "multipleOr",
+                "multipleAnd",
+                "chain",
+            ],
         ));
     }
     let mut text = String::from("{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[\n");

@@ -50,9 +50,7 @@ impl Error {
         let before = &src[..offset];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
         let column = offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
-        Error {
-            inner: Box::new(Inner { kind, message: message.into(), rev_path: Vec::new(), offset, line, column }),
-        }
+        Error { inner: Box::new(Inner { kind, message: message.into(), rev_path: Vec::new(), offset, line, column }) }
     }
 
     /// An error with no position (for values built outside a parser).

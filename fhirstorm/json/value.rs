@@ -77,6 +77,12 @@ impl Value {
         Ok(v)
     }
 
+    /// Compares two values as JSON documents (object member order ignored, numbers compared by
+    /// their exact text) and describes the first difference, with its JSON path.
+    pub fn first_difference(&self, other: &Value) -> Option<String> {
+        diff(self, other, &mut String::from("$"))
+    }
+
     /// The member `key`, when this is an object that has it.
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {
@@ -192,6 +198,49 @@ impl super::ToJson for Value {
                 w.end_object();
             }
         }
+    }
+}
+
+fn diff(a: &Value, b: &Value, path: &mut String) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, va) in x.iter() {
+                let len = path.len();
+                path.push('.');
+                path.push_str(k);
+                let r = match y.get(k) {
+                    Some(vb) => diff(va, vb, path),
+                    None => Some(format!("{path}: missing in output")),
+                };
+                path.truncate(len);
+                if r.is_some() {
+                    return r;
+                }
+            }
+            for (k, _) in y.iter() {
+                if x.get(k).is_none() {
+                    return Some(format!("{path}.{k}: added in output"));
+                }
+            }
+            (x.len() != y.len()).then(|| format!("{path}: member count {} vs {}", x.len(), y.len()))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() != y.len() {
+                return Some(format!("{path}: array length {} vs {}", x.len(), y.len()));
+            }
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let r = diff(va, vb, path);
+                path.truncate(len);
+                if r.is_some() {
+                    return r;
+                }
+            }
+            None
+        }
+        _ if a == b => None,
+        _ => Some(format!("{path}: {a:?} became {b:?}")),
     }
 }
 

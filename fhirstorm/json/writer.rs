@@ -124,7 +124,14 @@ impl Writer {
                 b'\t' => b"\\t",
                 0..=0x1f => {
                     self.buf.extend_from_slice(&bytes[run..i]);
-                    self.buf.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(c >> 4) as usize], HEX[(c & 0xf) as usize]]);
+                    self.buf.extend_from_slice(&[
+                        b'\\',
+                        b'u',
+                        b'0',
+                        b'0',
+                        HEX[(c >> 4) as usize],
+                        HEX[(c & 0xf) as usize],
+                    ]);
                     run = i + 1;
                     continue;
                 }
