@@ -221,6 +221,19 @@ impl Emitter<'_> {
             quote! { #d pub #fname: #t, }
         });
         let reads = st.fields.iter().map(|f| self.read_arm(f));
+        let choice_bases: Vec<&str> = st
+            .fields
+            .iter()
+            .filter_map(|f| match f.ty {
+                Ty::Choice(i) => Some(self.model.choices[i].json.as_str()),
+                _ => None,
+            })
+            .collect();
+        let unknown_arm = if choice_bases.is_empty() {
+            quote! { _ => de::unknown(p, &mut r.unknown, key)?, }
+        } else {
+            quote! { _ => de::unknown_or_choice(p, &mut r.unknown, key, &[#(#choice_bases),*])?, }
+        };
         let writes = st.fields.iter().map(|f| self.write_stmt(f));
         let is_resource = st.kind == StructKind::Resource;
         let type_name = &st.path;
@@ -271,7 +284,7 @@ impl Emitter<'_> {
                         match key {
                             #rt_arm
                             #(#reads)*
-                            _ => de::unknown(p, &mut r.unknown, key)?,
+                            #unknown_arm
                         }
                         Ok(())
                     })?;
@@ -495,7 +508,7 @@ impl Emitter<'_> {
                 fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
                     let ty = p.peek_resource_type()?;
                     Ok(match &*ty {
-                        #( #type_names => Self::#names(Box::new(FromJson::from_json(p)?)), )*
+                        #( #type_names => Self::#names(de::boxed(p)?), )*
                         other => return Err(p.unknown_resource_type(other, <#marker as crate::FhirVersion>::NAME)),
                     })
                 }

@@ -19,6 +19,13 @@ pub fn read_in<T: FromJson>(p: &mut Parser<'_>, slot: &mut T) -> Result<(), Erro
     Ok(())
 }
 
+/// A value read straight into a box. Not inlined, so that a caller matching on many types (the
+/// `AnyResource` readers) keeps only the active type on the stack, in unoptimized builds too.
+#[inline(never)]
+pub fn boxed<T: FromJson>(p: &mut Parser<'_>) -> Result<Box<T>, Error> {
+    T::from_json(p).map(Box::new)
+}
+
 /// A repeating element.
 #[inline]
 pub fn read_vec<T: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<T>) -> Result<(), Error> {
@@ -103,6 +110,24 @@ pub fn unknown(p: &mut Parser<'_>, members: &mut Members, key: &str) -> Result<(
     p.note_unknown(key);
     members.push(key, v);
     Ok(())
+}
+
+/// A member the definitions do not know, in a struct with choice elements: a key that names a
+/// choice element with a type it does not allow (`valueFoo`, `_valueFoo`) is an error; any other
+/// is kept.
+pub fn unknown_or_choice(p: &mut Parser<'_>, members: &mut Members, key: &str, choices: &[&str]) -> Result<(), Error> {
+    let bare = key.strip_prefix('_').unwrap_or(key);
+    for base in choices {
+        if let Some(suffix) = bare.strip_prefix(base) {
+            if suffix.starts_with(|c: char| c.is_ascii_uppercase()) {
+                return Err(p.error(
+                    ErrorKind::Choice,
+                    format!("{key}: {suffix} is not an allowed type for the choice element {base}[x]"),
+                ));
+            }
+        }
+    }
+    unknown(p, members, key)
 }
 
 /// The error for a second type given for one choice element.

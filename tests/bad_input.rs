@@ -1,0 +1,205 @@
+//! Bad input gives a typed error that says what and where; it never panics.
+
+use fhirstorm::json::{self, ErrorKind};
+use fhirstorm::r4::{AnyResource, Bundle, Observation, Patient};
+
+fn err_any(text: &str) -> json::Error {
+    match AnyResource::from_json(text.as_bytes()) {
+        Ok(r) => panic!("expected an error, read {}", r.resource_type()),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn truncated_json() {
+    let e = err_any(r#"{"resourceType":"Patient","name":[{"family":"Ch"#);
+    assert_eq!(e.kind(), ErrorKind::Syntax);
+    assert_eq!(e.path(), "$.name[0].family");
+    assert!(e.to_string().contains("unterminated string"), "{e}");
+}
+
+#[test]
+fn missing_resource_type() {
+    let e = err_any(r#"{"id":"x","name":[]}"#);
+    assert_eq!(e.kind(), ErrorKind::ResourceType);
+    assert!(e.to_string().contains("missing resourceType"), "{e}");
+}
+
+#[test]
+fn unknown_resource_type() {
+    let e = err_any(r#"{"resourceType":"MedicationOrder","id":"x"}"#);
+    assert_eq!(e.kind(), ErrorKind::ResourceType);
+    assert_eq!(e.path(), "$.resourceType");
+    assert!(e.to_string().contains("\"MedicationOrder\""), "{e}");
+}
+
+#[test]
+fn wrong_resource_type_for_the_type_asked() {
+    let e = json::from_slice::<Patient>(br#"{"resourceType":"Observation","status":"final"}"#).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ResourceType);
+    assert_eq!(e.path(), "$.resourceType");
+    assert!(e.to_string().contains("expected resourceType \"Patient\", found \"Observation\""), "{e}");
+}
+
+#[test]
+fn wrong_resource_type_nested_in_a_bundle() {
+    let text = r#"{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"Patient"}},{"resource":{"resourceType":"Nope"}}]}"#;
+    let e = json::from_slice::<Bundle>(text.as_bytes()).unwrap_err();
+    assert_eq!(e.path(), "$.entry[1].resource.resourceType");
+}
+
+#[test]
+fn string_where_an_object_belongs() {
+    let e = err_any(r#"{"resourceType":"Patient","name":["Chalmers"]}"#);
+    assert_eq!(e.kind(), ErrorKind::Type);
+    assert_eq!(e.path(), "$.name[0]");
+    assert!(e.to_string().contains("expected an object, found a string"), "{e}");
+}
+
+#[test]
+fn object_where_a_string_belongs() {
+    let e = err_any(r#"{"resourceType":"Patient","gender":{"code":"male"}}"#);
+    assert_eq!(e.kind(), ErrorKind::Type);
+    assert_eq!(e.path(), "$.gender");
+}
+
+#[test]
+fn unknown_choice_suffix() {
+    let e = err_any(r#"{"resourceType":"Observation","status":"final","valueFoo":"x"}"#);
+    assert_eq!(e.kind(), ErrorKind::Choice);
+    assert_eq!(e.path(), "$.valueFoo");
+    let e = err_any(r#"{"resourceType":"Observation","status":"final","_valueFoo":{}}"#);
+    assert_eq!(e.kind(), ErrorKind::Choice);
+}
+
+#[test]
+fn two_types_for_one_choice() {
+    let e = json::from_slice::<Observation>(br#"{"resourceType":"Observation","valueString":"a","valueBoolean":true}"#)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Choice);
+    assert_eq!(e.path(), "$.valueBoolean");
+}
+
+#[test]
+fn bad_date() {
+    let e = err_any(r#"{"resourceType":"Patient","birthDate":"1970-13-01"}"#);
+    assert_eq!(e.kind(), ErrorKind::Value);
+    assert_eq!(e.path(), "$.birthDate");
+    assert!(e.to_string().contains("invalid date \"1970-13-01\""), "{e}");
+    let e = err_any(
+        r#"{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","birthDate":"yesterday"}}]}"#,
+    );
+    assert_eq!(e.path(), "$.entry[0].resource.birthDate");
+}
+
+#[test]
+fn integer_out_of_range_and_not_integer() {
+    let e = err_any(r#"{"resourceType":"Patient","multipleBirthInteger":4294967296}"#);
+    assert_eq!(e.kind(), ErrorKind::Value);
+    assert_eq!(e.path(), "$.multipleBirthInteger");
+    let e = err_any(r#"{"resourceType":"Patient","multipleBirthInteger":1.5}"#);
+    assert_eq!(e.kind(), ErrorKind::Value);
+}
+
+#[test]
+fn invalid_utf8_and_trailing_garbage() {
+    let e = AnyResource::from_json(b"{\"resourceType\":\"Patient\",\"id\":\"\xff\"}").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Syntax);
+    assert!(e.to_string().contains("UTF-8"), "{e}");
+    let e = err_any(r#"{"resourceType":"Patient"} x"#);
+    assert_eq!(e.kind(), ErrorKind::Syntax);
+}
+
+#[test]
+fn bad_escapes_and_numbers() {
+    for text in [
+        r#"{"resourceType":"Patient","id":"\x"}"#,
+        r#"{"resourceType":"Patient","id":"\ud800"}"#,
+        r#"{"resourceType":"Patient","active":tru}"#,
+        r#"{"resourceType":"Observation","valueQuantity":{"value":01}}"#,
+        r#"{"resourceType":"Observation","valueQuantity":{"value":1.}}"#,
+        r#"{"resourceType":"Patient","name":[{"family":"a"},]}"#,
+        r#"{"resourceType":"Patient",}"#,
+        "{\"resourceType\":\"Patient\",\"id\":\"a\u{1}b\"}",
+    ] {
+        assert_eq!(err_any(text).kind(), ErrorKind::Syntax, "{text}");
+    }
+}
+
+#[test]
+fn deep_nesting_is_refused_not_a_stack_overflow() {
+    let depth = 100_000;
+    let text = format!(r#"{{"resourceType":"Patient","extension":{}"#, "[".repeat(depth));
+    assert_eq!(err_any(&text).kind(), ErrorKind::Type);
+    let text = format!(r#"{{"resourceType":"Patient","zzz":{}"#, "[".repeat(depth));
+    assert_eq!(err_any(&text).kind(), ErrorKind::Depth);
+}
+
+#[test]
+fn every_truncation_of_a_real_bundle_is_an_error_not_a_panic() {
+    let text = r#"{"resourceType":"Bundle","type":"searchset","total":1,"link":[{"relation":"next","url":"http://x/?p=2"}],
+      "entry":[{"fullUrl":"http://x/Patient/1","resource":{"resourceType":"Patient","id":"1","name":[{"given":["A",null],"_given":[null,{"extension":[{"url":"u","valueDecimal":1.50}]}]}],
+      "birthDate":"1970","contained":[{"resourceType":"Observation","status":"final","valueQuantity":{"value":1.50,"unit":"mg"}}]}}]}"#;
+    assert!(AnyResource::from_json(text.as_bytes()).is_ok());
+    for end in 0..text.len() {
+        if text.is_char_boundary(end) {
+            assert!(AnyResource::from_json(&text.as_bytes()[..end]).is_err(), "prefix of {end} bytes read as complete");
+        }
+    }
+}
+
+#[test]
+fn primitive_extensions_and_null_placeholders_round_trip() {
+    let text = r#"{"resourceType":"Patient","name":[{"given":["A",null,"C"],"_given":[null,{"id":"g2","extension":[{"url":"u","valueString":"only ext"}]},null]}],"birthDate":"1970-03","_birthDate":{"extension":[{"url":"u","valueDecimal":1.50}]}}"#;
+    let p: Patient = json::from_slice(text.as_bytes()).unwrap();
+    let given = &p.name[0].given;
+    assert_eq!(given.len(), 3);
+    assert_eq!(given[1].value, None);
+    assert_eq!(given[1].id(), Some("g2"));
+    let back = json::from_slice::<json::Value>(&json::to_vec(&p)).unwrap();
+    assert_eq!(json::Value::parse(text).unwrap().first_difference(&back), None);
+}
+
+#[test]
+fn a_required_element_present_only_as_its_extension() {
+    // Observation.status is 1..1; here it has only `_status` (data-absent-reason): legal FHIR.
+    let text = r#"{"resourceType":"Observation","_status":{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/data-absent-reason","valueCode":"unknown"}]},"code":{"text":"x"}}"#;
+    let o: Observation = json::from_slice(text.as_bytes()).unwrap();
+    assert!(o.status.as_ref().is_some_and(|s| s.value.is_none() && s.extension().len() == 1));
+    let back = json::from_slice::<json::Value>(&json::to_vec(&o)).unwrap();
+    assert_eq!(json::Value::parse(text).unwrap().first_difference(&back), None);
+}
+
+#[test]
+fn unknown_codes_and_members_are_kept() {
+    let text = r#"{"resourceType":"Patient","gender":"robot","vendorThing":{"a":[1.000,true,null]}}"#;
+    let p: Patient = json::from_slice(text.as_bytes()).unwrap();
+    assert_eq!(p.gender.as_ref().and_then(|g| g.value.as_ref()).map(|g| g.as_str()), Some("robot"));
+    assert_eq!(p.unknown.len(), 1);
+    assert_eq!(json::to_string(&p), text);
+}
+
+#[test]
+fn nesting_up_to_the_depth_limit_fits_a_small_stack() {
+    // Extensions in extensions, and contained resources in contained resources, as deep as the
+    // parser allows: an error at the limit, never a stack overflow (tests run on 2 MiB stacks).
+    let n = json::MAX_DEPTH as usize;
+    let ext = format!(
+        r#"{{"resourceType":"Patient","extension":{}{}"#,
+        r#"[{"url":"u","extension":"#.repeat(n),
+        format!("[]{}", "}]".repeat(n))
+    ) + "}";
+    assert_eq!(err_any(&ext).kind(), ErrorKind::Depth);
+    let contained = format!(
+        r#"{{"resourceType":"Patient","contained":{}[]{}}}"#,
+        r#"[{"resourceType":"Patient","contained":"#.repeat(n),
+        "}]".repeat(n)
+    );
+    assert_eq!(err_any(&contained).kind(), ErrorKind::Depth);
+    let items = format!(
+        r#"{{"resourceType":"Questionnaire","status":"draft","item":{}[]{}}}"#,
+        r#"[{"linkId":"a","type":"group","item":"#.repeat(n / 2 - 1),
+        "}]".repeat(n / 2 - 1)
+    );
+    assert!(AnyResource::from_json(items.as_bytes()).is_ok());
+}
