@@ -185,10 +185,10 @@ fn nesting_up_to_the_depth_limit_fits_a_small_stack() {
     // parser allows: an error at the limit, never a stack overflow (tests run on 2 MiB stacks).
     let n = json::MAX_DEPTH as usize;
     let ext = format!(
-        r#"{{"resourceType":"Patient","extension":{}{}"#,
+        r#"{{"resourceType":"Patient","extension":{}[]{}}}"#,
         r#"[{"url":"u","extension":"#.repeat(n),
-        format!("[]{}", "}]".repeat(n))
-    ) + "}";
+        "}]".repeat(n)
+    );
     assert_eq!(err_any(&ext).kind(), ErrorKind::Depth);
     let contained = format!(
         r#"{{"resourceType":"Patient","contained":{}[]{}}}"#,
