@@ -1,9 +1,9 @@
-//! Conformance: every official example of every enabled version is read into that version's
-//! `AnyResource` and written back, and the output must equal the input as JSON (member order
-//! ignored, numbers compared by their exact text).
-//!
-//! Examples come from `$FHIR_EXAMPLES_DIR/{dstu2,stu3,r4}` (default `../shared/fhir-examples`
-//! beside the project). Under `CI=true` a missing folder is a failure.
+// Conformance: every official example of every enabled version is read into that version's
+// `AnyResource` and written back, and the output must equal the input as JSON (member order
+// ignored, numbers compared by their exact text).
+//
+// Examples come from `$FHIR_EXAMPLES_DIR/{dstu2,stu3,r4}` (default `../shared/fhir-examples`
+// beside the project). Under `CI=true` a missing folder is a failure.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +16,17 @@ const NOT_IN_DEFINITIONS: &[(&str, &str, &str)] = &[(
     "adverseevent-example.json",
     "uses kind, event and severity, which STU3 (3.0.1) AdverseEvent does not define",
 )];
+
+/// Reads and writes back one resource through serde_json (`Deserialize` / `Serialize`).
+#[cfg(via_serde)]
+fn serde_round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(
+    bytes: &[u8],
+) -> Result<(Vec<u8>, Vec<String>), json::Error> {
+    let v: T =
+        serde_json::from_slice(bytes).map_err(|e| json::Error::custom(json::ErrorKind::Syntax, e.to_string()))?;
+    let out = serde_json::to_vec(&v).map_err(|e| json::Error::custom(json::ErrorKind::Syntax, e.to_string()))?;
+    Ok((out, Vec::new()))
+}
 
 fn example_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> =
@@ -37,7 +48,7 @@ fn round_trip<T: json::FromJson + json::ToJson>(bytes: &[u8]) -> Result<(Vec<u8>
 }
 
 fn check_version(root: &Path, version: &str, round_trip: RoundTrip, failures: &mut Vec<String>) -> Option<usize> {
-    let dir = root.join(version);
+    let dir = root.join(version.split(' ').next().unwrap_or(version));
     if !dir.is_dir() {
         return None;
     }
@@ -85,7 +96,18 @@ fn main() {
         ("stu3", round_trip::<fhirstorm::stu3::AnyResource>),
         #[cfg(feature = "r4")]
         ("r4", round_trip::<fhirstorm::r4::AnyResource>),
+        #[cfg(all(via_serde, feature = "stu3"))]
+        ("stu3 via serde_json", serde_round_trip::<fhirstorm::stu3::AnyResource>),
+        #[cfg(all(via_serde, feature = "r4"))]
+        ("r4 via serde_json", serde_round_trip::<fhirstorm::r4::AnyResource>),
     ];
+    #[cfg(via_serde)]
+    {
+        // Prove the feature is really on in this build: serde_json keeps the digits.
+        let n: serde_json::Number = "1.50".parse().expect("number");
+        assert_eq!(n.to_string(), "1.50", "serde_json's arbitrary_precision is not on in this build");
+        println!("serde_json arbitrary_precision: on");
+    }
 
     let mut failures = Vec::new();
     let mut passed = 0;
