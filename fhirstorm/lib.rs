@@ -1,7 +1,7 @@
 //! # fhirstorm
 //!
 //! Typed SMART-on-FHIR for Rust: models generated from the official FHIR definitions of
-//! STU3 and R4 (DSTU2 to come; one module per version, chosen by cargo feature), read and written
+//! DSTU2, STU3 and R4 (one module per version, chosen by cargo feature), read and written
 //! losslessly by JSON code compiled once inside this crate.
 //!
 //! ```
@@ -23,6 +23,7 @@
 //!
 //! | feature | module | FHIR |
 //! |---|---|---|
+//! | `dstu2` | `dstu2` | 1.0.2 |
 //! | `stu3` | `stu3` | 3.0.1 |
 //! | `r4` (default) | `r4` | 4.0.1 |
 //!
@@ -99,6 +100,15 @@ pub trait Resource: json::FromJson + json::ToJson + Clone + std::fmt::Debug + De
         any: <Self::Version as FhirVersion>::AnyResource,
     ) -> Result<Self, <Self::Version as FhirVersion>::AnyResource>;
 }
+
+/// FHIR DSTU2 (1.0.2) models.
+#[cfg(feature = "dstu2")]
+#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_markdown)]
+pub mod dstu2 {
+    include!(concat!(env!("OUT_DIR"), "/dstu2.rs"));
+}
+#[cfg(feature = "dstu2")]
+pub use dstu2::Dstu2;
 
 /// FHIR STU3 (3.0.1) models.
 #[cfg(feature = "stu3")]

@@ -92,6 +92,8 @@ fn main() {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fhir-examples"));
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     let versions: &[(&str, RoundTrip)] = &[
+        #[cfg(feature = "dstu2")]
+        ("dstu2", round_trip::<fhirstorm::dstu2::AnyResource>),
         #[cfg(feature = "stu3")]
         ("stu3", round_trip::<fhirstorm::stu3::AnyResource>),
         #[cfg(feature = "r4")]

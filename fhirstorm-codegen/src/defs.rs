@@ -1,5 +1,5 @@
 //! Reads official FHIR definitions (StructureDefinitions, ValueSets, CodeSystems, SearchParameters)
-//! in the DSTU2, STU3 and R4 formats into the version-neutral [`Model`](crate::ir::Model).
+//! in the DSTU2, STU3 and R4 formats into the version-neutral [`Model`].
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;

@@ -198,7 +198,7 @@ impl Emitter<'_> {
 
     fn structure(&self, st: &Struct) -> TokenStream {
         let name = ident(&st.name);
-        let sdoc = doc(&format!("{}\n\n`{}`", md(&st.doc), st.path));
+        let sdoc = doc(&format!("{}\n\n`{}`", if st.doc.is_empty() { st.path.clone() } else { md(&st.doc) }, st.path));
         let fields = st.fields.iter().map(|f| {
             let fname = ident(&f.rust);
             let t = self.ty_tokens(&f.ty, f.boxed);
@@ -220,7 +220,22 @@ impl Emitter<'_> {
             let d = doc(&text);
             quote! { #d pub #fname: #t, }
         });
-        let reads = st.fields.iter().map(|f| self.read_arm(f));
+        let reads: Vec<TokenStream> = st.fields.iter().map(|f| self.read_arm(f)).collect();
+        let is_resource = st.kind == StructKind::Resource;
+        // `Resource.id` is a plain string, but JSON may still give it an `_id` (extensions,
+        // DSTU2 comments): kept in `id_ext`.
+        let (id_ext_field, id_ext_read, id_ext_write) = if is_resource {
+            (
+                quote! {
+                    /// Extensions and id of the resource's `id` element (JSON `_id`), rarely present.
+                    pub id_ext: Option<Box<crate::PrimitiveExt<Extension>>>,
+                },
+                quote! { "_id" => de::read(p, &mut r.id_ext)?, },
+                quote! { w.opt("_id", &self.id_ext); },
+            )
+        } else {
+            (quote! {}, quote! {}, quote! {})
+        };
         let choice_bases: Vec<&str> = st
             .fields
             .iter()
@@ -235,7 +250,6 @@ impl Emitter<'_> {
             quote! { _ => de::unknown_or_choice(p, &mut r.unknown, key, &[#(#choice_bases),*])?, }
         };
         let writes = st.fields.iter().map(|f| self.write_stmt(f));
-        let is_resource = st.kind == StructKind::Resource;
         let type_name = &st.path;
         let rt_arm = if is_resource {
             quote! { "resourceType" => de::resource_type(p, #type_name)?, }
@@ -274,6 +288,7 @@ impl Emitter<'_> {
             #[derive(Clone, Debug, Default, PartialEq)]
             pub struct #name {
                 #(#fields)*
+                #id_ext_field
                 /// JSON members that the definitions do not know, kept as read and written back.
                 pub unknown: json::Members,
             }
@@ -283,6 +298,7 @@ impl Emitter<'_> {
                     p.object(|p, key| {
                         match key {
                             #rt_arm
+                            #id_ext_read
                             #(#reads)*
                             #unknown_arm
                         }
@@ -296,6 +312,7 @@ impl Emitter<'_> {
                     w.begin_object();
                     #rt_write
                     #(#writes)*
+                    #id_ext_write
                     w.members(&self.unknown);
                     w.end_object();
                 }
@@ -460,7 +477,9 @@ impl Emitter<'_> {
         let resources: Vec<&Struct> = self.model.structs.iter().filter(|s| s.kind == StructKind::Resource).collect();
         let names: Vec<Ident> = resources.iter().map(|s| ident(&s.name)).collect();
         let type_names: Vec<&str> = resources.iter().map(|s| s.path.as_str()).collect();
-        let variant_docs = resources.iter().map(|s| doc(&md(&s.doc)));
+        let variant_docs = resources
+            .iter()
+            .map(|s| doc(&if s.doc.is_empty() { format!("A {} resource.", s.path) } else { md(&s.doc) }));
         let marker = &self.marker;
         quote! {
             /// Any resource of this version, as read by its `resourceType`.

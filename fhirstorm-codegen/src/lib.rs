@@ -22,6 +22,7 @@ pub mod emit;
 pub mod ident;
 pub mod ir;
 pub mod trim;
+pub mod xsd;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

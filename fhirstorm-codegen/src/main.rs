@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! fhirstorm-codegen --definitions DIR --out FILE [--marker NAME]
-//! fhirstorm-codegen trim --from PATH... --out FILE
+//! fhirstorm-codegen trim --from PATH... [--xsd DIR] --out FILE
 //! ```
 
 use std::path::PathBuf;
@@ -12,10 +12,11 @@ const USAGE: &str = "\
 usage:
   fhirstorm-codegen --definitions DIR --out FILE [--marker NAME]
       Generate Rust models from a folder of FHIR definitions (JSON resources or Bundles).
-  fhirstorm-codegen trim --from PATH [--from PATH ...] --out FILE
+  fhirstorm-codegen trim --from PATH [--from PATH ...] [--xsd DIR] --out FILE
       Read an official package (a folder, JSON files or Bundles) and write the compact,
       trimmed Bundle of what generation uses (types, resources, search parameters and the
-      value sets of required bindings).";
+      value sets of required bindings). --xsd: a folder of the official DSTU2 schemas, from
+      which the DSTU2 datatypes, missing resources and code lists are derived.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,6 +42,7 @@ fn run(args: &[String]) -> Result<(), String> {
     let mut defs = None;
     let mut out = None;
     let mut marker = None;
+    let mut xsd = None;
     let mut it = rest.iter();
     while let Some(a) = it.next() {
         let mut value = || it.next().cloned().ok_or_else(|| format!("{a} needs a value\n{USAGE}"));
@@ -49,6 +51,7 @@ fn run(args: &[String]) -> Result<(), String> {
             "--definitions" => defs = Some(value()?),
             "--out" => out = Some(value()?),
             "--marker" => marker = Some(value()?),
+            "--xsd" => xsd = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
@@ -57,7 +60,7 @@ fn run(args: &[String]) -> Result<(), String> {
         if from.is_empty() {
             return Err(format!("trim needs --from\n{USAGE}"));
         }
-        let bundle = fhirstorm_codegen::trim::trim(&from).map_err(|e| e.to_string())?;
+        let bundle = fhirstorm_codegen::trim::trim(&from, xsd.as_deref()).map_err(|e| e.to_string())?;
         std::fs::write(&out, bundle).map_err(|e| format!("writing {out}: {e}"))?;
         return Ok(());
     }

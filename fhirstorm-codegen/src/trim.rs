@@ -92,12 +92,44 @@ fn trim_element(el: &Value) -> Value {
     t
 }
 
+/// Adds the StructureDefinitions and code-list ValueSets derived from the DSTU2 schemas, and
+/// files each required binding's codes under the URL its StructureDefinition names.
+fn add_schema_definitions(defs: &mut Definitions, dir: &Path) -> Result<(), Error> {
+    let have: Vec<String> =
+        defs.structures.iter().filter_map(|sd| sd.get("name").and_then(Value::as_str).map(String::from)).collect();
+    let derived = crate::xsd::derive(dir, &have)?;
+    let mut by_url: std::collections::BTreeMap<String, Value> = std::collections::BTreeMap::new();
+    for sd in &defs.structures {
+        for el in sd.get("snapshot").and_then(|s| s.get("element")).and_then(Value::as_array).into_iter().flatten() {
+            let Some(b) = el.get("binding") else { continue };
+            if b.get("strength").and_then(Value::as_str) != Some("required") {
+                continue;
+            }
+            let Some(url) = b.get("valueSetReference").and_then(|r| r.get("reference")).and_then(Value::as_str) else {
+                continue;
+            };
+            let path = el.get("path").and_then(Value::as_str).unwrap_or("");
+            if let Some(list_url) = derived.code_lists_by_path.get(path) {
+                let mut vs = derived.value_sets[list_url].clone();
+                vs["url"] = Value::String(url.to_string());
+                by_url.entry(url.to_string()).or_insert(vs);
+            }
+        }
+    }
+    defs.structures.extend(derived.structures);
+    defs.value_sets.extend(derived.value_sets.into_values());
+    defs.value_sets.extend(by_url.into_values());
+    Ok(())
+}
+
 fn canonical(url: &str) -> &str {
     url.split('|').next().unwrap_or(url)
 }
 
 /// Reads the files and folders given and returns the trimmed Bundle as JSON text, one resource per line.
-pub fn trim(paths: &[PathBuf]) -> Result<String, Error> {
+/// `xsd`: a folder of the official DSTU2 schemas, to derive what DSTU2's packaged profiles lack
+/// (see [`xsd`](crate::xsd)).
+pub fn trim(paths: &[PathBuf], xsd: Option<&Path>) -> Result<String, Error> {
     let mut files = Vec::new();
     for p in paths {
         collect_files(p, &mut files)?;
@@ -110,6 +142,9 @@ pub fn trim(paths: &[PathBuf]) -> Result<String, Error> {
         if let Ok(v) = serde_json::from_slice::<Value>(&text) {
             defs.add(v);
         }
+    }
+    if let Some(dir) = xsd {
+        add_schema_definitions(&mut defs, dir)?;
     }
     let model_ok = crate::defs::build_model(&defs)?;
     let mut out: Vec<Value> = Vec::new();
@@ -139,6 +174,7 @@ pub fn trim(paths: &[PathBuf]) -> Result<String, Error> {
                 "baseDefinition",
                 "base",
                 "fhirVersion",
+                "publisher",
             ],
         );
         let elements: Vec<Value> = sd

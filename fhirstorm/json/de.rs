@@ -104,10 +104,13 @@ pub fn resource_type(p: &mut Parser<'_>, expected: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// A member the definitions do not know: kept.
+/// A member the definitions do not know: kept. (DSTU2's `fhir_comments`, its JSON form of XML
+/// comments, is kept the same way but not counted as unknown: it is part of that format.)
 pub fn unknown(p: &mut Parser<'_>, members: &mut Members, key: &str) -> Result<(), Error> {
     let v = p.value()?;
-    p.note_unknown(key);
+    if key != "fhir_comments" {
+        p.note_unknown(key);
+    }
     members.push(key, v);
     Ok(())
 }

@@ -200,6 +200,8 @@ mod gadget {
         ///
         /// `Gadget.owner` · 0..1 · references Gadget
         pub owner: Option<Reference>,
+        /// Extensions and id of the resource's `id` element (JSON `_id`), rarely present.
+        pub id_ext: Option<Box<crate::PrimitiveExt<Extension>>>,
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
@@ -209,6 +211,7 @@ mod gadget {
             p.object(|p, key| {
                 match key {
                     "resourceType" => de::resource_type(p, "Gadget")?,
+                    "_id" => de::read(p, &mut r.id_ext)?,
                     "id" => de::read(p, &mut r.id)?,
                     "meta" => de::read(p, &mut r.meta)?,
                     "mode" => de::prim(p, &mut r.mode)?,
@@ -234,6 +237,7 @@ mod gadget {
             w.prims("alias", "_alias", &self.alias);
             w.vec("item", &self.item);
             w.opt("owner", &self.owner);
+            w.opt("_id", &self.id_ext);
             w.members(&self.unknown);
             w.end_object();
         }
@@ -416,7 +420,7 @@ impl FromJson for AnyResource {
         let ty = p.peek_resource_type()?;
         Ok(
             match &*ty {
-                "Gadget" => Self::Gadget(Box::new(FromJson::from_json(p)?)),
+                "Gadget" => Self::Gadget(de::boxed(p)?),
                 other => {
                     return Err(
                         p

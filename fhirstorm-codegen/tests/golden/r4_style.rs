@@ -226,6 +226,8 @@ mod widget {
         ///
         /// `Widget.part` · 0..*
         pub part: Vec<WidgetPart>,
+        /// Extensions and id of the resource's `id` element (JSON `_id`), rarely present.
+        pub id_ext: Option<Box<crate::PrimitiveExt<Extension>>>,
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
@@ -235,6 +237,7 @@ mod widget {
             p.object(|p, key| {
                 match key {
                     "resourceType" => de::resource_type(p, "Widget")?,
+                    "_id" => de::read(p, &mut r.id_ext)?,
                     "id" => de::read(p, &mut r.id)?,
                     "meta" => de::read(p, &mut r.meta)?,
                     "contained" => de::read_vec(p, &mut r.contained)?,
@@ -302,6 +305,7 @@ mod widget {
                 json::ChoiceJson::write_field(v, w);
             }
             w.vec("part", &self.part);
+            w.opt("_id", &self.id_ext);
             w.members(&self.unknown);
             w.end_object();
         }
@@ -516,7 +520,7 @@ impl FromJson for AnyResource {
         let ty = p.peek_resource_type()?;
         Ok(
             match &*ty {
-                "Widget" => Self::Widget(Box::new(FromJson::from_json(p)?)),
+                "Widget" => Self::Widget(de::boxed(p)?),
                 other => {
                     return Err(
                         p.unknown_resource_type(other, <R4 as crate::FhirVersion>::NAME),
