@@ -98,6 +98,8 @@ fn main() {
         ("stu3", round_trip::<fhirstorm::stu3::AnyResource>),
         #[cfg(feature = "r4")]
         ("r4", round_trip::<fhirstorm::r4::AnyResource>),
+        #[cfg(all(via_serde, feature = "dstu2"))]
+        ("dstu2 via serde_json", serde_round_trip::<fhirstorm::dstu2::AnyResource>),
         #[cfg(all(via_serde, feature = "stu3"))]
         ("stu3 via serde_json", serde_round_trip::<fhirstorm::stu3::AnyResource>),
         #[cfg(all(via_serde, feature = "r4"))]
