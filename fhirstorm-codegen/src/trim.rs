@@ -109,8 +109,14 @@ fn add_schema_definitions(defs: &mut Definitions, dir: &Path) -> Result<(), Erro
                 continue;
             };
             let path = el.get("path").and_then(Value::as_str).unwrap_or("");
-            if let Some(list_url) = derived.code_lists_by_path.get(path) {
-                let mut vs = derived.value_sets[list_url].clone();
+            // The schema's list for this element; else the list named like the ValueSet
+            // (`.../ValueSet/administrative-gender` → `AdministrativeGender-list`): some schema
+            // elements are typed plain `code` although a list for their value set exists.
+            let by_path = derived.code_lists_by_path.get(path).map(|u| &derived.value_sets[u]);
+            let by_name =
+                || derived.code_lists_by_name.get(&crate::ident::upper_camel(url.rsplit('/').next().unwrap_or("")));
+            if let Some(list) = by_path.or_else(by_name) {
+                let mut vs = list.clone();
                 vs["url"] = Value::String(url.to_string());
                 by_url.entry(url.to_string()).or_insert(vs);
             }

@@ -400,6 +400,8 @@ pub struct Derived {
     pub value_sets: BTreeMap<String, Value>,
     /// For each element path (`Patient.gender`), the URL of its code list's ValueSet.
     pub code_lists_by_path: HashMap<String, String>,
+    /// Every code list's ValueSet, by the list's name without `-list` (`AdministrativeGender`).
+    pub code_lists_by_name: BTreeMap<String, Value>,
 }
 
 /// Reads every `.xsd` in `dir`. `have` names the types that already have StructureDefinitions.
@@ -486,5 +488,14 @@ pub fn derive(dir: &Path, have: &[String]) -> Result<Derived, Error> {
             structures.push(to_structure_definition(r, "resource", &documentation(ct), &els));
         }
     }
-    Ok(Derived { structures, value_sets, code_lists_by_path })
+    let code_lists_by_name = schema
+        .lists
+        .iter()
+        .map(|(list, codes)| {
+            let name = list.trim_end_matches("-list").to_string();
+            let url = format!("{LIST_URL}{name}");
+            (name, list_value_set(&url, list, codes))
+        })
+        .collect();
+    Ok(Derived { structures, value_sets, code_lists_by_path, code_lists_by_name })
 }
