@@ -203,3 +203,11 @@ fn nesting_up_to_the_depth_limit_fits_a_small_stack() {
     );
     assert!(AnyResource::from_json(items.as_bytes()).is_ok());
 }
+
+#[test]
+fn a_leading_byte_order_mark_is_ignored() {
+    let p: Patient = json::from_slice(b"\xEF\xBB\xBF{\"resourceType\":\"Patient\",\"id\":\"a\"}").unwrap();
+    assert_eq!(p.id.as_deref(), Some("a"));
+    // Only at the start.
+    assert!(json::from_slice::<Patient>(b"{\"resourceType\":\"Patient\"}\xEF\xBB\xBF").is_err());
+}

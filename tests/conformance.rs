@@ -11,11 +11,14 @@ use fhirstorm::json::{self, Value};
 
 /// Examples that use members their release does not define. They must still round-trip (the
 /// members are kept), but they are not counted against the models.
-const NOT_IN_DEFINITIONS: &[(&str, &str, &str)] = &[(
-    "stu3",
-    "adverseevent-example.json",
-    "uses kind, event and severity, which STU3 (3.0.1) AdverseEvent does not define",
-)];
+const NOT_IN_DEFINITIONS: &[(&str, &str, &str)] = &[
+    (
+        "stu3",
+        "adverseevent-example.json",
+        "uses kind, event and severity, which STU3 (3.0.1) AdverseEvent does not define",
+    ),
+    ("stu3", "ig-r4.json", "(npm hl7.fhir.r3.examples) uses packageId, license and manifest, which are R4's"),
+];
 
 /// Reads and writes back one resource through serde_json (`Deserialize` / `Serialize`).
 #[cfg(via_serde)]
@@ -41,7 +44,7 @@ type RoundTrip = fn(&[u8]) -> Result<(Vec<u8>, Vec<String>), json::Error>;
 
 fn round_trip<T: json::FromJson + json::ToJson>(bytes: &[u8]) -> Result<(Vec<u8>, Vec<String>), json::Error> {
     let text = std::str::from_utf8(bytes).expect("examples are UTF-8");
-    let mut p = json::Parser::new(text);
+    let mut p = json::Parser::new(text.strip_prefix('\u{FEFF}').unwrap_or(text));
     let r = T::from_json(&mut p)?;
     p.finish()?;
     Ok((json::to_vec(&r), p.unknown_members().to_vec()))

@@ -33,17 +33,19 @@ pub trait ChoiceJson {
     fn write_field(&self, w: &mut Writer);
 }
 
-/// Reads a value from JSON bytes (which must be UTF-8).
+/// Reads a value from JSON bytes (which must be UTF-8; a leading byte order mark is ignored,
+/// as RFC 8259 allows).
 pub fn from_slice<T: FromJson>(bytes: &[u8]) -> Result<T, Error> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => from_str(s),
         Err(e) => Err(Error::new(ErrorKind::Syntax, "invalid UTF-8", bytes, e.valid_up_to())),
     }
 }
 
-/// Reads a value from JSON text.
+/// Reads a value from JSON text (a leading byte order mark is ignored).
 pub fn from_str<T: FromJson>(s: &str) -> Result<T, Error> {
-    let mut p = Parser::new(s);
+    let mut p = Parser::new(s.strip_prefix('\u{FEFF}').unwrap_or(s));
     let v = T::from_json(&mut p)?;
     p.finish()?;
     Ok(v)
