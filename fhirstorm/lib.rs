@@ -39,6 +39,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod json;
 mod primitive;
 mod serde_bridge;

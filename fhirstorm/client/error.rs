@@ -1,0 +1,248 @@
+//! The client's one error type, with kind queries (as reqwest does).
+
+use std::fmt;
+
+use crate::json;
+
+/// What kind of failure a client call met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Bad configuration: an invalid base URL, plain HTTP to a host that is not loopback, ...
+    Config,
+    /// The server answered with an error status (see [`Error::status`], [`Error::outcome`]).
+    Status,
+    /// The connection failed or broke.
+    Transport,
+    /// The request took longer than the configured timeout.
+    Timeout,
+    /// The response body was not the FHIR JSON expected (see [`Error::json`] for the path).
+    Parse,
+    /// The server's FHIR version is not the one the connection was made for.
+    VersionMismatch,
+    /// The server does not advertise this resource type or interaction.
+    Unsupported,
+    /// The response body was larger than the configured maximum.
+    TooLarge,
+    /// The server pointed somewhere fhirstorm will not follow (a link to another origin).
+    Protocol,
+}
+
+/// One issue of an `OperationOutcome`, in any FHIR version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeIssue {
+    /// `fatal | error | warning | information`
+    pub severity: String,
+    /// The issue type code (`not-found`, `conflict`, ...).
+    pub code: String,
+    /// `diagnostics`, or else `details.text`.
+    pub text: Option<String>,
+}
+
+/// An `OperationOutcome` the server sent with an error.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Outcome {
+    /// The issues, in order.
+    pub issues: Vec<OutcomeIssue>,
+}
+
+impl Outcome {
+    /// Reads the issues of an `OperationOutcome` body; `None` if the body is not one.
+    pub fn from_body(body: &[u8]) -> Option<Outcome> {
+        let v: json::Value = json::from_slice(body).ok()?;
+        if v.get("resourceType")?.as_str()? != "OperationOutcome" {
+            return None;
+        }
+        let issues = v
+            .get("issue")
+            .and_then(json::Value::as_array)
+            .unwrap_or(&[])
+            .iter()
+            .map(|i| OutcomeIssue {
+                severity: i.get("severity").and_then(json::Value::as_str).unwrap_or("").to_string(),
+                code: i.get("code").and_then(json::Value::as_str).unwrap_or("").to_string(),
+                text: i
+                    .get("diagnostics")
+                    .or_else(|| i.get("details").and_then(|d| d.get("text")))
+                    .and_then(json::Value::as_str)
+                    .map(String::from),
+            })
+            .collect();
+        Some(Outcome { issues })
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, issue) in self.issues.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{} {}", issue.severity, issue.code)?;
+            if let Some(t) = &issue.text {
+                write!(f, ": {t}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An error from a client call: what happened, to which request, and what the server said.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    message: String,
+    method: Option<String>,
+    url: Option<String>,
+    status: Option<u16>,
+    outcome: Option<Outcome>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                method: None,
+                url: None,
+                status: None,
+                outcome: None,
+                source: None,
+            }),
+        }
+    }
+
+    pub(crate) fn with_request(mut self, method: &str, url: &url::Url) -> Error {
+        self.inner.method = Some(method.to_string());
+        self.inner.url = Some(redact_url(url));
+        self
+    }
+
+    pub(crate) fn with_status(mut self, status: u16, outcome: Option<Outcome>) -> Error {
+        self.inner.status = Some(status);
+        self.inner.outcome = outcome;
+        self
+    }
+
+    pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+        self.inner.source = Some(Box::new(source));
+        self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The HTTP status, when the server answered with an error status.
+    pub fn status(&self) -> Option<u16> {
+        self.inner.status
+    }
+
+    /// The `OperationOutcome` the server sent, if it sent one.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.inner.outcome.as_ref()
+    }
+
+    /// The JSON error (with its path) when the response could not be read.
+    pub fn json(&self) -> Option<&json::Error> {
+        self.inner.source.as_ref()?.downcast_ref::<json::Error>()
+    }
+
+    /// The request's URL, without its query (which may hold identifying data).
+    pub fn url(&self) -> Option<&str> {
+        self.inner.url.as_deref()
+    }
+
+    /// 404 or 410: the resource does not exist (or no longer does).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self.inner.status, Some(404 | 410))
+    }
+
+    /// 410: the resource was deleted.
+    pub fn is_gone(&self) -> bool {
+        self.inner.status == Some(410)
+    }
+
+    /// 412: a version precondition (`If-Match`) failed; someone else changed the resource.
+    pub fn is_precondition_failed(&self) -> bool {
+        self.inner.status == Some(412)
+    }
+
+    /// 409: a conflict.
+    pub fn is_conflict(&self) -> bool {
+        self.inner.status == Some(409)
+    }
+
+    /// The request timed out.
+    pub fn is_timeout(&self) -> bool {
+        self.inner.kind == ErrorKind::Timeout
+    }
+
+    /// The server does not advertise what was asked.
+    pub fn is_unsupported(&self) -> bool {
+        self.inner.kind == ErrorKind::Unsupported
+    }
+}
+
+/// A URL as errors and logs show it: no query, no fragment, no credentials.
+pub(crate) fn redact_url(url: &url::Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    let mut s = u.to_string();
+    if url.query().is_some() {
+        s.push_str("?…");
+    }
+    s
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        if let (Some(m), Some(u)) = (&i.method, &i.url) {
+            write!(f, "{m} {u}: ")?;
+        }
+        if let Some(s) = i.status {
+            write!(f, "HTTP {s}: ")?;
+        }
+        f.write_str(&i.message)?;
+        if let Some(o) = &i.outcome {
+            if !o.issues.is_empty() {
+                write!(f, " ({o})")?;
+            }
+        }
+        if let Some(src) = &i.source {
+            write!(f, ": {src}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Error")
+            .field("kind", &i.kind)
+            .field("message", &i.message)
+            .field("method", &i.method)
+            .field("url", &i.url)
+            .field("status", &i.status)
+            .field("outcome", &i.outcome)
+            .field("source", &i.source.as_ref().map(|s| s.to_string()))
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner.source.as_ref().map(|s| &**s as &(dyn std::error::Error + 'static))
+    }
+}

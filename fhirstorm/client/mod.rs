@@ -1,0 +1,849 @@
+//! The async REST client: [`Connection`] to a FHIR server, its [`Service`]s (the statement's
+//! `rest` entries, as in the seed's `conn.metadata.rest[0]`), and typed access to each resource
+//! type through [`Service::r`].
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), fhirstorm::client::Error> {
+//! use fhirstorm::client::Connection;
+//! use fhirstorm::r4::{MedicationRequest, Patient};
+//! use fhirstorm::R4;
+//!
+//! let service = Connection::<R4>::new("https://fhir.example.org/r4").service().await?;
+//! let patient: Patient = service.r::<Patient>().fetch("123").await?;
+//! let orders = service.r::<MedicationRequest>().search([("patient", "123")]).await?;
+//! for order in orders.matches() {
+//!     println!("{:?}", order.id);
+//! }
+//! # Ok(()) }
+//! ```
+
+mod capabilities;
+mod error;
+mod version;
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{self, Stream, TryStreamExt};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::Method;
+use url::Url;
+
+pub use capabilities::{ResourceCapabilities, RestCapabilities};
+pub use error::{Error, ErrorKind, Outcome, OutcomeIssue};
+pub use version::{ClientVersion, Entry};
+
+use crate::json::{self, FromJson};
+use crate::{AnyResourceOf, Resource};
+
+/// How often and how long to retry when the server says it is busy (429, 503).
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (0: never retry).
+    pub max_retries: u32,
+    /// Delay before the first retry when the server gives no `Retry-After`; doubled each time.
+    pub base_delay: Duration,
+    /// The longest single wait, whatever `Retry-After` says.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { max_retries: 3, base_delay: Duration::from_millis(250), max_delay: Duration::from_secs(30) }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retry.
+    pub fn none() -> Self {
+        RetryPolicy { max_retries: 0, ..Default::default() }
+    }
+}
+
+/// Builds a [`Connection`] with non-default settings.
+#[derive(Debug, Clone)]
+pub struct ConnectionBuilder<V> {
+    base: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+    http: Option<reqwest::Client>,
+    retry: RetryPolicy,
+    max_response_bytes: usize,
+    allow_insecure_loopback: bool,
+    trust_capabilities: bool,
+    _version: PhantomData<fn() -> V>,
+}
+
+impl<V: ClientVersion> ConnectionBuilder<V> {
+    /// Timeout of a whole request, body included (default 60 s).
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+
+    /// Timeout of connecting (default 10 s).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+
+    /// Use this `reqwest::Client` (its own timeouts, proxies and TLS settings then apply).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Retries for 429 and 503 on idempotent requests.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Largest response body accepted (default 64 MiB); a larger one is an error, not a crash.
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
+        self.max_response_bytes = n;
+        self
+    }
+
+    /// Allow plain `http://` to a loopback host (127.0.0.0/8, `[::1]`, `localhost`), for local
+    /// servers. Any other plain-HTTP URL is always refused.
+    pub fn allow_insecure_loopback(mut self, allow: bool) -> Self {
+        self.allow_insecure_loopback = allow;
+        self
+    }
+
+    /// Whether an interaction the capability statement does not advertise is refused before any
+    /// request (default `true`). Turn off for servers whose statement is incomplete.
+    pub fn trust_capabilities(mut self, trust: bool) -> Self {
+        self.trust_capabilities = trust;
+        self
+    }
+
+    /// The connection, or a configuration error.
+    pub fn build(self) -> Result<Connection<V>, Error> {
+        let mut base = Url::parse(&self.base).map_err(|e| {
+            Error::new(ErrorKind::Config, format!("invalid FHIR base URL {:?}", self.base)).with_source(e)
+        })?;
+        check_secure(&base, self.allow_insecure_loopback)?;
+        if !base.path().ends_with('/') {
+            let p = format!("{}/", base.path());
+            base.set_path(&p);
+        }
+        let http = match self.http {
+            Some(c) => c,
+            None => reqwest::Client::builder()
+                .timeout(self.timeout)
+                .connect_timeout(self.connect_timeout)
+                .user_agent(self.user_agent)
+                // Redirects are not followed blindly: a redirect to another origin could carry
+                // credentials away. Same-origin redirects only.
+                .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                    let same = attempt.previous().first().is_some_and(|first| same_origin(first, attempt.url()));
+                    if same && attempt.previous().len() < 5 {
+                        attempt.follow()
+                    } else {
+                        attempt.stop()
+                    }
+                }))
+                .build()
+                .map_err(|e| Error::new(ErrorKind::Config, "could not build the HTTP client").with_source(e))?,
+        };
+        Ok(Connection {
+            shared: Arc::new(Shared {
+                base,
+                http,
+                retry: self.retry,
+                max_response_bytes: self.max_response_bytes,
+                trust_capabilities: self.trust_capabilities,
+                metadata: tokio::sync::OnceCell::new(),
+            }),
+            config_error: None,
+        })
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+fn check_secure(url: &Url, allow_insecure_loopback: bool) -> Result<(), Error> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if allow_insecure_loopback && is_loopback(url) => Ok(()),
+        "http" if is_loopback(url) => Err(Error::new(
+            ErrorKind::Config,
+            format!("{} is plain HTTP: allow it with allow_insecure_loopback(true)", error::redact_url(url)),
+        )),
+        _ => Err(Error::new(ErrorKind::Config, format!("{} is not HTTPS", error::redact_url(url)))),
+    }
+}
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme() && a.host() == b.host() && a.port_or_known_default() == b.port_or_known_default()
+}
+
+struct Shared<V: ClientVersion> {
+    base: Url,
+    http: reqwest::Client,
+    retry: RetryPolicy,
+    max_response_bytes: usize,
+    trust_capabilities: bool,
+    metadata: tokio::sync::OnceCell<Capabilities<V>>,
+}
+
+/// A connection to one FHIR server of version `V`. Cheap to clone; clones share the HTTP
+/// connection pool and the cached capability statement.
+pub struct Connection<V: ClientVersion> {
+    shared: Arc<Shared<V>>,
+    /// A configuration error from [`Connection::new`], reported on first use.
+    config_error: Option<Arc<String>>,
+}
+
+impl<V: ClientVersion> Clone for Connection<V> {
+    fn clone(&self) -> Self {
+        Connection { shared: self.shared.clone(), config_error: self.config_error.clone() }
+    }
+}
+
+impl<V: ClientVersion> std::fmt::Debug for Connection<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").field("version", &V::NAME).field("base", &self.shared.base.as_str()).finish()
+    }
+}
+
+/// The capability statement, read once per connection.
+#[derive(Debug)]
+pub struct Capabilities<V: ClientVersion> {
+    /// The server's `fhirVersion`.
+    pub fhir_version: String,
+    /// The `rest` entries.
+    pub rest: Vec<RestCapabilities>,
+    /// The typed statement (`CapabilityStatement`; `Conformance` in DSTU2).
+    pub statement: V::AnyResource,
+}
+
+/// A response as read: status, headers, the whole body.
+struct Response {
+    status: u16,
+    headers: HeaderMap,
+    body: Vec<u8>,
+    url: Url,
+    method: Method,
+}
+
+impl<V: ClientVersion> Connection<V> {
+    /// A connection with default settings (HTTPS only). Errors in `base` are reported by the
+    /// first call; use [`Connection::builder`] to see them at once or to change settings.
+    pub fn new(base: impl Into<String>) -> Connection<V> {
+        let base = base.into();
+        match Connection::builder(base.clone()).build() {
+            Ok(c) => c,
+            Err(e) => {
+                let mut c = Connection::builder("https://invalid.invalid/")
+                    .build()
+                    .expect("a constant HTTPS URL and default settings always build");
+                c.config_error = Some(Arc::new(e.to_string()));
+                c
+            }
+        }
+    }
+
+    /// A builder for a connection to `base` (the FHIR base URL, e.g. `https://host/fhir`).
+    pub fn builder(base: impl Into<String>) -> ConnectionBuilder<V> {
+        ConnectionBuilder {
+            base: base.into(),
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            user_agent: concat!("fhirstorm/", env!("CARGO_PKG_VERSION")).to_string(),
+            http: None,
+            retry: RetryPolicy::default(),
+            max_response_bytes: 64 * 1024 * 1024,
+            allow_insecure_loopback: false,
+            trust_capabilities: true,
+            _version: PhantomData,
+        }
+    }
+
+    /// The FHIR base URL (always ending in `/`).
+    pub fn base_url(&self) -> &Url {
+        &self.shared.base
+    }
+
+    fn check_config(&self) -> Result<(), Error> {
+        match &self.config_error {
+            Some(e) => Err(Error::new(ErrorKind::Config, e.as_str())),
+            None => Ok(()),
+        }
+    }
+
+    /// The server's capability statement, fetched once and cached. Fails with
+    /// [`ErrorKind::VersionMismatch`] when the server's `fhirVersion` is not `V`'s.
+    pub async fn metadata(&self) -> Result<&Capabilities<V>, Error> {
+        self.check_config()?;
+        self.shared
+            .metadata
+            .get_or_try_init(|| async {
+                let url = self.url("metadata")?;
+                let resp = self.send(Method::GET, url, None, HeaderMap::new(), true).await?;
+                let resp = self.check_status(resp)?;
+                let value: json::Value = self.parse_body(&resp)?;
+                let (fhir_version, rest) = capabilities::read(&value);
+                if !fhir_version.is_empty() && !V::accepts(&fhir_version) {
+                    return Err(Error::new(
+                        ErrorKind::VersionMismatch,
+                        format!(
+                            "the server speaks FHIR {fhir_version}, but this connection is for {} ({})",
+                            V::NAME,
+                            V::FHIR_VERSION
+                        ),
+                    )
+                    .with_request("GET", &resp.url));
+                }
+                let statement: V::AnyResource = self.parse_body(&resp)?;
+                Ok(Capabilities { fhir_version, rest, statement })
+            })
+            .await
+    }
+
+    /// The first `rest` entry of the capability statement (`conn.metadata.rest[0]` in the seed).
+    pub async fn service(&self) -> Result<Service<V>, Error> {
+        self.service_at(0).await
+    }
+
+    /// The `rest` entry `index`.
+    pub async fn service_at(&self, index: usize) -> Result<Service<V>, Error> {
+        let caps = self.metadata().await?;
+        if index >= caps.rest.len() {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("the capability statement has {} rest entries, not {}", caps.rest.len(), index + 1),
+            ));
+        }
+        Ok(Service { conn: self.clone(), index })
+    }
+
+    fn url(&self, path: &str) -> Result<Url, Error> {
+        self.shared
+            .base
+            .join(path)
+            .map_err(|e| Error::new(ErrorKind::Config, format!("bad request path {path:?}")).with_source(e))
+    }
+
+    /// Sends a request, retrying 429/503 for idempotent ones, and reads the whole body (up to
+    /// the configured maximum).
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        mut headers: HeaderMap,
+        idempotent: bool,
+    ) -> Result<Response, Error> {
+        self.check_config()?;
+        if !same_origin(&url, &self.shared.base) {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                "refusing to send a request to another origin than the FHIR base",
+            )
+            .with_request(method.as_str(), &url));
+        }
+        headers.insert(ACCEPT, HeaderValue::from_static(V::JSON_MIME));
+        if body.is_some() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(V::JSON_MIME));
+        }
+        let policy = &self.shared.retry;
+        let mut attempt = 0;
+        loop {
+            let span = tracing::debug_span!("fhir.request", method = %method, url = %error::redact_url(&url), status = tracing::field::Empty);
+            let started = Instant::now();
+            let mut req = self.shared.http.request(method.clone(), url.clone()).headers(headers.clone());
+            if let Some(b) = &body {
+                req = req.body(b.clone());
+            }
+            let result = {
+                let _enter = span.enter();
+                req.send().await
+            };
+            let resp = result.map_err(|e| transport_error(e, &method, &url))?;
+            let status = resp.status().as_u16();
+            span.record("status", status);
+            let retryable = idempotent && matches!(status, 429 | 503) && attempt < policy.max_retries;
+            if retryable {
+                let wait = retry_after(resp.headers())
+                    .unwrap_or_else(|| policy.base_delay.saturating_mul(1 << attempt.min(16)))
+                    .min(policy.max_delay);
+                tracing::debug!(parent: &span, status, ?wait, attempt, "server busy; retrying");
+                drop(resp);
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+                continue;
+            }
+            let headers = resp.headers().clone();
+            let body = read_limited(resp, self.shared.max_response_bytes)
+                .await
+                .map_err(|e| e.with_request(method.as_str(), &url))?;
+            tracing::debug!(parent: &span, status, elapsed_ms = started.elapsed().as_millis() as u64, bytes = body.len(), "fhir response");
+            return Ok(Response { status, headers, body, url, method });
+        }
+    }
+
+    fn check_status(&self, resp: Response) -> Result<Response, Error> {
+        if resp.status < 400 {
+            return Ok(resp);
+        }
+        let outcome = Outcome::from_body(&resp.body);
+        let message = if outcome.is_some() {
+            reason(resp.status).to_string()
+        } else {
+            format!("{}; body: {}", reason(resp.status), excerpt(&resp.body, resp.headers.get(CONTENT_TYPE)))
+        };
+        Err(Error::new(ErrorKind::Status, message)
+            .with_status(resp.status, outcome)
+            .with_request(resp.method.as_str(), &resp.url))
+    }
+
+    fn parse_body<T: FromJson>(&self, resp: &Response) -> Result<T, Error> {
+        let ct = resp.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if !mime.is_empty()
+            && !matches!(mime.as_str(), "application/fhir+json" | "application/json+fhir" | "application/json")
+        {
+            return Err(Error::new(
+                ErrorKind::Parse,
+                format!("expected FHIR JSON, got {mime}; body: {}", excerpt(&resp.body, None)),
+            )
+            .with_request(resp.method.as_str(), &resp.url));
+        }
+        json::from_slice(&resp.body).map_err(|e| {
+            Error::new(ErrorKind::Parse, "the response is not the FHIR JSON expected")
+                .with_source(e)
+                .with_request(resp.method.as_str(), &resp.url)
+        })
+    }
+}
+
+fn transport_error(e: reqwest::Error, method: &Method, url: &Url) -> Error {
+    let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport };
+    let what = if e.is_timeout() { "timed out" } else { "request failed" };
+    // reqwest's message may include the URL with its query: keep only our redacted one.
+    Error::new(kind, what).with_source(e.without_url()).with_request(method.as_str(), url)
+}
+
+async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err(Error::new(ErrorKind::TooLarge, format!("response body larger than the maximum of {max} bytes")));
+    }
+    let mut body = Vec::new();
+    loop {
+        let chunk = resp.chunk().await.map_err(|e| {
+            let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport };
+            Error::new(kind, "reading the response body failed").with_source(e.without_url())
+        })?;
+        match chunk {
+            None => return Ok(body),
+            Some(c) => {
+                if body.len() + c.len() > max {
+                    return Err(Error::new(
+                        ErrorKind::TooLarge,
+                        format!("response body larger than the maximum of {max} bytes"),
+                    ));
+                }
+                body.extend_from_slice(&c);
+            }
+        }
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is read as "soon": the base delay applies).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    v.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+fn reason(status: u16) -> &'static str {
+    reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("error status")
+}
+
+/// A short, printable excerpt of a non-FHIR body (an HTML error page, say).
+fn excerpt(body: &[u8], content_type: Option<&HeaderValue>) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(400)]);
+    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cut: String = flat.chars().take(160).collect();
+    let ellipsis = if flat.chars().count() > 160 || body.len() > 400 { "…" } else { "" };
+    match content_type.and_then(|c| c.to_str().ok()) {
+        Some(ct) => format!("({ct}) {cut}{ellipsis}"),
+        None => format!("{cut}{ellipsis}"),
+    }
+}
+
+/// One `rest` entry of a server: what it advertises, and typed access to its resources.
+pub struct Service<V: ClientVersion> {
+    conn: Connection<V>,
+    index: usize,
+}
+
+impl<V: ClientVersion> Clone for Service<V> {
+    fn clone(&self) -> Self {
+        Service { conn: self.conn.clone(), index: self.index }
+    }
+}
+
+impl<V: ClientVersion> std::fmt::Debug for Service<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service").field("connection", &self.conn).field("rest", &self.index).finish()
+    }
+}
+
+impl<V: ClientVersion> Service<V> {
+    /// The connection this service belongs to.
+    pub fn connection(&self) -> &Connection<V> {
+        &self.conn
+    }
+
+    /// What this `rest` entry advertises.
+    pub fn capabilities(&self) -> &RestCapabilities {
+        let caps = self.conn.shared.metadata.get().expect("a Service exists only after metadata was read");
+        &caps.rest[self.index]
+    }
+
+    /// The resource types this service advertises (the seed's `dir(service.r)`).
+    pub fn resources(&self) -> Vec<&str> {
+        self.capabilities().resources.keys().map(String::as_str).collect()
+    }
+
+    /// Typed access to resource type `R` (the seed's `service.r.Patient`).
+    pub fn r<R: Resource<Version = V>>(&self) -> Resources<V, R> {
+        Resources { service: self.clone(), _r: PhantomData }
+    }
+
+    fn check(&self, ty: &str, interaction: &str) -> Result<(), Error> {
+        if !self.conn.shared.trust_capabilities {
+            return Ok(());
+        }
+        match self.capabilities().resources.get(ty) {
+            None => Err(Error::new(ErrorKind::Unsupported, format!("the server does not advertise {ty}"))),
+            Some(c) if !c.interactions.contains(interaction) => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("the server does not advertise the {interaction} interaction for {ty}"),
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+/// Typed access to one resource type on a service: `service.r::<Patient>()`.
+pub struct Resources<V: ClientVersion, R> {
+    service: Service<V>,
+    _r: PhantomData<fn() -> R>,
+}
+
+impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
+    fn conn(&self) -> &Connection<V> {
+        &self.service.conn
+    }
+
+    fn typed<T: Resource<Version = V>>(&self, resp: &Response) -> Result<T, Error> {
+        // Read as any resource first, so that a resource of another type is a clear error.
+        let any: V::AnyResource = self.conn().parse_body(resp)?;
+        let found = any.resource_type();
+        T::from_any(any).map_err(|_| {
+            Error::new(ErrorKind::Parse, format!("expected a {}, the server sent a {found}", T::TYPE))
+                .with_request(resp.method.as_str(), &resp.url)
+        })
+    }
+
+    /// Reads the current version of resource `id` (the seed's `fetch`).
+    pub async fn fetch(&self, id: &str) -> Result<R, Error> {
+        self.service.check(R::TYPE, "read")?;
+        let url = self.conn().url(&format!("{}/{}", R::TYPE, segment(id)?))?;
+        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.typed(&resp)
+    }
+
+    /// Reads version `version` of resource `id`.
+    pub async fn vread(&self, id: &str, version: &str) -> Result<R, Error> {
+        self.service.check(R::TYPE, "vread")?;
+        let url = self.conn().url(&format!("{}/{}/_history/{}", R::TYPE, segment(id)?, segment(version)?))?;
+        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.typed(&resp)
+    }
+
+    /// Creates `resource` (its id is ignored by the server) and returns what the server stored.
+    pub async fn create(&self, resource: &R) -> Result<R, Error> {
+        self.create_with(resource, None).await
+    }
+
+    /// Creates `resource` unless one matching `query` (`identifier=x|y`) exists (`If-None-Exist`).
+    pub async fn create_if_none_exist(&self, resource: &R, query: &str) -> Result<R, Error> {
+        self.create_with(resource, Some(query)).await
+    }
+
+    async fn create_with(&self, resource: &R, if_none_exist: Option<&str>) -> Result<R, Error> {
+        self.service.check(R::TYPE, "create")?;
+        let url = self.conn().url(R::TYPE)?;
+        let mut headers = HeaderMap::new();
+        headers.insert("prefer", HeaderValue::from_static("return=representation"));
+        if let Some(q) = if_none_exist {
+            headers.insert("if-none-exist", header_value(q)?);
+        }
+        let resp = self.conn().send(Method::POST, url, Some(json::to_vec(resource)), headers, false).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.representation(resp).await
+    }
+
+    /// Replaces resource `resource.id`, sending `If-Match` from its `meta.versionId` so that a
+    /// change made meanwhile by someone else fails (HTTP 412, [`Error::is_precondition_failed`])
+    /// instead of being overwritten.
+    pub async fn update(&self, resource: &R) -> Result<R, Error> {
+        self.service.check(R::TYPE, "update")?;
+        let id = resource.id().ok_or_else(|| Error::new(ErrorKind::Config, "update needs a resource with an id"))?;
+        let url = self.conn().url(&format!("{}/{}", R::TYPE, segment(id)?))?;
+        let mut headers = HeaderMap::new();
+        headers.insert("prefer", HeaderValue::from_static("return=representation"));
+        if let Some(v) = resource.meta().and_then(V::version_id) {
+            headers.insert("if-match", header_value(&format!("W/\"{v}\""))?);
+        }
+        let resp = self.conn().send(Method::PUT, url, Some(json::to_vec(resource)), headers, true).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.representation(resp).await
+    }
+
+    /// Deletes resource `id`.
+    pub async fn delete(&self, id: &str) -> Result<(), Error> {
+        self.service.check(R::TYPE, "delete")?;
+        let url = self.conn().url(&format!("{}/{}", R::TYPE, segment(id)?))?;
+        let resp = self.conn().send(Method::DELETE, url, None, HeaderMap::new(), true).await?;
+        self.conn().check_status(resp).map(drop)
+    }
+
+    /// The resource the server returned, or (when it returned none) the one its `Location` names.
+    async fn representation(&self, resp: Response) -> Result<R, Error> {
+        if !resp.body.is_empty() {
+            return self.typed(&resp);
+        }
+        let location = resp.headers.get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok()).ok_or_else(|| {
+            Error::new(ErrorKind::Protocol, "the server returned neither the resource nor a Location")
+        })?;
+        let url = resp
+            .url
+            .join(location)
+            .map_err(|e| Error::new(ErrorKind::Protocol, "bad Location header").with_source(e))?;
+        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.typed(&resp)
+    }
+
+    /// Searches with raw `(name, value)` parameters (the seed's
+    /// `search(dict(patient=id))`) and returns the first page.
+    pub async fn search<K, S>(&self, params: impl IntoIterator<Item = (K, S)>) -> Result<SearchSet<V, R>, Error>
+    where
+        K: AsRef<str>,
+        S: AsRef<str>,
+    {
+        self.service.check(R::TYPE, "search-type")?;
+        let mut url = self.conn().url(R::TYPE)?;
+        {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in params {
+                q.append_pair(k.as_ref(), v.as_ref());
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        self.page(url).await
+    }
+
+    async fn page(&self, url: Url) -> Result<SearchSet<V, R>, Error> {
+        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = self.conn().check_status(resp)?;
+        let bundle: V::Bundle = self.typed(&resp)?;
+        SearchSet::from_bundle(bundle, &self.conn().shared.base)
+    }
+
+    /// The next page of a search, if there is one.
+    pub async fn next_page(&self, page: &SearchSet<V, R>) -> Result<Option<SearchSet<V, R>>, Error> {
+        match &page.next {
+            None => Ok(None),
+            Some(next) => self.page(next.clone()).await.map(Some),
+        }
+    }
+
+    /// All pages of a search, fetched one at a time as the stream is read (at most one page is
+    /// held), following the server's `next` links.
+    pub fn search_pages<K, S>(
+        &self,
+        params: impl IntoIterator<Item = (K, S)>,
+    ) -> impl Stream<Item = Result<SearchSet<V, R>, Error>> + '_
+    where
+        K: AsRef<str>,
+        S: AsRef<str>,
+    {
+        let params: Vec<(String, String)> =
+            params.into_iter().map(|(k, v)| (k.as_ref().to_string(), v.as_ref().to_string())).collect();
+        enum State<P> {
+            Start(Vec<(String, String)>),
+            Next(P),
+            Done,
+        }
+        stream::try_unfold(State::<Url>::Start(params), move |state| async move {
+            let page = match state {
+                State::Done => return Ok(None),
+                State::Start(params) => self.search(params).await?,
+                State::Next(url) => self.page(url).await?,
+            };
+            let next = match &page.next {
+                Some(u) => State::Next(u.clone()),
+                None => State::Done,
+            };
+            Ok(Some((page, next)))
+        })
+    }
+
+    /// Every matching resource of a search, across pages, as a stream.
+    pub fn search_all<K, S>(
+        &self,
+        params: impl IntoIterator<Item = (K, S)>,
+    ) -> impl Stream<Item = Result<R, Error>> + '_
+    where
+        K: AsRef<str>,
+        S: AsRef<str>,
+    {
+        self.search_pages(params).map_ok(|page| stream::iter(page.into_matches().into_iter().map(Ok))).try_flatten()
+    }
+
+    /// The history of resource `id`, newest first, as a Bundle.
+    pub async fn history(&self, id: &str) -> Result<V::Bundle, Error> {
+        self.service.check(R::TYPE, "history-instance")?;
+        let url = self.conn().url(&format!("{}/{}/_history", R::TYPE, segment(id)?))?;
+        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.typed(&resp)
+    }
+}
+
+fn segment(id: &str) -> Result<&str, Error> {
+    // FHIR ids are [A-Za-z0-9\-\.]{1,64}: anything else would change the request path.
+    let ok =
+        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if ok {
+        Ok(id)
+    } else {
+        Err(Error::new(ErrorKind::Config, format!("{id:?} is not a valid FHIR id")))
+    }
+}
+
+fn header_value(v: &str) -> Result<HeaderValue, Error> {
+    HeaderValue::from_str(v).map_err(|e| Error::new(ErrorKind::Config, "invalid header value").with_source(e))
+}
+
+/// One page of search results: the matches as `R`, included resources, the total and the link
+/// to the next page.
+pub struct SearchSet<V: ClientVersion, R> {
+    matches: Vec<R>,
+    included: Vec<V::AnyResource>,
+    /// `Bundle.total`, when the server gives it.
+    pub total: Option<u64>,
+    next: Option<Url>,
+    self_link: Option<String>,
+}
+
+impl<V: ClientVersion, R: Resource<Version = V>> SearchSet<V, R> {
+    fn from_bundle(bundle: V::Bundle, base: &Url) -> Result<SearchSet<V, R>, Error> {
+        let total = V::total(&bundle);
+        let self_link = V::link(&bundle, "self").map(String::from);
+        let next = match V::next_link(&bundle) {
+            None => None,
+            Some(link) => {
+                let url = base.join(link).map_err(|e| {
+                    Error::new(ErrorKind::Protocol, "invalid next link in the search Bundle").with_source(e)
+                })?;
+                // The policy: a next link to another origin is refused, never followed.
+                if !same_origin(&url, base) {
+                    return Err(Error::new(
+                        ErrorKind::Protocol,
+                        format!("the next link points to another origin ({}); not followed", error::redact_url(&url)),
+                    ));
+                }
+                Some(url)
+            }
+        };
+        let mut matches = Vec::new();
+        let mut included = Vec::new();
+        for entry in V::entries(bundle) {
+            let Some(resource) = entry.resource else { continue };
+            let is_match =
+                entry.search_mode.as_deref().is_none_or(|m| m == "match") && resource.resource_type() == R::TYPE;
+            if is_match {
+                match R::from_any(resource) {
+                    Ok(r) => matches.push(r),
+                    Err(other) => included.push(other),
+                }
+            } else {
+                included.push(resource);
+            }
+        }
+        Ok(SearchSet { matches, included, total, next, self_link })
+    }
+
+    /// The matching resources.
+    pub fn matches(&self) -> &[R] {
+        &self.matches
+    }
+
+    /// The matching resources, taken.
+    pub fn into_matches(self) -> Vec<R> {
+        self.matches
+    }
+
+    /// Resources the server included (`_include`, `_revinclude`, `OperationOutcome`s).
+    pub fn included(&self) -> &[V::AnyResource] {
+        &self.included
+    }
+
+    /// The included resources of type `T`.
+    pub fn included_of<T: Resource<Version = V>>(&self) -> Vec<T> {
+        self.included
+            .iter()
+            .filter(|r| r.resource_type() == T::TYPE)
+            .filter_map(|r| T::from_any(r.clone()).ok())
+            .collect()
+    }
+
+    /// Whether the server has another page.
+    pub fn has_next(&self) -> bool {
+        self.next.is_some()
+    }
+
+    /// The Bundle's `self` link: the search as the server understood it.
+    pub fn self_link(&self) -> Option<&str> {
+        self.self_link.as_deref()
+    }
+}
+
+impl<V: ClientVersion, R: std::fmt::Debug> std::fmt::Debug for SearchSet<V, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchSet")
+            .field("matches", &self.matches.len())
+            .field("included", &self.included.len())
+            .field("total", &self.total)
+            .field("has_next", &self.next.is_some())
+            .finish()
+    }
+}

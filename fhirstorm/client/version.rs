@@ -1,0 +1,96 @@
+//! What the client needs to know of each FHIR version's models, written once as a macro over
+//! the field names the versions share.
+
+use crate::{FhirVersion, Resource};
+
+/// One entry of a Bundle, in any version.
+#[derive(Debug, Clone)]
+pub struct Entry<A> {
+    /// `entry.fullUrl`.
+    pub full_url: Option<String>,
+    /// `entry.resource`.
+    pub resource: Option<A>,
+    /// `entry.search.mode` (`match`, `include`, `outcome`).
+    pub search_mode: Option<String>,
+    /// `entry.response.status` (transaction and batch responses).
+    pub status: Option<String>,
+    /// `entry.response.location`.
+    pub location: Option<String>,
+    /// `entry.response.etag`.
+    pub etag: Option<String>,
+}
+
+/// A FHIR version the REST client speaks: its JSON media type and Bundle shape.
+pub trait ClientVersion: FhirVersion {
+    /// The version's `Bundle`.
+    type Bundle: Resource<Version = Self>;
+    /// The FHIR JSON media type (`application/json+fhir` in DSTU2, `application/fhir+json` after).
+    const JSON_MIME: &'static str;
+    /// The `next` link of a Bundle page.
+    fn next_link(bundle: &Self::Bundle) -> Option<&str>;
+    /// The link of relation `rel` (`self`, `next`, ...).
+    fn link<'a>(bundle: &'a Self::Bundle, rel: &str) -> Option<&'a str>;
+    /// `Bundle.total`.
+    fn total(bundle: &Self::Bundle) -> Option<u64>;
+    /// The entries, taken out of the Bundle.
+    fn entries(bundle: Self::Bundle) -> Vec<Entry<Self::AnyResource>>;
+    /// `meta.versionId`.
+    fn version_id(meta: &Self::Meta) -> Option<&str>;
+}
+
+macro_rules! client_version {
+    ($module:ident, $marker:ident, $mime:literal) => {
+        impl ClientVersion for crate::$module::$marker {
+            type Bundle = crate::$module::Bundle;
+            const JSON_MIME: &'static str = $mime;
+
+            fn next_link(bundle: &Self::Bundle) -> Option<&str> {
+                Self::link(bundle, "next")
+            }
+
+            fn link<'a>(bundle: &'a Self::Bundle, rel: &str) -> Option<&'a str> {
+                bundle
+                    .link
+                    .iter()
+                    .find(|l| l.relation.as_ref().and_then(|r| r.value.as_deref()) == Some(rel))
+                    .and_then(|l| l.url.as_ref()?.value.as_deref())
+            }
+
+            fn total(bundle: &Self::Bundle) -> Option<u64> {
+                bundle.total.as_ref()?.value.map(u64::from)
+            }
+
+            fn entries(bundle: Self::Bundle) -> Vec<Entry<Self::AnyResource>> {
+                bundle
+                    .entry
+                    .into_iter()
+                    .map(|e| {
+                        let text = |p: Option<&crate::$module::Primitive<String>>| p.and_then(|p| p.value.clone());
+                        Entry {
+                            full_url: text(e.full_url.as_ref()),
+                            search_mode: e
+                                .search
+                                .as_ref()
+                                .and_then(|s| s.mode.as_ref()?.value.as_ref().map(|m| m.to_string())),
+                            status: e.response.as_ref().and_then(|r| text(r.status.as_ref())),
+                            location: e.response.as_ref().and_then(|r| text(r.location.as_ref())),
+                            etag: e.response.as_ref().and_then(|r| text(r.etag.as_ref())),
+                            resource: e.resource,
+                        }
+                    })
+                    .collect()
+            }
+
+            fn version_id(meta: &Self::Meta) -> Option<&str> {
+                meta.version_id.as_ref()?.value.as_deref()
+            }
+        }
+    };
+}
+
+#[cfg(feature = "dstu2")]
+client_version!(dstu2, Dstu2, "application/json+fhir");
+#[cfg(feature = "stu3")]
+client_version!(stu3, Stu3, "application/fhir+json");
+#[cfg(feature = "r4")]
+client_version!(r4, R4, "application/fhir+json");

@@ -1,0 +1,226 @@
+//! The REST client against a real FHIR R4 server (sekmet-fhir) on 127.0.0.1, started here.
+
+mod support;
+
+use fhirstorm::client::{Connection, ErrorKind};
+use fhirstorm::prelude::*;
+use fhirstorm::r4::{self, HumanName, Observation, Patient, Reference};
+use fhirstorm::R4;
+use futures_util::TryStreamExt;
+use support::{FhirServer, Runner};
+
+fn conn(server: &FhirServer) -> Connection<R4> {
+    Connection::<R4>::builder(&server.base).allow_insecure_loopback(true).build().expect("connection")
+}
+
+fn patient(family: &str, given: &str) -> Patient {
+    Patient {
+        name: vec![HumanName { family: Some(family.into()), given: vec![given.into()], ..Default::default() }],
+        birth_date: Some(r4::Primitive::new("1974-12-25".parse().expect("date"))),
+        ..Default::default()
+    }
+}
+
+fn e(err: fhirstorm::client::Error) -> String {
+    err.to_string()
+}
+
+#[tokio::main]
+async fn main() {
+    let server = FhirServer::start();
+    let mut t = Runner::new();
+
+    t.case("metadata_is_typed_and_cached", || async {
+        let c = conn(&server);
+        let caps = c.metadata().await.map_err(e)?;
+        ensure!(caps.fhir_version == "4.0.1", "fhirVersion {}", caps.fhir_version);
+        ensure!(matches!(caps.statement, r4::AnyResource::CapabilityStatement(_)), "typed statement");
+        let again = c.metadata().await.map_err(e)?;
+        ensure!(std::ptr::eq(caps, again), "cached");
+        let service = c.service().await.map_err(e)?;
+        ensure!(service.resources().contains(&"Patient"), "Patient advertised: {:?}", service.resources());
+        Ok(())
+    })
+    .await;
+
+    t.case("version_mismatch_is_reported", || async {
+        let c =
+            Connection::<fhirstorm::Stu3>::builder(&server.base).allow_insecure_loopback(true).build().map_err(e)?;
+        let err = c.service().await.expect_err("an R4 server is not STU3");
+        ensure!(err.kind() == ErrorKind::VersionMismatch, "{err}");
+        ensure!(err.to_string().contains("4.0.1"), "{err}");
+        Ok(())
+    })
+    .await;
+
+    t.case("plain_http_needs_an_explicit_loopback_opt_in", || async {
+        let err = Connection::<R4>::builder(&server.base).build().expect_err("plain http refused");
+        ensure!(err.kind() == ErrorKind::Config, "{err}");
+        let err = Connection::<R4>::builder("http://fhir.example.org/r4")
+            .allow_insecure_loopback(true)
+            .build()
+            .expect_err("not loopback");
+        ensure!(err.kind() == ErrorKind::Config, "{err}");
+        let err = Connection::<R4>::new("not a url").service().await.expect_err("bad url");
+        ensure!(err.kind() == ErrorKind::Config, "{err}");
+        Ok(())
+    })
+    .await;
+
+    t.case("create_fetch_update_vread_history_delete", || async {
+        let service = conn(&server).service().await.map_err(e)?;
+        let patients = service.r::<Patient>();
+        let created = patients.create(&patient("Chalmers", "Peter")).await.map_err(e)?;
+        let id = created.id().ok_or("server gave no id")?.to_string();
+        let fetched = patients.fetch(&id).await.map_err(e)?;
+        ensure!(fetched.name[0].family.value().map(String::as_str) == Some("Chalmers"), "{fetched:?}");
+        ensure!(fetched.birth_date.value().map(|d| d.as_str()) == Some("1974-12-25"), "birth date kept");
+
+        let mut changed = fetched.clone();
+        changed.name[0].given = vec!["Jim".into()];
+        let updated = patients.update(&changed).await.map_err(e)?;
+        let v2 = updated.meta.as_ref().and_then(|m| m.version_id.value().cloned());
+        ensure!(v2.as_deref() == Some("2"), "version 2, got {v2:?}");
+
+        let v1 = patients.vread(&id, "1").await.map_err(e)?;
+        ensure!(v1.name[0].given.first().and_then(|g| g.value()) == Some(&"Peter".to_string()), "vread v1");
+
+        let history = patients.history(&id).await.map_err(e)?;
+        ensure!(history.entry.len() == 2, "two versions in history, got {}", history.entry.len());
+
+        patients.delete(&id).await.map_err(e)?;
+        let err = patients.fetch(&id).await.expect_err("deleted");
+        ensure!(err.is_not_found(), "{err}");
+        ensure!(err.kind() == ErrorKind::Status, "{err:?}");
+        Ok(())
+    })
+    .await;
+
+    t.case("stale_if_match_is_a_typed_412", || async {
+        let service = conn(&server).service().await.map_err(e)?;
+        let patients = service.r::<Patient>();
+        let created = patients.create(&patient("Stale", "One")).await.map_err(e)?;
+        let mut first = created.clone();
+        first.active = Some(true.into());
+        patients.update(&first).await.map_err(e)?;
+        // `created` still says version 1: updating it now must not overwrite version 2.
+        let mut stale = created.clone();
+        stale.active = Some(false.into());
+        let err = patients.update(&stale).await.expect_err("stale version refused");
+        ensure!(err.is_precondition_failed(), "{err}");
+        ensure!(err.status() == Some(412), "{err:?}");
+        Ok(())
+    })
+    .await;
+
+    t.case("conditional_create_finds_the_existing_resource", || async {
+        let service = conn(&server).service().await.map_err(e)?;
+        let patients = service.r::<Patient>();
+        let mut p = patient("Conditional", "Carl");
+        p.identifier = vec![r4::Identifier {
+            system: Some("urn:fhirstorm:test".into()),
+            value: Some("cond-1".into()),
+            ..Default::default()
+        }];
+        let a = patients.create_if_none_exist(&p, "identifier=urn:fhirstorm:test|cond-1").await.map_err(e)?;
+        let b = patients.create_if_none_exist(&p, "identifier=urn:fhirstorm:test|cond-1").await.map_err(e)?;
+        ensure!(a.id() == b.id(), "same resource: {:?} vs {:?}", a.id(), b.id());
+        Ok(())
+    })
+    .await;
+
+    t.case("search_pages_and_streams_follow_next_links", || async {
+        let service = conn(&server).service().await.map_err(e)?;
+        let patients = service.r::<Patient>();
+        for i in 0..7 {
+            patients.create(&patient("Pager", &format!("P{i}"))).await.map_err(e)?;
+        }
+        let first = patients.search([("family", "Pager"), ("_count", "3")]).await.map_err(e)?;
+        ensure!(first.matches().len() == 3, "3 on the first page, got {}", first.matches().len());
+        ensure!(first.has_next(), "a next page");
+        let pages: Vec<_> =
+            patients.search_pages([("family", "Pager"), ("_count", "3")]).try_collect().await.map_err(e)?;
+        ensure!(pages.len() == 3, "3 pages, got {}", pages.len());
+        let all: Vec<Patient> =
+            patients.search_all([("family", "Pager"), ("_count", "3")]).try_collect().await.map_err(e)?;
+        ensure!(all.len() == 7, "7 patients, got {}", all.len());
+        let mut ids: Vec<_> = all.iter().filter_map(|p| p.id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        ensure!(ids.len() == 7, "no duplicates across pages");
+        Ok(())
+    })
+    .await;
+
+    t.case("include_splits_results_by_type", || async {
+        let service = conn(&server).service().await.map_err(e)?;
+        let p = service.r::<Patient>().create(&patient("Included", "Ida")).await.map_err(e)?;
+        let pid = p.id.clone().ok_or("no id")?;
+        let obs = Observation {
+            status: Some(r4::Primitive::new(r4::codes::ObservationStatus::Final)),
+            code: Some(r4::CodeableConcept { text: Some("heart rate".into()), ..Default::default() }),
+            subject: Some(Reference { reference: Some(format!("Patient/{pid}").into()), ..Default::default() }),
+            value: Some(r4::ObservationValue::Quantity(Box::new(r4::Quantity {
+                value: Some(r4::Primitive::new("72.50".parse().map_err(|e: fhirstorm::json::Error| e.to_string())?)),
+                unit: Some("beats/min".into()),
+                ..Default::default()
+            }))),
+            ..Default::default()
+        };
+        let sent = String::from_utf8(fhirstorm::json::to_vec(&obs)).map_err(|e| e.to_string())?;
+        ensure!(sent.contains(r#""value":72.50"#), "the decimal is sent exactly as written: {sent}");
+        let created = service.r::<Observation>().create(&obs).await.map_err(e)?;
+        let value = match &created.value {
+            Some(r4::ObservationValue::Quantity(q)) => q.value.value().map(|d| d.to_f64()),
+            _ => None,
+        };
+        // sekmet stores decimals as Python floats, so it answers 72.5: the value, not the text.
+        ensure!(value == Some(72.5), "the decimal came back: {value:?}");
+        let page = service
+            .r::<Observation>()
+            .search([("subject", format!("Patient/{pid}").as_str()), ("_include", "Observation:subject")])
+            .await
+            .map_err(e)?;
+        ensure!(page.matches().len() == 1, "one observation");
+        let included: Vec<Patient> = page.included_of::<Patient>();
+        ensure!(included.len() == 1 && included[0].id == p.id, "the patient included: {page:?}");
+        Ok(())
+    })
+    .await;
+
+    t.case("not_found_carries_the_operation_outcome", || async {
+        let service = conn(&server).service().await.map_err(e)?;
+        let err = service.r::<Patient>().fetch("does-not-exist").await.expect_err("missing");
+        ensure!(err.is_not_found(), "{err}");
+        ensure!(err.status() == Some(404), "{err:?}");
+        ensure!(err.outcome().is_some_and(|o| !o.issues.is_empty()), "outcome parsed: {err:?}");
+        let err = service.r::<Patient>().fetch("../metadata").await.expect_err("not an id");
+        ensure!(err.kind() == ErrorKind::Config, "{err}");
+        Ok(())
+    })
+    .await;
+
+    t.case("unadvertised_interactions_fail_before_any_request", || async {
+        let service = conn(&server).service().await.map_err(e)?;
+        let advertised = service.resources();
+        ensure!(!advertised.contains(&"EffectEvidenceSynthesis"), "this check needs a type sekmet does not advertise");
+        let err = service.r::<r4::EffectEvidenceSynthesis>().fetch("x").await.expect_err("unadvertised");
+        ensure!(err.is_unsupported(), "{err}");
+        ensure!(err.status().is_none(), "refused before any request: {err:?}");
+        // With the opt-out, the request is sent and the server's own answer comes back.
+        let lenient = Connection::<R4>::builder(&server.base)
+            .allow_insecure_loopback(true)
+            .trust_capabilities(false)
+            .build()
+            .map_err(e)?
+            .service()
+            .await
+            .map_err(e)?;
+        let err = lenient.r::<r4::EffectEvidenceSynthesis>().fetch("x").await.expect_err("not served");
+        ensure!(err.status().is_some(), "the server answered: {err:?}");
+        Ok(())
+    })
+    .await;
+
+    t.finish();
+}

@@ -1,0 +1,172 @@
+//! Starts the real servers the integration tests talk to, on 127.0.0.1, and stops them after.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running sekmet-fhir server (PyPI `sekmet-fhir`, a FHIR R4 server on SQLite), killed on drop.
+pub struct FhirServer {
+    child: Child,
+    /// The FHIR base URL (`http://127.0.0.1:PORT/fhir`).
+    pub base: String,
+    _dir: TempDir,
+}
+
+/// A temporary folder, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("fhirstorm-{name}-{}-{}", std::process::id(), nanos()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// Where `scripts/test` installed the server (or `$FHIRSTORM_SEKMET`).
+fn sekmet_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("FHIRSTORM_SEKMET") {
+        return PathBuf::from(p);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/sekmet-venv/bin/sekmet")
+}
+
+impl FhirServer {
+    /// Starts a fresh server with an empty database. Panics with instructions when the server
+    /// is not installed (run `scripts/test`, which installs it).
+    pub fn start() -> FhirServer {
+        let bin = sekmet_bin();
+        assert!(
+            bin.exists(),
+            "the sekmet-fhir server is not installed at {}: run scripts/test (it installs it), or set FHIRSTORM_SEKMET",
+            bin.display()
+        );
+        let dir = TempDir::new("sekmet");
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}/fhir");
+        let settings = dir.0.join("settings.yaml");
+        std::fs::write(
+            &settings,
+            format!(
+                "host: 127.0.0.1\nport: {port}\nbase_url: {base}\ndata_dir: {}\nsimulator:\n  enabled: false\nlog_inbound: false\n",
+                dir.0.join("data").display()
+            ),
+        )
+        .expect("settings written");
+        std::fs::create_dir_all(dir.0.join("data")).expect("data dir");
+        let log = std::fs::File::create(dir.0.join("server.log")).expect("log file");
+        let child = Command::new(&bin)
+            .args(["serve", "-c"])
+            .arg(&settings)
+            .current_dir(&dir.0)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("sekmet starts");
+        let server = FhirServer { child, base, _dir: dir };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let start = Instant::now();
+        let addr = self.base.trim_start_matches("http://").split('/').next().unwrap_or("").to_string();
+        while start.elapsed() < Duration::from_secs(60) {
+            if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+                use std::io::{Read, Write};
+                let req = format!("GET /fhir/metadata HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+                if s.write_all(req.as_bytes()).is_ok() {
+                    let mut head = [0u8; 12];
+                    if s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200") {
+                        return;
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let log = std::fs::read_to_string(self._dir.0.join("server.log")).unwrap_or_default();
+        panic!("sekmet-fhir did not become ready within 60 s; its log:\n{log}");
+    }
+}
+
+impl Drop for FhirServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A tiny test runner for harness-less integration tests that share one server: runs each
+/// named async case, reports, and ends with the plain `N passed, N failed` line.
+pub struct Runner {
+    passed: usize,
+    failed: Vec<String>,
+    filter: Option<String>,
+}
+
+impl Runner {
+    pub fn new() -> Runner {
+        let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+        Runner { passed: 0, failed: Vec::new(), filter }
+    }
+
+    pub async fn case<F, Fut>(&mut self, name: &str, f: F)
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(), String>>,
+    {
+        if self.filter.as_deref().is_some_and(|flt| !name.contains(flt)) {
+            return;
+        }
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(Duration::from_secs(300), f()).await;
+        let ms = started.elapsed().as_millis();
+        match outcome {
+            Ok(Ok(())) => {
+                println!("test {name} ... ok ({ms} ms)");
+                self.passed += 1;
+            }
+            Ok(Err(e)) => {
+                println!("test {name} ... FAILED: {e}");
+                self.failed.push(name.to_string());
+            }
+            Err(_) => {
+                println!("test {name} ... FAILED: timed out");
+                self.failed.push(name.to_string());
+            }
+        }
+    }
+
+    pub fn finish(self) -> ! {
+        println!("\n{} passed, {} failed", self.passed, self.failed.len());
+        std::process::exit(if self.failed.is_empty() { 0 } else { 1 })
+    }
+}
+
+/// `assert!` for the runner's cases: returns an error instead of panicking.
+#[macro_export]
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!("{} (at {}:{})", format!($($msg)+), file!(), line!()));
+        }
+    };
+}
