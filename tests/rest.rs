@@ -222,5 +222,91 @@ async fn main() {
     })
     .await;
 
+    t.case("transaction_entries_are_typed_and_reference_each_other", || async {
+        let service = conn(&server).service().await.map_err(e)?;
+        let mut tx = service.transaction();
+        let patient_url = tx.new_full_url();
+        let obs = Observation {
+            status: Some(r4::Primitive::new(r4::codes::ObservationStatus::Preliminary)),
+            code: Some(r4::CodeableConcept { text: Some("weight".into()), ..Default::default() }),
+            subject: Some(Reference { reference: Some(patient_url.as_str().into()), ..Default::default() }),
+            ..Default::default()
+        };
+        let resp =
+            tx.create_as(&patient("Transact", "Tess"), Some(patient_url)).create(&obs).send().await.map_err(e)?;
+        ensure!(resp.entries.len() == 2, "two entries");
+        ensure!(resp.entries.iter().all(|x| x.is_success() && x.status == 201), "201s: {:?}", resp.entries);
+        let pid = resp.entries[0].id().ok_or("patient id from location")?.to_string();
+        let oid = resp.entries[1].id().ok_or("observation id from location")?.to_string();
+        let stored = service.r::<Observation>().fetch(&oid).await.map_err(e)?;
+        let subject = stored.subject.as_ref().and_then(|s| s.reference.value().cloned());
+        ensure!(subject == Some(format!("Patient/{pid}")), "urn:uuid reference rewritten: {subject:?}");
+        Ok(())
+    })
+    .await;
+
+    t.case("batch_entries_fail_on_their_own", || async {
+        let service = conn(&server).service().await.map_err(e)?;
+        let resp = service
+            .batch()
+            .create(&patient("Batch", "Bob"))
+            .read::<Patient>("no-such-patient")
+            .map_err(e)?
+            .send()
+            .await
+            .map_err(e)?;
+        ensure!(resp.entries[0].is_success(), "create succeeded: {:?}", resp.entries[0]);
+        ensure!(resp.entries[1].status == 404, "read failed alone: {:?}", resp.entries[1]);
+        Ok(())
+    })
+    .await;
+
+    t.case("conditional_update_and_delete", || async {
+        let service = conn(&server).service().await.map_err(e)?;
+        let patients = service.r::<Patient>();
+        let mut p = patient("CondUpd", "Una");
+        p.identifier = vec![r4::Identifier {
+            system: Some("urn:fhirstorm:test".into()),
+            value: Some("upd-1".into()),
+            ..Default::default()
+        }];
+        let created = patients.update_where("identifier=urn:fhirstorm:test|upd-1", &p).await.map_err(e)?;
+        let id = created.id.clone().ok_or("id")?;
+        p.active = Some(true.into());
+        let updated = patients.update_where("identifier=urn:fhirstorm:test|upd-1", &p).await.map_err(e)?;
+        ensure!(updated.id.as_deref() == Some(id.as_str()), "same resource updated");
+        patients.delete_where("identifier=urn:fhirstorm:test|upd-1").await.map_err(e)?;
+        ensure!(patients.fetch(&id).await.is_err_and(|x| x.is_not_found()), "deleted");
+        Ok(())
+    })
+    .await;
+
+    t.case("type_and_system_history", || async {
+        let service = conn(&server).service().await.map_err(e)?;
+        let h = service.r::<Patient>().history_type().await.map_err(e)?;
+        ensure!(!h.entry.is_empty(), "type history has entries");
+        let h = service.history().await.map_err(e)?;
+        ensure!(!h.entry.is_empty(), "system history has entries");
+        Ok(())
+    })
+    .await;
+
+    t.case("everything_and_operations", || async {
+        let service = conn(&server).service().await.map_err(e)?;
+        let p = service.r::<Patient>().create(&patient("Everything", "Eve")).await.map_err(e)?;
+        let id = p.id.clone().ok_or("id")?;
+        let b = service.r::<Patient>().everything(&id).await.map_err(e)?;
+        ensure!(
+            b.entry.iter().any(|x| x.resource.as_ref().and_then(|r| r.id()) == Some(id.as_str())),
+            "the patient is in $everything"
+        );
+        let err = service.r::<Patient>().operation(Some(&id), "no-such-op", None).await.expect_err("unknown operation");
+        ensure!(err.status().is_some_and(|s| s >= 400), "{err}");
+        let err = service.operation("bad name!", None).await.expect_err("invalid name");
+        ensure!(err.kind() == ErrorKind::Config, "{err}");
+        Ok(())
+    })
+    .await;
+
     t.finish();
 }

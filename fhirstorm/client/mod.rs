@@ -19,6 +19,7 @@
 
 mod capabilities;
 mod error;
+mod transaction;
 mod version;
 
 use std::marker::PhantomData;
@@ -32,6 +33,7 @@ use url::Url;
 
 pub use capabilities::{ResourceCapabilities, RestCapabilities};
 pub use error::{Error, ErrorKind, Outcome, OutcomeIssue};
+pub use transaction::{BundleKind, TransactionBuilder, TransactionEntry, TransactionResponse};
 pub use version::{ClientVersion, Entry};
 
 use crate::json::{self, FromJson};
@@ -400,6 +402,21 @@ impl<V: ClientVersion> Connection<V> {
         }
     }
 
+    async fn operation(&self, url: Url, parameters: Option<&dyn json::ToJsonDyn>) -> Result<V::AnyResource, Error> {
+        let (method, body) = match parameters {
+            Some(p) => {
+                let mut w = json::Writer::new();
+                p.to_json_dyn(&mut w);
+                (Method::POST, Some(w.into_bytes()))
+            }
+            None => (Method::GET, None),
+        };
+        let idempotent = method == Method::GET;
+        let resp = self.send(method, url, body, HeaderMap::new(), idempotent).await?;
+        let resp = self.check_status(resp)?;
+        self.parse_body(&resp)
+    }
+
     fn check_status(&self, resp: Response) -> Result<Response, Error> {
         if resp.status < 400 {
             return Ok(resp);
@@ -528,6 +545,44 @@ impl<V: ClientVersion> Service<V> {
     /// Typed access to resource type `R` (the seed's `service.r.Patient`).
     pub fn r<R: Resource<Version = V>>(&self) -> Resources<V, R> {
         Resources { service: self.clone(), _r: PhantomData }
+    }
+
+    /// A `transaction` Bundle to build and send: all entries succeed or none does.
+    pub fn transaction(&self) -> TransactionBuilder<V> {
+        TransactionBuilder::new(self.clone(), BundleKind::Transaction)
+    }
+
+    /// A `batch` Bundle to build and send: each entry succeeds or fails on its own.
+    pub fn batch(&self) -> TransactionBuilder<V> {
+        TransactionBuilder::new(self.clone(), BundleKind::Batch)
+    }
+
+    /// The history of every resource on the server, newest first, as a Bundle.
+    pub async fn history(&self) -> Result<V::Bundle, Error> {
+        self.check_system("history-system")?;
+        let conn = &self.conn;
+        let resp = conn.send(Method::GET, conn.url("_history")?, None, HeaderMap::new(), true).await?;
+        let resp = conn.check_status(resp)?;
+        conn.parse_body(&resp)
+    }
+
+    /// Invokes a system-level operation (`name` without `$`), with an optional `Parameters`
+    /// body (POST) or none (GET), and returns what the server answers.
+    pub async fn operation(
+        &self,
+        name: &str,
+        parameters: Option<&dyn json::ToJsonDyn>,
+    ) -> Result<V::AnyResource, Error> {
+        let conn = &self.conn;
+        let url = conn.url(&format!("${}", operation_name(name)?))?;
+        conn.operation(url, parameters).await
+    }
+
+    pub(crate) fn check_system(&self, interaction: &str) -> Result<(), Error> {
+        if !self.conn.shared.trust_capabilities || self.capabilities().interactions.contains(interaction) {
+            return Ok(());
+        }
+        Err(Error::new(ErrorKind::Unsupported, format!("the server does not advertise the {interaction} interaction")))
     }
 
     fn check(&self, ty: &str, interaction: &str) -> Result<(), Error> {
@@ -728,6 +783,59 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
         self.search_pages(params).map_ok(|page| stream::iter(page.into_matches().into_iter().map(Ok))).try_flatten()
     }
 
+    /// Creates or replaces the one resource matching `query` (`identifier=sys|val`): a
+    /// conditional update.
+    pub async fn update_where(&self, query: &str, resource: &R) -> Result<R, Error> {
+        self.service.check(R::TYPE, "update")?;
+        let url = self.conn().url(&format!("{}?{query}", R::TYPE))?;
+        let mut headers = HeaderMap::new();
+        headers.insert("prefer", HeaderValue::from_static("return=representation"));
+        let resp = self.conn().send(Method::PUT, url, Some(json::to_vec(resource)), headers, true).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.representation(resp).await
+    }
+
+    /// Deletes the resources matching `query`: a conditional delete.
+    pub async fn delete_where(&self, query: &str) -> Result<(), Error> {
+        self.service.check(R::TYPE, "delete")?;
+        let url = self.conn().url(&format!("{}?{query}", R::TYPE))?;
+        let resp = self.conn().send(Method::DELETE, url, None, HeaderMap::new(), true).await?;
+        self.conn().check_status(resp).map(drop)
+    }
+
+    /// The history of every resource of this type, newest first, as a Bundle.
+    pub async fn history_type(&self) -> Result<V::Bundle, Error> {
+        self.service.check(R::TYPE, "history-type")?;
+        let url = self.conn().url(&format!("{}/_history", R::TYPE))?;
+        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.typed(&resp)
+    }
+
+    /// Invokes an operation on the type (`id` None) or on one instance, with an optional
+    /// `Parameters` body (POST) or none (GET). `name` is given without `$`.
+    pub async fn operation(
+        &self,
+        id: Option<&str>,
+        name: &str,
+        parameters: Option<&dyn json::ToJsonDyn>,
+    ) -> Result<V::AnyResource, Error> {
+        let path = match id {
+            Some(id) => format!("{}/{}/${}", R::TYPE, segment(id)?, operation_name(name)?),
+            None => format!("{}/${}", R::TYPE, operation_name(name)?),
+        };
+        self.conn().operation(self.conn().url(&path)?, parameters).await
+    }
+
+    /// `$everything` on resource `id` (Patient, Encounter): the first Bundle the server returns
+    /// of everything it holds about it.
+    pub async fn everything(&self, id: &str) -> Result<V::Bundle, Error> {
+        let url = self.conn().url(&format!("{}/{}/$everything", R::TYPE, segment(id)?))?;
+        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.typed(&resp)
+    }
+
     /// The history of resource `id`, newest first, as a Bundle.
     pub async fn history(&self, id: &str) -> Result<V::Bundle, Error> {
         self.service.check(R::TYPE, "history-instance")?;
@@ -735,6 +843,15 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
         let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
         let resp = self.conn().check_status(resp)?;
         self.typed(&resp)
+    }
+}
+
+fn operation_name(name: &str) -> Result<&str, Error> {
+    let name = name.trim_start_matches('$');
+    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        Ok(name)
+    } else {
+        Err(Error::new(ErrorKind::Config, format!("{name:?} is not an operation name")))
     }
 }
 

@@ -1,0 +1,226 @@
+//! `transaction` and `batch` Bundles: a builder of entries, and typed per-entry responses.
+
+use std::marker::PhantomData;
+
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+
+use super::{segment, ClientVersion, Error, ErrorKind, Outcome, Service};
+use crate::json::{self, Members, Value};
+use crate::{AnyResourceOf, Resource};
+
+/// Whether the entries succeed or fail together (`transaction`) or each on its own (`batch`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BundleKind {
+    /// All or nothing.
+    Transaction,
+    /// Independent entries.
+    Batch,
+}
+
+/// A `transaction` or `batch` being built: `service.transaction().create(&p).update(&o).send()`.
+pub struct TransactionBuilder<V: ClientVersion> {
+    service: Service<V>,
+    kind: BundleKind,
+    entries: Vec<Value>,
+    next_uuid: u64,
+    _v: PhantomData<V>,
+}
+
+fn obj(members: Vec<(&str, Value)>) -> Value {
+    Value::Object(members.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<Members>())
+}
+
+fn string(s: impl Into<String>) -> Value {
+    Value::String(s.into())
+}
+
+impl<V: ClientVersion> TransactionBuilder<V> {
+    pub(crate) fn new(service: Service<V>, kind: BundleKind) -> Self {
+        TransactionBuilder { service, kind, entries: Vec::new(), next_uuid: 0, _v: PhantomData }
+    }
+
+    fn push(&mut self, full_url: Option<String>, resource: Option<Value>, request: Vec<(&str, Value)>) {
+        let mut e = Vec::new();
+        if let Some(u) = full_url {
+            e.push(("fullUrl", string(u)));
+        }
+        if let Some(r) = resource {
+            e.push(("resource", r));
+        }
+        e.push(("request", obj(request)));
+        self.entries.push(obj(e));
+    }
+
+    /// A temporary id for a new resource (`urn:uuid:...`) that other entries can reference.
+    /// Returns it so that references can be set before the resource is added.
+    pub fn new_full_url(&mut self) -> String {
+        self.next_uuid += 1;
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let n = nanos ^ (u128::from(self.next_uuid) << 64) ^ u128::from(std::process::id());
+        let h = format!("{n:032x}");
+        format!("urn:uuid:{}-{}-4{}-8{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    }
+
+    /// Creates `resource`.
+    pub fn create<R: Resource<Version = V>>(self, resource: &R) -> Self {
+        self.create_as(resource, None)
+    }
+
+    /// Creates `resource` under a temporary `fullUrl` (from [`new_full_url`](Self::new_full_url))
+    /// that other entries' references may use.
+    pub fn create_as<R: Resource<Version = V>>(mut self, resource: &R, full_url: Option<String>) -> Self {
+        let body = json::to_value(resource);
+        self.push(full_url, Some(body), vec![("method", string("POST")), ("url", string(R::TYPE))]);
+        self
+    }
+
+    /// Creates `resource` unless one matching `query` exists.
+    pub fn create_if_none_exist<R: Resource<Version = V>>(mut self, resource: &R, query: &str) -> Self {
+        let body = json::to_value(resource);
+        self.push(
+            None,
+            Some(body),
+            vec![("method", string("POST")), ("url", string(R::TYPE)), ("ifNoneExist", string(query))],
+        );
+        self
+    }
+
+    /// Replaces `resource` (by its id), with `If-Match` from its `meta.versionId`.
+    pub fn update<R: Resource<Version = V>>(mut self, resource: &R) -> Result<Self, Error> {
+        let id = resource.id().ok_or_else(|| Error::new(ErrorKind::Config, "update needs a resource with an id"))?;
+        let url = format!("{}/{}", R::TYPE, segment(id)?);
+        let mut request = vec![("method", string("PUT")), ("url", string(url))];
+        if let Some(v) = resource.meta().and_then(V::version_id) {
+            request.push(("ifMatch", string(format!("W/\"{v}\""))));
+        }
+        let body = json::to_value(resource);
+        self.push(None, Some(body), request);
+        Ok(self)
+    }
+
+    /// Deletes `R/id`.
+    pub fn delete<R: Resource<Version = V>>(mut self, id: &str) -> Result<Self, Error> {
+        let url = format!("{}/{}", R::TYPE, segment(id)?);
+        self.push(None, None, vec![("method", string("DELETE")), ("url", string(url))]);
+        Ok(self)
+    }
+
+    /// Reads `R/id` as part of the Bundle.
+    pub fn read<R: Resource<Version = V>>(mut self, id: &str) -> Result<Self, Error> {
+        let url = format!("{}/{}", R::TYPE, segment(id)?);
+        self.push(None, None, vec![("method", string("GET")), ("url", string(url))]);
+        Ok(self)
+    }
+
+    /// How many entries there are.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The Bundle as it will be sent.
+    pub fn to_json(&self) -> Vec<u8> {
+        let kind = match self.kind {
+            BundleKind::Transaction => "transaction",
+            BundleKind::Batch => "batch",
+        };
+        let bundle = obj(vec![
+            ("resourceType", string("Bundle")),
+            ("type", string(kind)),
+            ("entry", Value::Array(self.entries.clone())),
+        ]);
+        json::to_vec(&bundle)
+    }
+
+    /// Sends the Bundle; the response has one typed entry per entry sent, in order.
+    pub async fn send(self) -> Result<TransactionResponse<V>, Error> {
+        let interaction = match self.kind {
+            BundleKind::Transaction => "transaction",
+            BundleKind::Batch => "batch",
+        };
+        self.service.check_system(interaction)?;
+        let conn = self.service.connection();
+        let url = conn.url("")?;
+        let body = self.to_json();
+        let sent = self.entries.len();
+        // A transaction is all or nothing, so it may be retried; a batch may not.
+        let resp =
+            conn.send(Method::POST, url, Some(body), HeaderMap::new(), self.kind == BundleKind::Transaction).await?;
+        let resp = conn.check_status(resp)?;
+        let bundle: V::Bundle = conn.parse_body(&resp)?;
+        let entries: Vec<TransactionEntry<V>> =
+            V::entries(bundle).into_iter().map(TransactionEntry::from_entry).collect();
+        if entries.len() != sent {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                format!("sent {sent} entries but the server answered {}", entries.len()),
+            )
+            .with_request("POST", &resp.url));
+        }
+        Ok(TransactionResponse { entries })
+    }
+}
+
+/// The server's answer to a transaction or batch.
+#[derive(Debug)]
+pub struct TransactionResponse<V: ClientVersion> {
+    /// One per entry sent, in the same order.
+    pub entries: Vec<TransactionEntry<V>>,
+}
+
+/// The outcome of one entry.
+#[derive(Debug)]
+pub struct TransactionEntry<V: ClientVersion> {
+    /// The HTTP status code of the entry (`201` for `"201 Created"`).
+    pub status: u16,
+    /// `response.location`: where a created or updated resource lives.
+    pub location: Option<String>,
+    /// `response.etag`.
+    pub etag: Option<String>,
+    /// The resource the server returned for this entry, if any.
+    pub resource: Option<V::AnyResource>,
+}
+
+impl<V: ClientVersion> TransactionEntry<V> {
+    fn from_entry(e: super::Entry<V::AnyResource>) -> Self {
+        let status =
+            e.status.as_deref().and_then(|s| s.split_whitespace().next()).and_then(|c| c.parse().ok()).unwrap_or(0);
+        TransactionEntry { status, location: e.location, etag: e.etag, resource: e.resource }
+    }
+
+    /// Whether the entry succeeded (2xx).
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The returned resource as `R`, if it is one.
+    pub fn resource_as<R: Resource<Version = V>>(&self) -> Option<R> {
+        let r = self.resource.as_ref()?;
+        (r.resource_type() == R::TYPE).then(|| R::from_any(r.clone()).ok()).flatten()
+    }
+
+    /// The id of the created or updated resource, from `location` (`Patient/123/_history/1`).
+    pub fn id(&self) -> Option<&str> {
+        let loc = self.location.as_deref()?;
+        let mut parts = loc.split('/').collect::<Vec<_>>();
+        if let Some(i) = parts.iter().position(|p| *p == "_history") {
+            parts.truncate(i);
+        }
+        parts.last().copied()
+    }
+
+    /// The `OperationOutcome` of a failed batch entry, if the server gave one.
+    pub fn outcome(&self) -> Option<Outcome> {
+        let r = self.resource.as_ref()?;
+        if r.resource_type() != "OperationOutcome" {
+            return None;
+        }
+        Outcome::from_body(&json::to_vec(r))
+    }
+}
