@@ -547,6 +547,36 @@ impl<V: ClientVersion> Service<V> {
         Resources { service: self.clone(), _r: PhantomData }
     }
 
+    /// How many resources of type `resource_type` match `params`, by a `_summary=count` search
+    /// (for types chosen at run time; typed searches go through [`r`](Self::r)).
+    pub async fn count<K, S>(
+        &self,
+        resource_type: &str,
+        params: impl IntoIterator<Item = (K, S)>,
+    ) -> Result<Option<u64>, Error>
+    where
+        K: AsRef<str>,
+        S: AsRef<str>,
+    {
+        self.check(resource_type, "search-type")?;
+        let conn = &self.conn;
+        if !resource_type.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Error::new(ErrorKind::Config, format!("{resource_type:?} is not a resource type")));
+        }
+        let mut url = conn.url(resource_type)?;
+        {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in params {
+                q.append_pair(k.as_ref(), v.as_ref());
+            }
+            q.append_pair("_summary", "count");
+        }
+        let resp = conn.send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = conn.check_status(resp)?;
+        let bundle: V::Bundle = conn.parse_body(&resp)?;
+        Ok(V::total(&bundle))
+    }
+
     /// A `transaction` Bundle to build and send: all entries succeed or none does.
     pub fn transaction(&self) -> TransactionBuilder<V> {
         TransactionBuilder::new(self.clone(), BundleKind::Transaction)
