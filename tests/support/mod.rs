@@ -161,6 +161,39 @@ impl Runner {
     }
 }
 
+/// How many resources the paging test and benchmark create, and their page size.
+pub const TOTAL: usize = 10_000;
+/// Page size (`_count`) and transaction size.
+pub const PAGE: usize = 500;
+/// The code the paging Observations carry (system `urn:fhirstorm`).
+pub const CODE: &str = "fhirstorm-paging";
+
+/// Creates `TOTAL` small Observations, `value` 0..TOTAL, in transactions of `PAGE`.
+pub async fn seed_observations(service: &fhirstorm::client::Service<fhirstorm::R4>) -> Result<(), String> {
+    use fhirstorm::r4;
+    for batch in 0..TOTAL / PAGE {
+        let mut tx = service.transaction();
+        for i in 0..PAGE {
+            let obs = r4::Observation {
+                status: Some(r4::Primitive::new(r4::codes::ObservationStatus::Final)),
+                code: Some(r4::CodeableConcept {
+                    coding: vec![r4::Coding {
+                        system: Some("urn:fhirstorm".into()),
+                        code: Some(CODE.into()),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }),
+                value: Some(r4::ObservationValue::Integer(r4::Primitive::new((batch * PAGE + i) as i32))),
+                ..Default::default()
+            };
+            tx = tx.create(&obs);
+        }
+        tx.send().await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// `assert!` for the runner's cases: returns an error instead of panicking.
 #[macro_export]
 macro_rules! ensure {
