@@ -1,0 +1,176 @@
+//! Faults and other versions, against a fake server (a real one does not misbehave on demand,
+//! and the registries have no DSTU2 or STU3 server).
+
+#[path = "support/fake.rs"]
+mod fake;
+
+use std::time::Duration;
+
+use fake::{metadata, start, Reply};
+use fhirstorm::client::{Connection, ErrorKind, RetryPolicy};
+use fhirstorm::r4::Patient;
+use fhirstorm::R4;
+
+const PATIENT: &str = r#"{"resourceType":"Patient","id":"p1","birthDate":"1970"}"#;
+
+fn r4_meta() -> Reply {
+    Reply::json(200, &metadata("4.0.1", &["Patient", "Observation"]))
+}
+
+async fn connect(
+    replies: Vec<Reply>,
+    retry: RetryPolicy,
+    timeout: Duration,
+) -> (fake::Fake, fhirstorm::client::Service<R4>) {
+    let f = start(replies).await;
+    let c = Connection::<R4>::builder(&f.base)
+        .allow_insecure_loopback(true)
+        .retry(retry)
+        .timeout(timeout)
+        .max_response_bytes(64 * 1024)
+        .build()
+        .expect("connection");
+    let s = c.service().await.expect("service");
+    (f, s)
+}
+
+fn fast_retry(n: u32) -> RetryPolicy {
+    RetryPolicy { max_retries: n, base_delay: Duration::from_millis(10), max_delay: Duration::from_millis(200) }
+}
+
+#[tokio::test]
+async fn html_error_page_is_reported_with_status_and_excerpt() {
+    let html = "<html><head><title>500 Internal Server Error</title></head><body><h1>Oops</h1></body></html>";
+    let (_f, s) =
+        connect(vec![r4_meta(), Reply::new(500, "text/html", html)], fast_retry(0), Duration::from_secs(5)).await;
+    let err = s.r::<Patient>().fetch("p1").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Status);
+    assert_eq!(err.status(), Some(500));
+    assert!(err.outcome().is_none());
+    let msg = err.to_string();
+    assert!(msg.contains("text/html") && msg.contains("500 Internal Server Error"), "{msg}");
+}
+
+#[tokio::test]
+async fn retry_after_429_then_success() {
+    let busy = Reply::json(429, "{}").header("retry-after", "0");
+    let (f, s) =
+        connect(vec![r4_meta(), busy.clone(), busy, Reply::json(200, PATIENT)], fast_retry(3), Duration::from_secs(5))
+            .await;
+    let p = s.r::<Patient>().fetch("p1").await.expect("retried to success");
+    assert_eq!(p.id.as_deref(), Some("p1"));
+    assert_eq!(f.seen.lock().unwrap().len(), 4, "metadata + 2 busy + 1 ok");
+}
+
+#[tokio::test]
+async fn a_503_storm_ends_after_the_retry_budget() {
+    let busy = Reply::json(503, "{}");
+    let (f, s) = connect(vec![r4_meta(), busy], fast_retry(2), Duration::from_secs(5)).await;
+    let err = s.r::<Patient>().fetch("p1").await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(f.seen.lock().unwrap().len(), 1 + 3, "one try and two retries");
+}
+
+#[tokio::test]
+async fn create_is_not_retried() {
+    let (f, s) = connect(vec![r4_meta(), Reply::json(429, "{}")], fast_retry(3), Duration::from_secs(5)).await;
+    let err = s.r::<Patient>().create(&Patient::default()).await.unwrap_err();
+    assert_eq!(err.status(), Some(429));
+    let seen = f.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "POST create sent once");
+    assert_eq!(seen[1].method, "POST");
+}
+
+#[tokio::test]
+async fn a_slow_server_times_out() {
+    let mut slow = Reply::json(200, PATIENT);
+    slow.trickle = Some(Duration::from_millis(200));
+    let (_f, s) = connect(vec![r4_meta(), slow], fast_retry(0), Duration::from_secs(1)).await;
+    let started = std::time::Instant::now();
+    let err = s.r::<Patient>().fetch("p1").await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_body_over_the_maximum_is_refused() {
+    let big = format!(r#"{{"resourceType":"Patient","id":"p1","text":{{"div":"{}"}}}}"#, "x".repeat(100_000));
+    let (_f, s) = connect(vec![r4_meta(), Reply::json(200, &big)], fast_retry(0), Duration::from_secs(5)).await;
+    let err = s.r::<Patient>().fetch("p1").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TooLarge, "{err}");
+}
+
+#[tokio::test]
+async fn wrong_content_type_invalid_json_and_wrong_type() {
+    let (_f, s) =
+        connect(vec![r4_meta(), Reply::new(200, "text/plain", PATIENT)], fast_retry(0), Duration::from_secs(5)).await;
+    let err = s.r::<Patient>().fetch("p1").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Parse);
+    assert!(err.to_string().contains("text/plain"), "{err}");
+
+    let (_f, s) = connect(
+        vec![r4_meta(), Reply::json(200, r#"{"resourceType":"Patient","birthDate":"1970-13"}"#)],
+        fast_retry(0),
+        Duration::from_secs(5),
+    )
+    .await;
+    let err = s.r::<Patient>().fetch("p1").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Parse);
+    assert_eq!(err.json().map(|j| j.path()), Some("$.birthDate".to_string()), "{err:?}");
+
+    let (_f, s) = connect(
+        vec![r4_meta(), Reply::json(200, r#"{"resourceType":"Observation","status":"final"}"#)],
+        fast_retry(0),
+        Duration::from_secs(5),
+    )
+    .await;
+    let err = s.r::<Patient>().fetch("p1").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Parse);
+    assert!(err.to_string().contains("expected a Patient, the server sent a Observation"), "{err}");
+}
+
+#[tokio::test]
+async fn a_next_link_to_another_origin_is_refused() {
+    let page = r#"{"resourceType":"Bundle","type":"searchset","link":[{"relation":"next","url":"https://evil.example/fhir/Patient?page=2"}],"entry":[]}"#;
+    let (_f, s) = connect(vec![r4_meta(), Reply::json(200, page)], fast_retry(0), Duration::from_secs(5)).await;
+    let err = s.r::<Patient>().search([("name", "x")]).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert!(err.to_string().contains("another origin"), "{err}");
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_is_not_followed() {
+    let redirect = Reply::json(302, "").header("location", "https://evil.example/fhir/Patient/p1");
+    let (f, s) = connect(vec![r4_meta(), redirect], fast_retry(0), Duration::from_secs(5)).await;
+    let err = s.r::<Patient>().fetch("p1").await.unwrap_err();
+    assert_eq!(f.seen.lock().unwrap().len(), 2, "nothing sent elsewhere");
+    assert!(err.kind() == ErrorKind::Parse || err.kind() == ErrorKind::Status, "{err:?}");
+}
+
+#[tokio::test]
+async fn stu3_and_dstu2_negotiate_their_media_types() {
+    let f = start(vec![Reply::json(200, &metadata("3.0.1", &["Patient"])), Reply::json(200, PATIENT)]).await;
+    let c = Connection::<fhirstorm::Stu3>::builder(&f.base).allow_insecure_loopback(true).build().unwrap();
+    let s = c.service().await.unwrap();
+    let p = s.r::<fhirstorm::stu3::Patient>().fetch("p1").await.unwrap();
+    assert_eq!(p.id.as_deref(), Some("p1"));
+    let seen = f.seen.lock().unwrap().clone();
+    assert!(seen.iter().all(|r| r.headers.iter().any(|(k, v)| k == "accept" && v == "application/fhir+json")));
+
+    let f = start(vec![
+        Reply::new(200, "application/json+fhir", &metadata("1.0.2", &["Patient", "MedicationOrder"])),
+        Reply::new(200, "application/json+fhir", r#"{"resourceType":"Bundle","type":"searchset","total":1,"entry":[{"resource":{"resourceType":"MedicationOrder","id":"m1","status":"active"}}]}"#),
+    ])
+    .await;
+    let c = Connection::<fhirstorm::Dstu2>::builder(&f.base).allow_insecure_loopback(true).build().unwrap();
+    let caps = c.metadata().await.unwrap();
+    assert!(matches!(caps.statement, fhirstorm::dstu2::AnyResource::Conformance(_)));
+    let s = c.service().await.unwrap();
+    // The seed's search, in DSTU2 types.
+    let orders = s.r::<fhirstorm::dstu2::MedicationOrder>().search([("patient", "p1")]).await.unwrap();
+    assert_eq!(orders.matches().len(), 1);
+    assert_eq!(orders.total, Some(1));
+    let seen = f.seen.lock().unwrap().clone();
+    assert!(seen.iter().all(|r| r.headers.iter().any(|(k, v)| k == "accept" && v == "application/json+fhir")));
+    assert_eq!(seen[1].path, "/fhir/MedicationOrder?patient=p1");
+}
