@@ -174,3 +174,20 @@ async fn stu3_and_dstu2_negotiate_their_media_types() {
     assert!(seen.iter().all(|r| r.headers.iter().any(|(k, v)| k == "accept" && v == "application/json+fhir")));
     assert_eq!(seen[1].path, "/fhir/MedicationOrder?patient=p1");
 }
+
+#[tokio::test]
+async fn long_searches_go_as_a_posted_form() {
+    let empty = r#"{"resourceType":"Bundle","type":"searchset","total":0}"#;
+    let (f, s) = connect(vec![r4_meta(), Reply::json(200, empty)], fast_retry(0), Duration::from_secs(5)).await;
+    let ids: Vec<String> = (0..300).map(|i| format!("id-{i}")).collect();
+    let joined = ids.join(",");
+    s.r::<Patient>().search([("_id", joined.as_str())]).await.unwrap();
+    let seen = f.seen.lock().unwrap().clone();
+    assert_eq!(seen[1].method, "POST");
+    assert_eq!(seen[1].path, "/fhir/Patient/_search");
+    assert!(seen[1].headers.iter().any(|(k, v)| k == "content-type" && v == "application/x-www-form-urlencoded"));
+    // A short one stays a GET.
+    s.r::<Patient>().search([("_id", "a")]).await.unwrap();
+    let seen = f.seen.lock().unwrap().clone();
+    assert_eq!(seen[2].method, "GET");
+}

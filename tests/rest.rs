@@ -308,5 +308,72 @@ async fn main() {
     })
     .await;
 
+    t.case("long_searches_are_posted_to_search", || async {
+        let service = conn(&server).service().await.map_err(e)?;
+        let p = service.r::<Patient>().create(&patient("Longsearch", "Lou")).await.map_err(e)?;
+        let pid = p.id.clone().ok_or("id")?;
+        // 200 made-up ids and the real one: a URL far over the GET limit.
+        let mut ids: Vec<String> = (0..200).map(|i| format!("no-such-patient-{i:04}")).collect();
+        ids.push(pid.clone());
+        let joined = ids.join(",");
+        ensure!(joined.len() > 2000, "a long query");
+        let found = service.r::<Patient>().search([("_id", joined.as_str())]).await.map_err(e)?;
+        ensure!(found.matches().len() == 1 && found.matches()[0].id == p.id, "found by POST _search: {found:?}");
+        Ok(())
+    })
+    .await;
+
+    t.case("references_resolve_relative_absolute_contained_and_in_bundles", || async {
+        let service = conn(&server).service().await.map_err(e)?;
+        let p = service.r::<Patient>().create(&patient("Resolve", "Rita")).await.map_err(e)?;
+        let pid = p.id.clone().ok_or("id")?;
+        let got: Patient = service.resolve_as(&format!("Patient/{pid}"), None).await.map_err(e)?;
+        ensure!(got.id == p.id, "relative");
+        let absolute = format!("{}/Patient/{pid}", server.base);
+        let got: Patient = service.resolve_as(&absolute, None).await.map_err(e)?;
+        ensure!(got.id == p.id, "absolute on this server");
+        let got: Patient = service.resolve_as(&format!("Patient/{pid}/_history/1"), None).await.map_err(e)?;
+        ensure!(got.id == p.id, "versioned");
+        let err = service.resolve("https://elsewhere.example/fhir/Patient/1", None).await.expect_err("foreign");
+        ensure!(err.kind() == ErrorKind::Protocol, "{err}");
+
+        let holder: r4::AnyResource = fhirstorm::json::from_slice::<r4::AnyResource>(
+            br##"{"resourceType":"Observation","status":"final","code":{"text":"x"},
+                 "contained":[{"resourceType":"Patient","id":"inner","birthDate":"2001"}],
+                 "subject":{"reference":"#inner"}}"##,
+        )
+        .map_err(|x| x.to_string())?;
+        let inner: Patient = service.resolve_as("#inner", Some(&holder)).await.map_err(e)?;
+        ensure!(inner.birth_date.value().map(|d| d.as_str()) == Some("2001"), "contained");
+
+        let bundle: r4::AnyResource = fhirstorm::json::from_slice::<r4::AnyResource>(
+            br#"{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:9d3f0a1c-2222-4c1e-8000-000000000001","resource":{"resourceType":"Patient","id":"b1"}}]}"#,
+        )
+        .map_err(|x| x.to_string())?;
+        let inb: Patient =
+            service.resolve_as("urn:uuid:9d3f0a1c-2222-4c1e-8000-000000000001", Some(&bundle)).await.map_err(e)?;
+        ensure!(inb.id.as_deref() == Some("b1"), "by fullUrl");
+        Ok(())
+    })
+    .await;
+
+    t.case("json_patch", || async {
+        let service = conn(&server).service().await.map_err(e)?;
+        let advertised =
+            service.capabilities().resources.get("Patient").is_some_and(|c| c.interactions.contains("patch"));
+        let p = service.r::<Patient>().create(&patient("Patchy", "Pat")).await.map_err(e)?;
+        let pid = p.id.clone().ok_or("id")?;
+        let ops = fhirstorm::json::Value::parse(r#"[{"op":"replace","path":"/birthDate","value":"1980-01-02"}]"#)
+            .map_err(|x| x.to_string())?;
+        match service.r::<Patient>().patch(&pid, &ops).await {
+            Ok(patched) => {
+                ensure!(patched.birth_date.value().map(|d| d.as_str()) == Some("1980-01-02"), "patched: {patched:?}")
+            }
+            Err(err) => ensure!(!advertised && err.is_unsupported(), "{err}"),
+        }
+        Ok(())
+    })
+    .await;
+
     t.finish();
 }

@@ -363,7 +363,7 @@ impl<V: ClientVersion> Connection<V> {
             .with_request(method.as_str(), &url));
         }
         headers.insert(ACCEPT, HeaderValue::from_static(V::JSON_MIME));
-        if body.is_some() {
+        if body.is_some() && !headers.contains_key(CONTENT_TYPE) {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(V::JSON_MIME));
         }
         let policy = &self.shared.retry;
@@ -577,6 +577,55 @@ impl<V: ClientVersion> Service<V> {
         Ok(V::total(&bundle))
     }
 
+    /// Resolves a reference, as found in `context` (the resource holding it, or the Bundle it
+    /// came in): `#id` (a contained resource), a Bundle entry's `fullUrl`, `Type/id[/_history/v]`
+    /// relative to this server, or an absolute URL on this server. A reference to another server
+    /// is an error: it is not followed, so credentials never travel to another origin.
+    pub async fn resolve(&self, reference: &str, context: Option<&V::AnyResource>) -> Result<V::AnyResource, Error> {
+        if let Some(ctx) = context {
+            if let Some(found) = find_in_context::<V>(reference, ctx, &self.conn.shared.base)? {
+                return Ok(found);
+            }
+        }
+        if reference.starts_with('#') || reference.starts_with("urn:") {
+            return Err(Error::new(ErrorKind::Protocol, format!("{reference} is not in the context given")));
+        }
+        let url = self.conn.shared.base.join(reference).map_err(|e| {
+            Error::new(ErrorKind::Protocol, format!("{reference:?} is not a valid reference")).with_source(e)
+        })?;
+        if !same_origin(&url, &self.conn.shared.base) || !url.as_str().starts_with(self.conn.shared.base.as_str()) {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                format!("{} is on another server; not followed", error::redact_url(&url)),
+            ));
+        }
+        let rel = &url.as_str()[self.conn.shared.base.as_str().len()..];
+        let parts: Vec<&str> = rel.split('/').collect();
+        let valid = matches!(parts.len(), 2 | 4)
+            && parts[0].bytes().all(|b| b.is_ascii_alphanumeric())
+            && segment(parts[1]).is_ok()
+            && (parts.len() == 2 || (parts[2] == "_history" && segment(parts[3]).is_ok()));
+        if !valid || url.query().is_some() {
+            return Err(Error::new(ErrorKind::Protocol, format!("{reference:?} is not a resource reference")));
+        }
+        self.check(parts[0], if parts.len() == 4 { "vread" } else { "read" })?;
+        let resp = self.conn.send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = self.conn.check_status(resp)?;
+        self.conn.parse_body(&resp)
+    }
+
+    /// [`resolve`](Self::resolve), as resource type `R`.
+    pub async fn resolve_as<R: Resource<Version = V>>(
+        &self,
+        reference: &str,
+        context: Option<&V::AnyResource>,
+    ) -> Result<R, Error> {
+        let any = self.resolve(reference, context).await?;
+        let found = any.resource_type();
+        R::from_any(any)
+            .map_err(|_| Error::new(ErrorKind::Parse, format!("{reference} is a {found}, not a {}", R::TYPE)))
+    }
+
     /// A `transaction` Bundle to build and send: all entries succeed or none does.
     pub fn transaction(&self) -> TransactionBuilder<V> {
         TransactionBuilder::new(self.clone(), BundleKind::Transaction)
@@ -752,7 +801,34 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
         if url.query() == Some("") {
             url.set_query(None);
         }
+        if url.as_str().len() > MAX_GET_URL {
+            // Too long for a URL many servers and proxies accept: POST the form to `_search`.
+            let form = url.query().unwrap_or("").as_bytes().to_vec();
+            url.set_query(None);
+            let url = self.conn().url(&format!("{}/_search", R::TYPE))?;
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+            let resp = self.conn().send(Method::POST, url, Some(form), headers, true).await?;
+            let resp = self.conn().check_status(resp)?;
+            let bundle: V::Bundle = self.typed(&resp)?;
+            return SearchSet::from_bundle(bundle, &self.conn().shared.base);
+        }
         self.page(url).await
+    }
+
+    /// Applies a JSON Patch (RFC 6902) to resource `id` (STU3 and later) and returns the result.
+    pub async fn patch(&self, id: &str, operations: &json::Value) -> Result<R, Error> {
+        if !V::JSON_PATCH {
+            return Err(Error::new(ErrorKind::Unsupported, format!("FHIR {} has no patch interaction", V::NAME)));
+        }
+        self.service.check(R::TYPE, "patch")?;
+        let url = self.conn().url(&format!("{}/{}", R::TYPE, segment(id)?))?;
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json-patch+json"));
+        headers.insert("prefer", HeaderValue::from_static("return=representation"));
+        let resp = self.conn().send(Method::PATCH, url, Some(json::to_vec(operations)), headers, false).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.representation(resp).await
     }
 
     async fn page(&self, url: Url) -> Result<SearchSet<V, R>, Error> {
@@ -876,6 +952,9 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     }
 }
 
+/// Longest search URL sent as a GET; longer searches are POSTed to `_search`.
+const MAX_GET_URL: usize = 2000;
+
 fn operation_name(name: &str) -> Result<&str, Error> {
     let name = name.trim_start_matches('$');
     if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
@@ -898,6 +977,36 @@ fn segment(id: &str) -> Result<&str, Error> {
 
 fn header_value(v: &str) -> Result<HeaderValue, Error> {
     HeaderValue::from_str(v).map_err(|e| Error::new(ErrorKind::Config, "invalid header value").with_source(e))
+}
+
+/// Looks a reference up inside a resource (contained, `#id`) or a Bundle (entry `fullUrl`).
+fn find_in_context<V: ClientVersion>(
+    reference: &str,
+    ctx: &V::AnyResource,
+    base: &Url,
+) -> Result<Option<V::AnyResource>, Error> {
+    let value = json::to_value(ctx);
+    let pick = |v: &json::Value| -> Result<V::AnyResource, Error> {
+        json::from_value(v).map_err(|e| Error::new(ErrorKind::Parse, "a resource in the context").with_source(e))
+    };
+    if let Some(id) = reference.strip_prefix('#') {
+        let contained = value.get("contained").and_then(json::Value::as_array).unwrap_or(&[]);
+        return match contained.iter().find(|r| r.get("id").and_then(json::Value::as_str) == Some(id)) {
+            Some(r) => pick(r).map(Some),
+            None => Ok(None),
+        };
+    }
+    // In a Bundle: the entry whose fullUrl is the reference (absolute, or relative to the base).
+    let absolute = base.join(reference).map(|u| u.to_string()).unwrap_or_default();
+    for entry in value.get("entry").and_then(json::Value::as_array).unwrap_or(&[]) {
+        let full = entry.get("fullUrl").and_then(json::Value::as_str).unwrap_or("");
+        if !full.is_empty() && (full == reference || full == absolute) {
+            if let Some(r) = entry.get("resource") {
+                return pick(r).map(Some);
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// One page of search results: the matches as `R`, included resources, the total and the link

@@ -26,6 +26,8 @@ pub trait ClientVersion: FhirVersion {
     type Bundle: Resource<Version = Self>;
     /// The FHIR JSON media type (`application/json+fhir` in DSTU2, `application/fhir+json` after).
     const JSON_MIME: &'static str;
+    /// Whether the version has the `patch` interaction (STU3 and later).
+    const JSON_PATCH: bool;
     /// The `next` link of a Bundle page.
     fn next_link(bundle: &Self::Bundle) -> Option<&str>;
     /// The link of relation `rel` (`self`, `next`, ...).
@@ -39,10 +41,11 @@ pub trait ClientVersion: FhirVersion {
 }
 
 macro_rules! client_version {
-    ($module:ident, $marker:ident, $mime:literal) => {
+    ($module:ident, $marker:ident, $mime:literal, $patch:literal) => {
         impl ClientVersion for crate::$module::$marker {
             type Bundle = crate::$module::Bundle;
             const JSON_MIME: &'static str = $mime;
+            const JSON_PATCH: bool = $patch;
 
             fn next_link(bundle: &Self::Bundle) -> Option<&str> {
                 Self::link(bundle, "next")
@@ -89,8 +92,8 @@ macro_rules! client_version {
 }
 
 #[cfg(feature = "dstu2")]
-client_version!(dstu2, Dstu2, "application/json+fhir");
+client_version!(dstu2, Dstu2, "application/json+fhir", false);
 #[cfg(feature = "stu3")]
-client_version!(stu3, Stu3, "application/fhir+json");
+client_version!(stu3, Stu3, "application/fhir+json", true);
 #[cfg(feature = "r4")]
-client_version!(r4, R4, "application/fhir+json");
+client_version!(r4, R4, "application/fhir+json", true);
