@@ -345,6 +345,15 @@ async fn main() {
         .map_err(|x| x.to_string())?;
         let inner: Patient = service.resolve_as("#inner", Some(&holder)).await.map_err(e)?;
         ensure!(inner.birth_date.value().map(|d| d.as_str()) == Some("2001"), "contained");
+        // The same through the Reference itself.
+        let subject = match &holder {
+            r4::AnyResource::Observation(o) => o.subject.clone().ok_or("subject")?,
+            _ => return Err("an Observation".into()),
+        };
+        let inner: Patient = subject.resolve_as(&service, Some(&holder)).await.map_err(e)?;
+        ensure!(inner.id.as_deref() == Some("inner"), "Reference::resolve_as");
+        let r = Reference { reference: Some(format!("Patient/{pid}").into()), ..Default::default() };
+        ensure!(r.resolve(&service, None).await.map_err(e)?.id() == Some(pid.as_str()), "Reference::resolve");
 
         let bundle: r4::AnyResource = fhirstorm::json::from_slice::<r4::AnyResource>(
             br#"{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:9d3f0a1c-2222-4c1e-8000-000000000001","resource":{"resourceType":"Patient","id":"b1"}}]}"#,

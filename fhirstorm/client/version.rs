@@ -88,6 +88,34 @@ macro_rules! client_version {
                 meta.version_id.as_ref()?.value.as_deref()
             }
         }
+
+        impl crate::$module::Reference {
+            /// Resolves this reference on `service`, looking first in `context` (the resource
+            /// holding it, for `#id`, or the Bundle it came in, for `fullUrl`s); see
+            /// [`Service::resolve`](crate::client::Service::resolve).
+            pub async fn resolve(
+                &self,
+                service: &crate::client::Service<crate::$module::$marker>,
+                context: Option<&crate::$module::AnyResource>,
+            ) -> Result<crate::$module::AnyResource, crate::client::Error> {
+                let reference = self.reference.as_ref().and_then(|r| r.value.as_deref()).ok_or_else(|| {
+                    crate::client::Error::new(crate::client::ErrorKind::Protocol, "the reference has no reference URL")
+                })?;
+                service.resolve(reference, context).await
+            }
+
+            /// [`resolve`](Self::resolve), as resource type `R`.
+            pub async fn resolve_as<R: Resource<Version = crate::$module::$marker>>(
+                &self,
+                service: &crate::client::Service<crate::$module::$marker>,
+                context: Option<&crate::$module::AnyResource>,
+            ) -> Result<R, crate::client::Error> {
+                let reference = self.reference.as_ref().and_then(|r| r.value.as_deref()).ok_or_else(|| {
+                    crate::client::Error::new(crate::client::ErrorKind::Protocol, "the reference has no reference URL")
+                })?;
+                service.resolve_as(reference, context).await
+            }
+        }
     };
 }
 
