@@ -43,6 +43,7 @@
 pub mod client;
 pub mod json;
 mod primitive;
+pub mod search;
 mod serde_bridge;
 
 pub use primitive::{Date, DateTime, Decimal, Instant, Precision, Primitive, PrimitiveExt, PrimitiveValue, Time};

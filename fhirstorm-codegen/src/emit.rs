@@ -261,6 +261,11 @@ impl Emitter<'_> {
         } else {
             quote! {}
         };
+        let search = if is_resource {
+            self.search_builder(st)
+        } else {
+            quote! {}
+        };
         let resource_impl = if is_resource {
             let marker = &self.marker;
             quote! {
@@ -279,6 +284,7 @@ impl Emitter<'_> {
                 impl From<#name> for AnyResource {
                     fn from(r: #name) -> Self { AnyResource::#name(Box::new(r)) }
                 }
+                #search
             }
         } else {
             quote! {}
@@ -318,6 +324,143 @@ impl Emitter<'_> {
                 }
             }
             #resource_impl
+        }
+    }
+
+    /// The search parameters that apply to resource type `ty` (its own and the common ones),
+    /// by code, first definition winning.
+    fn params_for(&self, ty: &str) -> Vec<&SearchParam> {
+        let mut out: Vec<&SearchParam> = Vec::new();
+        for sp in &self.model.search_params {
+            let applies = sp.base.iter().any(|b| b == ty || b == "Resource" || b == "DomainResource");
+            if applies && !sp.code.is_empty() && !out.iter().any(|o| o.code == sp.code) {
+                out.push(sp);
+            }
+        }
+        out.sort_by(|a, b| a.code.cmp(&b.code));
+        out
+    }
+
+    fn search_builder(&self, st: &Struct) -> TokenStream {
+        const RESERVED: &[&str] =
+            &["raw", "include", "include_iterate", "count", "summary", "sort", "sort_desc", "elements", "total"];
+        let name = ident(&st.name);
+        let ty = &st.path;
+        let builder = format_ident!("{}Search", st.name);
+        let resources: Vec<&str> =
+            self.model.structs.iter().filter(|s| s.kind == StructKind::Resource).map(|s| s.path.as_str()).collect();
+        let mut methods = Vec::new();
+        let mut traits = Vec::new();
+        let mut includes = Vec::new();
+        let params = self.params_for(ty);
+        let own: Vec<String> =
+            params.iter().filter(|p| !p.code.starts_with('_')).map(|p| ident::snake(&p.code)).collect();
+        for sp in params {
+            let mut mname = ident::snake(sp.code.trim_start_matches('_')).trim_start_matches("r#").to_string();
+            // A common parameter (`_source`) whose name a resource's own parameter (`source`) has.
+            if sp.code.starts_with('_') && own.contains(&mname) {
+                mname = format!("resource_{mname}");
+            }
+            if RESERVED.contains(&mname.as_str()) {
+                mname.push_str("_param");
+            }
+            let m = ident(&ident::escape_keyword(mname.clone()));
+            let code = &sp.code;
+            let mut text = md(&sp.doc);
+            text.push_str(&format!("\n\n`{}` · {}", sp.code, sp.kind));
+            if !sp.expression.is_empty() {
+                text.push_str(&format!(" · `{}`", sp.expression.replace('`', "'")));
+            }
+            let d = doc(&text);
+            let value = match sp.kind.as_str() {
+                "string" => Some(quote!(crate::search::StringValue)),
+                "token" => Some(quote!(crate::search::TokenValue)),
+                "date" => Some(quote!(crate::search::DateValue)),
+                "number" => Some(quote!(crate::search::NumberValue)),
+                "quantity" => Some(quote!(crate::search::QuantityValue)),
+                "uri" => Some(quote!(crate::search::UriValue)),
+                "reference" => None,
+                _ => Some(quote!(crate::search::TextValue)),
+            };
+            if let Some(v) = value {
+                methods.push(quote! {
+                    #d
+                    pub fn #m(self, value: impl Into<#v>) -> Self { Self(self.0.add(#code, value.into())) }
+                });
+                continue;
+            }
+            // A reference parameter: only its target types compile.
+            let targets: Vec<&str> = if sp.targets.is_empty() || sp.targets.iter().any(|t| t == "Resource") {
+                resources.clone()
+            } else {
+                sp.targets.iter().map(String::as_str).filter(|t| resources.contains(t)).collect()
+            };
+            let tr = format_ident!("{}{}Target", st.name, ident::upper_camel(&sp.code));
+            let timpls = targets.iter().map(|t| {
+                let t = ident(&ident::type_name(t));
+                quote!(impl #tr for #t {})
+            });
+            let tdoc = doc(&format!("The resource types `{ty}?{}=` may refer to: {}.", sp.code, targets.join(", ")));
+            traits.push(quote! {
+                #tdoc
+                pub trait #tr: crate::Resource {}
+                #(#timpls)*
+            });
+            let chain = format_ident!("{}_where", mname);
+            let chain_doc = doc(&format!(
+                "Chained search through `{}`: `{}:Target.param=value` for each parameter of `query`.",
+                sp.code, sp.code
+            ));
+            methods.push(quote! {
+                #d
+                pub fn #m<T: #tr>(self, value: crate::search::Ref<T>) -> Self { Self(self.0.add(#code, value)) }
+                #chain_doc
+                pub fn #chain<T: #tr>(self, query: impl Into<crate::search::Query<T>>) -> Self {
+                    Self(self.0.chain(#code, <T as crate::Resource>::TYPE, query.into()))
+                }
+            });
+            if !sp.code.starts_with('_') {
+                let cname =
+                    format_ident!("INCLUDE_{}", ident::snake(&sp.code).trim_start_matches("r#").to_ascii_uppercase());
+                let value = format!("{ty}:{}", sp.code);
+                let cdoc = doc(&format!("`_include={value}`"));
+                includes.push(quote! { #cdoc pub const #cname: crate::search::Include<#name> = crate::search::Include::new(#value); });
+            }
+        }
+        let bdoc = doc(&format!("A typed search on `{ty}`: one method per search parameter FHIR defines for it."));
+        quote! {
+            #(#traits)*
+            #bdoc
+            #[derive(Clone, Debug, Default)]
+            pub struct #builder(crate::search::Query<#name>);
+            impl #builder {
+                #(#methods)*
+                /// `_include` one of this resource's references.
+                pub fn include(self, include: crate::search::Include<#name>) -> Self { Self(self.0.raw("_include", include.as_str())) }
+                /// `_include:iterate`.
+                pub fn include_iterate(self, include: crate::search::Include<#name>) -> Self { Self(self.0.raw("_include:iterate", include.as_str())) }
+                /// `_count`: page size.
+                pub fn count(self, n: u32) -> Self { Self(self.0.raw("_count", n.to_string())) }
+                /// `_summary`.
+                pub fn summary(self, s: crate::search::Summary) -> Self { Self(self.0.raw("_summary", s.as_str())) }
+                /// A parameter the definitions do not have (server-specific), as given.
+                pub fn raw(self, name: &str, value: &str) -> Self { Self(self.0.raw(name, value)) }
+                /// The query string.
+                pub fn to_query_string(&self) -> String { self.0.to_query_string() }
+            }
+            impl From<#builder> for crate::search::Query<#name> {
+                fn from(b: #builder) -> Self { b.0 }
+            }
+            impl crate::search::IntoSearch<#name> for #builder {
+                fn into_pairs(self) -> Vec<(String, String)> { self.0.into_pairs() }
+            }
+            impl #name {
+                /// A typed search on this resource type.
+                pub fn search() -> #builder { #builder::default() }
+                /// A reference to the resource `id` of this type, as a search value.
+                pub fn reference(id: &str) -> crate::search::Ref<#name> { crate::search::Ref::to(id) }
+                #(#includes)*
+            }
         }
     }
 

@@ -37,6 +37,7 @@ pub use transaction::{BundleKind, TransactionBuilder, TransactionEntry, Transact
 pub use version::{ClientVersion, Entry};
 
 use crate::json::{self, FromJson};
+use crate::search::IntoSearch;
 use crate::{AnyResourceOf, Resource};
 
 /// How often and how long to retry when the server says it is busy (429, 503).
@@ -783,19 +784,16 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
         self.typed(&resp)
     }
 
-    /// Searches with raw `(name, value)` parameters (the seed's
-    /// `search(dict(patient=id))`) and returns the first page.
-    pub async fn search<K, S>(&self, params: impl IntoIterator<Item = (K, S)>) -> Result<SearchSet<V, R>, Error>
-    where
-        K: AsRef<str>,
-        S: AsRef<str>,
-    {
+    /// Searches and returns the first page. `query` is `R`'s typed builder
+    /// (`MedicationRequest::search().patient(..)`), or raw `(name, value)` pairs (the seed's
+    /// `search(dict(patient=id))`).
+    pub async fn search(&self, query: impl IntoSearch<R>) -> Result<SearchSet<V, R>, Error> {
         self.service.check(R::TYPE, "search-type")?;
         let mut url = self.conn().url(R::TYPE)?;
         {
             let mut q = url.query_pairs_mut();
-            for (k, v) in params {
-                q.append_pair(k.as_ref(), v.as_ref());
+            for (k, v) in query.into_pairs() {
+                q.append_pair(&k, &v);
             }
         }
         if url.query() == Some("") {
@@ -848,16 +846,8 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
 
     /// All pages of a search, fetched one at a time as the stream is read (at most one page is
     /// held), following the server's `next` links.
-    pub fn search_pages<K, S>(
-        &self,
-        params: impl IntoIterator<Item = (K, S)>,
-    ) -> impl Stream<Item = Result<SearchSet<V, R>, Error>> + '_
-    where
-        K: AsRef<str>,
-        S: AsRef<str>,
-    {
-        let params: Vec<(String, String)> =
-            params.into_iter().map(|(k, v)| (k.as_ref().to_string(), v.as_ref().to_string())).collect();
+    pub fn search_pages(&self, query: impl IntoSearch<R>) -> impl Stream<Item = Result<SearchSet<V, R>, Error>> + '_ {
+        let params: Vec<(String, String)> = query.into_pairs();
         enum State<P> {
             Start(Vec<(String, String)>),
             Next(P),
@@ -878,15 +868,8 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     }
 
     /// Every matching resource of a search, across pages, as a stream.
-    pub fn search_all<K, S>(
-        &self,
-        params: impl IntoIterator<Item = (K, S)>,
-    ) -> impl Stream<Item = Result<R, Error>> + '_
-    where
-        K: AsRef<str>,
-        S: AsRef<str>,
-    {
-        self.search_pages(params).map_ok(|page| stream::iter(page.into_matches().into_iter().map(Ok))).try_flatten()
+    pub fn search_all(&self, query: impl IntoSearch<R>) -> impl Stream<Item = Result<R, Error>> + '_ {
+        self.search_pages(query).map_ok(|page| stream::iter(page.into_matches().into_iter().map(Ok))).try_flatten()
     }
 
     /// Creates or replaces the one resource matching `query` (`identifier=sys|val`): a

@@ -1,0 +1,125 @@
+//! The query strings the generated search builders produce.
+
+use fhirstorm::r4::{self, MedicationRequest, Observation, Patient};
+use fhirstorm::search::{DateValue, NumberValue, Prefix, QuantityValue, StringValue, Summary, TokenValue, UriValue};
+
+fn pairs<R>(q: impl Into<fhirstorm::search::Query<R>>) -> Vec<(String, String)> {
+    q.into().into_pairs()
+}
+
+fn p(k: &str, v: &str) -> (String, String) {
+    (k.to_string(), v.to_string())
+}
+
+#[test]
+fn the_seeds_search_in_r4_types() {
+    let q = MedicationRequest::search().patient(Patient::reference("123"));
+    assert_eq!(pairs(q), vec![p("patient", "Patient/123")]);
+}
+
+#[test]
+fn string_modifiers_and_escaping() {
+    let q = Patient::search()
+        .family("O'Brien, Jr")
+        .family(StringValue::exact("Smith"))
+        .given(StringValue::contains("a$b|c\\d"))
+        .name(StringValue::any(["x", "y,z"]))
+        .address_postalcode(StringValue::missing(true));
+    assert_eq!(
+        pairs(q),
+        vec![
+            p("family", r"O'Brien\, Jr"),
+            p("family:exact", "Smith"),
+            p("given:contains", r"a\$b\|c\\d"),
+            p("name", r"x,y\,z"),
+            p("address-postalcode:missing", "true"),
+        ]
+    );
+}
+
+#[test]
+fn tokens() {
+    let q = Observation::search()
+        .code(TokenValue::code("http://loinc.org", "8867-4"))
+        .code("8867-4")
+        .category(TokenValue::system("http://terminology.hl7.org/CodeSystem/observation-category"))
+        .code(TokenValue::text("heart rate"))
+        .status(TokenValue::not("http://hl7.org/fhir/observation-status", "cancelled"))
+        .code(TokenValue::below("http://snomed.info/sct", "235856003"))
+        .code(TokenValue::in_value_set("http://example.org/vs"))
+        .identifier(TokenValue::of_type("http://terminology.hl7.org/CodeSystem/v2-0203", "MR", "446053"))
+        .code(TokenValue::any([TokenValue::code("http://loinc.org", "1"), TokenValue::from("2")]));
+    assert_eq!(
+        pairs(q),
+        vec![
+            p("code", "http://loinc.org|8867-4"),
+            p("code", "8867-4"),
+            p("category", "http://terminology.hl7.org/CodeSystem/observation-category|"),
+            p("code:text", "heart rate"),
+            p("status:not", "http://hl7.org/fhir/observation-status|cancelled"),
+            p("code:below", "http://snomed.info/sct|235856003"),
+            p("code:in", "http://example.org/vs"),
+            p("identifier:of-type", "http://terminology.hl7.org/CodeSystem/v2-0203|MR|446053"),
+            p("code", "http://loinc.org|1,2"),
+        ]
+    );
+}
+
+#[test]
+fn dates_numbers_quantities_uris() {
+    let q = Observation::search()
+        .date(DateValue::ge("2020-01"))
+        .date(DateValue::lt("2021"))
+        .date("2020-03-04T10:00:00Z")
+        .value_quantity(QuantityValue::new(Prefix::Gt, "5.40", "http://unitsofmeasure.org", "mg"))
+        .value_quantity(QuantityValue::number(Prefix::Ap, "100"));
+    assert_eq!(
+        pairs(q),
+        vec![
+            p("date", "ge2020-01"),
+            p("date", "lt2021"),
+            p("date", "2020-03-04T10:00:00Z"),
+            p("value-quantity", "gt5.40|http://unitsofmeasure.org|mg"),
+            p("value-quantity", "ap100"),
+        ]
+    );
+    let q = r4::RiskAssessment::search().probability(NumberValue::le("0.5"));
+    assert_eq!(pairs(q), vec![p("probability", "le0.5")]);
+    let q = r4::ValueSet::search().url(UriValue::below("http://acme.org/fhir/"));
+    assert_eq!(pairs(q), vec![p("url:below", "http://acme.org/fhir/")]);
+}
+
+#[test]
+fn common_parameters_includes_chains() {
+    let q = Patient::search()
+        .id("a")
+        .last_updated(DateValue::gt("2020"))
+        .general_practitioner(r4::Practitioner::reference("p1"))
+        .include(Patient::INCLUDE_GENERAL_PRACTITIONER)
+        .count(50)
+        .summary(Summary::Count)
+        .raw("vendor-param", "x");
+    assert_eq!(
+        pairs(q),
+        vec![
+            p("_id", "a"),
+            p("_lastUpdated", "gt2020"),
+            p("general-practitioner", "Practitioner/p1"),
+            p("_include", "Patient:general-practitioner"),
+            p("_count", "50"),
+            p("_summary", "count"),
+            p("vendor-param", "x"),
+        ]
+    );
+    let q = Observation::search().subject_where(Patient::search().name("peter").birthdate(DateValue::eq("1974")));
+    assert_eq!(pairs(q), vec![p("subject:Patient.name", "peter"), p("subject:Patient.birthdate", "1974")]);
+    assert_eq!(Observation::search().subject(Patient::reference("1")).to_query_string(), "subject=Patient%2F1");
+}
+
+#[test]
+fn stu3_has_its_own_parameters() {
+    use fhirstorm::stu3;
+    // STU3 has MedicationRequest too, with its own builder.
+    let q = stu3::MedicationRequest::search().patient(stu3::Patient::reference("1"));
+    assert_eq!(pairs(q), vec![p("patient", "Patient/1")]);
+}
