@@ -191,3 +191,18 @@ async fn long_searches_go_as_a_posted_form() {
     let seen = f.seen.lock().unwrap().clone();
     assert_eq!(seen[2].method, "GET");
 }
+
+#[tokio::test]
+async fn a_search_parameter_the_server_ignored_is_reported() {
+    let page = r#"{"resourceType":"Bundle","type":"searchset","total":0,"link":[{"relation":"self","url":"Patient?family=x&_count=5"}]}"#;
+    let (_f, s) = connect(vec![r4_meta(), Reply::json(200, page)], fast_retry(0), Duration::from_secs(5)).await;
+    let q = Patient::search().family("x").raw("vendor-flag", "on").count(5);
+    let set = s.r::<Patient>().search(q).await.unwrap();
+    assert_eq!(set.ignored_params(), ["vendor-flag".to_string()]);
+
+    let f = start(vec![r4_meta(), Reply::json(200, page)]).await;
+    let c = Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).strict_search(true).build().unwrap();
+    let s = c.service().await.unwrap();
+    let err = s.r::<Patient>().search(Patient::search().family("x").raw("vendor-flag", "on")).await.unwrap_err();
+    assert!(err.is_unsupported() && err.to_string().contains("vendor-flag"), "{err}");
+}

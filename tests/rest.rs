@@ -138,6 +138,10 @@ async fn main() {
         let first = patients.search([("family", "Pager"), ("_count", "3")]).await.map_err(e)?;
         ensure!(first.matches().len() == 3, "3 on the first page, got {}", first.matches().len());
         ensure!(first.has_next(), "a next page");
+        ensure!(first.ignored_params().is_empty(), "sekmet applied family: {:?}", first.ignored_params());
+        let typed = patients.search(Patient::search().family("Pager").count(3).raw("x-unknown", "1")).await.map_err(e)?;
+        ensure!(typed.matches().len() == 3, "typed builder search");
+        ensure!(typed.ignored_params() == ["x-unknown".to_string()], "ignored reported: {:?}", typed.ignored_params());
         let pages: Vec<_> =
             patients.search_pages([("family", "Pager"), ("_count", "3")]).try_collect().await.map_err(e)?;
         ensure!(pages.len() == 3, "3 pages, got {}", pages.len());

@@ -76,6 +76,7 @@ pub struct ConnectionBuilder<V> {
     max_response_bytes: usize,
     allow_insecure_loopback: bool,
     trust_capabilities: bool,
+    strict_search: bool,
     _version: PhantomData<fn() -> V>,
 }
 
@@ -130,6 +131,14 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
         self
     }
 
+    /// What to do when a search's first page shows (in `Bundle.link[self]`) that the server
+    /// ignored a parameter: `false` (default) reports it in [`SearchSet::ignored_params`] and as
+    /// a `tracing` warning; `true` makes it an error.
+    pub fn strict_search(mut self, strict: bool) -> Self {
+        self.strict_search = strict;
+        self
+    }
+
     /// The connection, or a configuration error.
     pub fn build(self) -> Result<Connection<V>, Error> {
         let mut base = Url::parse(&self.base).map_err(|e| {
@@ -166,6 +175,7 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
                 retry: self.retry,
                 max_response_bytes: self.max_response_bytes,
                 trust_capabilities: self.trust_capabilities,
+                strict_search: self.strict_search,
                 metadata: tokio::sync::OnceCell::new(),
             }),
             config_error: None,
@@ -204,6 +214,7 @@ struct Shared<V: ClientVersion> {
     retry: RetryPolicy,
     max_response_bytes: usize,
     trust_capabilities: bool,
+    strict_search: bool,
     metadata: tokio::sync::OnceCell<Capabilities<V>>,
 }
 
@@ -276,6 +287,7 @@ impl<V: ClientVersion> Connection<V> {
             max_response_bytes: 64 * 1024 * 1024,
             allow_insecure_loopback: false,
             trust_capabilities: true,
+            strict_search: false,
             _version: PhantomData,
         }
     }
@@ -790,10 +802,11 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     pub async fn search(&self, query: impl IntoSearch<R>) -> Result<SearchSet<V, R>, Error> {
         self.service.check(R::TYPE, "search-type")?;
         let mut url = self.conn().url(R::TYPE)?;
+        let pairs = query.into_pairs();
         {
             let mut q = url.query_pairs_mut();
-            for (k, v) in query.into_pairs() {
-                q.append_pair(&k, &v);
+            for (k, v) in &pairs {
+                q.append_pair(k, v);
             }
         }
         if url.query() == Some("") {
@@ -809,9 +822,38 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
             let resp = self.conn().send(Method::POST, url, Some(form), headers, true).await?;
             let resp = self.conn().check_status(resp)?;
             let bundle: V::Bundle = self.typed(&resp)?;
-            return SearchSet::from_bundle(bundle, &self.conn().shared.base);
+            let page = SearchSet::from_bundle(bundle, &self.conn().shared.base)?;
+            return self.check_ignored(page, &pairs);
         }
-        self.page(url).await
+        let page = self.page(url).await?;
+        self.check_ignored(page, &pairs)
+    }
+
+    /// Compares what was sent with the server's `self` link and records (or, when strict,
+    /// refuses) parameters the server did not apply.
+    fn check_ignored(&self, mut page: SearchSet<V, R>, sent: &[(String, String)]) -> Result<SearchSet<V, R>, Error> {
+        let Some(link) = page.self_link.as_deref() else { return Ok(page) };
+        let Ok(url) = self.conn().shared.base.join(link) else { return Ok(page) };
+        let applied: Vec<String> = url.query_pairs().map(|(k, _)| k.split(':').next().unwrap_or("").to_string()).collect();
+        // Result-shaping parameters that servers commonly leave out of the self link.
+        const SHAPING: &[&str] = &["_count", "_format", "_pretty", "_summary", "_elements", "_total", "_sort", "_include", "_revinclude"];
+        let mut ignored: Vec<String> = sent
+            .iter()
+            .map(|(k, _)| k.split(':').next().unwrap_or("").split('.').next().unwrap_or("").to_string())
+            .filter(|name| !SHAPING.contains(&name.as_str()) && !applied.contains(name))
+            .collect();
+        ignored.dedup();
+        if !ignored.is_empty() {
+            if self.conn().shared.strict_search {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!("the server ignored the search parameter(s) {}", ignored.join(", ")),
+                ));
+            }
+            tracing::warn!(resource = R::TYPE, ignored = %ignored.join(","), "the server ignored search parameters");
+        }
+        page.ignored = ignored;
+        Ok(page)
     }
 
     /// Applies a JSON Patch (RFC 6902) to resource `id` (STU3 and later) and returns the result.
@@ -1001,6 +1043,7 @@ pub struct SearchSet<V: ClientVersion, R> {
     pub total: Option<u64>,
     next: Option<Url>,
     self_link: Option<String>,
+    ignored: Vec<String>,
 }
 
 impl<V: ClientVersion, R: Resource<Version = V>> SearchSet<V, R> {
@@ -1038,7 +1081,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> SearchSet<V, R> {
                 included.push(resource);
             }
         }
-        Ok(SearchSet { matches, included, total, next, self_link })
+        Ok(SearchSet { matches, included, total, next, self_link, ignored: Vec::new() })
     }
 
     /// The matching resources.
@@ -1068,6 +1111,12 @@ impl<V: ClientVersion, R: Resource<Version = V>> SearchSet<V, R> {
     /// Whether the server has another page.
     pub fn has_next(&self) -> bool {
         self.next.is_some()
+    }
+
+    /// Search parameters the server did not apply, judged by its `self` link (first page only).
+    /// Empty when it applied all of them, or gave no `self` link.
+    pub fn ignored_params(&self) -> &[String] {
+        &self.ignored
     }
 
     /// The Bundle's `self` link: the search as the server understood it.
