@@ -95,6 +95,20 @@ impl<R> Query<R> {
         self
     }
 
+    /// Adds a `_sort` key (merged into one `_sort` parameter, in call order).
+    #[doc(hidden)]
+    pub fn sort(mut self, code: &str, descending: bool) -> Self {
+        let key = if descending { format!("-{code}") } else { code.to_string() };
+        match self.params.iter_mut().find(|(k, _)| k == "_sort") {
+            Some((_, v)) => {
+                v.push(',');
+                v.push_str(&key);
+            }
+            None => self.params.push(("_sort".to_string(), key)),
+        }
+        self
+    }
+
     /// The parameters.
     pub fn pairs(&self) -> &[(String, String)] {
         &self.params
@@ -452,6 +466,50 @@ impl<R> Include<R> {
     }
 }
 
+/// A `_sort` key: one of `R`'s search parameters (generated constants such as
+/// `Patient::SORT_BIRTHDATE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey<R> {
+    code: &'static str,
+    _r: PhantomData<fn() -> R>,
+}
+
+impl<R> SortKey<R> {
+    #[doc(hidden)]
+    pub const fn new(code: &'static str) -> Self {
+        SortKey { code, _r: PhantomData }
+    }
+    /// The parameter code.
+    pub fn as_str(&self) -> &'static str {
+        self.code
+    }
+}
+
+/// An `_elements` entry: one of `R`'s elements (generated constants such as `Patient::ELEMENT_NAME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Element<R> {
+    name: &'static str,
+    _r: PhantomData<fn() -> R>,
+}
+
+impl<R> Element<R> {
+    #[doc(hidden)]
+    pub const fn new(name: &'static str) -> Self {
+        Element { name, _r: PhantomData }
+    }
+    /// The element name.
+    pub fn as_str(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// A `_revinclude` usable in a search on `T`: implemented by the generated
+/// `...RevInclude` types of the reference parameters that may point at `T`.
+pub trait RevIncludable<T> {
+    /// The `_revinclude` value (`Observation:subject`).
+    const VALUE: &'static str;
+}
+
 /// The values of `_summary`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(missing_docs)]
@@ -523,6 +581,8 @@ mod tests {
 /// let _ = r4::Observation::search().code("x").code(TokenValue::code("s", "c"));
 /// let _ = r4::Observation::search().subject(r4::Patient::reference("p"));
 /// let _ = r4::Patient::search().include(r4::Patient::INCLUDE_GENERAL_PRACTITIONER);
+/// let _ = r4::Patient::search().sort(r4::Patient::SORT_FAMILY);
+/// let _ = r4::Patient::search().revinclude(r4::MedicationRequest::REVINCLUDE_PATIENT);
 /// async fn f(r4s: fhirstorm::client::Service<fhirstorm::R4>, s3: fhirstorm::client::Service<fhirstorm::Stu3>) {
 ///     let _ = r4s.r::<r4::Patient>().search(r4::Patient::search().family("x")).await;
 ///     let _ = s3.r::<stu3::Patient>().search(stu3::Patient::search().family("x")).await;
@@ -549,6 +609,17 @@ mod tests {
 /// ```compile_fail
 /// // An `_include` of another resource.
 /// let q = fhirstorm::r4::Observation::search().include(fhirstorm::r4::Patient::INCLUDE_GENERAL_PRACTITIONER);
+/// ```
+///
+/// ```compile_fail
+/// // A `_sort` by another resource's parameter.
+/// let q = fhirstorm::r4::Patient::search().sort(fhirstorm::r4::Observation::SORT_CODE);
+/// ```
+///
+/// ```compile_fail
+/// // A `_revinclude` whose reference cannot point at the resource searched: a
+/// // MedicationRequest's `patient` never refers to an Organization.
+/// let q = fhirstorm::r4::Organization::search().revinclude(fhirstorm::r4::MedicationRequest::REVINCLUDE_PATIENT);
 /// ```
 ///
 /// ```compile_fail

@@ -139,7 +139,8 @@ async fn main() {
         ensure!(first.matches().len() == 3, "3 on the first page, got {}", first.matches().len());
         ensure!(first.has_next(), "a next page");
         ensure!(first.ignored_params().is_empty(), "sekmet applied family: {:?}", first.ignored_params());
-        let typed = patients.search(Patient::search().family("Pager").count(3).raw("x-unknown", "1")).await.map_err(e)?;
+        let typed =
+            patients.search(Patient::search().family("Pager").count(3).raw("x-unknown", "1")).await.map_err(e)?;
         ensure!(typed.matches().len() == 3, "typed builder search");
         ensure!(typed.ignored_params() == ["x-unknown".to_string()], "ignored reported: {:?}", typed.ignored_params());
         let pages: Vec<_> =

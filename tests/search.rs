@@ -123,3 +123,22 @@ fn stu3_has_its_own_parameters() {
     let q = stu3::MedicationRequest::search().patient(stu3::Patient::reference("1"));
     assert_eq!(pairs(q), vec![p("patient", "Patient/1")]);
 }
+
+#[test]
+fn sort_elements_revinclude() {
+    let q = Patient::search()
+        .sort(Patient::SORT_BIRTHDATE)
+        .sort_desc(Patient::SORT_FAMILY)
+        .elements([Patient::ELEMENT_NAME, Patient::ELEMENT_BIRTH_DATE])
+        .revinclude(Observation::REVINCLUDE_SUBJECT)
+        .revinclude_iterate(MedicationRequest::REVINCLUDE_PATIENT);
+    assert_eq!(
+        pairs(q),
+        vec![
+            p("_sort", "birthdate,-family"),
+            p("_elements", "name,birthDate"),
+            p("_revinclude", "Observation:subject"),
+            p("_revinclude:iterate", "MedicationRequest:patient"),
+        ]
+    );
+}

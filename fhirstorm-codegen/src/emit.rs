@@ -372,6 +372,9 @@ impl Emitter<'_> {
                 text.push_str(&format!(" · `{}`", sp.expression.replace('`', "'")));
             }
             let d = doc(&text);
+            let key_const = format_ident!("SORT_{}", mname.trim_start_matches("r#").to_ascii_uppercase());
+            let sort_doc = doc(&format!("`_sort` by `{}`.", sp.code));
+            includes.push(quote! { #sort_doc pub const #key_const: crate::search::SortKey<#name> = crate::search::SortKey::new(#code); });
             let value = match sp.kind.as_str() {
                 "string" => Some(quote!(crate::search::StringValue)),
                 "token" => Some(quote!(crate::search::TokenValue)),
@@ -401,11 +404,28 @@ impl Emitter<'_> {
                 quote!(impl #tr for #t {})
             });
             let tdoc = doc(&format!("The resource types `{ty}?{}=` may refer to: {}.", sp.code, targets.join(", ")));
+            let rev = format_ident!("{}{}RevInclude", st.name, ident::upper_camel(&sp.code));
+            let rev_value = format!("{ty}:{}", sp.code);
+            let rev_doc =
+                doc(&format!("`_revinclude={rev_value}`, usable in a search on any of: {}.", targets.join(", ")));
             traits.push(quote! {
                 #tdoc
                 pub trait #tr: crate::Resource {}
                 #(#timpls)*
+                #rev_doc
+                #[derive(Clone, Copy, Debug)]
+                pub struct #rev;
+                impl<T: #tr> crate::search::RevIncludable<T> for #rev {
+                    const VALUE: &'static str = #rev_value;
+                }
             });
+            if !sp.code.starts_with('_') {
+                let rname = format_ident!(
+                    "REVINCLUDE_{}",
+                    ident::snake(&sp.code).trim_start_matches("r#").to_ascii_uppercase()
+                );
+                includes.push(quote! { #rev_doc pub const #rname: #rev = #rev; });
+            }
             let chain = format_ident!("{}_where", mname);
             let chain_doc = doc(&format!(
                 "Chained search through `{}`: `{}:Target.param=value` for each parameter of `query`.",
@@ -427,6 +447,14 @@ impl Emitter<'_> {
                 includes.push(quote! { #cdoc pub const #cname: crate::search::Include<#name> = crate::search::Include::new(#value); });
             }
         }
+        for f in &st.fields {
+            let cname = format_ident!("ELEMENT_{}", f.rust.trim_start_matches("r#").to_ascii_uppercase());
+            let json = &f.json;
+            let edoc = doc(&format!("`_elements` entry `{json}`."));
+            includes.push(
+                quote! { #edoc pub const #cname: crate::search::Element<#name> = crate::search::Element::new(#json); },
+            );
+        }
         let bdoc = doc(&format!("A typed search on `{ty}`: one method per search parameter FHIR defines for it."));
         quote! {
             #(#traits)*
@@ -439,6 +467,20 @@ impl Emitter<'_> {
                 pub fn include(self, include: crate::search::Include<#name>) -> Self { Self(self.0.raw("_include", include.as_str())) }
                 /// `_include:iterate`.
                 pub fn include_iterate(self, include: crate::search::Include<#name>) -> Self { Self(self.0.raw("_include:iterate", include.as_str())) }
+                /// `_revinclude`: resources of another type whose reference parameter points here
+                /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
+                pub fn revinclude<I: crate::search::RevIncludable<#name>>(self, _include: I) -> Self { Self(self.0.raw("_revinclude", I::VALUE)) }
+                /// `_revinclude:iterate`.
+                pub fn revinclude_iterate<I: crate::search::RevIncludable<#name>>(self, _include: I) -> Self { Self(self.0.raw("_revinclude:iterate", I::VALUE)) }
+                /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
+                pub fn sort(self, key: crate::search::SortKey<#name>) -> Self { Self(self.0.sort(key.as_str(), false)) }
+                /// `_sort` descending.
+                pub fn sort_desc(self, key: crate::search::SortKey<#name>) -> Self { Self(self.0.sort(key.as_str(), true)) }
+                /// `_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).
+                pub fn elements(self, elements: impl IntoIterator<Item = crate::search::Element<#name>>) -> Self {
+                    let list: Vec<&str> = elements.into_iter().map(|e| e.as_str()).collect();
+                    Self(self.0.raw("_elements", list.join(",")))
+                }
                 /// `_count`: page size.
                 pub fn count(self, n: u32) -> Self { Self(self.0.raw("_count", n.to_string())) }
                 /// `_summary`.

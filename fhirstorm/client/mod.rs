@@ -834,9 +834,11 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     fn check_ignored(&self, mut page: SearchSet<V, R>, sent: &[(String, String)]) -> Result<SearchSet<V, R>, Error> {
         let Some(link) = page.self_link.as_deref() else { return Ok(page) };
         let Ok(url) = self.conn().shared.base.join(link) else { return Ok(page) };
-        let applied: Vec<String> = url.query_pairs().map(|(k, _)| k.split(':').next().unwrap_or("").to_string()).collect();
+        let applied: Vec<String> =
+            url.query_pairs().map(|(k, _)| k.split(':').next().unwrap_or("").to_string()).collect();
         // Result-shaping parameters that servers commonly leave out of the self link.
-        const SHAPING: &[&str] = &["_count", "_format", "_pretty", "_summary", "_elements", "_total", "_sort", "_include", "_revinclude"];
+        const SHAPING: &[&str] =
+            &["_count", "_format", "_pretty", "_summary", "_elements", "_total", "_sort", "_include", "_revinclude"];
         let mut ignored: Vec<String> = sent
             .iter()
             .map(|(k, _)| k.split(':').next().unwrap_or("").split('.').next().unwrap_or("").to_string())

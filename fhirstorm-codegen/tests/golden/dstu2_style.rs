@@ -272,6 +272,110 @@ mod gadget {
             AnyResource::Gadget(Box::new(r))
         }
     }
+    /// A typed search on `Gadget`: one method per search parameter FHIR defines for it.
+    #[derive(Clone, Debug, Default)]
+    pub struct GadgetSearch(crate::search::Query<Gadget>);
+    impl GadgetSearch {
+        /// `_include` one of this resource's references.
+        pub fn include(self, include: crate::search::Include<Gadget>) -> Self {
+            Self(self.0.raw("_include", include.as_str()))
+        }
+        /// `_include:iterate`.
+        pub fn include_iterate(self, include: crate::search::Include<Gadget>) -> Self {
+            Self(self.0.raw("_include:iterate", include.as_str()))
+        }
+        /// `_revinclude`: resources of another type whose reference parameter points here
+        /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
+        pub fn revinclude<I: crate::search::RevIncludable<Gadget>>(
+            self,
+            _include: I,
+        ) -> Self {
+            Self(self.0.raw("_revinclude", I::VALUE))
+        }
+        /// `_revinclude:iterate`.
+        pub fn revinclude_iterate<I: crate::search::RevIncludable<Gadget>>(
+            self,
+            _include: I,
+        ) -> Self {
+            Self(self.0.raw("_revinclude:iterate", I::VALUE))
+        }
+        /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
+        pub fn sort(self, key: crate::search::SortKey<Gadget>) -> Self {
+            Self(self.0.sort(key.as_str(), false))
+        }
+        /// `_sort` descending.
+        pub fn sort_desc(self, key: crate::search::SortKey<Gadget>) -> Self {
+            Self(self.0.sort(key.as_str(), true))
+        }
+        /// `_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).
+        pub fn elements(
+            self,
+            elements: impl IntoIterator<Item = crate::search::Element<Gadget>>,
+        ) -> Self {
+            let list: Vec<&str> = elements.into_iter().map(|e| e.as_str()).collect();
+            Self(self.0.raw("_elements", list.join(",")))
+        }
+        /// `_count`: page size.
+        pub fn count(self, n: u32) -> Self {
+            Self(self.0.raw("_count", n.to_string()))
+        }
+        /// `_summary`.
+        pub fn summary(self, s: crate::search::Summary) -> Self {
+            Self(self.0.raw("_summary", s.as_str()))
+        }
+        /// A parameter the definitions do not have (server-specific), as given.
+        pub fn raw(self, name: &str, value: &str) -> Self {
+            Self(self.0.raw(name, value))
+        }
+        /// The query string.
+        pub fn to_query_string(&self) -> String {
+            self.0.to_query_string()
+        }
+    }
+    impl From<GadgetSearch> for crate::search::Query<Gadget> {
+        fn from(b: GadgetSearch) -> Self {
+            b.0
+        }
+    }
+    impl crate::search::IntoSearch<Gadget> for GadgetSearch {
+        fn into_pairs(self) -> Vec<(String, String)> {
+            self.0.into_pairs()
+        }
+    }
+    impl Gadget {
+        /// A typed search on this resource type.
+        pub fn search() -> GadgetSearch {
+            GadgetSearch::default()
+        }
+        /// A reference to the resource `id` of this type, as a search value.
+        pub fn reference(id: &str) -> crate::search::Ref<Gadget> {
+            crate::search::Ref::to(id)
+        }
+        /// `_elements` entry `id`.
+        pub const ELEMENT_ID: crate::search::Element<Gadget> = crate::search::Element::new(
+            "id",
+        );
+        /// `_elements` entry `meta`.
+        pub const ELEMENT_META: crate::search::Element<Gadget> = crate::search::Element::new(
+            "meta",
+        );
+        /// `_elements` entry `mode`.
+        pub const ELEMENT_MODE: crate::search::Element<Gadget> = crate::search::Element::new(
+            "mode",
+        );
+        /// `_elements` entry `alias`.
+        pub const ELEMENT_ALIAS: crate::search::Element<Gadget> = crate::search::Element::new(
+            "alias",
+        );
+        /// `_elements` entry `item`.
+        pub const ELEMENT_ITEM: crate::search::Element<Gadget> = crate::search::Element::new(
+            "item",
+        );
+        /// `_elements` entry `owner`.
+        pub const ELEMENT_OWNER: crate::search::Element<Gadget> = crate::search::Element::new(
+            "owner",
+        );
+    }
     /// Items
     ///
     /// `Gadget.item`

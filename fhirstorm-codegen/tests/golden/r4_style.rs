@@ -340,6 +340,118 @@ mod widget {
             AnyResource::Widget(Box::new(r))
         }
     }
+    /// A typed search on `Widget`: one method per search parameter FHIR defines for it.
+    #[derive(Clone, Debug, Default)]
+    pub struct WidgetSearch(crate::search::Query<Widget>);
+    impl WidgetSearch {
+        /// `_include` one of this resource's references.
+        pub fn include(self, include: crate::search::Include<Widget>) -> Self {
+            Self(self.0.raw("_include", include.as_str()))
+        }
+        /// `_include:iterate`.
+        pub fn include_iterate(self, include: crate::search::Include<Widget>) -> Self {
+            Self(self.0.raw("_include:iterate", include.as_str()))
+        }
+        /// `_revinclude`: resources of another type whose reference parameter points here
+        /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
+        pub fn revinclude<I: crate::search::RevIncludable<Widget>>(
+            self,
+            _include: I,
+        ) -> Self {
+            Self(self.0.raw("_revinclude", I::VALUE))
+        }
+        /// `_revinclude:iterate`.
+        pub fn revinclude_iterate<I: crate::search::RevIncludable<Widget>>(
+            self,
+            _include: I,
+        ) -> Self {
+            Self(self.0.raw("_revinclude:iterate", I::VALUE))
+        }
+        /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
+        pub fn sort(self, key: crate::search::SortKey<Widget>) -> Self {
+            Self(self.0.sort(key.as_str(), false))
+        }
+        /// `_sort` descending.
+        pub fn sort_desc(self, key: crate::search::SortKey<Widget>) -> Self {
+            Self(self.0.sort(key.as_str(), true))
+        }
+        /// `_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).
+        pub fn elements(
+            self,
+            elements: impl IntoIterator<Item = crate::search::Element<Widget>>,
+        ) -> Self {
+            let list: Vec<&str> = elements.into_iter().map(|e| e.as_str()).collect();
+            Self(self.0.raw("_elements", list.join(",")))
+        }
+        /// `_count`: page size.
+        pub fn count(self, n: u32) -> Self {
+            Self(self.0.raw("_count", n.to_string()))
+        }
+        /// `_summary`.
+        pub fn summary(self, s: crate::search::Summary) -> Self {
+            Self(self.0.raw("_summary", s.as_str()))
+        }
+        /// A parameter the definitions do not have (server-specific), as given.
+        pub fn raw(self, name: &str, value: &str) -> Self {
+            Self(self.0.raw(name, value))
+        }
+        /// The query string.
+        pub fn to_query_string(&self) -> String {
+            self.0.to_query_string()
+        }
+    }
+    impl From<WidgetSearch> for crate::search::Query<Widget> {
+        fn from(b: WidgetSearch) -> Self {
+            b.0
+        }
+    }
+    impl crate::search::IntoSearch<Widget> for WidgetSearch {
+        fn into_pairs(self) -> Vec<(String, String)> {
+            self.0.into_pairs()
+        }
+    }
+    impl Widget {
+        /// A typed search on this resource type.
+        pub fn search() -> WidgetSearch {
+            WidgetSearch::default()
+        }
+        /// A reference to the resource `id` of this type, as a search value.
+        pub fn reference(id: &str) -> crate::search::Ref<Widget> {
+            crate::search::Ref::to(id)
+        }
+        /// `_elements` entry `id`.
+        pub const ELEMENT_ID: crate::search::Element<Widget> = crate::search::Element::new(
+            "id",
+        );
+        /// `_elements` entry `meta`.
+        pub const ELEMENT_META: crate::search::Element<Widget> = crate::search::Element::new(
+            "meta",
+        );
+        /// `_elements` entry `contained`.
+        pub const ELEMENT_CONTAINED: crate::search::Element<Widget> = crate::search::Element::new(
+            "contained",
+        );
+        /// `_elements` entry `status`.
+        pub const ELEMENT_STATUS: crate::search::Element<Widget> = crate::search::Element::new(
+            "status",
+        );
+        /// `_elements` entry `tag`.
+        pub const ELEMENT_TAG: crate::search::Element<Widget> = crate::search::Element::new(
+            "tag",
+        );
+        /// `_elements` entry `size`.
+        pub const ELEMENT_SIZE: crate::search::Element<Widget> = crate::search::Element::new(
+            "size",
+        );
+        /// `_elements` entry `value`.
+        pub const ELEMENT_VALUE: crate::search::Element<Widget> = crate::search::Element::new(
+            "value",
+        );
+        /// `_elements` entry `part`.
+        pub const ELEMENT_PART: crate::search::Element<Widget> = crate::search::Element::new(
+            "part",
+        );
+    }
     /// Parts (a backbone element)
     ///
     /// `Widget.part`
