@@ -142,3 +142,12 @@ fn sort_elements_revinclude() {
         ]
     );
 }
+
+#[test]
+fn dstu2_has_the_common_parameters_and_the_raw_escape_hatch() {
+    use fhirstorm::dstu2;
+    // The seed's search, in DSTU2 types: no SearchParameter definitions exist for DSTU2 in any
+    // registry package, so `patient` goes through the raw escape hatch.
+    let q = dstu2::MedicationOrder::search().raw("patient", "123").id("m1").last_updated(DateValue::ge("2016"));
+    assert_eq!(pairs(q), vec![p("patient", "123"), p("_id", "m1"), p("_lastUpdated", "ge2016")]);
+}

@@ -479,6 +479,23 @@ impl<'d> Builder<'d> {
     }
 
     fn search_params(&mut self) {
+        if self.defs.search_params.is_empty() {
+            // No SearchParameter resources (DSTU2 in every registry package): only the two
+            // parameters the specification's search page defines for every resource.
+            for (code, kind, doc) in [
+                ("_id", "token", "The logical id of the resource (common to all resources)"),
+                ("_lastUpdated", "date", "When the resource version last changed (common to all resources)"),
+            ] {
+                self.model.search_params.push(SearchParam {
+                    base: vec!["Resource".into()],
+                    code: code.into(),
+                    kind: kind.into(),
+                    doc: doc.into(),
+                    expression: String::new(),
+                    targets: Vec::new(),
+                });
+            }
+        }
         for sp in &self.defs.search_params {
             let base: Vec<String> = sp
                 .get("base")

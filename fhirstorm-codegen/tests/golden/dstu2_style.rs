@@ -276,6 +276,18 @@ mod gadget {
     #[derive(Clone, Debug, Default)]
     pub struct GadgetSearch(crate::search::Query<Gadget>);
     impl GadgetSearch {
+        /// The logical id of the resource (common to all resources)
+        ///
+        /// `_id` · token
+        pub fn id(self, value: impl Into<crate::search::TokenValue>) -> Self {
+            Self(self.0.add("_id", value.into()))
+        }
+        /// When the resource version last changed (common to all resources)
+        ///
+        /// `_lastUpdated` · date
+        pub fn last_updated(self, value: impl Into<crate::search::DateValue>) -> Self {
+            Self(self.0.add("_lastUpdated", value.into()))
+        }
         /// `_include` one of this resource's references.
         pub fn include(self, include: crate::search::Include<Gadget>) -> Self {
             Self(self.0.raw("_include", include.as_str()))
@@ -351,6 +363,14 @@ mod gadget {
         pub fn reference(id: &str) -> crate::search::Ref<Gadget> {
             crate::search::Ref::to(id)
         }
+        /// `_sort` by `_id`.
+        pub const SORT_ID: crate::search::SortKey<Gadget> = crate::search::SortKey::new(
+            "_id",
+        );
+        /// `_sort` by `_lastUpdated`.
+        pub const SORT_LAST_UPDATED: crate::search::SortKey<Gadget> = crate::search::SortKey::new(
+            "_lastUpdated",
+        );
         /// `_elements` entry `id`.
         pub const ELEMENT_ID: crate::search::Element<Gadget> = crate::search::Element::new(
             "id",

@@ -344,6 +344,18 @@ mod widget {
     #[derive(Clone, Debug, Default)]
     pub struct WidgetSearch(crate::search::Query<Widget>);
     impl WidgetSearch {
+        /// The logical id of the resource (common to all resources)
+        ///
+        /// `_id` · token
+        pub fn id(self, value: impl Into<crate::search::TokenValue>) -> Self {
+            Self(self.0.add("_id", value.into()))
+        }
+        /// When the resource version last changed (common to all resources)
+        ///
+        /// `_lastUpdated` · date
+        pub fn last_updated(self, value: impl Into<crate::search::DateValue>) -> Self {
+            Self(self.0.add("_lastUpdated", value.into()))
+        }
         /// `_include` one of this resource's references.
         pub fn include(self, include: crate::search::Include<Widget>) -> Self {
             Self(self.0.raw("_include", include.as_str()))
@@ -419,6 +431,14 @@ mod widget {
         pub fn reference(id: &str) -> crate::search::Ref<Widget> {
             crate::search::Ref::to(id)
         }
+        /// `_sort` by `_id`.
+        pub const SORT_ID: crate::search::SortKey<Widget> = crate::search::SortKey::new(
+            "_id",
+        );
+        /// `_sort` by `_lastUpdated`.
+        pub const SORT_LAST_UPDATED: crate::search::SortKey<Widget> = crate::search::SortKey::new(
+            "_lastUpdated",
+        );
         /// `_elements` entry `id`.
         pub const ELEMENT_ID: crate::search::Element<Widget> = crate::search::Element::new(
             "id",
