@@ -505,6 +505,10 @@ impl<R> Element<R> {
 
 /// A `_revinclude` usable in a search on `T`: implemented by the generated
 /// `...RevInclude` types of the reference parameters that may point at `T`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a reference parameter that can point at a `{T}`",
+    label = "this `_revinclude` cannot apply to a search on `{T}`"
+)]
 pub trait RevIncludable<T> {
     /// The `_revinclude` value (`Observation:subject`).
     const VALUE: &'static str;
@@ -537,6 +541,10 @@ impl Summary {
 /// What `service.r::<R>().search(..)` accepts: `R`'s typed builder (`Patient::search()...`),
 /// a [`Query<R>`], or raw `(name, value)` pairs (the escape hatch, as in the seed's
 /// `search(dict(patient=id))`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a search on `{R}`",
+    label = "expected `{R}`'s search builder (`{R}::search()`), a `Query<{R}>` or (name, value) pairs"
+)]
 pub trait IntoSearch<R> {
     /// The parameters, as `(name, value)` pairs (values already escaped).
     fn into_pairs(self) -> Vec<(String, String)>;

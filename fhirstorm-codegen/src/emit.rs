@@ -408,8 +408,14 @@ impl Emitter<'_> {
             let rev_value = format!("{ty}:{}", sp.code);
             let rev_doc =
                 doc(&format!("`_revinclude={rev_value}`, usable in a search on any of: {}.", targets.join(", ")));
+            let msg = format!("a `{{Self}}` cannot be what `{ty}?{}=` refers to", sp.code);
+            let label = format!(
+                "allowed targets: {}",
+                if targets.len() > 12 { "see the trait's documentation".to_string() } else { targets.join(", ") }
+            );
             traits.push(quote! {
                 #tdoc
+                #[diagnostic::on_unimplemented(message = #msg, label = #label)]
                 pub trait #tr: crate::Resource {}
                 #(#timpls)*
                 #rev_doc
