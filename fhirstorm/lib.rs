@@ -40,6 +40,8 @@
 #![warn(missing_docs)]
 
 #[cfg(feature = "client")]
+pub mod auth;
+#[cfg(feature = "client")]
 pub mod client;
 pub mod json;
 mod primitive;

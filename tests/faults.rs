@@ -206,3 +206,63 @@ async fn a_search_parameter_the_server_ignored_is_reported() {
     let err = s.r::<Patient>().search(Patient::search().family("x").raw("vendor-flag", "on")).await.unwrap_err();
     assert!(err.is_unsupported() && err.to_string().contains("vendor-flag"), "{err}");
 }
+
+#[tokio::test]
+async fn smart_discovery_well_known_then_capability_statement() {
+    use fhirstorm::auth::SmartConfiguration;
+    let doc = r#"{"issuer":"http://127.0.0.1:1/","authorization_endpoint":"http://127.0.0.1:1/authorize","token_endpoint":"http://127.0.0.1:1/token",
+      "capabilities":["launch-ehr","client-public","permission-v2"],"code_challenge_methods_supported":["S256"],"vendor_extra":1}"#;
+    let f = start(vec![Reply::new(200, "application/json", doc)]).await;
+    let c = Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).build().unwrap();
+    let cfg = SmartConfiguration::discover(&c).await.unwrap();
+    assert_eq!(cfg.token_endpoint.as_str(), "http://127.0.0.1:1/token");
+    assert!(cfg.has_capability("permission-v2") && !cfg.from_capability_statement);
+    assert_eq!(cfg.code_challenge_methods, ["S256"]);
+    assert!(cfg.other.get("vendor_extra").is_some(), "unknown members kept");
+    assert_eq!(f.seen.lock().unwrap()[0].path, "/fhir/.well-known/smart-configuration");
+
+    // No .well-known document: the capability statement's oauth-uris.
+    let meta = r#"{"resourceType":"CapabilityStatement","status":"active","fhirVersion":"4.0.1","rest":[{"mode":"server",
+      "security":{"extension":[{"url":"http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+      "extension":[{"url":"authorize","valueUri":"http://127.0.0.1:1/auth"},{"url":"token","valueUri":"http://127.0.0.1:1/tok"}]}]}}]}"#;
+    let f = start(vec![Reply::new(404, "text/html", "<h1>not found</h1>"), Reply::json(200, meta)]).await;
+    let c = Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).build().unwrap();
+    let cfg = SmartConfiguration::discover(&c).await.unwrap();
+    assert!(cfg.from_capability_statement);
+    assert_eq!(cfg.authorization_endpoint.unwrap().as_str(), "http://127.0.0.1:1/auth");
+
+    // A plain-HTTP endpoint that is not loopback is refused.
+    let doc = r#"{"token_endpoint":"http://auth.example/token"}"#;
+    let f = start(vec![Reply::new(200, "application/json", doc)]).await;
+    let c = Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).build().unwrap();
+    let err = SmartConfiguration::discover(&c).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+}
+
+#[tokio::test]
+async fn authorization_url_has_state_pkce_aud_and_launch() {
+    use fhirstorm::auth::{AuthorizationRequest, ClientId, PkceVerifier, RedirectUrl, Scopes, State};
+    let req = AuthorizationRequest::new(
+        "https://ehr.example/authorize".parse().unwrap(),
+        ClientId::new("app"),
+        RedirectUrl::new("https://app.example/cb").unwrap(),
+        "https://ehr.example/fhir/".parse().unwrap(),
+    )
+    .scopes("launch openid fhirUser patient/Observation.rs".parse::<Scopes>().unwrap())
+    .launch("xyz");
+    let (url, state, verifier) = req.url().unwrap();
+    let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["response_type"], "code");
+    assert_eq!(q["client_id"], "app");
+    assert_eq!(q["redirect_uri"], "https://app.example/cb");
+    assert_eq!(q["aud"], "https://ehr.example/fhir");
+    assert_eq!(q["launch"], "xyz");
+    assert_eq!(q["scope"], "launch openid fhirUser patient/Observation.rs");
+    assert!(state.matches(&q["state"]));
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert_eq!(q["code_challenge"], verifier.challenge().as_str());
+    assert_eq!(PkceVerifier::new(verifier.secret()).challenge(), verifier.challenge());
+    let fixed = req.state(State::new("kept")).url().unwrap();
+    assert!(fixed.1.matches("kept"));
+    assert!(!format!("{state:?} {verifier:?}").contains(verifier.secret()));
+}

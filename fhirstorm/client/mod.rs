@@ -174,6 +174,7 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
                 http,
                 retry: self.retry,
                 max_response_bytes: self.max_response_bytes,
+                allow_insecure_loopback: self.allow_insecure_loopback,
                 trust_capabilities: self.trust_capabilities,
                 strict_search: self.strict_search,
                 metadata: tokio::sync::OnceCell::new(),
@@ -213,6 +214,7 @@ struct Shared<V: ClientVersion> {
     http: reqwest::Client,
     retry: RetryPolicy,
     max_response_bytes: usize,
+    allow_insecure_loopback: bool,
     trust_capabilities: bool,
     strict_search: bool,
     metadata: tokio::sync::OnceCell<Capabilities<V>>,
@@ -350,6 +352,25 @@ impl<V: ClientVersion> Connection<V> {
         Ok(Service { conn: self.clone(), index })
     }
 
+    /// GETs `path` (relative to the base) and reads it as JSON (a SMART document, say).
+    pub(crate) async fn get_json(&self, path: &str) -> Result<json::Value, Error> {
+        let url = self.url(path)?;
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let resp = self.send(Method::GET, url, None, headers, true).await?;
+        let resp = self.check_status(resp)?;
+        self.parse_body(&resp)
+    }
+
+    /// An endpoint URL a server named: parsed, and HTTPS unless loopback is allowed.
+    pub(crate) fn checked_endpoint(&self, s: &str) -> Result<Url, Error> {
+        let url = Url::parse(s)
+            .map_err(|e| Error::new(ErrorKind::Protocol, format!("invalid endpoint URL {s:?}")).with_source(e))?;
+        check_secure(&url, self.shared.allow_insecure_loopback)
+            .map_err(|e| Error::new(ErrorKind::Protocol, e.to_string()))?;
+        Ok(url)
+    }
+
     fn url(&self, path: &str) -> Result<Url, Error> {
         self.shared
             .base
@@ -375,7 +396,9 @@ impl<V: ClientVersion> Connection<V> {
             )
             .with_request(method.as_str(), &url));
         }
-        headers.insert(ACCEPT, HeaderValue::from_static(V::JSON_MIME));
+        if !headers.contains_key(ACCEPT) {
+            headers.insert(ACCEPT, HeaderValue::from_static(V::JSON_MIME));
+        }
         if body.is_some() && !headers.contains_key(CONTENT_TYPE) {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(V::JSON_MIME));
         }
