@@ -838,7 +838,6 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
         if url.as_str().len() > MAX_GET_URL {
             // Too long for a URL many servers and proxies accept: POST the form to `_search`.
             let form = url.query().unwrap_or("").as_bytes().to_vec();
-            url.set_query(None);
             let url = self.conn().url(&format!("{}/_search", R::TYPE))?;
             let mut headers = HeaderMap::new();
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
@@ -867,7 +866,8 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
             .map(|(k, _)| k.split(':').next().unwrap_or("").split('.').next().unwrap_or("").to_string())
             .filter(|name| !SHAPING.contains(&name.as_str()) && !applied.contains(name))
             .collect();
-        ignored.dedup();
+        let mut seen = std::collections::HashSet::new();
+        ignored.retain(|name| seen.insert(name.clone()));
         if !ignored.is_empty() {
             if self.conn().shared.strict_search {
                 return Err(Error::new(

@@ -90,6 +90,12 @@ macro_rules! client_version {
         }
 
         impl crate::$module::Reference {
+            fn reference_url(&self) -> Result<&str, crate::client::Error> {
+                self.reference.as_ref().and_then(|r| r.value.as_deref()).ok_or_else(|| {
+                    crate::client::Error::new(crate::client::ErrorKind::Protocol, "the reference has no reference URL")
+                })
+            }
+
             /// Resolves this reference on `service`, looking first in `context` (the resource
             /// holding it, for `#id`, or the Bundle it came in, for `fullUrl`s); see
             /// [`Service::resolve`](crate::client::Service::resolve).
@@ -98,10 +104,7 @@ macro_rules! client_version {
                 service: &crate::client::Service<crate::$module::$marker>,
                 context: Option<&crate::$module::AnyResource>,
             ) -> Result<crate::$module::AnyResource, crate::client::Error> {
-                let reference = self.reference.as_ref().and_then(|r| r.value.as_deref()).ok_or_else(|| {
-                    crate::client::Error::new(crate::client::ErrorKind::Protocol, "the reference has no reference URL")
-                })?;
-                service.resolve(reference, context).await
+                service.resolve(self.reference_url()?, context).await
             }
 
             /// [`resolve`](Self::resolve), as resource type `R`.
@@ -110,10 +113,7 @@ macro_rules! client_version {
                 service: &crate::client::Service<crate::$module::$marker>,
                 context: Option<&crate::$module::AnyResource>,
             ) -> Result<R, crate::client::Error> {
-                let reference = self.reference.as_ref().and_then(|r| r.value.as_deref()).ok_or_else(|| {
-                    crate::client::Error::new(crate::client::ErrorKind::Protocol, "the reference has no reference URL")
-                })?;
-                service.resolve_as(reference, context).await
+                service.resolve_as(self.reference_url()?, context).await
             }
         }
     };
