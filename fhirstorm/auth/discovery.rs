@@ -62,6 +62,17 @@ impl SmartConfiguration {
         }
     }
 
+    /// Reads a SMART configuration document at `url` (an authorization server's own
+    /// `.well-known/smart-configuration`, for apps configured with a known server).
+    pub async fn from_url<V: ClientVersion>(conn: &Connection<V>, url: &str) -> Result<SmartConfiguration, Error> {
+        let http = conn.auth_http();
+        let url = http.checked(url)?;
+        let v = http.get_json(&url).await?;
+        let v: Value = crate::json::from_slice(&serde_json::to_vec(&v).unwrap_or_default())
+            .map_err(|e| Error::new(ErrorKind::Parse, "the SMART configuration is not JSON").with_source(e))?;
+        Self::from_document(&v, conn)
+    }
+
     fn from_document<V: ClientVersion>(v: &Value, conn: &Connection<V>) -> Result<SmartConfiguration, Error> {
         let url = |key: &str| -> Result<Option<Url>, Error> {
             match v.get(key).and_then(Value::as_str) {

@@ -1,4 +1,31 @@
-//! SMART App Launch: scopes, PKCE, state, discovery, and the authorization URL.
+//! SMART App Launch: discovery, the authorization URL (state and PKCE always), the code
+//! exchange, refresh, Backend Services, dynamic registration, EHR launch, and id_token
+//! verification.
+//!
+//! The flow of a standalone launch, as the original FHIRstorm had it:
+//!
+//! ```no_run
+//! use fhirstorm::auth::{ClientAuth, ClientId, RedirectUrl, SmartClient};
+//! use fhirstorm::client::Connection;
+//! use fhirstorm::r4::Patient;
+//! use fhirstorm::R4;
+//!
+//! # async fn run(redirect_back: &str) -> Result<(), fhirstorm::client::Error> {
+//! let conn = Connection::<R4>::new("https://ehr.example/fhir");
+//! let client = SmartClient::discover(&conn, ClientAuth::Public(ClientId::new("my-app")))
+//!     .await?
+//!     .redirect_url(RedirectUrl::new("https://app.example/callback").expect("a URL"));
+//! let scopes = "openid fhirUser launch/patient offline_access patient/*.read".parse().expect("scopes");
+//! let (url, state, verifier) = client.authorization_request(scopes)?.url().expect("randomness");
+//! // ... send the user to `url`; they come back to `redirect_back` ...
+//! let token = client.exchange_redirect(redirect_back, &state, &verifier).await?;
+//! let patient_id = token.patient_id().expect("a patient in context").to_string();
+//! let conn = conn.with_session(client.session(token));
+//! let patient: Patient = conn.service().await?.r::<Patient>().fetch(&patient_id).await?;
+//! # let _ = patient; Ok(()) }
+//! ```
+//!
+//! Building the authorization URL by hand:
 //!
 //! ```
 //! use fhirstorm::auth::{AuthorizationRequest, ClientId, RedirectUrl, Scopes};
@@ -17,13 +44,30 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod client_auth;
 mod discovery;
+mod launch;
+mod oauth;
+mod registration;
 mod scope;
 mod secret;
+mod session;
+mod state;
+mod token;
 
+pub use client_auth::{ClientAuth, PrivateKey, SigningAlgorithm};
 pub use discovery::SmartConfiguration;
+pub use launch::{EhrLaunch, IssuerAllowList, PendingAuthorization};
+pub use oauth::{FhirUser, FhirUserType, IdTokenClaims, SmartClient};
+pub use registration::{register, ClientRegistration, RegisteredClient};
 pub use scope::{Scope, ScopeError, Scopes};
-pub use secret::{ClientId, PkceChallenge, PkceVerifier, RandomUnavailable, RedirectUrl, State};
+pub use secret::{
+    AccessToken, AuthorizationCode, ClientId, ClientSecret, IdToken, PkceChallenge, PkceVerifier, RandomUnavailable,
+    RedirectUrl, RefreshToken, RegistrationToken, State, StateKey,
+};
+pub use session::Session;
+pub use state::{jwt_state, StateCheck, StateValidator};
+pub use token::TokenResponse;
 
 use url::Url;
 

@@ -149,6 +149,115 @@ impl PkceChallenge {
     }
 }
 
+/// Defines a secret string newtype: redacted in `Debug`, no `Display`, compared in constant time,
+/// serialized as its value (so that an app can store it where it keeps secrets).
+macro_rules! secret_string {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a value.
+            pub fn new(value: impl Into<String>) -> Self {
+                $name(value.into())
+            }
+            /// The value itself: for the request that needs it, never for logs.
+            pub fn secret(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(<redacted>)"))
+            }
+        }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &$name) -> bool {
+                constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                String::deserialize(d).map($name)
+            }
+        }
+    };
+}
+
+secret_string! {
+    /// A client secret (confidential symmetric clients).
+    ClientSecret
+}
+secret_string! {
+    /// An OAuth access token.
+    AccessToken
+}
+secret_string! {
+    /// An OAuth refresh token.
+    RefreshToken
+}
+secret_string! {
+    /// An OpenID Connect `id_token` (a signed JWT; see [`crate::auth::SmartClient::verify_id_token`]).
+    IdToken
+}
+secret_string! {
+    /// An authorization code, from the redirect back to the app.
+    AuthorizationCode
+}
+secret_string! {
+    /// A registration access token (RFC 7592), for managing a dynamically registered client.
+    RegistrationToken
+}
+
+/// The key that signs and checks a signed (JWT) state: at least 32 bytes.
+#[derive(Clone)]
+pub struct StateKey(Vec<u8>);
+
+impl StateKey {
+    /// A key from bytes the app keeps (at least 32 of them).
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, crate::client::Error> {
+        let bytes = bytes.into();
+        if bytes.len() < 32 {
+            return Err(crate::client::Error::new(
+                crate::client::ErrorKind::Config,
+                "a state key needs at least 32 bytes",
+            ));
+        }
+        Ok(StateKey(bytes))
+    }
+    /// 32 fresh random bytes (for an app whose states need not survive a restart).
+    pub fn random() -> Result<Self, RandomUnavailable> {
+        let mut buf = vec![0u8; 32];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut buf).map_err(|_| RandomUnavailable)?;
+        Ok(StateKey(buf))
+    }
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for StateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StateKey(<redacted>)")
+    }
+}
+
+pub(crate) fn random_id() -> Result<String, RandomUnavailable> {
+    random_token(16)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,62 @@ pub enum ErrorKind {
     TooLarge,
     /// The server pointed somewhere fhirstorm will not follow (a link to another origin).
     Protocol,
+    /// An authorization step failed: see [`Error::auth`] for which and why.
+    Auth,
+}
+
+/// Why an authorization step failed (SMART App Launch, OAuth 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthFailure {
+    /// The redirect carried no `state`.
+    StateMissing,
+    /// The redirect's `state` is not the one sent.
+    StateMismatch,
+    /// The signed state has expired.
+    StateExpired,
+    /// The signed state is not valid (bad signature, malformed, or a claim differs).
+    StateInvalid,
+    /// The redirect is not to the registered redirect URL, or carries no `code`.
+    BadRedirect,
+    /// The redirect's `iss` is not the authorization server's issuer (RFC 9207).
+    IssuerMismatch,
+    /// The authorization server sent the user back with an error (`error`, `error_description`).
+    Denied {
+        /// The OAuth error code (`access_denied`, `invalid_scope`, ...).
+        error: String,
+        /// `error_description`, if any.
+        description: Option<String>,
+    },
+    /// The token (or registration) endpoint refused the request with an OAuth error.
+    Endpoint {
+        /// The OAuth error code (`invalid_grant`, `invalid_client`, ...).
+        error: String,
+        /// `error_description`, if any.
+        description: Option<String>,
+    },
+    /// The token response is not a valid one (no `access_token`, wrong `token_type`, ...).
+    BadTokenResponse,
+    /// The registration response is not a valid one (no `client_id`).
+    BadRegistration,
+    /// The `id_token` did not verify (signature, issuer, audience, expiry).
+    IdTokenInvalid,
+    /// There is nothing to refresh with (no refresh token, no client).
+    CannotRefresh,
+    /// The launch's `iss` is not on the app's allow-list.
+    IssuerNotAllowed,
+    /// A key or signing step failed (an unreadable private key, say).
+    Key,
+}
+
+impl AuthFailure {
+    /// The OAuth error code, for [`AuthFailure::Denied`] and [`AuthFailure::Endpoint`].
+    pub fn oauth_error(&self) -> Option<&str> {
+        match self {
+            AuthFailure::Denied { error, .. } | AuthFailure::Endpoint { error, .. } => Some(error),
+            _ => None,
+        }
+    }
 }
 
 /// One issue of an `OperationOutcome`, in any FHIR version.
@@ -88,18 +144,22 @@ impl fmt::Display for Outcome {
 }
 
 /// An error from a client call: what happened, to which request, and what the server said.
+/// Cheap to clone (a failed refresh reaches every task that waited for it).
+#[derive(Clone)]
 pub struct Error {
     inner: Box<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     kind: ErrorKind,
+    auth: Option<AuthFailure>,
     message: String,
     method: Option<String>,
     url: Option<String>,
     status: Option<u16>,
     outcome: Option<Outcome>,
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 impl Error {
@@ -107,6 +167,7 @@ impl Error {
         Error {
             inner: Box::new(Inner {
                 kind,
+                auth: None,
                 message: message.into(),
                 method: None,
                 url: None,
@@ -130,8 +191,19 @@ impl Error {
     }
 
     pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
-        self.inner.source = Some(Box::new(source));
+        self.inner.source = Some(std::sync::Arc::new(source));
         self
+    }
+
+    pub(crate) fn auth_failure(failure: AuthFailure, message: impl Into<String>) -> Error {
+        let mut e = Error::new(ErrorKind::Auth, message);
+        e.inner.auth = Some(failure);
+        e
+    }
+
+    /// Why an authorization step failed, for [`ErrorKind::Auth`] errors.
+    pub fn auth(&self) -> Option<&AuthFailure> {
+        self.inner.auth.as_ref()
     }
 
     /// What kind of failure this is.
@@ -231,6 +303,7 @@ impl fmt::Debug for Error {
         let i = &self.inner;
         f.debug_struct("Error")
             .field("kind", &i.kind)
+            .field("auth", &i.auth)
             .field("message", &i.message)
             .field("method", &i.method)
             .field("url", &i.url)

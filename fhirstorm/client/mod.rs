@@ -32,7 +32,7 @@ use reqwest::Method;
 use url::Url;
 
 pub use capabilities::{ResourceCapabilities, RestCapabilities};
-pub use error::{Error, ErrorKind, Outcome, OutcomeIssue};
+pub use error::{AuthFailure, Error, ErrorKind, Outcome, OutcomeIssue};
 pub use transaction::{BundleKind, TransactionBuilder, TransactionEntry, TransactionResponse};
 pub use version::{ClientVersion, Entry};
 
@@ -77,6 +77,7 @@ pub struct ConnectionBuilder<V> {
     allow_insecure_loopback: bool,
     trust_capabilities: bool,
     strict_search: bool,
+    session: Option<crate::auth::Session>,
     _version: PhantomData<fn() -> V>,
 }
 
@@ -139,6 +140,13 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
         self
     }
 
+    /// Send this session's bearer token with every request (to the base URL's origin only),
+    /// renewing it as the session says.
+    pub fn session(mut self, session: crate::auth::Session) -> Self {
+        self.session = Some(session);
+        self
+    }
+
     /// The connection, or a configuration error.
     pub fn build(self) -> Result<Connection<V>, Error> {
         let mut base = Url::parse(&self.base).map_err(|e| {
@@ -177,6 +185,8 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
                 allow_insecure_loopback: self.allow_insecure_loopback,
                 trust_capabilities: self.trust_capabilities,
                 strict_search: self.strict_search,
+                session: self.session,
+                timeout: self.timeout,
                 metadata: tokio::sync::OnceCell::new(),
             }),
             config_error: None,
@@ -217,6 +227,8 @@ struct Shared<V: ClientVersion> {
     allow_insecure_loopback: bool,
     trust_capabilities: bool,
     strict_search: bool,
+    session: Option<crate::auth::Session>,
+    timeout: Duration,
     metadata: tokio::sync::OnceCell<Capabilities<V>>,
 }
 
@@ -290,6 +302,7 @@ impl<V: ClientVersion> Connection<V> {
             allow_insecure_loopback: false,
             trust_capabilities: true,
             strict_search: false,
+            session: None,
             _version: PhantomData,
         }
     }
@@ -297,6 +310,49 @@ impl<V: ClientVersion> Connection<V> {
     /// The FHIR base URL (always ending in `/`).
     pub fn base_url(&self) -> &Url {
         &self.shared.base
+    }
+
+    /// The same connection (settings, HTTP client) sending `session`'s bearer token. The
+    /// capability statement is fetched again, as the authorized user sees it.
+    pub fn with_session(&self, session: crate::auth::Session) -> Connection<V> {
+        let s = &self.shared;
+        Connection {
+            shared: Arc::new(Shared {
+                base: s.base.clone(),
+                http: s.http.clone(),
+                retry: s.retry.clone(),
+                max_response_bytes: s.max_response_bytes,
+                allow_insecure_loopback: s.allow_insecure_loopback,
+                trust_capabilities: s.trust_capabilities,
+                strict_search: s.strict_search,
+                session: Some(session),
+                timeout: s.timeout,
+                metadata: tokio::sync::OnceCell::new(),
+            }),
+            config_error: self.config_error.clone(),
+        }
+    }
+
+    /// The session whose token this connection sends, if any.
+    pub fn session(&self) -> Option<&crate::auth::Session> {
+        self.shared.session.as_ref()
+    }
+
+    /// Renews the session's token now (the seed's `service.refresh_token()`).
+    pub async fn refresh_token(&self) -> Result<Arc<crate::auth::TokenResponse>, Error> {
+        match &self.shared.session {
+            Some(s) => s.refresh().await,
+            None => Err(Error::auth_failure(AuthFailure::CannotRefresh, "this connection has no session")),
+        }
+    }
+
+    /// The HTTP side of the auth flows: this connection's client and HTTPS policy, no token.
+    pub(crate) fn auth_http(&self) -> AuthHttp {
+        AuthHttp {
+            http: self.shared.http.clone(),
+            allow_insecure_loopback: self.shared.allow_insecure_loopback,
+            max_response_bytes: self.shared.max_response_bytes.min(1024 * 1024),
+        }
     }
 
     fn check_config(&self) -> Result<(), Error> {
@@ -404,10 +460,23 @@ impl<V: ClientVersion> Connection<V> {
         }
         let policy = &self.shared.retry;
         let mut attempt = 0;
+        let mut bearer = match &self.shared.session {
+            Some(session) => Some(session.bearer().await.map_err(|e| e.with_request(method.as_str(), &url))?),
+            None => None,
+        };
+        let mut reauthorized = false;
         loop {
             let span = tracing::debug_span!("fhir.request", method = %method, url = %error::redact_url(&url), status = tracing::field::Empty);
             let started = Instant::now();
             let mut req = self.shared.http.request(method.clone(), url.clone()).headers(headers.clone());
+            if let Some((token, _)) = &bearer {
+                // Only ever to the base's origin: checked above, and redirects stay same-origin.
+                let mut value = HeaderValue::try_from(format!("Bearer {}", token.secret())).map_err(|_| {
+                    Error::auth_failure(AuthFailure::BadTokenResponse, "the access token is not a valid header value")
+                })?;
+                value.set_sensitive(true);
+                req = req.header(reqwest::header::AUTHORIZATION, value);
+            }
             if let Some(b) = &body {
                 req = req.body(b.clone());
             }
@@ -418,6 +487,18 @@ impl<V: ClientVersion> Connection<V> {
             let resp = result.map_err(|e| transport_error(e, &method, &url))?;
             let status = resp.status().as_u16();
             span.record("status", status);
+            if status == 401 && !reauthorized {
+                if let (Some(session), Some((_, seen))) = (&self.shared.session, &bearer) {
+                    // The token was refused (revoked, or expired early): renew it once, unless
+                    // another request already did, and send again.
+                    tracing::debug!(parent: &span, "401: renewing the access token");
+                    drop(resp);
+                    let token = session.rejected(*seen).await.map_err(|e| e.with_request(method.as_str(), &url))?;
+                    bearer = Some((token, u64::MAX));
+                    reauthorized = true;
+                    continue;
+                }
+            }
             let retryable = idempotent && matches!(status, 429 | 503) && attempt < policy.max_retries;
             if retryable {
                 let wait = retry_after(resp.headers())
@@ -485,6 +566,105 @@ impl<V: ClientVersion> Connection<V> {
                 .with_source(e)
                 .with_request(resp.method.as_str(), &resp.url)
         })
+    }
+}
+
+pub(crate) use error::redact_url as redact;
+
+/// HTTP for the authorization flows: token, registration, OpenID discovery, JWKS. No bearer
+/// token is sent; bodies are never echoed in errors (they hold secrets).
+#[derive(Clone)]
+pub(crate) struct AuthHttp {
+    http: reqwest::Client,
+    allow_insecure_loopback: bool,
+    max_response_bytes: usize,
+}
+
+impl AuthHttp {
+    /// An endpoint URL a server named: parsed, and HTTPS unless loopback is allowed.
+    pub(crate) fn checked(&self, s: &str) -> Result<Url, Error> {
+        let url = Url::parse(s)
+            .map_err(|e| Error::new(ErrorKind::Protocol, "an endpoint URL is not valid").with_source(e))?;
+        check_secure(&url, self.allow_insecure_loopback).map_err(|e| Error::new(ErrorKind::Protocol, e.to_string()))?;
+        Ok(url)
+    }
+
+    pub(crate) async fn post_form(
+        &self,
+        url: &Url,
+        form: &[(&'static str, String)],
+        basic: Option<&str>,
+    ) -> Result<Vec<u8>, Error> {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let mut req = self
+            .http
+            .post(url.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(ACCEPT, "application/json")
+            .body(body);
+        if let Some(b) = basic {
+            let mut v = HeaderValue::try_from(b)
+                .map_err(|_| Error::new(ErrorKind::Config, "the client credentials are not a valid header value"))?;
+            v.set_sensitive(true);
+            req = req.header(reqwest::header::AUTHORIZATION, v);
+        }
+        self.exchange(Method::POST, url, req).await
+    }
+
+    pub(crate) async fn post_json(&self, url: &Url, body: &serde_json::Value) -> Result<Vec<u8>, Error> {
+        let req = self
+            .http
+            .post(url.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json")
+            .body(serde_json::to_vec(body).unwrap_or_default());
+        self.exchange(Method::POST, url, req).await
+    }
+
+    pub(crate) async fn get_json(&self, url: &Url) -> Result<serde_json::Value, Error> {
+        let req = self.http.get(url.clone()).header(ACCEPT, "application/json");
+        let body = self.exchange(Method::GET, url, req).await?;
+        serde_json::from_slice(&body).map_err(|e| {
+            Error::new(ErrorKind::Parse, format!("the response is not JSON (line {}, column {})", e.line(), e.column()))
+                .with_request("GET", url)
+        })
+    }
+
+    async fn exchange(&self, method: Method, url: &Url, req: reqwest::RequestBuilder) -> Result<Vec<u8>, Error> {
+        check_secure(url, self.allow_insecure_loopback).map_err(|e| e.with_request(method.as_str(), url))?;
+        let span = tracing::debug_span!("fhir.auth", method = %method, url = %error::redact_url(url), status = tracing::field::Empty);
+        let resp = {
+            let _enter = span.enter();
+            req.send().await.map_err(|e| transport_error(e, &method, url))?
+        };
+        let status = resp.status().as_u16();
+        span.record("status", status);
+        let body =
+            read_limited(resp, self.max_response_bytes).await.map_err(|e| e.with_request(method.as_str(), url))?;
+        tracing::debug!(parent: &span, status, bytes = body.len(), "auth response");
+        if status < 400 {
+            return Ok(body);
+        }
+        #[derive(serde::Deserialize)]
+        struct OAuthError {
+            error: String,
+            error_description: Option<String>,
+        }
+        let err = match serde_json::from_slice::<OAuthError>(&body) {
+            Ok(o) => {
+                let description = o.error_description.map(|d| d.chars().take(300).collect::<String>());
+                let message = match &description {
+                    Some(d) => format!("{}: {d}", o.error),
+                    None => o.error.clone(),
+                };
+                Error::auth_failure(AuthFailure::Endpoint { error: o.error, description }, message)
+            }
+            // The body is not echoed: a broken server may have put a secret in it.
+            Err(_) => {
+                Error::new(ErrorKind::Status, format!("{} ({} bytes of body not shown)", reason(status), body.len()))
+            }
+        };
+        Err(err.with_status(status, None).with_request(method.as_str(), url))
     }
 }
 

@@ -52,6 +52,21 @@ impl FhirServer {
     /// Starts a fresh server with an empty database. Panics with instructions when the server
     /// is not installed (run `scripts/test`, which installs it).
     pub fn start() -> FhirServer {
+        FhirServer::start_with("", None)
+    }
+
+    /// Starts a server whose FHIR API takes only bearer tokens: HS256 JWTs signed with
+    /// `token_key` (the key the SMART authorization server signs its access tokens with), with
+    /// SMART scopes enforced, plus the static `admin_token`. `smart_clients` is the YAML list of
+    /// its own Backend Services clients.
+    pub fn start_smart(token_key: &str, admin_token: &str, smart_clients: &str) -> FhirServer {
+        let yaml = format!(
+            "server_auth:\n  types: [smart, bearer]\n  enforce_scopes: true\n  token_lifetime: 300\n  tokens: [{admin_token:?}]\n  smart_clients:\n{smart_clients}"
+        );
+        FhirServer::start_with(&yaml, Some(token_key))
+    }
+
+    fn start_with(extra_yaml: &str, token_key: Option<&str>) -> FhirServer {
         let bin = sekmet_bin();
         assert!(
             bin.exists(),
@@ -65,12 +80,24 @@ impl FhirServer {
         std::fs::write(
             &settings,
             format!(
-                "host: 127.0.0.1\nport: {port}\nbase_url: {base}\ndata_dir: {}\nsimulator:\n  enabled: false\nlog_inbound: false\n",
+                "host: 127.0.0.1\nport: {port}\nbase_url: {base}\ndata_dir: {}\nsimulator:\n  enabled: false\nlog_inbound: false\n{extra_yaml}\n",
                 dir.0.join("data").display()
             ),
         )
         .expect("settings written");
         std::fs::create_dir_all(dir.0.join("data")).expect("data dir");
+        if let Some(key) = token_key {
+            // sekmet verifies access tokens with the key in its store's `jwt_secret`: share ours.
+            let python = bin.parent().expect("venv bin").join("python");
+            let status = Command::new(python)
+                .arg("-c")
+                .arg("import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT)'); c.execute('INSERT OR REPLACE INTO kv VALUES (?,?)', ('jwt_secret', sys.argv[2])); c.commit()")
+                .arg(dir.0.join("data/sekmet.db"))
+                .arg(key)
+                .status()
+                .expect("python runs");
+            assert!(status.success(), "could not write sekmet's token key");
+        }
         let log = std::fs::File::create(dir.0.join("server.log")).expect("log file");
         let child = Command::new(&bin)
             .args(["serve", "-c"])
@@ -105,6 +132,153 @@ impl FhirServer {
         let log = std::fs::read_to_string(self._dir.0.join("server.log")).unwrap_or_default();
         panic!("sekmet-fhir did not become ready within 60 s; its log:\n{log}");
     }
+}
+
+/// The SMART authorization server of the tests: npm `oidc-provider` run by
+/// `tests/smart-server/server.mjs` (installed by `scripts/install-test-servers`), killed on drop.
+pub struct SmartServer {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub issuer: String,
+    _dir: TempDir,
+}
+
+fn smart_server_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smart-server")
+}
+
+fn node() -> String {
+    std::env::var("FHIRSTORM_NODE").unwrap_or_else(|_| "node".into())
+}
+
+/// Client key pairs for `private_key_jwt`: `rs384.pem`, `es384.pem`, their `.kid` files, and
+/// the public `jwks.json`.
+pub struct ClientKeys {
+    pub dir: TempDir,
+}
+
+impl ClientKeys {
+    pub fn generate() -> ClientKeys {
+        let dir = TempDir::new("keys");
+        let status = Command::new(node())
+            .arg(smart_server_dir().join("server.mjs"))
+            .arg("--keys")
+            .arg(&dir.0)
+            .status()
+            .expect("node runs");
+        assert!(status.success(), "generating client keys failed");
+        ClientKeys { dir }
+    }
+    pub fn pem(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.dir.0.join(format!("{name}.pem"))).expect("key")
+    }
+    pub fn kid(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.0.join(format!("{name}.kid"))).expect("kid")
+    }
+    pub fn jwks(&self) -> String {
+        std::fs::read_to_string(self.dir.0.join("jwks.json")).expect("jwks")
+    }
+}
+
+impl SmartServer {
+    /// Starts the server with `config` (see server.mjs; `port` is filled in).
+    pub fn start(mut config: serde_json::Value) -> SmartServer {
+        let dir_path = smart_server_dir();
+        assert!(
+            dir_path.join("node_modules/oidc-provider").exists(),
+            "oidc-provider is not installed in {}: run scripts/install-test-servers (scripts/test does)",
+            dir_path.display()
+        );
+        let dir = TempDir::new("smart");
+        let port = free_port();
+        config["port"] = port.into();
+        let cfg = dir.0.join("config.json");
+        std::fs::write(&cfg, serde_json::to_vec_pretty(&config).expect("json")).expect("config written");
+        let log = std::fs::File::create(dir.0.join("server.log")).expect("log");
+        let mut child = Command::new(node())
+            .arg(dir_path.join("server.mjs"))
+            .arg(&cfg)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("node starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(issuer) = line.strip_prefix("READY ") {
+                    let _ = tx.send(issuer.to_string());
+                }
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(issuer) => SmartServer { child, issuer, _dir: dir },
+            Err(_) => {
+                let _ = child.kill();
+                let log = std::fs::read_to_string(dir.0.join("server.log")).unwrap_or_default();
+                panic!("the SMART server did not start within 30 s; its log:\n{log}");
+            }
+        }
+    }
+
+    /// Token requests so far, by `grant_type:status`.
+    pub async fn stats(&self) -> serde_json::Value {
+        let text =
+            reqwest::get(format!("{}/admin/stats", self.issuer)).await.expect("stats").text().await.expect("stats");
+        serde_json::from_str(&text).expect("stats json")
+    }
+
+    /// A new EHR launch context for `patient`.
+    pub async fn new_launch(&self, patient: &str) -> String {
+        let text = reqwest::Client::new()
+            .post(format!("{}/admin/launch", self.issuer))
+            .body(serde_json::json!({ "patient": patient }).to_string())
+            .send()
+            .await
+            .expect("launch")
+            .text()
+            .await
+            .expect("launch");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("launch json");
+        v["launch"].as_str().expect("launch id").to_string()
+    }
+}
+
+impl Drop for SmartServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Plays the user's browser through a headless authorization: follows redirects (keeping the
+/// server's cookies) until one goes to `redirect_prefix`, and returns that URL.
+pub async fn browse_to_redirect(start: &str, redirect_prefix: &str) -> Result<String, String> {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut url = reqwest::Url::parse(start).map_err(|e| e.to_string())?;
+    for _ in 0..10 {
+        let resp = http.get(url.clone()).send().await.map_err(|e| e.to_string())?;
+        let Some(location) = resp.headers().get("location").and_then(|l| l.to_str().ok()).map(String::from) else {
+            let status = resp.status();
+            let body = resp.text().await.unwrap_or_default();
+            return Err(format!(
+                "the authorization stopped at {status} without a redirect: {}",
+                &body[..body.len().min(300)]
+            ));
+        };
+        let next = url.join(&location).map_err(|e| e.to_string())?;
+        if next.as_str().starts_with(redirect_prefix) {
+            return Ok(next.to_string());
+        }
+        url = next;
+    }
+    Err("too many redirects".into())
 }
 
 impl Drop for FhirServer {

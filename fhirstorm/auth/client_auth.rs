@@ -1,0 +1,165 @@
+//! How a client proves who it is at the token endpoint: public, `client_secret_basic`,
+//! `client_secret_post`, or `private_key_jwt` (SMART's asymmetric confidential client).
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use url::Url;
+
+use super::secret::{random_id, ClientId, ClientSecret};
+use crate::client::{AuthFailure, Error};
+
+/// The signing algorithms SMART asks asymmetric clients to support.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    Rs384,
+    /// ECDSA P-384 with SHA-384.
+    Es384,
+}
+
+impl SigningAlgorithm {
+    fn jwt(self) -> Algorithm {
+        match self {
+            SigningAlgorithm::Rs384 => Algorithm::RS384,
+            SigningAlgorithm::Es384 => Algorithm::ES384,
+        }
+    }
+}
+
+/// A private key for `private_key_jwt` client authentication: the key, its algorithm and the
+/// `kid` the server knows its public half by. Never shown in `Debug`.
+#[derive(Clone)]
+pub struct PrivateKey {
+    key: EncodingKey,
+    alg: SigningAlgorithm,
+    kid: String,
+}
+
+impl PrivateKey {
+    /// A key from PEM: PKCS#8 (`BEGIN PRIVATE KEY`) or, for RS384, PKCS#1 (`BEGIN RSA PRIVATE KEY`);
+    /// for ES384 a P-384 key in PKCS#8.
+    pub fn from_pem(alg: SigningAlgorithm, pem: &[u8], kid: impl Into<String>) -> Result<PrivateKey, Error> {
+        let key = match alg {
+            SigningAlgorithm::Rs384 => EncodingKey::from_rsa_pem(pem),
+            SigningAlgorithm::Es384 => EncodingKey::from_ec_pem(pem),
+        }
+        .map_err(|_| Error::auth_failure(AuthFailure::Key, format!("the {alg:?} private key could not be read")))?;
+        let key = PrivateKey { key, alg, kid: kid.into() };
+        // Sign once now, so that a key of the wrong kind fails here and not at the token endpoint.
+        key.sign(&serde_json::json!({ "probe": true }))?;
+        Ok(key)
+    }
+
+    /// The algorithm.
+    pub fn algorithm(&self) -> SigningAlgorithm {
+        self.alg
+    }
+
+    /// The key id.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    pub(crate) fn sign(&self, claims: &serde_json::Value) -> Result<String, Error> {
+        let mut header = Header::new(self.alg.jwt());
+        header.kid = Some(self.kid.clone());
+        header.typ = Some("JWT".into());
+        jsonwebtoken::encode(&header, claims, &self.key)
+            .map_err(|_| Error::auth_failure(AuthFailure::Key, format!("signing with the {:?} key failed", self.alg)))
+    }
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrivateKey")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// How the client authenticates at the token endpoint.
+#[derive(Clone, Debug)]
+pub enum ClientAuth {
+    /// A public client (a browser or native app): only its id; PKCE protects the code.
+    Public(ClientId),
+    /// A confidential symmetric client sending its secret with HTTP Basic (`client_secret_basic`).
+    SecretBasic(ClientId, ClientSecret),
+    /// A confidential symmetric client sending its secret in the form (`client_secret_post`).
+    SecretPost(ClientId, ClientSecret),
+    /// A confidential asymmetric client signing a JWT assertion (`private_key_jwt`), as SMART 2
+    /// and Backend Services require: `iss` = `sub` = client id, `aud` = the token endpoint, a
+    /// fresh `jti`, and five minutes to live.
+    PrivateKeyJwt(ClientId, PrivateKey),
+}
+
+/// How long a client assertion lives (SMART: no more than five minutes).
+const ASSERTION_LIFETIME: Duration = Duration::from_secs(300);
+
+impl ClientAuth {
+    /// The client id.
+    pub fn client_id(&self) -> &ClientId {
+        match self {
+            ClientAuth::Public(id)
+            | ClientAuth::SecretBasic(id, _)
+            | ClientAuth::SecretPost(id, _)
+            | ClientAuth::PrivateKeyJwt(id, _) => id,
+        }
+    }
+
+    /// The RFC 7591 name of the method (`none`, `client_secret_basic`, ...).
+    pub fn method(&self) -> &'static str {
+        match self {
+            ClientAuth::Public(_) => "none",
+            ClientAuth::SecretBasic(..) => "client_secret_basic",
+            ClientAuth::SecretPost(..) => "client_secret_post",
+            ClientAuth::PrivateKeyJwt(..) => "private_key_jwt",
+        }
+    }
+
+    /// Adds the client's credentials to a token request: form fields, and the Basic header's
+    /// value when there is one.
+    pub(crate) fn apply(
+        &self,
+        token_endpoint: &Url,
+        form: &mut Vec<(&'static str, String)>,
+    ) -> Result<Option<String>, Error> {
+        match self {
+            ClientAuth::Public(id) => {
+                form.push(("client_id", id.as_str().to_string()));
+                Ok(None)
+            }
+            ClientAuth::SecretBasic(id, secret) => {
+                use base64::Engine as _;
+                // RFC 6749 2.3.1: both parts form-urlencoded before joining.
+                let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+                let pair = format!("{}:{}", enc(id.as_str()), enc(secret.secret()));
+                Ok(Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))))
+            }
+            ClientAuth::SecretPost(id, secret) => {
+                form.push(("client_id", id.as_str().to_string()));
+                form.push(("client_secret", secret.secret().to_string()));
+                Ok(None)
+            }
+            ClientAuth::PrivateKeyJwt(id, key) => {
+                let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+                let jti = random_id().map_err(|e| Error::auth_failure(AuthFailure::Key, e.to_string()))?;
+                let claims = serde_json::json!({
+                    "iss": id.as_str(),
+                    "sub": id.as_str(),
+                    "aud": token_endpoint.as_str(),
+                    "jti": jti,
+                    "iat": now,
+                    "exp": now + ASSERTION_LIFETIME.as_secs(),
+                });
+                form.push(("client_id", id.as_str().to_string()));
+                form.push(("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into()));
+                form.push(("client_assertion", key.sign(&claims)?));
+                Ok(None)
+            }
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! The app's side of OAuth 2 for SMART: authorization request, code exchange (from a code or the
+//! whole redirect URL), refresh, client credentials, and id_token verification.
+
+use std::sync::Arc;
+
+use jsonwebtoken::{jwk::JwkSet, DecodingKey, Validation};
+use url::Url;
+
+use super::client_auth::ClientAuth;
+use super::discovery::SmartConfiguration;
+use super::scope::Scopes;
+use super::secret::{AuthorizationCode, ClientId, IdToken, PkceVerifier, RedirectUrl, RefreshToken};
+use super::session::Session;
+use super::state::StateCheck;
+use super::token::TokenResponse;
+use super::AuthorizationRequest;
+use crate::client::{AuthFailure, ClientVersion, Connection, Error, ErrorKind};
+
+/// An app registered at a SMART authorization server: its configuration, credentials and
+/// redirect URL, and the connection (HTTP client, loopback policy) it talks through. Cheap to
+/// clone.
+#[derive(Clone)]
+pub struct SmartClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: crate::client::AuthHttp,
+    config: SmartConfiguration,
+    auth: ClientAuth,
+    redirect: Option<RedirectUrl>,
+    aud: Url,
+}
+
+impl std::fmt::Debug for SmartClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmartClient")
+            .field("token_endpoint", &self.inner.config.token_endpoint.as_str())
+            .field("auth", &self.inner.auth)
+            .field("redirect", &self.inner.redirect)
+            .field("aud", &self.inner.aud.as_str())
+            .finish()
+    }
+}
+
+impl SmartClient {
+    /// A client of the authorization server `config` describes, for the FHIR server `conn`
+    /// talks to (its base URL is the `aud`), using `conn`'s HTTP client and HTTPS policy.
+    pub fn new<V: ClientVersion>(conn: &Connection<V>, config: SmartConfiguration, auth: ClientAuth) -> SmartClient {
+        SmartClient {
+            inner: Arc::new(Inner {
+                http: conn.auth_http(),
+                config,
+                auth,
+                redirect: None,
+                aud: conn.base_url().clone(),
+            }),
+        }
+    }
+
+    /// Discovers the server's SMART configuration, then makes the client.
+    pub async fn discover<V: ClientVersion>(conn: &Connection<V>, auth: ClientAuth) -> Result<SmartClient, Error> {
+        let config = SmartConfiguration::discover(conn).await?;
+        Ok(SmartClient::new(conn, config, auth))
+    }
+
+    /// The app's registered redirect URL (needed for the authorization code flow).
+    pub fn redirect_url(self, redirect: RedirectUrl) -> Self {
+        let mut inner = Arc::try_unwrap(self.inner).unwrap_or_else(|a| Inner {
+            http: a.http.clone(),
+            config: a.config.clone(),
+            auth: a.auth.clone(),
+            redirect: a.redirect.clone(),
+            aud: a.aud.clone(),
+        });
+        inner.redirect = Some(redirect);
+        SmartClient { inner: Arc::new(inner) }
+    }
+
+    /// The server's SMART configuration.
+    pub fn configuration(&self) -> &SmartConfiguration {
+        &self.inner.config
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &ClientId {
+        self.inner.auth.client_id()
+    }
+
+    /// The FHIR base URL tokens are asked for (`aud`).
+    pub fn aud(&self) -> &Url {
+        &self.inner.aud
+    }
+
+    fn redirect(&self) -> Result<&RedirectUrl, Error> {
+        self.inner.redirect.as_ref().ok_or_else(|| {
+            Error::new(ErrorKind::Config, "this SmartClient has no redirect URL: set one with redirect_url()")
+        })
+    }
+
+    /// An authorization request (state and PKCE S256 are added by its `url()`), for this
+    /// client, its redirect URL and the FHIR server as `aud`.
+    pub fn authorization_request(&self, scopes: Scopes) -> Result<AuthorizationRequest, Error> {
+        let endpoint = self.inner.config.authorization_endpoint.clone().ok_or_else(|| {
+            Error::new(ErrorKind::Unsupported, "the server's SMART configuration has no authorization_endpoint")
+        })?;
+        Ok(AuthorizationRequest::new(endpoint, self.client_id().clone(), self.redirect()?.clone(), self.aud().clone())
+            .scopes(scopes))
+    }
+
+    /// Exchanges an authorization code (and the PKCE verifier from the authorization step).
+    pub async fn exchange_code(
+        &self,
+        code: &AuthorizationCode,
+        verifier: &PkceVerifier,
+    ) -> Result<TokenResponse, Error> {
+        let redirect = self.redirect()?.as_str().to_string();
+        self.token_request(vec![
+            ("grant_type", "authorization_code".into()),
+            ("code", code.secret().to_string()),
+            ("redirect_uri", redirect),
+            ("code_verifier", verifier.secret().to_string()),
+        ])
+        .await
+    }
+
+    /// Reads the redirect the authorization server sent the user back with (the whole URL),
+    /// checks its `state` (and `iss`, when the server sends it), and exchanges its code. An
+    /// `error` in it becomes [`AuthFailure::Denied`].
+    pub async fn exchange_redirect(
+        &self,
+        redirect: &str,
+        state: &dyn StateCheck,
+        verifier: &PkceVerifier,
+    ) -> Result<TokenResponse, Error> {
+        let code = self.code_from_redirect(redirect, state)?;
+        self.exchange_code(&code, verifier).await
+    }
+
+    /// The authorization code from the redirect URL, once `state` (and `iss`) check out.
+    pub fn code_from_redirect(&self, redirect: &str, state: &dyn StateCheck) -> Result<AuthorizationCode, Error> {
+        let bad = |why: &str| Error::auth_failure(AuthFailure::BadRedirect, why.to_string());
+        let url = Url::parse(redirect).map_err(|_| bad("the redirect is not a URL"))?;
+        let expected = self.redirect()?.url();
+        let same = url.scheme() == expected.scheme()
+            && url.host() == expected.host()
+            && url.port_or_known_default() == expected.port_or_known_default()
+            && url.path() == expected.path();
+        if !same {
+            return Err(bad("the redirect is not to this app's redirect URL"));
+        }
+        let mut code = None;
+        let mut returned_state = None;
+        let mut error = None;
+        let mut description = None;
+        let mut iss = None;
+        for (k, v) in url.query_pairs() {
+            match &*k {
+                "code" => code = Some(v.into_owned()),
+                "state" => returned_state = Some(v.into_owned()),
+                "error" => error = Some(v.into_owned()),
+                "error_description" => description = Some(v.into_owned()),
+                "iss" => iss = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        state.check_state(returned_state.as_deref())?;
+        if let (Some(iss), Some(issuer)) = (&iss, &self.inner.config.issuer) {
+            if iss.trim_end_matches('/') != issuer.trim_end_matches('/') {
+                return Err(Error::auth_failure(
+                    AuthFailure::IssuerMismatch,
+                    "the redirect's iss is not this authorization server",
+                ));
+            }
+        }
+        if let Some(error) = error {
+            let description = description.map(|d| d.chars().take(300).collect::<String>());
+            let message = match &description {
+                Some(d) => format!("the authorization server refused: {error}: {d}"),
+                None => format!("the authorization server refused: {error}"),
+            };
+            return Err(Error::auth_failure(AuthFailure::Denied { error, description }, message));
+        }
+        code.filter(|c| !c.is_empty()).map(AuthorizationCode::new).ok_or_else(|| bad("the redirect carries no code"))
+    }
+
+    /// Refreshes with `refresh_token` (`scopes`: a narrower set, or `None` for the same).
+    pub async fn refresh(&self, refresh_token: &RefreshToken, scopes: Option<&Scopes>) -> Result<TokenResponse, Error> {
+        let mut form =
+            vec![("grant_type", "refresh_token".into()), ("refresh_token", refresh_token.secret().to_string())];
+        if let Some(s) = scopes {
+            form.push(("scope", s.to_string()));
+        }
+        self.token_request(form).await
+    }
+
+    /// A `client_credentials` token (SMART Backend Services: `system/` scopes, and the client
+    /// authenticates with `private_key_jwt`, or a secret where the server allows it).
+    pub async fn client_credentials(&self, scopes: &Scopes) -> Result<TokenResponse, Error> {
+        self.token_request(vec![("grant_type", "client_credentials".into()), ("scope", scopes.to_string())]).await
+    }
+
+    /// A session that sends `token` and refreshes it (before it expires, and once on a 401)
+    /// with its refresh token.
+    pub fn session(&self, token: TokenResponse) -> Session {
+        Session::new(Some(self.clone()), token, None)
+    }
+
+    /// A Backend Services session: a `client_credentials` token now, a new one whenever it
+    /// is about to expire.
+    pub async fn backend_session(&self, scopes: Scopes) -> Result<Session, Error> {
+        let token = self.client_credentials(&scopes).await?;
+        Ok(Session::new(Some(self.clone()), token, Some(scopes)))
+    }
+
+    async fn token_request(&self, mut form: Vec<(&'static str, String)>) -> Result<TokenResponse, Error> {
+        let endpoint = &self.inner.config.token_endpoint;
+        let basic = self.inner.auth.apply(endpoint, &mut form)?;
+        let body = self.inner.http.post_form(endpoint, &form, basic.as_deref()).await?;
+        TokenResponse::from_json(&body)
+    }
+
+    /// Verifies the token response's `id_token` against the server's keys (its OpenID
+    /// configuration's `jwks_uri`): signature, issuer, audience (this client), expiry. Gives
+    /// its claims, `fhirUser` typed.
+    pub async fn verify_id_token(&self, token: &TokenResponse) -> Result<IdTokenClaims, Error> {
+        let id_token =
+            token.id_token.as_ref().ok_or_else(|| id_error("the token response has no id_token (ask for openid)"))?;
+        self.verify(id_token).await
+    }
+
+    /// Verifies an `id_token`: see [`SmartClient::verify_id_token`].
+    pub async fn verify(&self, id_token: &IdToken) -> Result<IdTokenClaims, Error> {
+        let issuer = self
+            .inner
+            .config
+            .issuer
+            .clone()
+            .ok_or_else(|| id_error("the SMART configuration names no issuer to check the id_token against"))?;
+        let discovery_url = Url::parse(&format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')))
+            .map_err(|_| id_error("the issuer is not a URL"))?;
+        let discovery = self.inner.http.get_json(&discovery_url).await?;
+        if discovery.get("issuer").and_then(|v| v.as_str()) != Some(issuer.as_str()) {
+            return Err(id_error("the OpenID configuration's issuer is not the SMART configuration's"));
+        }
+        let jwks_uri = discovery
+            .get("jwks_uri")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| id_error("the OpenID configuration has no jwks_uri"))?;
+        let jwks_url = self.inner.http.checked(jwks_uri)?;
+        let jwks: JwkSet = serde_json::from_value(self.inner.http.get_json(&jwks_url).await?)
+            .map_err(|_| id_error("the server's JWKS is not a valid key set"))?;
+        let header =
+            jsonwebtoken::decode_header(id_token.secret()).map_err(|_| id_error("the id_token is not a JWT"))?;
+        let jwk = match &header.kid {
+            Some(kid) => jwks.find(kid),
+            None if jwks.keys.len() == 1 => jwks.keys.first(),
+            None => None,
+        }
+        .ok_or_else(|| id_error("no key of the server's JWKS matches the id_token's kid"))?;
+        let key = DecodingKey::from_jwk(jwk).map_err(|_| id_error("the server's signing key cannot be used"))?;
+        if matches!(
+            header.alg,
+            jsonwebtoken::Algorithm::HS256 | jsonwebtoken::Algorithm::HS384 | jsonwebtoken::Algorithm::HS512
+        ) {
+            return Err(id_error("symmetric id_token signatures are not accepted"));
+        }
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[issuer.as_str()]);
+        validation.set_audience(&[self.client_id().as_str()]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let data =
+            jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(id_token.secret(), &key, &validation)
+                .map_err(|e| id_error(&format!("the id_token does not verify: {}", jwt_reason(&e))))?;
+        Ok(IdTokenClaims { claims: data.claims })
+    }
+}
+
+fn id_error(why: &str) -> Error {
+    Error::auth_failure(AuthFailure::IdTokenInvalid, why.to_string())
+}
+
+fn jwt_reason(e: &jsonwebtoken::errors::Error) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match e.kind() {
+        K::InvalidSignature => "bad signature",
+        K::ExpiredSignature => "expired",
+        K::InvalidIssuer => "wrong issuer",
+        K::InvalidAudience => "wrong audience",
+        K::ImmatureSignature => "not valid yet",
+        K::MissingRequiredClaim(_) => "a required claim is missing",
+        K::InvalidAlgorithm => "unexpected algorithm",
+        _ => "malformed",
+    }
+}
+
+/// The verified claims of an `id_token`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdTokenClaims {
+    /// Every claim.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+}
+
+impl IdTokenClaims {
+    /// `sub`.
+    pub fn subject(&self) -> Option<&str> {
+        self.claims.get("sub")?.as_str()
+    }
+
+    /// `fhirUser`, typed: which kind of resource the user is, and its id.
+    pub fn fhir_user(&self) -> Option<FhirUser> {
+        FhirUser::parse(self.claims.get("fhirUser")?.as_str()?)
+    }
+}
+
+/// The kinds of resource a `fhirUser` can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FhirUserType {
+    /// `Patient`
+    Patient,
+    /// `Practitioner`
+    Practitioner,
+    /// `PractitionerRole`
+    PractitionerRole,
+    /// `RelatedPerson`
+    RelatedPerson,
+    /// `Person`
+    Person,
+}
+
+/// The `fhirUser` claim: a reference to the user's own resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FhirUser {
+    /// What kind of resource.
+    pub resource_type: FhirUserType,
+    /// Its id.
+    pub id: String,
+    /// The claim as sent (relative or absolute).
+    pub reference: String,
+}
+
+impl FhirUser {
+    /// Reads `Practitioner/123` or `https://host/fhir/Practitioner/123`.
+    pub fn parse(reference: &str) -> Option<FhirUser> {
+        let mut parts = reference.trim_end_matches('/').rsplit('/');
+        let id = parts.next()?.to_string();
+        let resource_type = match parts.next()? {
+            "Patient" => FhirUserType::Patient,
+            "Practitioner" => FhirUserType::Practitioner,
+            "PractitionerRole" => FhirUserType::PractitionerRole,
+            "RelatedPerson" => FhirUserType::RelatedPerson,
+            "Person" => FhirUserType::Person,
+            _ => return None,
+        };
+        if id.is_empty() {
+            return None;
+        }
+        Some(FhirUser { resource_type, id, reference: reference.to_string() })
+    }
+}

@@ -1,0 +1,112 @@
+//! Dynamic client registration (RFC 7591) at the server's `registration_endpoint`.
+
+use serde::{Deserialize, Serialize};
+
+use super::client_auth::ClientAuth;
+use super::discovery::SmartConfiguration;
+use super::secret::{ClientId, ClientSecret, RedirectUrl, RegistrationToken};
+use crate::client::{AuthFailure, ClientVersion, Connection, Error, ErrorKind};
+
+/// What an app asks to be registered as (RFC 7591 client metadata). Members not listed go in
+/// [`ClientRegistration::other`] (a `jwks` for `private_key_jwt`, say).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ClientRegistration {
+    /// `redirect_uris`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirect_uris: Vec<String>,
+    /// `client_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    /// `token_endpoint_auth_method` (`none`, `client_secret_basic`, `private_key_jwt`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<String>,
+    /// `grant_types`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grant_types: Vec<String>,
+    /// `response_types`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response_types: Vec<String>,
+    /// `scope`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Every other member.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ClientRegistration {
+    /// A web app with one redirect URL, authenticating with a client secret (Basic), using the
+    /// authorization code flow with refresh.
+    pub fn confidential(name: &str, redirect: &RedirectUrl) -> Self {
+        ClientRegistration {
+            redirect_uris: vec![redirect.as_str().to_string()],
+            client_name: Some(name.to_string()),
+            token_endpoint_auth_method: Some("client_secret_basic".into()),
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            response_types: vec!["code".into()],
+            ..Default::default()
+        }
+    }
+
+    /// A public app (no secret: PKCE protects it).
+    pub fn public(name: &str, redirect: &RedirectUrl) -> Self {
+        ClientRegistration { token_endpoint_auth_method: Some("none".into()), ..Self::confidential(name, redirect) }
+    }
+}
+
+/// What the server registered.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RegisteredClient {
+    /// `client_id`.
+    pub client_id: String,
+    /// `client_secret`, for confidential symmetric clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<ClientSecret>,
+    /// `client_secret_expires_at` (0: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret_expires_at: Option<u64>,
+    /// `registration_access_token` (RFC 7592).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_access_token: Option<RegistrationToken>,
+    /// `registration_client_uri` (RFC 7592).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_client_uri: Option<String>,
+    /// `token_endpoint_auth_method`, as registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<String>,
+    /// The rest of the registered metadata.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+impl RegisteredClient {
+    /// How this client authenticates at the token endpoint: with its secret (Basic or post, as
+    /// registered), or as a public client. (`private_key_jwt` clients hold their key
+    /// themselves: make [`ClientAuth::PrivateKeyJwt`] with it.)
+    pub fn client_auth(&self) -> ClientAuth {
+        let id = ClientId::new(self.client_id.clone());
+        match (&self.client_secret, self.token_endpoint_auth_method.as_deref()) {
+            (Some(secret), Some("client_secret_post")) => ClientAuth::SecretPost(id, secret.clone()),
+            (Some(secret), _) => ClientAuth::SecretBasic(id, secret.clone()),
+            (None, _) => ClientAuth::Public(id),
+        }
+    }
+}
+
+/// Registers a client at the server's `registration_endpoint` (RFC 7591), through `conn`'s
+/// HTTP client and HTTPS policy.
+pub async fn register<V: ClientVersion>(
+    conn: &Connection<V>,
+    config: &SmartConfiguration,
+    registration: &ClientRegistration,
+) -> Result<RegisteredClient, Error> {
+    let endpoint = config.registration_endpoint.as_ref().ok_or_else(|| {
+        Error::new(ErrorKind::Unsupported, "the server's SMART configuration has no registration_endpoint")
+    })?;
+    let body = serde_json::to_value(registration)
+        .map_err(|e| Error::new(ErrorKind::Config, "the registration could not be written").with_source(e))?;
+    let answer = conn.auth_http().post_json(endpoint, &body).await?;
+    serde_json::from_slice::<RegisteredClient>(&answer).map_err(|_| {
+        Error::auth_failure(AuthFailure::BadRegistration, "the registration response has no valid client_id")
+    })
+}
