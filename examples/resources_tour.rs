@@ -3,53 +3,32 @@
 //! count that patient's resources.
 //!
 //! ```text
-//! cargo run --example resources_tour -- --base URL [--patient ID | --seed] [--allow-insecure-loopback]
+//! cargo run --example resources_tour                      # against scripts/sandbox, signed in
+//! cargo run --example resources_tour -- --no-auth --fhir-base URL --seed
+//! cargo run --example resources_tour -- --help
 //! ```
 //!
 //! `--seed` first creates a demo patient with a few observations, conditions and medication
 //! requests (in one transaction) and tours that patient.
 
-use fhirstorm::client::{Connection, Service};
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{Args, COMMON_HELP};
+use fhirstorm::client::Service;
 use fhirstorm::prelude::*;
 use fhirstorm::r4::{self, CodeableConcept, Condition, MedicationRequest, Observation, Patient, Reference};
 use fhirstorm::R4;
 
-const HELP: &str = "\
-usage: resources_tour --base URL [--patient ID | --seed] [--allow-insecure-loopback]
-
-  --base URL                  the FHIR R4 base URL, e.g. http://127.0.0.1:8090/fhir
-  --patient ID                tour this patient's resources
-  --seed                      create a demo patient (with observations, conditions and
-                              medication requests) and tour it
-  --allow-insecure-loopback   allow plain http:// to 127.0.0.1 / localhost";
-
-struct Args {
-    base: String,
-    patient: Option<String>,
-    seed: bool,
-    insecure_loopback: bool,
-}
-
-fn args() -> Result<Args, String> {
-    let mut a = Args { base: String::new(), patient: None, seed: false, insecure_loopback: false };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--base" => a.base = it.next().ok_or("--base needs a URL")?,
-            "--patient" => a.patient = Some(it.next().ok_or("--patient needs an id")?),
-            "--seed" => a.seed = true,
-            "--allow-insecure-loopback" => a.insecure_loopback = true,
-            "-h" | "--help" => {
-                println!("{HELP}");
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other}")),
-        }
-    }
-    if a.base.is_empty() || (a.patient.is_none() && !a.seed) {
-        return Err("--base and one of --patient or --seed are needed".into());
-    }
-    Ok(a)
+fn usage() -> String {
+    format!(
+        "usage: resources_tour [options]\n\nTours one patient's resources.\n\n\
+  --patient ID          tour this patient           [default: the patient in the token's context]\n\
+  --seed                create a demo patient (observations, conditions, medication requests) and tour it\n\
+  --no-auth             the FHIR server needs no token (no SMART sign-in)\n\
+  --client-id ID        [default: demo-confidential]\n\
+  --client-secret S     [default: the sandbox demo secret]\n{COMMON_HELP}"
+    )
 }
 
 fn concept(text: &str) -> Option<CodeableConcept> {
@@ -104,25 +83,44 @@ async fn seed(service: &Service<R4>) -> Result<String, Box<dyn std::error::Error
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = match args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}\n\n{HELP}");
-            std::process::exit(2);
-        }
-    };
-    let conn = Connection::<R4>::builder(&args.base).allow_insecure_loopback(args.insecure_loopback).build()?;
+async fn main() -> std::process::ExitCode {
+    common::report(run().await)
+}
+
+async fn run() -> common::Result<()> {
+    let usage = usage();
+    let args = Args::parse(
+        &usage,
+        &["--fhir-base", "--smart-config", "--redirect-uri", "--client-id", "--client-secret", "--patient"],
+        &["--browser", "--seed", "--no-auth"],
+    );
+    let mut conn = common::connect(&args)?;
+    let mut context_patient = None;
+    if !args.flag("--no-auth") {
+        let auth = common::client_auth(
+            args.get_or("--client-id", "demo-confidential"),
+            Some(args.get_or("--client-secret", "demo-secret-for-the-local-sandbox-only")),
+        );
+        let client = common::smart_client(&conn, &args, auth).await?;
+        let (url, state, verifier) =
+            client.authorization_request("openid fhirUser launch/patient user/*.*".parse()?)?.url()?;
+        let redirect = common::user_authorizes(&args, &url).await?;
+        let token = client.exchange_redirect(&redirect, &state, &verifier).await?;
+        context_patient = token.patient_id().map(String::from);
+        conn = conn.with_session(client.session(token));
+    }
     let service = conn.service().await?;
     let caps = conn.metadata().await?;
-    println!("{} — FHIR {}", args.base, caps.fhir_version);
+    println!("{} — FHIR {}", conn.base_url(), caps.fhir_version);
 
     let resources = service.resources();
     println!("{} resource types advertised: {}", resources.len(), resources.join(", "));
 
-    let id = match &args.patient {
-        Some(id) => id.clone(),
-        None => seed(&service).await?,
+    let id = match (args.get("--patient"), args.flag("--seed"), context_patient) {
+        (Some(id), _, _) => id.to_string(),
+        (None, true, _) => seed(&service).await?,
+        (None, false, Some(id)) => id,
+        (None, false, None) => return Err("no patient: give --patient ID or --seed".into()),
     };
     let patient: Patient = service.r::<Patient>().fetch(&id).await?;
     let name = patient

@@ -95,5 +95,6 @@ async fn main() {
         Ok(())
     })
     .await;
+    drop(server);
     t.finish();
 }

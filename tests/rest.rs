@@ -389,5 +389,6 @@ async fn main() {
     })
     .await;
 
+    drop(server);
     t.finish();
 }

@@ -554,5 +554,23 @@ async fn main() {
     })
     .await;
 
+    // The servers stop when `world` drops (finish() exits the process).
+    drop(world);
     t.finish();
+}
+
+/// The futures an app awaits inside a web framework or `tokio::spawn` must be `Send`.
+#[allow(dead_code)]
+fn auth_futures_are_send(client: SmartClient, state: State, verifier: PkceVerifier, session: Session) {
+    fn send<T: Send>(_: T) {}
+    let c = client.clone();
+    send(async move { c.exchange_redirect("", &state, &verifier).await });
+    let c = client.clone();
+    send(async move { c.backend_session(Scopes::default()).await });
+    let c = client.clone();
+    let s = session.clone();
+    send(async move { c.verify_id_token(&s.token()).await });
+    send(async move { session.refresh().await });
+    let v = StateValidator::new(StateKey::random().unwrap());
+    send(async move { client.exchange_redirect("", &v, &PkceVerifier::new("x")).await });
 }

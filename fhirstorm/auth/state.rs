@@ -75,7 +75,7 @@ impl StateValidator {
 
 /// Something that can check the `state` a redirect brought back: the [`State`] the app kept,
 /// or a [`StateValidator`] for signed states.
-pub trait StateCheck {
+pub trait StateCheck: Send + Sync {
     /// Ok when `returned` is the state expected; a typed error (missing, mismatch, expired,
     /// invalid) otherwise.
     fn check_state(&self, returned: Option<&str>) -> Result<(), Error>;

@@ -1,0 +1,89 @@
+//! Confidential app — the seed's "Obtain an authorization code / token" tutorial with a client
+//! secret and a *signed* state (`auth.jwt_state(INTERNAL_SECRET)` and
+//! `auth.jwt_state_validator(INTERNAL_SECRET)`), then the id_token verified, the patient read,
+//! and the token refreshed (the seed's `service.refresh_token()`).
+//!
+//! ```text
+//! cargo run --example smart_confidential                  # against scripts/sandbox
+//! cargo run --example smart_confidential -- --help
+//! ```
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::time::Duration;
+
+use common::{Args, Result, COMMON_HELP};
+use fhirstorm::auth::{jwt_state, StateKey, StateValidator};
+use fhirstorm::r4::Patient;
+
+fn usage() -> String {
+    format!(
+        "usage: smart_confidential [options]\n\nA confidential client (client_secret_basic) with a signed state.\n\n\
+  --client-id ID        [default: demo-confidential]\n\
+  --client-secret S     [default: the sandbox demo secret]\n\
+  --save PATH           write the token response there (JSON; it holds secrets)\n{COMMON_HELP}"
+    )
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    common::report(run().await)
+}
+
+async fn run() -> Result<()> {
+    let usage = usage();
+    let args = Args::parse(
+        &usage,
+        &["--fhir-base", "--smart-config", "--redirect-uri", "--client-id", "--client-secret", "--save"],
+        &["--browser"],
+    );
+    let conn = common::connect(&args)?;
+    let auth = common::client_auth(
+        args.get_or("--client-id", "demo-confidential"),
+        Some(args.get_or("--client-secret", "demo-secret-for-the-local-sandbox-only")),
+    );
+    let client = common::smart_client(&conn, &args, auth).await?;
+
+    // state=auth.jwt_state(INTERNAL_SECRET): nothing to keep between redirect and callback.
+    // (A real app loads its key from its secret store; a fresh one lives as long as the process.)
+    let key = StateKey::random()?;
+    let state = jwt_state(&key, Duration::from_secs(600), &[("return_to", "/chart")])?;
+    let (url, _, verifier) = client
+        .authorization_request("profile openid fhirUser offline_access launch/patient patient/*.read".parse()?)?
+        .state(state)
+        .url()?;
+    println!("Send the user to:\n  {url}\n");
+    let redirect = common::user_authorizes(&args, &url).await?;
+
+    // auth.fetch_token(..., authorization_response, client_secret=..., state_validator=...)
+    let validator = StateValidator::new(key).claim("return_to", "/chart");
+    let token = client.exchange_redirect(&redirect, &validator, &verifier).await?;
+    println!("Granted: {}", token.scope.as_deref().unwrap_or("(scope not stated)"));
+    if let Some(left) = token.expires_after() {
+        println!("Access token valid for {} s; refresh token: {}", left.as_secs(), token.refresh_token.is_some());
+    }
+    let claims = client.verify_id_token(&token).await?;
+    if let Some(user) = claims.fhir_user() {
+        println!("Signed-in user (verified id_token): {:?}/{}", user.resource_type, user.id);
+    }
+    if let Some(path) = args.get("--save") {
+        std::fs::write(path, token.to_json())?;
+        println!("Token saved to {path}");
+    }
+
+    let patient_id = token.patient_id_with_unverified_claims().ok_or("no patient in context")?;
+    let conn = conn.with_session(client.session(token).on_refresh(|t| {
+        println!("(new token, valid for {:?} s)", t.expires_after().map(|d| d.as_secs()));
+    }));
+    let patient: Patient = conn.service().await?.r::<Patient>().fetch(&patient_id).await?;
+    println!("Patient: {} (born {})", common::display_name(&patient.name), {
+        use fhirstorm::prelude::*;
+        patient.birth_date.value().map(|d| d.to_string()).unwrap_or_default()
+    });
+
+    // service.refresh_token()
+    let fresh = conn.refresh_token().await?;
+    println!("Refreshed: patient still {:?}", fresh.patient_id());
+    Ok(())
+}
