@@ -2,9 +2,98 @@
 //!
 //! Typed SMART-on-FHIR for Rust: models generated from the official FHIR definitions of
 //! DSTU2, STU3 and R4 (one module per version, chosen by cargo feature), read and written
-//! losslessly by JSON code compiled once inside this crate.
+//! losslessly by JSON code compiled once inside this crate; an async REST client with
+//! compile-time checked searches; and SMART App Launch.
+//!
+//! This guide walks through the parts in the order an app meets them. The examples that need a
+//! server are `no_run`; `examples/` in the repository has each of them as a program that runs
+//! against the local sandbox (`scripts/sandbox`).
+//!
+//! ## Authorizing (SMART App Launch)
+//!
+//! [`auth::SmartClient`] discovers the server's SMART configuration, builds the authorization
+//! URL (state and PKCE S256 always), exchanges the code, and makes a [`auth::Session`] that a
+//! [`client::Connection`] sends and renews:
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "client", feature = "r4"))]
+//! # async fn run(redirect_back: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! use fhirstorm::auth::{ClientAuth, ClientId, ClientSecret, RedirectUrl, SmartClient};
+//! use fhirstorm::client::Connection;
+//! use fhirstorm::R4;
+//!
+//! let conn = Connection::<R4>::new("https://ehr.example/fhir");
+//! let auth = ClientAuth::SecretBasic(ClientId::new("my-app"), ClientSecret::new("from your vault"));
+//! let client = SmartClient::discover(&conn, auth).await?
+//!     .redirect_url(RedirectUrl::new("https://app.example/callback")?);
+//! let (url, state, verifier) =
+//!     client.authorization_request("openid fhirUser launch/patient offline_access patient/*.read".parse()?)?.url()?;
+//! // Send the user to `url`; keep `state` and `verifier` (or sign the state: auth::jwt_state).
+//! let token = client.exchange_redirect(redirect_back, &state, &verifier).await?;
+//! let conn = conn.with_session(client.session(token).on_refresh(|t| { /* save t.to_json() */ }));
+//! # let _ = conn; Ok(()) }
+//! ```
+//!
+//! EHR launches start with [`auth::EhrLaunch::from_query`] (which checks `iss` against an
+//! allow-list first); system apps use [`auth::SmartClient::backend_session`]; new apps can
+//! [`auth::register`] themselves. Secrets are newtypes that never print.
+//!
+//! ## Reading and writing
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "client", feature = "r4"))]
+//! # async fn run(conn: fhirstorm::client::Connection<fhirstorm::R4>) -> Result<(), fhirstorm::client::Error> {
+//! use fhirstorm::r4::Patient;
+//!
+//! let service = conn.service().await?;          // the capability statement's first rest entry
+//! let patients = service.r::<Patient>();
+//! let mut p: Patient = patients.fetch("123").await?;
+//! p.active = Some(true.into());
+//! let p = patients.update(&p).await?;           // If-Match: a concurrent change is a typed 412
+//! # let _ = p; Ok(()) }
+//! ```
+//!
+//! ## Searching and paging
+//!
+//! Each resource has a generated search builder whose methods are its search parameters, each
+//! taking a value of the parameter's kind; a wrong search does not compile (see [`search`]).
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "client", feature = "r4"))]
+//! # async fn run(service: fhirstorm::client::Service<fhirstorm::R4>) -> Result<(), fhirstorm::client::Error> {
+//! use futures_util::TryStreamExt;
+//! use fhirstorm::r4::{Observation, Patient};
+//! use fhirstorm::search::{DateValue, TokenValue};
+//!
+//! let q = Observation::search()
+//!     .subject(Patient::reference("123"))
+//!     .code(TokenValue::code("http://loinc.org", "29463-7"))
+//!     .date(DateValue::ge("2026-01"))
+//!     .include(Observation::INCLUDE_SUBJECT);
+//! let page = service.r::<Observation>().search(q.clone()).await?;
+//! let subjects: Vec<Patient> = page.included_of::<Patient>();
+//! // Every match, page after page (one page in memory at a time):
+//! let all: Vec<Observation> = service.r::<Observation>().search_all(q).try_collect().await?;
+//! # let _ = (subjects, all); Ok(()) }
+//! ```
+//!
+//! ## Transactions
+//!
+//! [`client::Service::transaction`] (and `batch`) build a Bundle whose entries may refer to
+//! each other before they exist (`urn:uuid` full URLs), and answer per entry.
+//!
+//! ## Errors
+//!
+//! One [`client::Error`] with kind queries: [`client::ErrorKind`] says what failed (status,
+//! transport, timeout, parse, version mismatch, unsupported, too large, protocol, auth);
+//! `status()`, `outcome()` (the server's `OperationOutcome`), `json()` (the JSON path of a parse
+//! error) and `auth()` ([`client::AuthFailure`]: state mismatch, OAuth error codes, ...) say more.
+//! Bad input never panics and never loses data silently.
+//!
+//! ## Without a server
 //!
 //! ```
+//! # #[cfg(feature = "r4")] {
 //! use fhirstorm::r4::{AnyResource, Patient};
 //! use fhirstorm::prelude::*;
 //!
@@ -16,6 +105,7 @@
 //! let any = AnyResource::from_json(json)?;
 //! assert_eq!(any.resource_type(), "Patient");
 //! assert_eq!(any.to_json(), fhirstorm::json::to_vec(&patient));
+//! # }
 //! # Ok::<(), fhirstorm::json::Error>(())
 //! ```
 //!
@@ -26,9 +116,11 @@
 //! | `dstu2` | `dstu2` | 1.0.2 |
 //! | `stu3` | `stu3` | 3.0.1 |
 //! | `r4` (default) | `r4` | 4.0.1 |
+//! | `client` (default) | [`client`], [`auth`] | the REST client and SMART |
 //!
 //! Every resource implements [`Resource`], whose `Version` is the module's marker type
-//! ([`R4`], ...), so that a resource of one version cannot be used where another's is expected.
+//! ([`R4`], ...), so that a resource of one version cannot be used where another's is expected;
+//! `Connection::<R4>` checks the server's `fhirVersion`.
 //!
 //! ## Lossless by design
 //!

@@ -112,8 +112,34 @@ pub fn code_variant(code: &str) -> String {
         return s.to_string();
     }
     if code.starts_with(|c: char| c.is_ascii_digit()) {
-        let body: String = code.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-        return format!("V{body}");
+        // `1.0.2` → `V1_0_2`, `4.3.0-cibuild` → `V4_3_0Cibuild`: digit runs joined by `_`,
+        // letter runs as camel-case words (an `_` before a lower-case letter is not camel case).
+        let mut out = String::from("V");
+        let mut last_digits = false;
+        let mut chars = code.chars().peekable();
+        while let Some(&c) = chars.peek() {
+            if c.is_ascii_digit() {
+                if last_digits {
+                    out.push('_');
+                }
+                while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    out.push(d);
+                    chars.next();
+                }
+                last_digits = true;
+            } else if c.is_ascii_alphabetic() {
+                out.push(c.to_ascii_uppercase());
+                chars.next();
+                while let Some(&l) = chars.peek().filter(|l| l.is_ascii_alphabetic()) {
+                    out.push(l);
+                    chars.next();
+                }
+                last_digits = false;
+            } else {
+                chars.next();
+            }
+        }
+        return out;
     }
     let s = upper_camel(code);
     if s.is_empty() {
@@ -146,6 +172,9 @@ mod tests {
         assert_eq!(type_name("CodeableConcept"), "CodeableConcept");
         assert_eq!(code_variant("<="), "LessOrEqual");
         assert_eq!(code_variant("1.0.2"), "V1_0_2");
+        assert_eq!(code_variant("4.3.0-cibuild"), "V4_3_0Cibuild");
+        assert_eq!(code_variant("4.3.0-snapshot1"), "V4_3_0Snapshot1");
+        assert_eq!(code_variant("0.01"), "V0_01");
         assert_eq!(code_variant("text/plain"), "TextPlain");
         assert_eq!(code_variant("SNOMED"), "Snomed");
     }

@@ -1,7 +1,7 @@
 //! The `fhirstorm-codegen` command line.
 //!
 //! ```text
-//! fhirstorm-codegen --definitions DIR --out FILE [--marker NAME]
+//! fhirstorm-codegen --definitions DIR --out FILE [--marker NAME] [--runtime PATH]
 //! fhirstorm-codegen trim --from PATH... [--xsd DIR] --out FILE
 //! ```
 
@@ -10,8 +10,11 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage:
-  fhirstorm-codegen --definitions DIR --out FILE [--marker NAME]
+  fhirstorm-codegen --definitions DIR --out FILE [--marker NAME] [--runtime PATH]
       Generate Rust models from a folder of FHIR definitions (JSON resources or Bundles).
+      --marker: the version marker type (default from the FHIR version: R4, R4B, ...).
+      --runtime: where the code finds fhirstorm (default `crate`; `::fhirstorm` for a
+      module compiled in your own crate).
   fhirstorm-codegen trim --from PATH [--from PATH ...] [--xsd DIR] --out FILE
       Read an official package (a folder, JSON files or Bundles) and write the compact,
       trimmed Bundle of what generation uses (types, resources, search parameters and the
@@ -43,6 +46,7 @@ fn run(args: &[String]) -> Result<(), String> {
     let mut out = None;
     let mut marker = None;
     let mut xsd = None;
+    let mut runtime = None;
     let mut it = rest.iter();
     while let Some(a) = it.next() {
         let mut value = || it.next().cloned().ok_or_else(|| format!("{a} needs a value\n{USAGE}"));
@@ -52,6 +56,7 @@ fn run(args: &[String]) -> Result<(), String> {
             "--out" => out = Some(value()?),
             "--marker" => marker = Some(value()?),
             "--xsd" => xsd = Some(PathBuf::from(value()?)),
+            "--runtime" => runtime = Some(value()?),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
@@ -69,6 +74,9 @@ fn run(args: &[String]) -> Result<(), String> {
     config.definitions(defs).out_file(out);
     if let Some(m) = marker {
         config.marker(m);
+    }
+    if let Some(r) = runtime {
+        config.runtime_path(r);
     }
     config.generate().map_err(|e| e.to_string())
 }
