@@ -95,6 +95,16 @@ impl<R> Query<R> {
         self
     }
 
+    /// Adds a reverse chain: `_has:Observation:subject:code=x` for each parameter of `inner`
+    /// (`via` is `Observation:subject`).
+    #[doc(hidden)]
+    pub fn has<T>(mut self, via: &str, inner: Query<T>) -> Self {
+        for (k, v) in inner.params {
+            self.params.push((format!("_has:{via}:{k}"), v));
+        }
+        self
+    }
+
     /// Adds a `_sort` key (merged into one `_sort` parameter, in call order).
     #[doc(hidden)]
     pub fn sort(mut self, code: &str, descending: bool) -> Self {
@@ -460,6 +470,11 @@ impl<R> Include<R> {
     pub const fn new(value: &'static str) -> Self {
         Include { value, _r: PhantomData }
     }
+    /// An `_include` by name (`MedicationOrder:patient`), not checked: for DSTU2, whose
+    /// reference parameters no registry package defines, and server-specific parameters.
+    pub const fn unchecked(value: &'static str) -> Self {
+        Include { value, _r: PhantomData }
+    }
     /// The `_include` value (`Patient:general-practitioner`).
     pub fn as_str(&self) -> &'static str {
         self.value
@@ -477,6 +492,10 @@ pub struct SortKey<R> {
 impl<R> SortKey<R> {
     #[doc(hidden)]
     pub const fn new(code: &'static str) -> Self {
+        SortKey { code, _r: PhantomData }
+    }
+    /// A `_sort` key by name, not checked: for DSTU2 (see [`Include::unchecked`]).
+    pub const fn unchecked(code: &'static str) -> Self {
         SortKey { code, _r: PhantomData }
     }
     /// The parameter code.
@@ -512,6 +531,52 @@ impl<R> Element<R> {
 pub trait RevIncludable<T> {
     /// The `_revinclude` value (`Observation:subject`).
     const VALUE: &'static str;
+    /// The resource type that holds the reference (`Observation`).
+    type Source;
+}
+
+/// A composite parameter's value: its components, in the definition's order, joined by `$`
+/// (`code-value-quantity=http://loinc.org|8480-6$gt140`). Generated methods take the tuple.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Composite<T>(pub T);
+
+macro_rules! composite {
+    ($($v:ident),+) => {
+        impl<$($v: SearchValue),+> SearchValue for Composite<($($v,)+)> {
+            fn render(self) -> (Option<&'static str>, String) {
+                #[allow(non_snake_case)]
+                let ($($v,)+) = self.0;
+                // Components take no modifiers; their text is already escaped.
+                let parts: Vec<String> = vec![$($v.render().1),+];
+                (None, parts.join("$"))
+            }
+        }
+    };
+}
+composite!(A, B);
+composite!(A, B, C);
+composite!(A, B, C, D);
+
+/// The values of `_total` (R4): how precisely the server should count the matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    /// No total.
+    None,
+    /// A guess is fine.
+    Estimate,
+    /// The exact number.
+    Accurate,
+}
+
+impl Total {
+    /// The value as sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Total::None => "none",
+            Total::Estimate => "estimate",
+            Total::Accurate => "accurate",
+        }
+    }
 }
 
 /// The values of `_summary`.
@@ -591,6 +656,8 @@ mod tests {
 /// let _ = r4::Patient::search().include(r4::Patient::INCLUDE_GENERAL_PRACTITIONER);
 /// let _ = r4::Patient::search().sort(r4::Patient::SORT_FAMILY);
 /// let _ = r4::Patient::search().revinclude(r4::MedicationRequest::REVINCLUDE_PATIENT);
+/// let _ = r4::Patient::search().has(r4::Observation::REVINCLUDE_SUBJECT, r4::Observation::search().code("x"));
+/// let _ = r4::Observation::search().code_value_quantity((TokenValue::from("x"), QuantityValue::number(Prefix::Gt, "1")));
 /// async fn f(r4s: fhirstorm::client::Service<fhirstorm::R4>, s3: fhirstorm::client::Service<fhirstorm::Stu3>) {
 ///     let _ = r4s.r::<r4::Patient>().search(r4::Patient::search().family("x")).await;
 ///     let _ = s3.r::<stu3::Patient>().search(stu3::Patient::search().family("x")).await;
@@ -628,6 +695,29 @@ mod tests {
 /// // A `_revinclude` whose reference cannot point at the resource searched: a
 /// // MedicationRequest's `patient` never refers to an Organization.
 /// let q = fhirstorm::r4::Organization::search().revinclude(fhirstorm::r4::MedicationRequest::REVINCLUDE_PATIENT);
+/// ```
+///
+/// ```compile_fail
+/// // A `_has` through a reference that cannot point at the resource searched.
+/// let q = fhirstorm::r4::Organization::search()
+///     .has(fhirstorm::r4::Observation::REVINCLUDE_SUBJECT, fhirstorm::r4::Observation::search().code("x"));
+/// ```
+///
+/// ```compile_fail
+/// // A `_has` whose inner query is on another type than the one holding the reference.
+/// let q = fhirstorm::r4::Patient::search()
+///     .has(fhirstorm::r4::Observation::REVINCLUDE_SUBJECT, fhirstorm::r4::Condition::search().code("x"));
+/// ```
+///
+/// ```compile_fail
+/// // A composite's components of the wrong kinds (code-value-quantity is token $ quantity).
+/// use fhirstorm::search::*;
+/// let q = fhirstorm::r4::Observation::search().code_value_quantity((DateValue::ge("2020"), TokenValue::from("x")));
+/// ```
+///
+/// ```compile_fail
+/// // `_total` is not in STU3.
+/// let q = fhirstorm::stu3::Patient::search().total(fhirstorm::search::Total::Accurate);
 /// ```
 ///
 /// ```compile_fail

@@ -1,7 +1,9 @@
 //! The query strings the generated search builders produce.
 
 use fhirstorm::r4::{self, MedicationRequest, Observation, Patient};
-use fhirstorm::search::{DateValue, NumberValue, Prefix, QuantityValue, StringValue, Summary, TokenValue, UriValue};
+use fhirstorm::search::{
+    DateValue, Include, NumberValue, Prefix, QuantityValue, SortKey, StringValue, Summary, TokenValue, Total, UriValue,
+};
 
 fn pairs<R>(q: impl Into<fhirstorm::search::Query<R>>) -> Vec<(String, String)> {
     q.into().into_pairs()
@@ -150,4 +152,72 @@ fn dstu2_has_the_common_parameters_and_the_raw_escape_hatch() {
     // registry package, so `patient` goes through the raw escape hatch.
     let q = dstu2::MedicationOrder::search().raw("patient", "123").id("m1").last_updated(DateValue::ge("2016"));
     assert_eq!(pairs(q), vec![p("patient", "123"), p("_id", "m1"), p("_lastUpdated", "ge2016")]);
+    // Includes and sort keys by name; DSTU2 says `:recurse`.
+    let q = dstu2::MedicationOrder::search()
+        .include(Include::unchecked("MedicationOrder:patient"))
+        .include_recurse(Include::unchecked("MedicationOrder:prescriber"))
+        .sort_desc(SortKey::unchecked("datewritten"))
+        .count(10);
+    assert_eq!(
+        pairs(q),
+        vec![
+            p("_include", "MedicationOrder:patient"),
+            p("_include:recurse", "MedicationOrder:prescriber"),
+            p("_sort", "-datewritten"),
+            p("_count", "10"),
+        ]
+    );
+}
+
+#[test]
+fn reverse_chains_with_has() {
+    let q = Patient::search()
+        .has(
+            Observation::REVINCLUDE_SUBJECT,
+            Observation::search().code(TokenValue::code("http://loinc.org", "1234-5")),
+        )
+        .has(
+            MedicationRequest::REVINCLUDE_SUBJECT,
+            MedicationRequest::search()
+                .status("active")
+                .intent(TokenValue::any([TokenValue::from("order"), "plan".into()])),
+        );
+    assert_eq!(
+        pairs(q),
+        vec![
+            p("_has:Observation:subject:code", "http://loinc.org|1234-5"),
+            p("_has:MedicationRequest:subject:status", "active"),
+            p("_has:MedicationRequest:subject:intent", "order,plan"),
+        ]
+    );
+}
+
+#[test]
+fn composites_are_typed_tuples() {
+    let q = Observation::search()
+        .code_value_quantity((
+            TokenValue::code("http://loinc.org", "8480-6"),
+            QuantityValue::new(Prefix::Gt, "140", "http://unitsofmeasure.org", "mm[Hg]"),
+        ))
+        .code_value_date((TokenValue::from("x$y"), DateValue::ge("2020-01")));
+    assert_eq!(
+        pairs(q),
+        vec![
+            p("code-value-quantity", "http://loinc.org|8480-6$gt140|http://unitsofmeasure.org|mm[Hg]"),
+            p("code-value-date", r"x\$y$ge2020-01"),
+        ]
+    );
+}
+
+#[test]
+fn total_in_r4_and_recurse_in_stu3() {
+    assert_eq!(pairs(Patient::search().total(Total::Accurate)), vec![p("_total", "accurate")]);
+    use fhirstorm::stu3;
+    let q = stu3::Patient::search()
+        .include_recurse(stu3::Patient::INCLUDE_GENERAL_PRACTITIONER)
+        .include_iterate(stu3::Patient::INCLUDE_ORGANIZATION);
+    assert_eq!(
+        pairs(q),
+        vec![p("_include:recurse", "Patient:general-practitioner"), p("_include:iterate", "Patient:organization")]
+    );
 }

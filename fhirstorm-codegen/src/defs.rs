@@ -493,7 +493,21 @@ impl<'d> Builder<'d> {
                     doc: doc.into(),
                     expression: String::new(),
                     targets: Vec::new(),
+                    components: Vec::new(),
                 });
+            }
+        }
+        // Composite components name their parameters by canonical URL.
+        let mut kinds: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        for sp in &self.defs.search_params {
+            let kind = s(sp, "type").to_string();
+            let url = s(sp, "url");
+            if !url.is_empty() {
+                kinds.insert(url.to_string(), kind.clone());
+            }
+            let id = s(sp, "id");
+            if !id.is_empty() {
+                kinds.insert(format!("http://hl7.org/fhir/SearchParameter/{id}"), kind);
             }
         }
         for sp in &self.defs.search_params {
@@ -511,8 +525,24 @@ impl<'d> Builder<'d> {
                 .flatten()
                 .filter_map(|v| v.as_str().map(String::from))
                 .collect();
+            let mut components: Vec<String> = Vec::new();
+            for c in sp.get("component").map(one_or_many).into_iter().flatten() {
+                // `definition` is a canonical URL (R4) or a Reference to one (STU3).
+                let def = c.get("definition");
+                let url = def
+                    .and_then(|d| d.as_str())
+                    .or_else(|| def.and_then(|d| d.get("reference")).and_then(|r| r.as_str()));
+                match url.and_then(|u| kinds.get(u)) {
+                    Some(k) => components.push(k.clone()),
+                    None => {
+                        components.clear();
+                        break;
+                    }
+                }
+            }
             self.model.search_params.push(SearchParam {
                 base,
+                components,
                 code: s(sp, "code").to_string(),
                 kind: s(sp, "type").to_string(),
                 doc: s(sp, "description").to_string(),

@@ -374,8 +374,23 @@ impl Emitter<'_> {
     }
 
     fn search_builder(&self, st: &Struct) -> TokenStream {
-        const RESERVED: &[&str] =
-            &["raw", "include", "include_iterate", "count", "summary", "sort", "sort_desc", "elements", "total"];
+        const RESERVED: &[&str] = &[
+            "raw",
+            "include",
+            "include_iterate",
+            "include_recurse",
+            "count",
+            "summary",
+            "sort",
+            "sort_desc",
+            "elements",
+            "total",
+            "has",
+            "revinclude",
+            "revinclude_iterate",
+            "revinclude_recurse",
+            "to_query_string",
+        ];
         let name = ident(&st.name);
         let ty = &st.path;
         let builder = format_ident!("{}Search", st.name);
@@ -407,7 +422,7 @@ impl Emitter<'_> {
             let key_const = format_ident!("SORT_{}", mname.trim_start_matches("r#").to_ascii_uppercase());
             let sort_doc = doc(&format!("`_sort` by `{}`.", sp.code));
             includes.push(quote! { #sort_doc pub const #key_const: crate::search::SortKey<#name> = crate::search::SortKey::new(#code); });
-            let value = match sp.kind.as_str() {
+            let value_type = |kind: &str| match kind {
                 "string" => Some(quote!(crate::search::StringValue)),
                 "token" => Some(quote!(crate::search::TokenValue)),
                 "date" => Some(quote!(crate::search::DateValue)),
@@ -417,7 +432,20 @@ impl Emitter<'_> {
                 "reference" => None,
                 _ => Some(quote!(crate::search::TextValue)),
             };
-            if let Some(v) = value {
+            if sp.kind == "composite" && (2..=4).contains(&sp.components.len()) {
+                // A composite: a tuple of its components' kinds, joined by `$`.
+                let parts: Vec<TokenStream> = sp
+                    .components
+                    .iter()
+                    .map(|k| value_type(k).unwrap_or_else(|| quote!(crate::search::TextValue)))
+                    .collect();
+                methods.push(quote! {
+                    #d
+                    pub fn #m(self, value: (#(#parts),*)) -> Self { Self(self.0.add(#code, crate::search::Composite(value))) }
+                });
+                continue;
+            }
+            if let Some(v) = value_type(&sp.kind) {
                 methods.push(quote! {
                     #d
                     pub fn #m(self, value: impl Into<#v>) -> Self { Self(self.0.add(#code, value.into())) }
@@ -455,6 +483,7 @@ impl Emitter<'_> {
                 pub struct #rev;
                 impl<T: #tr> crate::search::RevIncludable<T> for #rev {
                     const VALUE: &'static str = #rev_value;
+                    type Source = #name;
                 }
             });
             if !sp.code.starts_with('_') {
@@ -494,6 +523,34 @@ impl Emitter<'_> {
             );
         }
         let bdoc = doc(&format!("A typed search on `{ty}`: one method per search parameter FHIR defines for it."));
+        // `:iterate` from STU3 on; DSTU2 (and STU3, for older servers) say `:recurse`.
+        let release = self.model.fhir_version.split('.').next().unwrap_or("");
+        let mut iterate = TokenStream::new();
+        if release != "1" {
+            iterate.extend(quote! {
+                /// `_include:iterate`.
+                pub fn include_iterate(self, include: crate::search::Include<#name>) -> Self { Self(self.0.raw("_include:iterate", include.as_str())) }
+                /// `_revinclude:iterate`.
+                pub fn revinclude_iterate<I: crate::search::RevIncludable<#name>>(self, _include: I) -> Self { Self(self.0.raw("_revinclude:iterate", I::VALUE)) }
+            });
+        }
+        if release == "1" || release == "3" {
+            iterate.extend(quote! {
+                /// `_include:recurse`.
+                pub fn include_recurse(self, include: crate::search::Include<#name>) -> Self { Self(self.0.raw("_include:recurse", include.as_str())) }
+                /// `_revinclude:recurse`.
+                pub fn revinclude_recurse<I: crate::search::RevIncludable<#name>>(self, _include: I) -> Self { Self(self.0.raw("_revinclude:recurse", I::VALUE)) }
+            });
+        }
+        // `_total` is in R4 and later.
+        let total = if release.parse::<u32>().is_ok_and(|r| r >= 4) {
+            quote! {
+                /// `_total`: how precisely the server should count the matches.
+                pub fn total(self, total: crate::search::Total) -> Self { Self(self.0.raw("_total", total.as_str())) }
+            }
+        } else {
+            TokenStream::new()
+        };
         quote! {
             #(#traits)*
             #bdoc
@@ -503,13 +560,18 @@ impl Emitter<'_> {
                 #(#methods)*
                 /// `_include` one of this resource's references.
                 pub fn include(self, include: crate::search::Include<#name>) -> Self { Self(self.0.raw("_include", include.as_str())) }
-                /// `_include:iterate`.
-                pub fn include_iterate(self, include: crate::search::Include<#name>) -> Self { Self(self.0.raw("_include:iterate", include.as_str())) }
+                #iterate
                 /// `_revinclude`: resources of another type whose reference parameter points here
                 /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
                 pub fn revinclude<I: crate::search::RevIncludable<#name>>(self, _include: I) -> Self { Self(self.0.raw("_revinclude", I::VALUE)) }
-                /// `_revinclude:iterate`.
-                pub fn revinclude_iterate<I: crate::search::RevIncludable<#name>>(self, _include: I) -> Self { Self(self.0.raw("_revinclude:iterate", I::VALUE)) }
+                /// `_has`: only resources that a resource of another type refers to through
+                /// `via` (`Observation::REVINCLUDE_SUBJECT`), where that resource matches `query`:
+                /// `_has:Observation:subject:code=...` for each parameter of `query`.
+                pub fn has<I: crate::search::RevIncludable<#name>>(self, via: I, query: impl Into<crate::search::Query<I::Source>>) -> Self {
+                    let _ = via;
+                    Self(self.0.has(I::VALUE, query.into()))
+                }
+                #total
                 /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
                 pub fn sort(self, key: crate::search::SortKey<#name>) -> Self { Self(self.0.sort(key.as_str(), false)) }
                 /// `_sort` descending.

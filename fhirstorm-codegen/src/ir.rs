@@ -190,4 +190,7 @@ pub struct SearchParam {
     pub expression: String,
     /// Allowed reference targets.
     pub targets: Vec<String>,
+    /// For a composite parameter: the kinds of its components, in order (empty when a
+    /// component's definition is not among the definitions).
+    pub components: Vec<String>,
 }

@@ -292,9 +292,16 @@ mod gadget {
         pub fn include(self, include: crate::search::Include<Gadget>) -> Self {
             Self(self.0.raw("_include", include.as_str()))
         }
-        /// `_include:iterate`.
-        pub fn include_iterate(self, include: crate::search::Include<Gadget>) -> Self {
-            Self(self.0.raw("_include:iterate", include.as_str()))
+        /// `_include:recurse`.
+        pub fn include_recurse(self, include: crate::search::Include<Gadget>) -> Self {
+            Self(self.0.raw("_include:recurse", include.as_str()))
+        }
+        /// `_revinclude:recurse`.
+        pub fn revinclude_recurse<I: crate::search::RevIncludable<Gadget>>(
+            self,
+            _include: I,
+        ) -> Self {
+            Self(self.0.raw("_revinclude:recurse", I::VALUE))
         }
         /// `_revinclude`: resources of another type whose reference parameter points here
         /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
@@ -304,12 +311,16 @@ mod gadget {
         ) -> Self {
             Self(self.0.raw("_revinclude", I::VALUE))
         }
-        /// `_revinclude:iterate`.
-        pub fn revinclude_iterate<I: crate::search::RevIncludable<Gadget>>(
+        /// `_has`: only resources that a resource of another type refers to through
+        /// `via` (`Observation::REVINCLUDE_SUBJECT`), where that resource matches `query`:
+        /// `_has:Observation:subject:code=...` for each parameter of `query`.
+        pub fn has<I: crate::search::RevIncludable<Gadget>>(
             self,
-            _include: I,
+            via: I,
+            query: impl Into<crate::search::Query<I::Source>>,
         ) -> Self {
-            Self(self.0.raw("_revinclude:iterate", I::VALUE))
+            let _ = via;
+            Self(self.0.has(I::VALUE, query.into()))
         }
         /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
         pub fn sort(self, key: crate::search::SortKey<Gadget>) -> Self {

@@ -364,6 +364,13 @@ mod widget {
         pub fn include_iterate(self, include: crate::search::Include<Widget>) -> Self {
             Self(self.0.raw("_include:iterate", include.as_str()))
         }
+        /// `_revinclude:iterate`.
+        pub fn revinclude_iterate<I: crate::search::RevIncludable<Widget>>(
+            self,
+            _include: I,
+        ) -> Self {
+            Self(self.0.raw("_revinclude:iterate", I::VALUE))
+        }
         /// `_revinclude`: resources of another type whose reference parameter points here
         /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
         pub fn revinclude<I: crate::search::RevIncludable<Widget>>(
@@ -372,12 +379,20 @@ mod widget {
         ) -> Self {
             Self(self.0.raw("_revinclude", I::VALUE))
         }
-        /// `_revinclude:iterate`.
-        pub fn revinclude_iterate<I: crate::search::RevIncludable<Widget>>(
+        /// `_has`: only resources that a resource of another type refers to through
+        /// `via` (`Observation::REVINCLUDE_SUBJECT`), where that resource matches `query`:
+        /// `_has:Observation:subject:code=...` for each parameter of `query`.
+        pub fn has<I: crate::search::RevIncludable<Widget>>(
             self,
-            _include: I,
+            via: I,
+            query: impl Into<crate::search::Query<I::Source>>,
         ) -> Self {
-            Self(self.0.raw("_revinclude:iterate", I::VALUE))
+            let _ = via;
+            Self(self.0.has(I::VALUE, query.into()))
+        }
+        /// `_total`: how precisely the server should count the matches.
+        pub fn total(self, total: crate::search::Total) -> Self {
+            Self(self.0.raw("_total", total.as_str()))
         }
         /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
         pub fn sort(self, key: crate::search::SortKey<Widget>) -> Self {
