@@ -7,7 +7,11 @@ mod fake;
 use std::time::Duration;
 
 use fake::{metadata, start, Reply};
-use fhirstorm::client::{Connection, ErrorKind, RetryPolicy};
+use fhirstorm::auth::{
+    AuthorizationCode, ClientAuth, ClientId, ClientSecret, PkceVerifier, Session, SmartClient, SmartConfiguration,
+    TokenResponse,
+};
+use fhirstorm::client::{AuthFailure, Connection, ErrorKind, RetryPolicy};
 use fhirstorm::r4::Patient;
 use fhirstorm::R4;
 
@@ -265,4 +269,155 @@ async fn authorization_url_has_state_pkce_aud_and_launch() {
     let fixed = req.state(State::new("kept")).url().unwrap();
     assert!(fixed.1.matches("kept"));
     assert!(!format!("{state:?} {verifier:?}").contains(verifier.secret()));
+}
+
+fn page_of(n: usize) -> String {
+    let entries: Vec<String> = (0..n)
+        .map(|i| format!(r#"{{"resource":{{"resourceType":"Patient","id":"p{i}"}},"search":{{"mode":"match"}}}}"#))
+        .collect();
+    format!(r#"{{"resourceType":"Bundle","type":"searchset","entry":[{}]}}"#, entries.join(","))
+}
+
+#[tokio::test]
+async fn a_truncated_body_is_a_transport_error() {
+    let mut cut = Reply::json(200, &page_of(50));
+    cut.cut_after = Some(300);
+    let (_f, s) = connect(vec![r4_meta(), cut], fast_retry(0), Duration::from_secs(5)).await;
+    let err = s.r::<Patient>().search([("name", "x")]).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Transport | ErrorKind::Parse), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_connection_reset_mid_page_is_a_transport_error() {
+    let mut reset = Reply::json(200, &page_of(200));
+    reset.cut_after = Some(2000);
+    reset.reset = true;
+    let (_f, s) = connect(vec![r4_meta(), reset], fast_retry(0), Duration::from_secs(5)).await;
+    let err = s.r::<Patient>().search([("name", "x")]).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Transport | ErrorKind::Parse), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_endless_body_stops_at_the_maximum() {
+    let mut endless = Reply::json(200, &"[".repeat(8192));
+    endless.endless = true;
+    let (_f, s) = connect(vec![r4_meta(), endless], fast_retry(0), Duration::from_secs(10)).await;
+    let started = std::time::Instant::now();
+    let err = s.r::<Patient>().fetch("p1").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TooLarge, "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_429_storm_without_retry_after_ends_after_the_budget() {
+    let busy =
+        Reply::json(429, r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"throttled"}]}"#);
+    let (f, s) = connect(vec![r4_meta(), busy], fast_retry(3), Duration::from_secs(5)).await;
+    let started = std::time::Instant::now();
+    let err = s.r::<Patient>().fetch("p1").await.unwrap_err();
+    assert_eq!(err.status(), Some(429));
+    assert_eq!(f.seen.lock().unwrap().len(), 1 + 4, "first try and 3 retries");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // A Retry-After far in the future is capped by the policy's max_delay.
+    let busy = Reply::json(429, "{}").header("retry-after", "3600");
+    let (_f, s) = connect(vec![r4_meta(), busy], fast_retry(1), Duration::from_secs(5)).await;
+    let started = std::time::Instant::now();
+    let err = s.r::<Patient>().fetch("p1").await.unwrap_err();
+    assert_eq!(err.status(), Some(429));
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+}
+
+fn bearer(token: &str) -> Session {
+    Session::fixed(
+        TokenResponse::from_json(format!(r#"{{"access_token":"{token}","token_type":"Bearer"}}"#).as_bytes()).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn the_bearer_token_never_leaves_the_origin() {
+    // Another origin (another port) that records what reaches it.
+    let elsewhere = start(vec![Reply::json(200, PATIENT)]).await;
+    let redirect = Reply::json(302, "").header("location", &format!("{}/Patient/p1", elsewhere.base));
+    let f = start(vec![r4_meta(), redirect]).await;
+    let conn = Connection::<R4>::builder(&f.base)
+        .allow_insecure_loopback(true)
+        .session(bearer("tok-secret-1"))
+        .build()
+        .unwrap();
+    let s = conn.service().await.unwrap();
+    let _ = s.r::<Patient>().fetch("p1").await;
+    assert!(elsewhere.seen.lock().unwrap().is_empty(), "a request followed the redirect to another origin");
+    let seen = f.seen.lock().unwrap();
+    assert!(seen.iter().all(|r| r.headers.iter().any(|(k, v)| k == "authorization" && v == "Bearer tok-secret-1")));
+}
+
+/// A SMART client whose token endpoint is a fake answering `token_replies` in order.
+async fn smart_fake(token_replies: Vec<Reply>) -> (fake::Fake, SmartClient) {
+    let f = start(token_replies).await;
+    // The configuration names the fake itself as the token endpoint.
+    let config = format!(r#"{{"token_endpoint":"{}/token","authorization_endpoint":"{}/auth"}}"#, f.base, f.base);
+    let cfg = start(vec![Reply::new(200, "application/json", &config)]).await;
+    let conn = Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).build().unwrap();
+    let config =
+        SmartConfiguration::from_url(&conn, &format!("{}/.well-known/smart-configuration", cfg.base)).await.unwrap();
+    let client = SmartClient::new(
+        &conn,
+        config,
+        ClientAuth::SecretBasic(ClientId::new("app"), ClientSecret::new("client-secret-xyz")),
+    )
+    .redirect_url(fhirstorm::auth::RedirectUrl::new("http://127.0.0.1:9/cb").unwrap());
+    (f, client)
+}
+
+#[tokio::test]
+async fn a_broken_token_endpoint_gives_typed_errors_without_echoing_the_body() {
+    let (_f, client) = smart_fake(vec![
+        Reply::new(500, "text/html", "<h1>oops client-secret-xyz</h1>"),
+        Reply::new(200, "application/json", r#"{"token_type":"Bearer","refresh_token":"rt-secret"}"#),
+        Reply::new(200, "application/json", r#"{"access_token":"at-secret","token_type":"Bearer""#),
+    ])
+    .await;
+    let code = AuthorizationCode::new("code-secret");
+    let verifier = PkceVerifier::new("v".repeat(43));
+    let e = client.exchange_code(&code, &verifier).await.unwrap_err();
+    assert_eq!(e.status(), Some(500));
+    let e2 = client.exchange_code(&code, &verifier).await.unwrap_err();
+    assert_eq!(e2.auth(), Some(&AuthFailure::BadTokenResponse), "{e2:?}");
+    let e3 = client.exchange_code(&code, &verifier).await.unwrap_err();
+    assert_eq!(e3.auth(), Some(&AuthFailure::BadTokenResponse), "{e3:?}");
+    for e in [e, e2, e3] {
+        let printed = format!("{e} {e:?}");
+        for secret in ["client-secret-xyz", "rt-secret", "at-secret", "code-secret"] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_401_causes_one_refresh_then_an_error_not_a_loop() {
+    // The FHIR fake refuses every token; the token endpoint (another fake) issues new ones.
+    let (tokens, client) = smart_fake(vec![Reply::new(
+        200,
+        "application/json",
+        r#"{"access_token":"new-token","token_type":"Bearer","expires_in":300}"#,
+    )])
+    .await;
+    let fhir = start(vec![
+        r4_meta(),
+        Reply::json(401, r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"login"}]}"#),
+    ])
+    .await;
+    let token = TokenResponse::from_json(
+        br#"{"access_token":"old-token","token_type":"Bearer","expires_in":300,"refresh_token":"rt"}"#,
+    )
+    .unwrap();
+    let session = client.session(token);
+    let conn =
+        Connection::<R4>::builder(&fhir.base).allow_insecure_loopback(true).session(session.clone()).build().unwrap();
+    let s = conn.service().await.unwrap();
+    let err = s.r::<Patient>().fetch("p1").await.unwrap_err();
+    assert_eq!(err.status(), Some(401));
+    assert_eq!(session.refresh_count(), 1);
+    let token_requests = tokens.seen.lock().unwrap().iter().filter(|r| r.path.ends_with("/token")).count();
+    assert_eq!(token_requests, 1, "one refresh, no loop");
 }

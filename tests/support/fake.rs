@@ -17,6 +17,12 @@ pub struct Reply {
     pub delay: Duration,
     /// Send the body one byte at a time with this pause (a slow server).
     pub trickle: Option<Duration>,
+    /// Send only this many bytes of the body (the head announces all of it), then close.
+    pub cut_after: Option<usize>,
+    /// Reset the connection (RST) instead of closing it, after `cut_after` bytes.
+    pub reset: bool,
+    /// No length: stream the body again and again, forever (an endless response).
+    pub endless: bool,
 }
 
 impl Reply {
@@ -30,6 +36,9 @@ impl Reply {
             body: body.as_bytes().to_vec(),
             delay: Duration::ZERO,
             trickle: None,
+            cut_after: None,
+            reset: false,
+            endless: false,
         }
     }
     pub fn header(mut self, k: &str, v: &str) -> Reply {
@@ -122,16 +131,37 @@ pub async fn start(replies: Vec<Reply>) -> Fake {
                     headers,
                 });
                 tokio::time::sleep(reply.delay).await;
-                let mut out = format!(
-                    "HTTP/1.1 {} X\r\ncontent-length: {}\r\nconnection: close\r\n",
-                    reply.status,
-                    reply.body.len()
-                );
+                let mut out = if reply.endless {
+                    format!("HTTP/1.1 {} X\r\nconnection: close\r\n", reply.status)
+                } else {
+                    format!(
+                        "HTTP/1.1 {} X\r\ncontent-length: {}\r\nconnection: close\r\n",
+                        reply.status,
+                        reply.body.len()
+                    )
+                };
                 for (k, v) in &reply.headers {
                     out.push_str(&format!("{k}: {v}\r\n"));
                 }
                 out.push_str("\r\n");
                 if sock.write_all(out.as_bytes()).await.is_err() {
+                    return;
+                }
+                if reply.endless {
+                    while sock.write_all(&reply.body).await.is_ok() {}
+                    return;
+                }
+                if let Some(n) = reply.cut_after {
+                    let _ = sock.write_all(&reply.body[..n.min(reply.body.len())]).await;
+                    let _ = sock.flush().await;
+                    if reply.reset {
+                        // SO_LINGER 0: the close sends a reset. (Deprecated in tokio because a
+                        // non-zero linger blocks on drop; zero does not.)
+                        #[allow(deprecated)]
+                        let _ = sock.set_linger(Some(Duration::ZERO));
+                    } else {
+                        let _ = sock.shutdown().await;
+                    }
                     return;
                 }
                 match reply.trickle {
