@@ -173,6 +173,8 @@ pub trait AnyResourceOf {
     fn resource_type(&self) -> &'static str;
     /// The logical id.
     fn id(&self) -> Option<&str>;
+    /// Sets the logical id.
+    fn set_id(&mut self, id: Option<String>);
 }
 
 /// A FHIR resource type of one version.

@@ -1,6 +1,8 @@
 // Conformance: every official example of every enabled version is read into that version's
 // `AnyResource` and written back, and the output must equal the input as JSON (member order
-// ignored, numbers compared by their exact text).
+// ignored, numbers compared by their exact text). Then no data loss: each example is read, one
+// unrelated element (its `id`) is changed, and it is written back: everything else — elements,
+// extensions, unknown members, decimal digits — must be unchanged.
 //
 // Examples come from `$FHIR_EXAMPLES_DIR/{dstu2,stu3,r4}` (default `../shared/fhir-examples`
 // beside the project). Under `CI=true` a missing folder is a failure.
@@ -48,6 +50,60 @@ fn round_trip<T: json::FromJson + json::ToJson>(bytes: &[u8]) -> Result<(Vec<u8>
     let r = T::from_json(&mut p)?;
     p.finish()?;
     Ok((json::to_vec(&r), p.unknown_members().to_vec()))
+}
+
+/// Reads, changes the id, writes back.
+fn changed<T: json::FromJson + json::ToJson + fhirstorm::AnyResourceOf>(bytes: &[u8]) -> Result<Vec<u8>, json::Error> {
+    let text = std::str::from_utf8(bytes).expect("examples are UTF-8");
+    let mut r = json::from_str::<T>(text.strip_prefix('\u{FEFF}').unwrap_or(text))?;
+    r.set_id(Some(CHANGED_ID.to_string()));
+    Ok(json::to_vec(&r))
+}
+
+const CHANGED_ID: &str = "fhirstorm-changed";
+
+type Change = fn(&[u8]) -> Result<Vec<u8>, json::Error>;
+
+/// No data loss: after changing the id, the output is the input with that one change.
+fn check_changed(root: &Path, version: &str, change: Change, failures: &mut Vec<String>) -> Option<usize> {
+    let dir = root.join(version);
+    if !dir.is_dir() {
+        return None;
+    }
+    let mut count = 0;
+    for file in example_files(&dir) {
+        let input = std::fs::read(&file).expect("example readable");
+        let Ok(value) = json::from_slice::<Value>(&input) else { continue };
+        let Some(members) = value.as_object() else { continue };
+        if value.get("resourceType").is_none() {
+            continue;
+        }
+        count += 1;
+        let mut expected = json::Members::new();
+        let mut had_id = false;
+        for (k, v) in members.iter() {
+            if k == "id" {
+                had_id = true;
+                expected.push("id", Value::String(CHANGED_ID.into()));
+            } else {
+                expected.push(k, v.clone());
+            }
+        }
+        if !had_id {
+            expected.push("id", Value::String(CHANGED_ID.into()));
+        }
+        let expected = Value::Object(expected);
+        match change(&input) {
+            Err(e) => failures.push(format!("{} (changed): {e}", file.display())),
+            Ok(output) => {
+                let back = json::from_slice::<Value>(&output).expect("our output is JSON");
+                if let Some(d) = expected.first_difference(&back) {
+                    failures.push(format!("{} (changed id): {d}", file.display()));
+                }
+            }
+        }
+    }
+    Some(count)
 }
 
 fn check_version(root: &Path, version: &str, round_trip: RoundTrip, failures: &mut Vec<String>) -> Option<usize> {
@@ -134,6 +190,26 @@ fn main() {
                 );
                 missing.push(version);
             }
+        }
+    }
+    // No data loss after a change (the native path; serde's is the same models).
+    let changes: &[(&str, Change)] = &[
+        #[cfg(feature = "dstu2")]
+        ("dstu2", changed::<fhirstorm::dstu2::AnyResource>),
+        #[cfg(feature = "stu3")]
+        ("stu3", changed::<fhirstorm::stu3::AnyResource>),
+        #[cfg(feature = "r4")]
+        ("r4", changed::<fhirstorm::r4::AnyResource>),
+    ];
+    for &(version, change) in changes {
+        let before = failures.len();
+        if let Some(n) = check_changed(&root, version, change, &mut failures) {
+            let failed = failures.len() - before;
+            println!(
+                "no data loss {version}: {n} examples read, id changed, written: {} intact, {failed} failed",
+                n - failed
+            );
+            passed += n - failed;
         }
     }
     for f in failures.iter().take(50) {

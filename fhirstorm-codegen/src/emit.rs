@@ -785,9 +785,17 @@ impl Emitter<'_> {
                 pub fn id(&self) -> Option<&str> {
                     match self { #( Self::#names(r) => r.id.as_deref(), )* }
                 }
+                /// Sets the logical id.
+                pub fn set_id(&mut self, id: Option<String>) {
+                    match self { #( Self::#names(r) => r.id = id, )* }
+                }
                 /// The resource's `meta`, if any.
                 pub fn meta(&self) -> Option<&Meta> {
                     match self { #( Self::#names(r) => r.meta.as_ref(), )* }
+                }
+                /// The resource's `meta`, to change.
+                pub fn meta_mut(&mut self) -> &mut Option<Meta> {
+                    match self { #( Self::#names(r) => &mut r.meta, )* }
                 }
                 /// Reads a resource of any type from JSON bytes.
                 pub fn from_json(bytes: &[u8]) -> Result<Self, json::Error> {
@@ -806,6 +814,7 @@ impl Emitter<'_> {
             impl crate::AnyResourceOf for AnyResource {
                 fn resource_type(&self) -> &'static str { AnyResource::resource_type(self) }
                 fn id(&self) -> Option<&str> { AnyResource::id(self) }
+                fn set_id(&mut self, id: Option<String>) { AnyResource::set_id(self, id) }
             }
 
             impl FromJson for AnyResource {

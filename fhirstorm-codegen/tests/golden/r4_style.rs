@@ -635,10 +635,22 @@ impl AnyResource {
             Self::Widget(r) => r.id.as_deref(),
         }
     }
+    /// Sets the logical id.
+    pub fn set_id(&mut self, id: Option<String>) {
+        match self {
+            Self::Widget(r) => r.id = id,
+        }
+    }
     /// The resource's `meta`, if any.
     pub fn meta(&self) -> Option<&Meta> {
         match self {
             Self::Widget(r) => r.meta.as_ref(),
+        }
+    }
+    /// The resource's `meta`, to change.
+    pub fn meta_mut(&mut self) -> &mut Option<Meta> {
+        match self {
+            Self::Widget(r) => &mut r.meta,
         }
     }
     /// Reads a resource of any type from JSON bytes.
@@ -660,6 +672,9 @@ impl crate::AnyResourceOf for AnyResource {
     }
     fn id(&self) -> Option<&str> {
         AnyResource::id(self)
+    }
+    fn set_id(&mut self, id: Option<String>) {
+        AnyResource::set_id(self, id)
     }
 }
 impl FromJson for AnyResource {
