@@ -31,7 +31,7 @@ fn without_version_meta(mut v: Value) -> Value {
             meta.remove("versionId");
             meta.remove("lastUpdated");
             meta.remove("tag");
-            if meta.len() > 0 {
+            if !meta.is_empty() {
                 m.push("meta", Value::Object(meta));
             }
         }
