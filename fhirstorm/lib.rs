@@ -140,6 +140,10 @@ mod primitive;
 pub mod search;
 mod serde_bridge;
 
+#[cfg(all(feature = "client", feature = "r4"))]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use primitive::{Date, DateTime, Decimal, Instant, Precision, Primitive, PrimitiveExt, PrimitiveValue, Time};
 
 /// What most programs want in scope.

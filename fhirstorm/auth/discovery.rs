@@ -74,10 +74,26 @@ impl SmartConfiguration {
     }
 
     fn from_document<V: ClientVersion>(v: &Value, conn: &Connection<V>) -> Result<SmartConfiguration, Error> {
+        Self::read(v, &|s| conn.checked_endpoint(s))
+    }
+
+    /// Reads a SMART configuration document (`.well-known/smart-configuration`) from JSON
+    /// bytes. Every endpoint must be HTTPS, or plain HTTP to loopback when
+    /// `allow_insecure_loopback` is set.
+    pub fn from_json(body: &[u8], allow_insecure_loopback: bool) -> Result<SmartConfiguration, Error> {
+        let v: Value = crate::json::from_slice(body)
+            .map_err(|e| Error::new(ErrorKind::Parse, "the SMART configuration is not JSON").with_source(e))?;
+        if v.as_object().is_none() {
+            return Err(Error::new(ErrorKind::Parse, "the SMART configuration is not a JSON object"));
+        }
+        Self::read(&v, &|s| crate::client::checked_url(s, allow_insecure_loopback))
+    }
+
+    fn read(v: &Value, checked: &dyn Fn(&str) -> Result<Url, Error>) -> Result<SmartConfiguration, Error> {
         let url = |key: &str| -> Result<Option<Url>, Error> {
             match v.get(key).and_then(Value::as_str) {
                 None => Ok(None),
-                Some(s) => conn.checked_endpoint(s).map(Some),
+                Some(s) => checked(s).map(Some),
             }
         };
         let token_endpoint = url("token_endpoint")?

@@ -194,6 +194,15 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
     }
 }
 
+/// An endpoint URL a server named: parsed, and HTTPS unless loopback is allowed.
+pub(crate) fn checked_url(s: &str, allow_insecure_loopback: bool) -> Result<Url, Error> {
+    let shown: String = s.chars().take(200).collect();
+    let url = Url::parse(s)
+        .map_err(|e| Error::new(ErrorKind::Protocol, format!("invalid endpoint URL {shown:?}")).with_source(e))?;
+    check_secure(&url, allow_insecure_loopback).map_err(|e| Error::new(ErrorKind::Protocol, e.to_string()))?;
+    Ok(url)
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -420,11 +429,7 @@ impl<V: ClientVersion> Connection<V> {
 
     /// An endpoint URL a server named: parsed, and HTTPS unless loopback is allowed.
     pub(crate) fn checked_endpoint(&self, s: &str) -> Result<Url, Error> {
-        let url = Url::parse(s)
-            .map_err(|e| Error::new(ErrorKind::Protocol, format!("invalid endpoint URL {s:?}")).with_source(e))?;
-        check_secure(&url, self.shared.allow_insecure_loopback)
-            .map_err(|e| Error::new(ErrorKind::Protocol, e.to_string()))?;
-        Ok(url)
+        checked_url(s, self.shared.allow_insecure_loopback)
     }
 
     fn url(&self, path: &str) -> Result<Url, Error> {
@@ -1252,6 +1257,16 @@ pub struct SearchSet<V: ClientVersion, R> {
 }
 
 impl<V: ClientVersion, R: Resource<Version = V>> SearchSet<V, R> {
+    /// Reads a search result page (a `searchset` Bundle) from JSON bytes, as the client does
+    /// with a server's answer: matches of type `R`, everything else as included, and the `next`
+    /// link resolved against `base` (refused when it points to another origin).
+    pub fn from_json(body: &[u8], base: &Url) -> Result<SearchSet<V, R>, Error> {
+        let bundle: V::Bundle = json::from_slice(body).map_err(|e| {
+            Error::new(ErrorKind::Parse, "the search result is not the FHIR JSON expected").with_source(e)
+        })?;
+        Self::from_bundle(bundle, base)
+    }
+
     fn from_bundle(bundle: V::Bundle, base: &Url) -> Result<SearchSet<V, R>, Error> {
         let total = V::total(&bundle);
         let self_link = V::link(&bundle, "self").map(String::from);

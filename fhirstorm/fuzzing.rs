@@ -1,0 +1,70 @@
+//! Entry points of the fuzz targets (`fuzz/`) and of their smoke test (`tests/fuzz_smoke.rs`).
+//! Not part of the API. Each takes arbitrary bytes and must never panic; where the input is
+//! accepted, it also checks a property (what fhirstorm writes, it reads back the same).
+
+use std::sync::OnceLock;
+
+use url::Url;
+
+use crate::auth::{ClientAuth, ClientId, RedirectUrl, SmartClient, SmartConfiguration, State, TokenResponse};
+use crate::client::{Connection, SearchSet};
+use crate::json::{self, FromJson, ToJson};
+
+/// Reads `data` as any resource of a version; if it is one, writes it, reads that back, and
+/// requires the same output (nothing lost or changed by our own round trip).
+pub fn any_resource<A: FromJson + ToJson>(data: &[u8]) {
+    if let Ok(r) = json::from_slice::<A>(data) {
+        let out = json::to_vec(&r);
+        let again: A = match json::from_slice(&out) {
+            Ok(a) => a,
+            Err(e) => panic!("fhirstorm cannot read its own output: {e}\n{}", String::from_utf8_lossy(&out)),
+        };
+        assert!(json::to_vec(&again) == out, "writing is not stable");
+    }
+}
+
+/// A token endpoint's answer: read; if accepted, saved and read back equal.
+pub fn token_response(data: &[u8]) {
+    if let Ok(t) = TokenResponse::from_json(data) {
+        let saved = t.to_json();
+        let back = TokenResponse::from_json(&saved).expect("a saved token response reads back");
+        assert!(back == t, "a saved token response reads back equal");
+    }
+}
+
+/// A SMART configuration document.
+pub fn smart_configuration(data: &[u8]) {
+    let _ = SmartConfiguration::from_json(data, true);
+    let _ = SmartConfiguration::from_json(data, false);
+}
+
+fn client() -> &'static SmartClient {
+    static CLIENT: OnceLock<SmartClient> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        let conn = Connection::<crate::R4>::builder("https://ehr.example/fhir").build().expect("a valid base");
+        let config = SmartConfiguration::from_json(
+            br#"{"issuer":"https://ehr.example","authorization_endpoint":"https://ehr.example/auth","token_endpoint":"https://ehr.example/token"}"#,
+            false,
+        )
+        .expect("a valid configuration");
+        SmartClient::new(&conn, config, ClientAuth::Public(ClientId::new("app")))
+            .redirect_url(RedirectUrl::new("https://app.example/callback").expect("a URL"))
+    })
+}
+
+/// The URL the authorization server sends the user back to.
+pub fn redirect_url(data: &[u8]) {
+    let s = String::from_utf8_lossy(data);
+    let state = State::new("the-state");
+    let _ = client().code_from_redirect(&s, &state);
+    let _ = client().code_from_redirect(&format!("https://app.example/callback?{s}"), &state);
+}
+
+/// A search result page with paging links.
+pub fn search_page(data: &[u8]) {
+    static BASE: OnceLock<Url> = OnceLock::new();
+    let base = BASE.get_or_init(|| Url::parse("https://ehr.example/fhir/").expect("a URL"));
+    if let Ok(page) = SearchSet::<crate::R4, crate::r4::Patient>::from_json(data, base) {
+        let _ = (page.matches().len(), page.included().len(), page.has_next(), page.self_link());
+    }
+}

@@ -1,0 +1,140 @@
+//! A short smoke run of every fuzz target (the long runs are `scripts/fuzz`, with libFuzzer):
+//! each target's entry point gets its seeds, the crash inputs kept in `fuzz/regressions/`, and
+//! some thousands of mutations of them (a small deterministic mutator), and must not panic.
+
+use std::path::{Path, PathBuf};
+
+type Target = fn(&[u8]);
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect())
+        .unwrap_or_default();
+    v.retain(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')));
+    v.sort();
+    v
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const TOKENS: &[&[u8]] = &[
+    b"\"",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b",",
+    b":",
+    b"\\u0000",
+    b"\\ud800",
+    b"null",
+    b"-0",
+    b"1e999",
+    b"0.10",
+    b"\xff",
+    b"\"resourceType\":\"Patient\"",
+    b"\"_birthDate\":",
+    b"&",
+    b"=",
+    b"%",
+    b"%zz",
+    b"state=",
+    b"code=",
+    b"?",
+    b"#",
+];
+
+fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
+    let mut d = seed.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        let len = d.len();
+        match rng.below(6) {
+            0 if len > 0 => {
+                let i = rng.below(len);
+                d[i] ^= 1 << rng.below(8);
+            }
+            1 => {
+                let t = TOKENS[rng.below(TOKENS.len())];
+                let i = rng.below(len + 1);
+                d.splice(i..i, t.iter().copied());
+            }
+            2 if len > 0 => {
+                let i = rng.below(len);
+                let j = (i + 1 + rng.below(16)).min(len);
+                d.drain(i..j);
+            }
+            3 if len > 0 => d.truncate(rng.below(len)),
+            4 if len > 0 => {
+                let i = rng.below(len);
+                let j = (i + 1 + rng.below(64)).min(len);
+                let chunk = d[i..j].to_vec();
+                let k = rng.below(len + 1);
+                d.splice(k..k, chunk);
+            }
+            _ => {
+                let i = rng.below(len + 1);
+                d.insert(i, rng.next() as u8);
+            }
+        }
+    }
+    d
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let examples = std::env::var_os("FHIR_EXAMPLES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared/fhir-examples"));
+    let iterations: usize = std::env::var("FUZZ_SMOKE_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let targets: &[(&str, Target, Option<&str>)] = &[
+        ("parse_r4", fhirstorm::fuzzing::any_resource::<fhirstorm::r4::AnyResource>, Some("r4")),
+        ("parse_stu3", fhirstorm::fuzzing::any_resource::<fhirstorm::stu3::AnyResource>, Some("stu3")),
+        ("parse_dstu2", fhirstorm::fuzzing::any_resource::<fhirstorm::dstu2::AnyResource>, Some("dstu2")),
+        ("token_response", fhirstorm::fuzzing::token_response, None),
+        ("smart_configuration", fhirstorm::fuzzing::smart_configuration, None),
+        ("redirect_url", fhirstorm::fuzzing::redirect_url, None),
+        ("search_page", fhirstorm::fuzzing::search_page, None),
+    ];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for (name, target, version) in targets {
+        let mut seeds: Vec<Vec<u8>> = Vec::new();
+        for dir in [root.join("fuzz/seeds").join(name), root.join("fuzz/regressions").join(name)] {
+            seeds.extend(files(&dir).iter().filter_map(|f| std::fs::read(f).ok()));
+        }
+        let regressions = files(&root.join("fuzz/regressions").join(name)).len();
+        if let Some(v) = version {
+            // The small official examples (big ones make slow mutants).
+            let mut ex: Vec<Vec<u8>> = files(&examples.join(v))
+                .iter()
+                .filter_map(|f| std::fs::read(f).ok())
+                .filter(|b| b.len() < 4096)
+                .collect();
+            ex.truncate(300);
+            seeds.extend(ex);
+        }
+        assert!(!seeds.is_empty(), "{name}: no seeds");
+        for s in &seeds {
+            target(s);
+        }
+        for _ in 0..iterations {
+            let seed = &seeds[rng.below(seeds.len())];
+            target(&mutate(&mut rng, seed));
+        }
+        println!(
+            "fuzz smoke {name}: {} seeds ({regressions} regression inputs), {iterations} mutants, no panic",
+            seeds.len()
+        );
+    }
+}
