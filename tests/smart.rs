@@ -142,8 +142,38 @@ fn count(stats: &serde_json::Value, key: &str) -> u64 {
     stats.get(key).and_then(|v| v.as_u64()).unwrap_or(0)
 }
 
+/// Everything `tracing` emits during the run (every level, every crate), to look for secrets.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
 #[tokio::main]
 async fn main() {
+    let captured = Captured::default();
+    tracing::subscriber::set_global_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(captured.clone())
+            .finish(),
+    )
+    .expect("a global subscriber");
     let keys = ClientKeys::generate();
     let jwks: serde_json::Value = serde_json::from_str(&keys.jwks()).unwrap();
     let jwk = |i: usize| json!({ "keys": [jwks["keys"][i].clone()] });
@@ -550,6 +580,23 @@ async fn main() {
                 ensure!(!p.contains(s), "a secret in {p}");
             }
         }
+        Ok(())
+    })
+    .await;
+
+    t.case("tracing output (every level, every crate) of all the flows above holds no secret", || async {
+        let log = String::from_utf8_lossy(&captured.0.lock().unwrap()).to_string();
+        ensure!(log.contains("fhir.auth") && log.contains("fhir.request"), "spans were captured ({} bytes)", log.len());
+        ensure!(log.contains("access token renewed"), "refreshes were logged");
+        let secrets = w.secrets.lock().unwrap().clone();
+        ensure!(secrets.len() > 20, "secrets collected: {}", secrets.len());
+        for s in &secrets {
+            ensure!(!log.contains(s.as_str()), "a secret in the tracing output");
+        }
+        for word in ["code=", "code_verifier", "client_secret=", "Bearer ey", "refresh_token="] {
+            ensure!(!log.contains(word), "{word:?} in the tracing output");
+        }
+        println!("  ({} bytes of tracing output checked against {} secrets)", log.len(), secrets.len());
         Ok(())
     })
     .await;
