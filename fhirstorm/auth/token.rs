@@ -2,88 +2,177 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
-
 use super::scope::Scopes;
 use super::secret::{AccessToken, IdToken, RefreshToken};
 use crate::client::{AuthFailure, Error};
+use crate::json::{self, Value};
+
+impl serde::Serialize for TokenResponse {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&self.to_value(), s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TokenResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v: Value = serde::Deserialize::deserialize(d)?;
+        TokenResponse::from_value(&v).map_err(<D::Error as serde::de::Error>::custom)
+    }
+}
 
 /// What the token endpoint answered: the OAuth members, the SMART launch context, and every
-/// other member kept in [`TokenResponse::other`]. Tokens are redacted in `Debug`; serializing
-/// writes them (that is what saving a token is for), plus `expires_at`, the absolute expiry.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// other member kept in [`TokenResponse::other`] exactly as sent (numbers by their text).
+/// Tokens are redacted in `Debug`; [`TokenResponse::to_json`] writes them (that is what saving
+/// a token is for), plus `expires_at`, the absolute expiry. Serde goes through the same JSON.
+#[derive(Clone, PartialEq)]
 pub struct TokenResponse {
     /// `access_token`.
     pub access_token: AccessToken,
     /// `token_type` (`Bearer`).
     pub token_type: String,
     /// `expires_in`, in seconds, as sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
     /// When the access token expires, in seconds since the Unix epoch: computed from
     /// `expires_in` when the response arrived, and kept when the response is saved.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
     /// `scope`: what was granted (may differ from what was asked).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// `refresh_token`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<RefreshToken>,
     /// `id_token` (OpenID Connect; verify it with [`super::SmartClient::verify_id_token`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<IdToken>,
     /// `patient`: the patient in context.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient: Option<String>,
     /// `encounter`: the encounter in context.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encounter: Option<String>,
     /// `fhirUser`, when the server puts it in the token response (it is also in the id_token).
-    #[serde(default, rename = "fhirUser", skip_serializing_if = "Option::is_none")]
     pub fhir_user: Option<String>,
     /// `need_patient_banner`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub need_patient_banner: Option<bool>,
     /// `smart_style_url`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smart_style_url: Option<String>,
     /// `intent`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
     /// `tenant`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
-    /// Every other member the server sent (`fhirContext`, vendor extensions, ...).
-    #[serde(flatten)]
-    pub other: serde_json::Map<String, serde_json::Value>,
+    /// Every other member the server sent (`fhirContext`, vendor extensions, ...), exactly.
+    pub other: json::Members,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `other` may hold anything a server chose to send: only its member names are shown.
+        let other: Vec<&str> = self.other.iter().map(|(k, _)| k).collect();
+        f.debug_struct("TokenResponse")
+            .field("access_token", &self.access_token)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("expires_at", &self.expires_at)
+            .field("scope", &self.scope)
+            .field("refresh_token", &self.refresh_token)
+            .field("id_token", &self.id_token)
+            .field("patient", &self.patient)
+            .field("encounter", &self.encounter)
+            .field("fhir_user", &self.fhir_user)
+            .field("need_patient_banner", &self.need_patient_banner)
+            .field("smart_style_url", &self.smart_style_url)
+            .field("intent", &self.intent)
+            .field("tenant", &self.tenant)
+            .field("other", &other)
+            .finish()
+    }
 }
 
 pub(crate) fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
 }
 
+fn bad(message: impl Into<String>) -> Error {
+    Error::auth_failure(AuthFailure::BadTokenResponse, message)
+}
+
+fn string(key: &str, v: &Value) -> Result<String, Error> {
+    v.as_str().map(String::from).ok_or_else(|| bad(format!("the token response's {key} is not a string")))
+}
+
+/// Seconds: a JSON integer, or (as some servers send it) a string of digits.
+fn seconds(key: &str, v: &Value) -> Result<u64, Error> {
+    let text = match v {
+        Value::Number(n) => n.as_str(),
+        Value::String(s) => s.as_str(),
+        _ => "",
+    };
+    text.trim().parse::<u64>().map_err(|_| bad(format!("the token response's {key} is not a number of seconds")))
+}
+
 impl TokenResponse {
     /// Reads a token endpoint's JSON answer, received now.
     pub fn from_json(body: &[u8]) -> Result<TokenResponse, Error> {
-        // Never echo the body: it holds the tokens.
-        let mut t: TokenResponse = serde_json::from_slice(body).map_err(|e| {
-            Error::auth_failure(
-                AuthFailure::BadTokenResponse,
-                format!("the token response is not valid: {} at line {} column {}", classify(&e), e.line(), e.column()),
-            )
+        // Never echo the body, nor the JSON error's message (it may quote it): it holds tokens.
+        let v: Value = json::from_slice(body).map_err(|e| {
+            let (line, column) = e.line_column();
+            bad(format!("the token response is not valid JSON ({:?} at line {line}, column {column})", e.kind()))
         })?;
+        TokenResponse::from_value(&v)
+    }
+
+    fn from_value(v: &Value) -> Result<TokenResponse, Error> {
+        let members = v.as_object().ok_or_else(|| bad("the token response is not a JSON object"))?;
+        let mut access_token = None;
+        let mut token_type = None;
+        let mut t = TokenResponse {
+            access_token: AccessToken::new(""),
+            token_type: String::new(),
+            expires_in: None,
+            expires_at: None,
+            scope: None,
+            refresh_token: None,
+            id_token: None,
+            patient: None,
+            encounter: None,
+            fhir_user: None,
+            need_patient_banner: None,
+            smart_style_url: None,
+            intent: None,
+            tenant: None,
+            other: json::Members::new(),
+        };
+        for (key, value) in members.iter() {
+            if matches!(value, Value::Null) && key != "access_token" && key != "token_type" {
+                // `"refresh_token": null` and the like mean absent.
+                continue;
+            }
+            match key {
+                "access_token" => access_token = Some(string(key, value)?),
+                "token_type" => token_type = Some(string(key, value)?),
+                "expires_in" => t.expires_in = Some(seconds(key, value)?),
+                "expires_at" => t.expires_at = Some(seconds(key, value)?),
+                "scope" => t.scope = Some(string(key, value)?),
+                "refresh_token" => t.refresh_token = Some(RefreshToken::new(string(key, value)?)),
+                "id_token" => t.id_token = Some(IdToken::new(string(key, value)?)),
+                "patient" => t.patient = Some(string(key, value)?),
+                "encounter" => t.encounter = Some(string(key, value)?),
+                "fhirUser" => t.fhir_user = Some(string(key, value)?),
+                "need_patient_banner" => {
+                    t.need_patient_banner = Some(match value {
+                        Value::Bool(b) => *b,
+                        _ => return Err(bad("the token response's need_patient_banner is not true or false")),
+                    })
+                }
+                "smart_style_url" => t.smart_style_url = Some(string(key, value)?),
+                "intent" => t.intent = Some(string(key, value)?),
+                "tenant" => t.tenant = Some(string(key, value)?),
+                _ => t.other.push(key, value.clone()),
+            }
+        }
+        t.access_token = AccessToken::new(access_token.ok_or_else(|| bad("the token response has no access_token"))?);
+        t.token_type = token_type.ok_or_else(|| bad("the token response has no token_type"))?;
         if t.access_token.secret().is_empty() {
-            return Err(Error::auth_failure(
-                AuthFailure::BadTokenResponse,
-                "the token response has an empty access_token",
-            ));
+            return Err(bad("the token response has an empty access_token"));
         }
         if !t.token_type.eq_ignore_ascii_case("bearer") {
-            return Err(Error::auth_failure(
-                AuthFailure::BadTokenResponse,
-                format!("token_type is {:?}; only Bearer tokens are supported", t.token_type),
-            ));
+            let shown: String = t.token_type.chars().take(40).collect();
+            return Err(bad(format!("token_type is {shown:?}; only Bearer tokens are supported")));
         }
         if t.expires_at.is_none() {
             t.expires_at = t.expires_in.map(|s| now_secs().saturating_add(s));
@@ -91,9 +180,38 @@ impl TokenResponse {
         Ok(t)
     }
 
-    /// The JSON to save (tokens included, plus `expires_at`).
+    fn to_value(&self) -> Value {
+        let mut m = json::Members::new();
+        let s = |v: &str| Value::String(v.to_string());
+        let n = |v: u64| Value::Number(json::Number::from_text_unchecked(&v.to_string()));
+        m.push("access_token", s(self.access_token.secret()));
+        m.push("token_type", s(&self.token_type));
+        let opt = |m: &mut json::Members, k: &str, v: Option<Value>| {
+            if let Some(v) = v {
+                m.push(k, v);
+            }
+        };
+        opt(&mut m, "expires_in", self.expires_in.map(n));
+        opt(&mut m, "expires_at", self.expires_at.map(n));
+        opt(&mut m, "scope", self.scope.as_deref().map(s));
+        opt(&mut m, "refresh_token", self.refresh_token.as_ref().map(|r| s(r.secret())));
+        opt(&mut m, "id_token", self.id_token.as_ref().map(|r| s(r.secret())));
+        opt(&mut m, "patient", self.patient.as_deref().map(s));
+        opt(&mut m, "encounter", self.encounter.as_deref().map(s));
+        opt(&mut m, "fhirUser", self.fhir_user.as_deref().map(s));
+        opt(&mut m, "need_patient_banner", self.need_patient_banner.map(Value::Bool));
+        opt(&mut m, "smart_style_url", self.smart_style_url.as_deref().map(s));
+        opt(&mut m, "intent", self.intent.as_deref().map(s));
+        opt(&mut m, "tenant", self.tenant.as_deref().map(s));
+        for (k, v) in self.other.iter() {
+            m.push(k, v.clone());
+        }
+        Value::Object(m)
+    }
+
+    /// The JSON to save (tokens included, plus `expires_at`), every other member as received.
     pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+        json::to_vec(&self.to_value())
     }
 
     /// The granted scopes, parsed.
@@ -151,17 +269,6 @@ impl TokenResponse {
     }
 }
 
-/// What kind of JSON error, without the text around it (which may hold a token).
-fn classify(e: &serde_json::Error) -> &'static str {
-    use serde_json::error::Category;
-    match e.classify() {
-        Category::Io => "read error",
-        Category::Syntax => "malformed JSON",
-        Category::Data => "a member is missing or of the wrong type (access_token and token_type are required)",
-        Category::Eof => "truncated JSON",
-    }
-}
-
 /// The payload of a JWT, decoded **without** checking its signature.
 pub(crate) fn unverified_claims(jwt: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
     use base64::Engine as _;
@@ -184,7 +291,8 @@ mod tests {
         let t = TokenResponse::from_json(body).unwrap();
         assert_eq!(t.patient_id(), Some("p1"));
         assert!(t.expires_at.is_some());
-        assert_eq!(t.other.get("fhirContext").unwrap()[0]["reference"], "Group/1");
+        let ctx = t.other.get("fhirContext").and_then(|v| v.as_array()).unwrap();
+        assert_eq!(ctx[0].get("reference").and_then(|r| r.as_str()), Some("Group/1"));
         let debug = format!("{t:?}");
         assert!(!debug.contains("at-123") && !debug.contains("rt-456"), "{debug}");
         let saved = TokenResponse::from_json(&t.to_json()).unwrap();
@@ -213,5 +321,23 @@ mod tests {
             assert_eq!(e.auth(), Some(&AuthFailure::BadTokenResponse));
             assert!(!e.to_string().contains("secret-xyz"), "{e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod fuzz_found {
+    /// Found by the fuzzer: a big number in an unknown member came back rounded (serde_json
+    /// read it as an f64). Other members are now kept by their exact text.
+    #[test]
+    fn big_numbers_in_other_members_are_kept_exactly() {
+        let body = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fuzz/regressions/token_response/big-number-in-other.json"
+        ))
+        .unwrap();
+        let t = super::TokenResponse::from_json(&body).unwrap();
+        let saved = t.to_json();
+        assert!(String::from_utf8_lossy(&saved).contains("102000000000000000000000000795872585"));
+        assert!(super::TokenResponse::from_json(&saved).unwrap() == t);
     }
 }
