@@ -192,8 +192,13 @@ async function interaction(req, res) {
     // A browser user sees who asks for what, and approves.
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     const esc = (s) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-    res.end(`<!doctype html><title>Authorize</title><h1>${esc(params.client_id)} asks for</h1><p>${esc(params.scope)}</p>
-<form method="post" action="/interaction/${esc(uid)}"><button>Allow</button></form>`);
+    const user = accounts.get(config.user ?? 'clinician');
+    const body = prompt.name === 'login'
+      ? `<h1>Sign in</h1><p>Test user: ${esc(user?.name ?? config.user)} (${esc(user?.fhirUser ?? '')}). No password in the sandbox.</p>
+<form method="post" action="/interaction/${esc(uid)}"><button>Sign in</button></form>`
+      : `<h1>${esc(params.client_id)} asks for</h1><p>${esc(params.scope)}</p>
+<form method="post" action="/interaction/${esc(uid)}"><button>Allow</button></form>`;
+    res.end(`<!doctype html><meta charset=utf-8><title>Authorize</title>${body}`);
     return;
   }
   const accountId = session?.accountId ?? config.user ?? 'clinician';
