@@ -421,3 +421,14 @@ async fn a_401_causes_one_refresh_then_an_error_not_a_loop() {
     let token_requests = tokens.seen.lock().unwrap().iter().filter(|r| r.path.ends_with("/token")).count();
     assert_eq!(token_requests, 1, "one refresh, no loop");
 }
+
+#[tokio::test]
+async fn retry_after_as_an_http_date() {
+    let busy = Reply::json(429, "{}").header("retry-after", "Thu, 01 Jan 1970 00:00:00 GMT");
+    let (f, s) = connect(vec![r4_meta(), busy, Reply::json(200, PATIENT)], fast_retry(2), Duration::from_secs(5)).await;
+    let started = std::time::Instant::now();
+    let p = s.r::<Patient>().fetch("p1").await.expect("retried and read");
+    assert_eq!(p.id.as_deref(), Some("p1"));
+    assert_eq!(f.seen.lock().unwrap().len(), 3);
+    assert!(started.elapsed() < Duration::from_secs(2), "a date in the past means now: {:?}", started.elapsed());
+}
