@@ -748,19 +748,6 @@ fn http_date(s: &str) -> Option<u64> {
     Some(days * 86_400 + h * 3600 + m * 60 + sec)
 }
 
-#[cfg(test)]
-mod retry_tests {
-    #[test]
-    fn http_dates() {
-        assert_eq!(super::http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
-        assert_eq!(super::http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-        assert_eq!(super::http_date("Sat, 28 Nov 2026 14:00:00 GMT"), Some(1_795_874_400));
-        assert_eq!(super::http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
-        assert_eq!(super::http_date("Sun, 06 Nov 1994 08:49:37 PST"), None);
-        assert_eq!(super::http_date(""), None);
-    }
-}
-
 fn reason(status: u16) -> &'static str {
     reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("error status")
 }
@@ -1403,5 +1390,18 @@ impl<V: ClientVersion, R: std::fmt::Debug> std::fmt::Debug for SearchSet<V, R> {
             .field("total", &self.total)
             .field("has_next", &self.next.is_some())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod retry_tests {
+    #[test]
+    fn http_dates() {
+        assert_eq!(super::http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(super::http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(super::http_date("Sat, 28 Nov 2026 14:00:00 GMT"), Some(1_795_874_400));
+        assert_eq!(super::http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+        assert_eq!(super::http_date("Sun, 06 Nov 1994 08:49:37 PST"), None);
+        assert_eq!(super::http_date(""), None);
     }
 }
