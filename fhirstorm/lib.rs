@@ -130,6 +130,7 @@
 //! the definitions do not know are kept in each struct's `unknown` and written back.
 
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 #[cfg(feature = "client")]
 pub mod auth;
