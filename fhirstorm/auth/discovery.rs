@@ -67,8 +67,8 @@ impl SmartConfiguration {
     pub async fn from_url<V: ClientVersion>(conn: &Connection<V>, url: &str) -> Result<SmartConfiguration, Error> {
         let http = conn.auth_http();
         let url = http.checked(url)?;
-        let v = http.get_json(&url).await?;
-        let v: Value = crate::json::from_slice(&serde_json::to_vec(&v).unwrap_or_default())
+        let body = http.get(&url).await?;
+        let v: Value = crate::json::from_slice(&body)
             .map_err(|e| Error::new(ErrorKind::Parse, "the SMART configuration is not JSON").with_source(e))?;
         Self::from_document(&v, conn)
     }

@@ -24,6 +24,7 @@ pub struct SmartClient {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     http: crate::client::AuthHttp,
     config: SmartConfiguration,
@@ -66,13 +67,7 @@ impl SmartClient {
 
     /// The app's registered redirect URL (needed for the authorization code flow).
     pub fn redirect_url(self, redirect: RedirectUrl) -> Self {
-        let mut inner = Arc::try_unwrap(self.inner).unwrap_or_else(|a| Inner {
-            http: a.http.clone(),
-            config: a.config.clone(),
-            auth: a.auth.clone(),
-            redirect: a.redirect.clone(),
-            aud: a.aud.clone(),
-        });
+        let mut inner = Arc::unwrap_or_clone(self.inner);
         inner.redirect = Some(redirect);
         SmartClient { inner: Arc::new(inner) }
     }

@@ -626,9 +626,13 @@ impl AuthHttp {
         self.exchange(Method::POST, url, req).await
     }
 
-    pub(crate) async fn get_json(&self, url: &Url) -> Result<serde_json::Value, Error> {
+    pub(crate) async fn get(&self, url: &Url) -> Result<Vec<u8>, Error> {
         let req = self.http.get(url.clone()).header(ACCEPT, "application/json");
-        let body = self.exchange(Method::GET, url, req).await?;
+        self.exchange(Method::GET, url, req).await
+    }
+
+    pub(crate) async fn get_json(&self, url: &Url) -> Result<serde_json::Value, Error> {
+        let body = self.get(url).await?;
         serde_json::from_slice(&body).map_err(|e| {
             Error::new(ErrorKind::Parse, format!("the response is not JSON (line {}, column {})", e.line(), e.column()))
                 .with_request("GET", url)
