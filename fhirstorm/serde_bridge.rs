@@ -1,8 +1,10 @@
 //! `Serialize`/`Deserialize` for the generated models, through [`Value`](crate::json::Value):
 //! each model's impl is a few lines, the generic serde code is instantiated once per serializer
 //! for `Value`, not once per model. For exact decimals through serde_json, enable its
-//! `arbitrary_precision` feature, or use [`json::from_slice`](crate::json::from_slice), which is
-//! always exact (and faster).
+//! `arbitrary_precision` feature (it keeps every digit, and writes an exponent's `E` as `e`), or
+//! use [`json::from_slice`](crate::json::from_slice), which is always exact (and faster). A byte
+//! order mark never reaches this code: serde_json refuses it first, so strip it with
+//! [`json::strip_bom`](crate::json::strip_bom).
 
 /// Puts an enum's variant for a choice element in place and returns it (generated code only).
 #[macro_export]

@@ -211,3 +211,21 @@ fn a_leading_byte_order_mark_is_ignored() {
     // Only at the start.
     assert!(json::from_slice::<Patient>(b"{\"resourceType\":\"Patient\"}\xEF\xBB\xBF").is_err());
 }
+
+/// The promise for a byte order mark through serde: serde_json refuses it with its own error at
+/// line 1 column 1 (it never reaches fhirstorm's code, and nothing panics); `json::strip_bom`
+/// is the documented remedy, after which serde_json reads the same resource as `json::from_slice`.
+#[test]
+fn a_byte_order_mark_through_serde_is_refused_by_serde_json_and_strip_bom_is_the_remedy() {
+    let bytes = b"\xEF\xBB\xBF{\"resourceType\":\"Patient\",\"id\":\"a\",\"birthDate\":\"1968-04-12\"}";
+    let e = serde_json::from_slice::<Patient>(bytes).unwrap_err();
+    assert_eq!((e.line(), e.column()), (1, 1), "{e}");
+    let e = serde_json::from_slice::<AnyResource>(bytes).unwrap_err();
+    assert_eq!((e.line(), e.column()), (1, 1), "{e}");
+
+    let via_serde: Patient = serde_json::from_slice(json::strip_bom(bytes)).unwrap();
+    let native: Patient = json::from_slice(bytes).unwrap();
+    assert_eq!(json::to_vec(&via_serde), json::to_vec(&native));
+    assert_eq!(json::strip_bom(b"{}"), b"{}", "nothing to strip");
+    assert_eq!(json::strip_bom(b"\xEF\xBB"), b"\xEF\xBB", "only a whole mark");
+}

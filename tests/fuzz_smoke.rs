@@ -1,10 +1,24 @@
 //! A short smoke run of every fuzz target (the long runs are `scripts/fuzz`, with libFuzzer):
 //! each target's entry point gets its seeds, the crash inputs kept in `fuzz/regressions/`, and
 //! some thousands of mutations of them (a small deterministic mutator), and must not panic.
+//!
+//! The seeds the repository owns (`fuzz/seeds/TARGET/`) are enough for every target; the small
+//! official examples, where `FHIR_EXAMPLES_DIR` (or `../shared/fhir-examples`) has them, only add
+//! seeds. Each owned seed of a model target must be a resource its model accepts, so the smoke
+//! run mutates real resources, not noise.
 
 use std::path::{Path, PathBuf};
 
 type Target = fn(&[u8]);
+/// Whether a model target's model accepts the input (to check the owned seeds).
+type Accepts = fn(&[u8]) -> Result<(), String>;
+
+/// A target: its name, its entry point, and for a model target its examples folder and model.
+type TargetRow<'a> = (&'a str, Target, Option<(&'a str, Accepts)>);
+
+fn accepts<A: fhirstorm::json::FromJson>(data: &[u8]) -> Result<(), String> {
+    fhirstorm::json::from_slice::<A>(data).map(|_| ()).map_err(|e| e.to_string())
+}
 
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -98,10 +112,19 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("../shared/fhir-examples"));
     let iterations: usize = std::env::var("FUZZ_SMOKE_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
-    let targets: &[(&str, Target, Option<&str>)] = &[
-        ("parse_r4", fhirstorm::fuzzing::any_resource::<fhirstorm::r4::AnyResource>, Some("r4")),
-        ("parse_stu3", fhirstorm::fuzzing::any_resource::<fhirstorm::stu3::AnyResource>, Some("stu3")),
-        ("parse_dstu2", fhirstorm::fuzzing::any_resource::<fhirstorm::dstu2::AnyResource>, Some("dstu2")),
+    use fhirstorm::{dstu2, r4, stu3};
+    let targets: &[TargetRow] = &[
+        ("parse_r4", fhirstorm::fuzzing::any_resource::<r4::AnyResource>, Some(("r4", accepts::<r4::AnyResource>))),
+        (
+            "parse_stu3",
+            fhirstorm::fuzzing::any_resource::<stu3::AnyResource>,
+            Some(("stu3", accepts::<stu3::AnyResource>)),
+        ),
+        (
+            "parse_dstu2",
+            fhirstorm::fuzzing::any_resource::<dstu2::AnyResource>,
+            Some(("dstu2", accepts::<dstu2::AnyResource>)),
+        ),
         ("token_response", fhirstorm::fuzzing::token_response, None),
         ("smart_configuration", fhirstorm::fuzzing::smart_configuration, None),
         ("redirect_url", fhirstorm::fuzzing::redirect_url, None),
@@ -109,12 +132,23 @@ fn main() {
     ];
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for (name, target, version) in targets {
+        let owned = files(&root.join("fuzz/seeds").join(name));
+        assert!(!owned.is_empty(), "{name}: the repository has no seeds in fuzz/seeds/{name}");
         let mut seeds: Vec<Vec<u8>> = Vec::new();
-        for dir in [root.join("fuzz/seeds").join(name), root.join("fuzz/regressions").join(name)] {
-            seeds.extend(files(&dir).iter().filter_map(|f| std::fs::read(f).ok()));
+        for f in &owned {
+            let bytes = std::fs::read(f).expect("seed readable");
+            if let Some((_, accepts)) = version {
+                if let Err(e) = accepts(&bytes) {
+                    panic!("{}: the seed is not a resource its model accepts: {e}", f.display());
+                }
+            }
+            seeds.push(bytes);
         }
-        let regressions = files(&root.join("fuzz/regressions").join(name)).len();
-        if let Some(v) = version {
+        let regressions = files(&root.join("fuzz/regressions").join(name));
+        seeds.extend(regressions.iter().filter_map(|f| std::fs::read(f).ok()));
+        let regressions = regressions.len();
+        let mut from_examples = 0;
+        if let Some((v, _)) = version {
             // The small official examples (big ones make slow mutants).
             let mut ex: Vec<Vec<u8>> = files(&examples.join(v))
                 .iter()
@@ -122,9 +156,9 @@ fn main() {
                 .filter(|b| b.len() < 4096)
                 .collect();
             ex.truncate(300);
+            from_examples = ex.len();
             seeds.extend(ex);
         }
-        assert!(!seeds.is_empty(), "{name}: no seeds");
         for s in &seeds {
             target(s);
         }
@@ -133,8 +167,10 @@ fn main() {
             target(&mutate(&mut rng, seed));
         }
         println!(
-            "fuzz smoke {name}: {} seeds ({regressions} regression inputs), {iterations} mutants, no panic",
-            seeds.len()
+            "fuzz smoke {name}: {} seeds ({} owned, {regressions} regression inputs, {from_examples} official \
+             examples), {iterations} mutants, no panic",
+            seeds.len(),
+            owned.len()
         );
     }
 }

@@ -33,10 +33,28 @@ pub trait ChoiceJson {
     fn write_field(&self, w: &mut Writer);
 }
 
+/// The bytes without a leading UTF-8 byte order mark, if they have one.
+///
+/// [`from_slice`] and [`from_str`] ignore a byte order mark themselves (RFC 8259 lets a parser
+/// do so; files saved by some editors and servers carry one). Through serde the deserializer
+/// sees the bytes before fhirstorm does, and `serde_json` refuses a byte order mark (`expected
+/// value at line 1 column 1`): strip it first.
+///
+/// ```
+/// let bytes = b"\xEF\xBB\xBF{\"resourceType\":\"Patient\"}";
+/// # #[cfg(feature = "r4")] {
+/// let p: fhirstorm::r4::Patient = serde_json::from_slice(fhirstorm::json::strip_bom(bytes))?;
+/// # }
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
 /// Reads a value from JSON bytes (which must be UTF-8; a leading byte order mark is ignored,
 /// as RFC 8259 allows).
 pub fn from_slice<T: FromJson>(bytes: &[u8]) -> Result<T, Error> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let bytes = strip_bom(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => from_str(s),
         Err(e) => Err(Error::new(ErrorKind::Syntax, "invalid UTF-8", bytes, e.valid_up_to())),
