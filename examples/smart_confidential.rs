@@ -14,7 +14,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Args, Result, COMMON_HELP};
-use fhirstorm::auth::{jwt_state, StateKey, StateValidator};
+use fhirstorm::auth::{jwt_state, BrowserBinding, PkceVerifier, StateKey, StateValidator};
 use fhirstorm::r4::Patient;
 
 fn usage() -> String {
@@ -45,19 +45,33 @@ async fn run() -> Result<()> {
     );
     let client = common::smart_client(&conn, &args, auth).await?;
 
-    // state=auth.jwt_state(INTERNAL_SECRET): nothing to keep between redirect and callback.
-    // (A real app loads its key from its secret store; a fresh one lives as long as the process.)
+    // state=auth.jwt_state(INTERNAL_SECRET): nothing to keep on the server between redirect and
+    // callback. (A real app loads its key from its secret store; a fresh one lives as long as
+    // the process.) The state is bound to the browser: a web app sets `browser` as an HttpOnly,
+    // Secure, SameSite=Lax cookie before the redirect and reads it back at the callback, so an
+    // attacker's own state cannot be replayed through a victim's browser (login CSRF).
     let key = StateKey::random()?;
-    let state = jwt_state(&key, Duration::from_secs(600), &[("return_to", "/chart")])?;
-    let (url, _, verifier) = client
+    let browser = BrowserBinding::random()?;
+    let state = jwt_state(&key, Duration::from_secs(600), &browser, &[("return_to", "/chart")])?;
+    // The PKCE verifier is derived from the state with the key: never a claim (claims are
+    // readable), never stored.
+    let (url, _, _) = client
         .authorization_request("profile openid fhirUser offline_access launch/patient patient/*.read".parse()?)?
+        .pkce_verifier(PkceVerifier::for_signed_state(&key, state.secret()))
         .state(state)
         .url()?;
     println!("Send the user to:\n  {url}\n");
     let redirect = common::user_authorizes(&args, &url).await?;
 
     // auth.fetch_token(..., authorization_response, client_secret=..., state_validator=...)
-    let validator = StateValidator::new(key).claim("return_to", "/chart");
+    // At the callback: the binding from the browser's cookie, the verifier from the returned state.
+    let returned_state = url::Url::parse(&redirect)?
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .ok_or("the redirect has no state")?;
+    let validator = StateValidator::new(key.clone(), &browser).claim("return_to", "/chart");
+    let verifier = PkceVerifier::for_signed_state(&key, &returned_state);
     let token = client.exchange_redirect(&redirect, &validator, &verifier).await?;
     println!("Granted: {}", token.scope.as_deref().unwrap_or("(scope not stated)"));
     if let Some(left) = token.expires_after() {

@@ -68,3 +68,38 @@ pub fn search_page(data: &[u8]) {
         let _ = (page.matches().len(), page.included().len(), page.has_next(), page.self_link());
     }
 }
+
+/// A `Retry-After` header's value: never a panic (a huge year once overflowed), and a wait
+/// that is never negative.
+pub fn retry_after(data: &[u8]) {
+    let s = String::from_utf8_lossy(data);
+    let _ = crate::client::retry_after_value(&s, std::time::SystemTime::now());
+    let _ = crate::client::retry_after_value(&s, std::time::UNIX_EPOCH);
+}
+
+/// Request URLs built from an id, and URLs a server named (`Location`, a `next` link): an id is
+/// either refused or gives exactly the path intended under the base; a URL judged to be under
+/// the base is, by plain string prefix, under it.
+pub fn request_path(data: &[u8]) {
+    static CONN: OnceLock<Connection<crate::R4>> = OnceLock::new();
+    let conn = CONN.get_or_init(|| Connection::builder("https://ehr.example/fhir").build().expect("a valid base"));
+    let base = conn.base_url();
+    let text = String::from_utf8_lossy(data);
+    if let Ok(id) = crate::client::segment(&text) {
+        for (segments, tail) in [
+            (vec!["Patient", id], format!("Patient/{id}")),
+            (vec!["Patient", id, "_history", "1"], format!("Patient/{id}/_history/1")),
+            (vec!["Patient", id, "$everything"], format!("Patient/{id}/$everything")),
+        ] {
+            match conn.path(&segments) {
+                Ok(url) => assert_eq!(url.as_str(), format!("{base}{tail}"), "the path intended, under the base"),
+                Err(_) => panic!("an id the check accepts must give a path: {id:?}"),
+            }
+        }
+    }
+    if let Ok(url) = base.join(&text) {
+        if crate::client::under_base(base, &url) {
+            assert!(url.as_str().starts_with(base.as_str()), "{url} is not under {base}");
+        }
+    }
+}

@@ -28,7 +28,8 @@
 //!     .redirect_url(RedirectUrl::new("https://app.example/callback")?);
 //! let (url, state, verifier) =
 //!     client.authorization_request("openid fhirUser launch/patient offline_access patient/*.read".parse()?)?.url()?;
-//! // Send the user to `url`; keep `state` and `verifier` (or sign the state: auth::jwt_state).
+//! // Send the user to `url`; keep `state` and `verifier` (or sign the state, bound to the
+//! // browser: auth::jwt_state, and derive the verifier: PkceVerifier::for_signed_state).
 //! let token = client.exchange_redirect(redirect_back, &state, &verifier).await?;
 //! let conn = conn.with_session(client.session(token).on_refresh(|t| { /* save t.to_json() */ }));
 //! # let _ = conn; Ok(()) }

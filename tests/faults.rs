@@ -51,6 +51,15 @@ async fn html_error_page_is_reported_with_status_and_excerpt() {
     assert_eq!(err.kind(), ErrorKind::Status);
     assert_eq!(err.status(), Some(500));
     assert!(err.outcome().is_none());
+    // By default the body is not quoted (it may echo patient data): its type and size are.
+    let msg = err.to_string();
+    assert!(msg.contains("text/html") && msg.contains(&format!("{} bytes", html.len())), "{msg}");
+    assert!(!msg.contains("Oops"), "{msg}");
+
+    // Quoted when the app turns excerpts on.
+    let f = start(vec![r4_meta(), Reply::new(500, "text/html", html)]).await;
+    let c = Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).error_excerpts(true).build().unwrap();
+    let err = c.service().await.unwrap().r::<Patient>().fetch("p1").await.unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("text/html") && msg.contains("500 Internal Server Error"), "{msg}");
 }
@@ -76,13 +85,23 @@ async fn a_503_storm_ends_after_the_retry_budget() {
 }
 
 #[tokio::test]
-async fn create_is_not_retried() {
-    let (f, s) = connect(vec![r4_meta(), Reply::json(429, "{}")], fast_retry(3), Duration::from_secs(5)).await;
+async fn create_is_not_retried_after_a_503_but_after_a_429() {
+    let (f, s) = connect(vec![r4_meta(), Reply::json(503, "{}")], fast_retry(3), Duration::from_secs(5)).await;
     let err = s.r::<Patient>().create(&Patient::default()).await.unwrap_err();
-    assert_eq!(err.status(), Some(429));
+    assert_eq!(err.status(), Some(503));
     let seen = f.seen.lock().unwrap().clone();
-    assert_eq!(seen.len(), 2, "POST create sent once");
+    assert_eq!(seen.len(), 2, "POST create sent once: a 503 does not say it was not done");
     assert_eq!(seen[1].method, "POST");
+
+    // A 429 says the server refused it unprocessed: sent again.
+    let (f, s) = connect(
+        vec![r4_meta(), Reply::json(429, "{}"), Reply::json(201, PATIENT)],
+        fast_retry(3),
+        Duration::from_secs(5),
+    )
+    .await;
+    s.r::<Patient>().create(&Patient::default()).await.expect("created on the second try");
+    assert_eq!(f.seen.lock().unwrap().len(), 3);
 }
 
 #[tokio::test]
@@ -139,7 +158,7 @@ async fn a_next_link_to_another_origin_is_refused() {
     let (_f, s) = connect(vec![r4_meta(), Reply::json(200, page)], fast_retry(0), Duration::from_secs(5)).await;
     let err = s.r::<Patient>().search([("name", "x")]).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Protocol);
-    assert!(err.to_string().contains("another origin"), "{err}");
+    assert!(err.to_string().contains("outside the FHIR base"), "{err}");
 }
 
 #[tokio::test]
@@ -265,7 +284,7 @@ async fn authorization_url_has_state_pkce_aud_and_launch() {
     assert!(state.matches(&q["state"]));
     assert_eq!(q["code_challenge_method"], "S256");
     assert_eq!(q["code_challenge"], verifier.challenge().as_str());
-    assert_eq!(PkceVerifier::new(verifier.secret()).challenge(), verifier.challenge());
+    assert_eq!(PkceVerifier::new(verifier.secret()).unwrap().challenge(), verifier.challenge());
     let fixed = req.state(State::new("kept")).url().unwrap();
     assert!(fixed.1.matches("kept"));
     assert!(!format!("{state:?} {verifier:?}").contains(verifier.secret()));
@@ -378,7 +397,7 @@ async fn a_broken_token_endpoint_gives_typed_errors_without_echoing_the_body() {
     ])
     .await;
     let code = AuthorizationCode::new("code-secret");
-    let verifier = PkceVerifier::new("v".repeat(43));
+    let verifier = PkceVerifier::new("v".repeat(43)).unwrap();
     let e = client.exchange_code(&code, &verifier).await.unwrap_err();
     assert_eq!(e.status(), Some(500));
     let e2 = client.exchange_code(&code, &verifier).await.unwrap_err();

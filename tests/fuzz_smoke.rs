@@ -129,6 +129,8 @@ fn main() {
         ("smart_configuration", fhirstorm::fuzzing::smart_configuration, None),
         ("redirect_url", fhirstorm::fuzzing::redirect_url, None),
         ("search_page", fhirstorm::fuzzing::search_page, None),
+        ("retry_after", fhirstorm::fuzzing::retry_after, None),
+        ("request_path", fhirstorm::fuzzing::request_path, None),
     ];
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for (name, target, version) in targets {

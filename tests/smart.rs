@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fhirstorm::auth::{
-    jwt_state, register, AuthorizationCode, ClientAuth, ClientId, ClientRegistration, ClientSecret, EhrLaunch,
-    FhirUserType, IdToken, IssuerAllowList, PkceVerifier, PrivateKey, RedirectUrl, Scopes, Session, SigningAlgorithm,
-    SmartClient, SmartConfiguration, State, StateKey, StateValidator, TokenResponse,
+    jwt_state, register, AuthorizationCode, BrowserBinding, ClientAuth, ClientId, ClientRegistration, ClientSecret,
+    EhrLaunch, FhirUserType, IdToken, IssuerAllowList, PkceVerifier, PrivateKey, RedirectUrl, Scopes, Session,
+    SigningAlgorithm, SmartClient, SmartConfiguration, State, StateKey, StateValidator, TokenResponse,
 };
 use fhirstorm::client::{AuthFailure, Connection, Error, ErrorKind};
 use fhirstorm::r4::{self, Patient};
@@ -289,20 +289,35 @@ async fn main() {
     })
     .await;
 
-    t.case("signed state (jwt_state) round trip through the server; tampered and expired states rejected", || async {
-        let key = StateKey::new(*b"fhirstorm-state-key-32-bytes-ok!").unwrap();
-        let client = w.client(ClientAuth::Public(ClientId::new("public"))).await?;
-        let state = jwt_state(&key, Duration::from_secs(120), &[("next", "/chart")]).map_err(|e| e.to_string())?;
-        let (url, _, verifier) =
-            client.authorization_request(USER_SCOPES.parse().unwrap()).unwrap().state(state).url().unwrap();
-        let back = browse_to_redirect(url.as_str(), REDIRECT).await?;
-        let validator = StateValidator::new(key.clone()).claim("next", "/chart");
-        let wrong = StateValidator::new(key.clone()).claim("next", "/admin");
-        expect_auth(w, client.code_from_redirect(&back, &wrong), |f| *f == AuthFailure::StateInvalid)?;
-        let token = client.exchange_redirect(&back, &validator, &verifier).await.map_err(|e| e.to_string())?;
-        w.remember(&token);
-        Ok(())
-    })
+    t.case(
+        "signed state (jwt_state) bound to the browser, verifier derived, round trip through the server",
+        || async {
+            let key = StateKey::new(*b"fhirstorm-state-key-32-bytes-ok!").unwrap();
+            let client = w.client(ClientAuth::Public(ClientId::new("public"))).await?;
+            let browser = BrowserBinding::random().unwrap();
+            let state = jwt_state(&key, Duration::from_secs(120), &browser, &[("next", "/chart")])
+                .map_err(|e| e.to_string())?;
+            let (url, _, _) = client
+                .authorization_request(USER_SCOPES.parse().unwrap())
+                .unwrap()
+                .pkce_verifier(PkceVerifier::for_signed_state(&key, state.secret()))
+                .state(state.clone())
+                .url()
+                .unwrap();
+            let back = browse_to_redirect(url.as_str(), REDIRECT).await?;
+            let validator = StateValidator::new(key.clone(), &browser).claim("next", "/chart");
+            let wrong = StateValidator::new(key.clone(), &browser).claim("next", "/admin");
+            expect_auth(w, client.code_from_redirect(&back, &wrong), |f| *f == AuthFailure::StateInvalid)?;
+            // Another browser (login CSRF: the attacker's redirect in the victim's browser).
+            let victim = StateValidator::new(key.clone(), &BrowserBinding::random().unwrap());
+            expect_auth(w, client.code_from_redirect(&back, &victim), |f| *f == AuthFailure::StateInvalid)?;
+            // The verifier derived again from the state that came back: the server accepts it.
+            let verifier = PkceVerifier::for_signed_state(&key, state.secret());
+            let token = client.exchange_redirect(&back, &validator, &verifier).await.map_err(|e| e.to_string())?;
+            w.remember(&token);
+            Ok(())
+        },
+    )
     .await;
 
     t.case("rejections are typed: state, redirect errors, bad secret, wrong verifier, replayed code, aud", || async {
@@ -318,7 +333,7 @@ async fn main() {
         })?;
         // a wrong PKCE verifier: the server refuses (and the code is then spent)
         let code = client.code_from_redirect(&back, &state).map_err(|e| e.to_string())?;
-        let wrong = PkceVerifier::new("x".repeat(43));
+        let wrong = PkceVerifier::new("x".repeat(43)).unwrap();
         expect_auth(w, client.exchange_code(&code, &wrong).await, |f| f.oauth_error() == Some("invalid_grant"))?;
         // a replayed code
         let (url, state, verifier2) =
@@ -568,7 +583,7 @@ async fn main() {
         printed.push(format!("{:?}", ClientAuth::SecretBasic(ClientId::new("a"), ClientSecret::new(SECRET))));
         printed.push(format!("{key:?}"));
         printed.push(format!("{:?}", w.client(ClientAuth::PrivateKeyJwt(ClientId::new("a"), key.clone())).await?));
-        let verifier = PkceVerifier::new("verifier-secret-verifier-secret-verifier-sec");
+        let verifier = PkceVerifier::new("verifier-secret-verifier-secret-verifier-sec").unwrap();
         printed.push(format!("{verifier:?} {:?}", AuthorizationCode::new("code-secret")));
         let secrets = w.secrets.lock().unwrap().clone();
         let body: Vec<&str> = pem.lines().filter(|l| !l.starts_with("-----")).collect();
@@ -618,6 +633,6 @@ fn auth_futures_are_send(client: SmartClient, state: State, verifier: PkceVerifi
     let s = session.clone();
     send(async move { c.verify_id_token(&s.token()).await });
     send(async move { session.refresh().await });
-    let v = StateValidator::new(StateKey::random().unwrap());
-    send(async move { client.exchange_redirect("", &v, &PkceVerifier::new("x")).await });
+    let v = StateValidator::new(StateKey::random().unwrap(), &BrowserBinding::random().unwrap());
+    send(async move { client.exchange_redirect("", &v, &PkceVerifier::random().unwrap()).await });
 }

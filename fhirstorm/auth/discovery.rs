@@ -35,6 +35,9 @@ pub struct SmartConfiguration {
     pub code_challenge_methods: Vec<String>,
     /// `capabilities` (`launch-ehr`, `client-confidential-symmetric`, `permission-v2`, ...).
     pub capabilities: Vec<String>,
+    /// `authorization_response_iss_parameter_supported` (RFC 9207): the server puts `iss` on
+    /// every redirect, so a redirect without it is refused.
+    pub authorization_response_iss_parameter_supported: bool,
     /// Whether this came from the capability statement (no `.well-known` document).
     pub from_capability_statement: bool,
     /// Members not listed above, kept.
@@ -112,6 +115,7 @@ impl SmartConfiguration {
             "scopes_supported",
             "code_challenge_methods_supported",
             "capabilities",
+            "authorization_response_iss_parameter_supported",
         ];
         let other = v
             .as_object()
@@ -131,6 +135,9 @@ impl SmartConfiguration {
             scopes_supported: strings(v, "scopes_supported"),
             code_challenge_methods: strings(v, "code_challenge_methods_supported"),
             capabilities: strings(v, "capabilities"),
+            authorization_response_iss_parameter_supported: v
+                .get("authorization_response_iss_parameter_supported")
+                .is_some_and(|b| matches!(b, Value::Bool(true))),
             from_capability_statement: false,
             other,
         })
@@ -160,6 +167,7 @@ impl SmartConfiguration {
             scopes_supported: Vec::new(),
             code_challenge_methods: Vec::new(),
             capabilities: Vec::new(),
+            authorization_response_iss_parameter_supported: false,
             from_capability_statement: true,
             other: Members::new(),
         })

@@ -62,8 +62,8 @@ pub use oauth::{FhirUser, FhirUserType, IdTokenClaims, SmartClient};
 pub use registration::{register, ClientRegistration, RegisteredClient};
 pub use scope::{Scope, ScopeError, Scopes};
 pub use secret::{
-    AccessToken, AuthorizationCode, ClientId, ClientSecret, IdToken, PkceChallenge, PkceVerifier, RandomUnavailable,
-    RedirectUrl, RefreshToken, RegistrationToken, State, StateKey,
+    AccessToken, AuthorizationCode, BrowserBinding, ClientId, ClientSecret, ForStorage, IdToken, PkceChallenge,
+    PkceVerifier, RandomUnavailable, RedirectUrl, RefreshToken, RegistrationToken, State, StateKey,
 };
 pub use session::Session;
 pub use state::{jwt_state, StateCheck, StateValidator};
@@ -83,6 +83,7 @@ pub struct AuthorizationRequest {
     scopes: Scopes,
     launch: Option<String>,
     state: Option<State>,
+    verifier: Option<PkceVerifier>,
 }
 
 impl AuthorizationRequest {
@@ -96,6 +97,7 @@ impl AuthorizationRequest {
             scopes: Scopes::default(),
             launch: None,
             state: None,
+            verifier: None,
         }
     }
 
@@ -117,6 +119,13 @@ impl AuthorizationRequest {
         self
     }
 
+    /// Use this PKCE verifier instead of a fresh random one: the one a signed state derives
+    /// ([`PkceVerifier::for_signed_state`]), so that the app need not keep it.
+    pub fn pkce_verifier(mut self, verifier: PkceVerifier) -> Self {
+        self.verifier = Some(verifier);
+        self
+    }
+
     /// The URL to send the user to, the state to check on the way back, and the PKCE verifier
     /// for the token request.
     pub fn url(&self) -> Result<(Url, State, PkceVerifier), RandomUnavailable> {
@@ -124,7 +133,10 @@ impl AuthorizationRequest {
             Some(s) => s.clone(),
             None => State::random()?,
         };
-        let verifier = PkceVerifier::random()?;
+        let verifier = match &self.verifier {
+            Some(v) => v.clone(),
+            None => PkceVerifier::random()?,
+        };
         let challenge = verifier.challenge();
         let mut url = self.endpoint.clone();
         {

@@ -150,23 +150,43 @@ impl SmartClient {
         let mut description = None;
         let mut iss = None;
         for (k, v) in url.query_pairs() {
-            match &*k {
-                "code" => code = Some(v.into_owned()),
-                "state" => returned_state = Some(v.into_owned()),
-                "error" => error = Some(v.into_owned()),
-                "error_description" => description = Some(v.into_owned()),
-                "iss" => iss = Some(v.into_owned()),
-                _ => {}
+            let slot = match &*k {
+                "code" => &mut code,
+                "state" => &mut returned_state,
+                "error" => &mut error,
+                "error_description" => &mut description,
+                "iss" => &mut iss,
+                _ => continue,
+            };
+            // RFC 6749 §3.1: no parameter twice. Which one would the app have meant?
+            if slot.replace(v.into_owned()).is_some() {
+                return Err(bad(&format!("the redirect carries {k} more than once")));
             }
         }
         state.check_state(returned_state.as_deref())?;
-        if let (Some(iss), Some(issuer)) = (&iss, &self.inner.config.issuer) {
-            if iss.trim_end_matches('/') != issuer.trim_end_matches('/') {
+        // RFC 9207: `iss` compared as a simple string with the issuer this client discovered.
+        let config = &self.inner.config;
+        match (&iss, &config.issuer) {
+            (Some(iss), Some(issuer)) if iss == issuer => {}
+            (Some(_), Some(_)) => {
                 return Err(Error::auth_failure(
                     AuthFailure::IssuerMismatch,
-                    "the redirect's iss is not this authorization server",
-                ));
+                    "the redirect's iss is not this authorization server's issuer",
+                ))
             }
+            (Some(_), None) => {
+                return Err(Error::auth_failure(
+                    AuthFailure::IssuerMismatch,
+                    "the redirect carries an iss, but this client's configuration names no issuer to compare it with",
+                ))
+            }
+            (None, _) if config.authorization_response_iss_parameter_supported => {
+                return Err(Error::auth_failure(
+                    AuthFailure::IssuerMissing,
+                    "the redirect has no iss, though the authorization server says it always sends one",
+                ))
+            }
+            (None, _) => {}
         }
         if let Some(error) = error {
             let description = description.map(|d| d.chars().take(300).collect::<String>());
@@ -351,5 +371,71 @@ impl FhirUser {
             return None;
         }
         Some(FhirUser { resource_type, id, reference: reference.to_string() })
+    }
+}
+
+#[cfg(all(test, feature = "r4"))]
+mod tests {
+    use crate::auth::{ClientAuth, ClientId, RedirectUrl, SmartClient, SmartConfiguration, State};
+    use crate::client::{AuthFailure, Connection};
+
+    const ENDPOINTS: &str =
+        r#""authorization_endpoint":"https://as.example/auth","token_endpoint":"https://as.example/token""#;
+
+    fn client(config: &str) -> SmartClient {
+        let conn = Connection::<crate::R4>::builder("https://ehr.example/fhir").build().unwrap();
+        let config = SmartConfiguration::from_json(format!("{{{ENDPOINTS}{config}}}").as_bytes(), false).unwrap();
+        SmartClient::new(&conn, config, ClientAuth::Public(ClientId::new("app")))
+            .redirect_url(RedirectUrl::new("https://app.example/callback").unwrap())
+    }
+
+    fn failure(c: &SmartClient, query: &str) -> Option<AuthFailure> {
+        let redirect = format!("https://app.example/callback?{query}");
+        c.code_from_redirect(&redirect, &State::new("s1")).err().map(|e| e.auth().cloned().expect("an auth failure"))
+    }
+
+    /// Threat 2 (RFC 9207): the server cannot switch the mix-up defence off.
+    #[test]
+    fn iss_is_compared_exactly_and_required_when_advertised() {
+        let plain = client(r#","issuer":"https://as.example""#);
+        assert_eq!(failure(&plain, "code=c&state=s1&iss=https%3A%2F%2Fas.example"), None);
+        assert_eq!(failure(&plain, "code=c&state=s1"), None, "not advertised: iss may be absent");
+        assert_eq!(
+            failure(&plain, "code=c&state=s1&iss=https%3A%2F%2Fevil.example"),
+            Some(AuthFailure::IssuerMismatch)
+        );
+        assert_eq!(
+            failure(&plain, "code=c&state=s1&iss=https%3A%2F%2Fas.example%2F"),
+            Some(AuthFailure::IssuerMismatch),
+            "simple string comparison: no trailing slash trimmed"
+        );
+
+        let advertised =
+            client(r#","issuer":"https://as.example","authorization_response_iss_parameter_supported":true"#);
+        assert_eq!(failure(&advertised, "code=c&state=s1&iss=https%3A%2F%2Fas.example"), None);
+        assert_eq!(failure(&advertised, "code=c&state=s1"), Some(AuthFailure::IssuerMissing));
+
+        let no_issuer = client("");
+        assert_eq!(failure(&no_issuer, "code=c&state=s1"), None);
+        assert_eq!(
+            failure(&no_issuer, "code=c&state=s1&iss=https%3A%2F%2Fas.example"),
+            Some(AuthFailure::IssuerMismatch),
+            "an iss with nothing to compare it to"
+        );
+    }
+
+    /// Threat 9: a parameter twice in the redirect: which one did the app mean? Refused.
+    #[test]
+    fn a_parameter_twice_in_the_redirect_is_refused() {
+        let c = client(r#","issuer":"https://as.example""#);
+        assert_eq!(failure(&c, "code=c&state=s1"), None);
+        for query in [
+            "code=a&code=b&state=s1",
+            "code=c&state=s1&state=s1",
+            "code=c&state=s1&iss=x&iss=y",
+            "code=c&code=&state=s1",
+        ] {
+            assert_eq!(failure(&c, query), Some(AuthFailure::BadRedirect), "{query}");
+        }
     }
 }

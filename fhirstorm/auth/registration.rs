@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client_auth::ClientAuth;
 use super::discovery::SmartConfiguration;
-use super::secret::{ClientId, ClientSecret, RedirectUrl, RegistrationToken};
+use super::secret::{ClientId, ClientSecret, ForStorage, RedirectUrl, RegistrationToken};
 use crate::client::{AuthFailure, ClientVersion, Connection, Error, ErrorKind};
 
 /// What an app asks to be registered as (RFC 7591 client metadata). Members not listed go in
@@ -54,8 +54,9 @@ impl ClientRegistration {
     }
 }
 
-/// What the server registered.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// What the server registered. It holds secrets, so it has no `Serialize`: store it with
+/// [`RegisteredClient::for_storage`], which writes the registration response's JSON back.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct RegisteredClient {
     /// `client_id`.
     pub client_id: String,
@@ -80,6 +81,11 @@ pub struct RegisteredClient {
 }
 
 impl RegisteredClient {
+    /// The registration for serde, secrets included (to store it; it reads back with serde).
+    pub fn for_storage(&self) -> ForStorage<'_, Self> {
+        ForStorage(self)
+    }
+
     /// How this client authenticates at the token endpoint: with its secret (Basic or post, as
     /// registered), or as a public client. (`private_key_jwt` clients hold their key
     /// themselves: make [`ClientAuth::PrivateKeyJwt`] with it.)
@@ -90,6 +96,38 @@ impl RegisteredClient {
             (Some(secret), _) => ClientAuth::SecretBasic(id, secret.clone()),
             (None, _) => ClientAuth::Public(id),
         }
+    }
+}
+
+impl Serialize for ForStorage<'_, RegisteredClient> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Stored<'a> {
+            client_id: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            client_secret: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            client_secret_expires_at: Option<u64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            registration_access_token: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            registration_client_uri: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            token_endpoint_auth_method: Option<&'a str>,
+            #[serde(flatten)]
+            other: &'a serde_json::Map<String, serde_json::Value>,
+        }
+        let c = self.0;
+        Stored {
+            client_id: &c.client_id,
+            client_secret: c.client_secret.as_ref().map(ClientSecret::secret),
+            client_secret_expires_at: c.client_secret_expires_at,
+            registration_access_token: c.registration_access_token.as_ref().map(RegistrationToken::secret),
+            registration_client_uri: c.registration_client_uri.as_deref(),
+            token_endpoint_auth_method: c.token_endpoint_auth_method.as_deref(),
+            other: &c.other,
+        }
+        .serialize(s)
     }
 }
 

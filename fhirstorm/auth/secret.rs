@@ -25,7 +25,7 @@ fn random_token(bytes: usize) -> Result<String, RandomUnavailable> {
 }
 
 /// Compares without an early exit on the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -117,9 +117,22 @@ impl PkceVerifier {
     pub fn random() -> Result<Self, RandomUnavailable> {
         random_token(32).map(PkceVerifier)
     }
-    /// A verifier kept from an earlier step.
-    pub fn new(value: impl Into<String>) -> Self {
-        PkceVerifier(value.into())
+    /// A verifier kept from an earlier step: 43 to 128 characters of `A-Z a-z 0-9 - . _ ~`
+    /// (RFC 7636 §4.1); anything else is refused, as the authorization server would refuse it
+    /// after the user had already signed in.
+    pub fn new(value: impl Into<String>) -> Result<Self, crate::client::Error> {
+        let value = value.into();
+        let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+        if !(43..=128).contains(&value.len()) || !value.bytes().all(unreserved) {
+            return Err(crate::client::Error::new(
+                crate::client::ErrorKind::Config,
+                format!(
+                    "a PKCE verifier is 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636); this one has {}",
+                    value.len()
+                ),
+            ));
+        }
+        Ok(PkceVerifier(value))
     }
     /// The value, for the token request.
     pub fn secret(&self) -> &str {
@@ -149,8 +162,46 @@ impl PkceChallenge {
     }
 }
 
+/// Secrets are overwritten with zeros when dropped (what the type holds; copies that went into
+/// an HTTP request body belong to the HTTP stack).
+macro_rules! zeroize_on_drop {
+    ($($name:ident),*) => {$(
+        impl Drop for $name {
+            fn drop(&mut self) {
+                zeroize::Zeroize::zeroize(&mut self.0);
+            }
+        }
+    )*};
+}
+
+zeroize_on_drop!(State, PkceVerifier, StateKey);
+
+/// A value holding secrets, lent to serde on purpose: `token.for_storage()` serializes the
+/// token response with its tokens, for the app's own secret store (a database row, an encrypted
+/// cookie, a session). The types themselves do not implement `Serialize`, so that no serializer
+/// writes a secret by accident:
+///
+/// ```compile_fail,E0277
+/// fn log_as_json<T: serde::Serialize>(_: &T) {}
+/// log_as_json(&fhirstorm::auth::AccessToken::new("a-token")); // no Serialize: does not compile
+/// ```
+///
+/// ```
+/// let token = fhirstorm::auth::AccessToken::new("a-token");
+/// assert_eq!(serde_json::to_string(&token.for_storage()).unwrap(), r#""a-token""#);
+/// ```
+#[derive(Clone, Copy)]
+pub struct ForStorage<'a, T: ?Sized>(pub(crate) &'a T);
+
+impl<T: ?Sized> fmt::Debug for ForStorage<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ForStorage(<redacted>)")
+    }
+}
+
 /// Defines a secret string newtype: redacted in `Debug`, no `Display`, compared in constant time,
-/// serialized as its value (so that an app can store it where it keeps secrets).
+/// and no `Serialize`: only [`ForStorage`] writes its value, so that no serializer (a log line,
+/// a JSON response) can write it by accident. It reads with serde as a plain string.
 macro_rules! secret_string {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -166,6 +217,16 @@ macro_rules! secret_string {
             pub fn secret(&self) -> &str {
                 &self.0
             }
+            /// The value for serde, to store it where the app keeps secrets.
+            pub fn for_storage(&self) -> ForStorage<'_, Self> {
+                ForStorage(self)
+            }
+        }
+
+        impl serde::Serialize for ForStorage<'_, $name> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0 .0)
+            }
         }
 
         impl fmt::Debug for $name {
@@ -174,6 +235,8 @@ macro_rules! secret_string {
             }
         }
 
+        zeroize_on_drop!($name);
+
         impl PartialEq for $name {
             fn eq(&self, other: &$name) -> bool {
                 constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
@@ -181,12 +244,6 @@ macro_rules! secret_string {
         }
 
         impl Eq for $name {}
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&self.0)
-            }
-        }
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -199,6 +256,20 @@ macro_rules! secret_string {
 secret_string! {
     /// A client secret (confidential symmetric clients).
     ClientSecret
+}
+secret_string! {
+    /// What ties a signed state to the browser that started the login: a random value the app
+    /// sets in that browser as an `HttpOnly`, `Secure`, `SameSite=Lax` cookie before sending it to
+    /// the authorization server, and reads back from the cookie at the callback (see
+    /// [`crate::auth::jwt_state`]). `BrowserBinding::random()` makes one.
+    BrowserBinding
+}
+
+impl BrowserBinding {
+    /// 32 random bytes, base64url: a new binding for a new login.
+    pub fn random() -> Result<Self, RandomUnavailable> {
+        random_token(32).map(BrowserBinding)
+    }
 }
 secret_string! {
     /// An OAuth access token.
@@ -264,8 +335,21 @@ mod tests {
 
     #[test]
     fn rfc7636_appendix_b() {
-        let v = PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+        let v = PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
         assert_eq!(v.challenge().as_str(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    }
+
+    #[test]
+    fn pkce_verifiers_follow_rfc7636() {
+        assert!(PkceVerifier::new("a".repeat(43)).is_ok());
+        assert!(PkceVerifier::new("-._~AZaz09".repeat(12) + "12345678").is_ok(), "128 characters");
+        assert!(PkceVerifier::new("a".repeat(42)).is_err(), "too short");
+        assert!(PkceVerifier::new("a".repeat(129)).is_err(), "too long");
+        assert!(PkceVerifier::new("").is_err());
+        assert!(PkceVerifier::new(format!("{}+", "a".repeat(43))).is_err(), "not unreserved");
+        assert!(PkceVerifier::new(format!("{}é", "a".repeat(43))).is_err());
+        let e = PkceVerifier::new("short-secret").unwrap_err();
+        assert!(!e.to_string().contains("short-secret"), "the value is not echoed: {e}");
     }
 
     #[test]

@@ -3,13 +3,13 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::scope::Scopes;
-use super::secret::{AccessToken, IdToken, RefreshToken};
+use super::secret::{AccessToken, ForStorage, IdToken, RefreshToken};
 use crate::client::{AuthFailure, Error};
 use crate::json::{self, Value};
 
-impl serde::Serialize for TokenResponse {
+impl serde::Serialize for ForStorage<'_, TokenResponse> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        serde::Serialize::serialize(&self.to_value(), s)
+        serde::Serialize::serialize(&self.0.to_value(), s)
     }
 }
 
@@ -23,7 +23,9 @@ impl<'de> serde::Deserialize<'de> for TokenResponse {
 /// What the token endpoint answered: the OAuth members, the SMART launch context, and every
 /// other member kept in [`TokenResponse::other`] exactly as sent (numbers by their text).
 /// Tokens are redacted in `Debug`; [`TokenResponse::to_json`] writes them (that is what saving
-/// a token is for), plus `expires_at`, the absolute expiry. Serde goes through the same JSON.
+/// a token is for), plus `expires_at`, the absolute expiry. For serde, `token.for_storage()`
+/// writes the same JSON (the type itself has no `Serialize`, so that nothing writes its tokens
+/// by accident); `Deserialize` reads it back.
 #[derive(Clone, PartialEq)]
 pub struct TokenResponse {
     /// `access_token`.
@@ -214,6 +216,11 @@ impl TokenResponse {
         json::to_vec(&self.to_value())
     }
 
+    /// The token response for serde, tokens included: see [`ForStorage`].
+    pub fn for_storage(&self) -> ForStorage<'_, Self> {
+        ForStorage(self)
+    }
+
     /// The granted scopes, parsed.
     pub fn scopes(&self) -> Result<Scopes, super::ScopeError> {
         self.scope.as_deref().unwrap_or("").parse()
@@ -297,6 +304,24 @@ mod tests {
         assert!(!debug.contains("at-123") && !debug.contains("rt-456"), "{debug}");
         let saved = TokenResponse::from_json(&t.to_json()).unwrap();
         assert_eq!(saved, t);
+        // Through serde, on purpose only: `for_storage` writes the same JSON, which reads back.
+        let stored = serde_json::to_vec(&t.for_storage()).unwrap();
+        assert_eq!(serde_json::from_slice::<TokenResponse>(&stored).unwrap(), t);
+        assert!(String::from_utf8(stored).unwrap().contains("rt-456"));
+    }
+
+    #[test]
+    fn a_registered_client_is_stored_on_purpose_and_reads_back() {
+        let body = br#"{"client_id":"c1","client_secret":"s3cret","registration_access_token":"rat","redirect_uris":["https://app.example/cb"]}"#;
+        let c: super::super::RegisteredClient = serde_json::from_slice(body).unwrap();
+        assert!(!format!("{c:?}").contains("s3cret"));
+        let stored = serde_json::to_vec(&c.for_storage()).unwrap();
+        let back: super::super::RegisteredClient = serde_json::from_slice(&stored).unwrap();
+        assert_eq!(back, c);
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&stored).unwrap()["redirect_uris"][0],
+            "https://app.example/cb"
+        );
     }
 
     #[test]

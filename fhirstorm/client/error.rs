@@ -44,8 +44,12 @@ pub enum AuthFailure {
     StateInvalid,
     /// The redirect is not to the registered redirect URL, or carries no `code`.
     BadRedirect,
-    /// The redirect's `iss` is not the authorization server's issuer (RFC 9207).
+    /// The redirect's `iss` is not the authorization server's issuer (RFC 9207), or there is no
+    /// known issuer to compare a present `iss` with.
     IssuerMismatch,
+    /// The redirect has no `iss` though the authorization server says it always sends one
+    /// (`authorization_response_iss_parameter_supported`, RFC 9207): a mix-up attack's sign.
+    IssuerMissing,
     /// The authorization server sent the user back with an error (`error`, `error_description`).
     Denied {
         /// The OAuth error code (`access_denied`, `invalid_scope`, ...).
@@ -104,7 +108,14 @@ pub struct Outcome {
 
 impl Outcome {
     /// Reads the issues of an `OperationOutcome` body; `None` if the body is not one.
+    ///
+    /// Only a JSON object of at most 1 MiB is parsed (an `OperationOutcome` is small; anything
+    /// else would cost memory out of proportion to what it could say).
     pub fn from_body(body: &[u8]) -> Option<Outcome> {
+        let first = json::strip_bom(body).iter().find(|b| !b.is_ascii_whitespace())?;
+        if *first != b'{' || body.len() > 1 << 20 {
+            return None;
+        }
         let v: json::Value = json::from_slice(body).ok()?;
         if v.get("resourceType")?.as_str()? != "OperationOutcome" {
             return None;

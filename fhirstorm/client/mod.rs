@@ -40,7 +40,13 @@ use crate::json::{self, FromJson};
 use crate::search::IntoSearch;
 use crate::{AnyResourceOf, Resource};
 
-/// How often and how long to retry when the server says it is busy (429, 503).
+/// How often and how long to retry when the server says it is busy.
+///
+/// A `429 Too Many Requests` means the server refused the request without processing it
+/// (RFC 6585), so any request is sent again, a create or a transaction too. A `503` does not
+/// say whether anything was done, so only idempotent requests (reads, searches, updates,
+/// deletes) are sent again after one; a create, a transaction, a batch, a patch or a POSTed
+/// operation is not.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Retries after the first attempt (0: never retry).
@@ -71,12 +77,13 @@ pub struct ConnectionBuilder<V> {
     timeout: Duration,
     connect_timeout: Duration,
     user_agent: String,
-    http: Option<reqwest::Client>,
+    http: Option<HttpConfig>,
     retry: RetryPolicy,
     max_response_bytes: usize,
     allow_insecure_loopback: bool,
     trust_capabilities: bool,
     strict_search: bool,
+    error_excerpts: bool,
     session: Option<crate::auth::Session>,
     _version: PhantomData<fn() -> V>,
 }
@@ -100,13 +107,25 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
         self
     }
 
-    /// Use this `reqwest::Client` (its own timeouts, proxies and TLS settings then apply).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
+    /// Adds your own settings to the HTTP client fhirstorm builds (proxies, root certificates,
+    /// TLS options, a different timeout...): `f` gets a `reqwest::ClientBuilder` with
+    /// fhirstorm's timeouts and user agent, and returns it changed.
+    ///
+    /// Whatever `f` sets, fhirstorm then sets the redirect policy and turns `Referer` off: a
+    /// redirect is followed only to a URL under the FHIR base (never to another origin, another
+    /// path of the same host, or from `https` to `http`), at most five times. So a request
+    /// body (a resource, a token request with a secret) is never re-sent elsewhere by a 307 or
+    /// 308, and no URL with its query leaks in a `Referer`. This is why fhirstorm takes a
+    /// builder to configure, not a finished `reqwest::Client`, whose policy it could not know.
+    pub fn configure_http_client(
+        mut self,
+        f: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static,
+    ) -> Self {
+        self.http = Some(HttpConfig(Arc::new(f)));
         self
     }
 
-    /// Retries for 429 and 503 on idempotent requests.
+    /// Retries for 429 (any request) and 503 (idempotent requests): see [`RetryPolicy`].
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
@@ -140,6 +159,15 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
         self
     }
 
+    /// Whether an error from a body that is not FHIR JSON (an HTML error page, say) quotes the
+    /// start of that body (160 characters). Off by default: a server's error page may echo
+    /// the request, and with it patient data, into logs. Without it, the error gives the
+    /// content type and the size.
+    pub fn error_excerpts(mut self, on: bool) -> Self {
+        self.error_excerpts = on;
+        self
+    }
+
     /// Send this session's bearer token with every request (to the base URL's origin only),
     /// renewing it as the session says.
     pub fn session(mut self, session: crate::auth::Session) -> Self {
@@ -157,25 +185,26 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
             let p = format!("{}/", base.path());
             base.set_path(&p);
         }
-        let http = match self.http {
-            Some(c) => c,
-            None => reqwest::Client::builder()
-                .timeout(self.timeout)
-                .connect_timeout(self.connect_timeout)
-                .user_agent(self.user_agent)
-                // Redirects are not followed blindly: a redirect to another origin could carry
-                // credentials away. Same-origin redirects only.
-                .redirect(reqwest::redirect::Policy::custom(|attempt| {
-                    let same = attempt.previous().first().is_some_and(|first| same_origin(first, attempt.url()));
-                    if same && attempt.previous().len() < 5 {
-                        attempt.follow()
-                    } else {
-                        attempt.stop()
-                    }
-                }))
-                .build()
-                .map_err(|e| Error::new(ErrorKind::Config, "could not build the HTTP client").with_source(e))?,
-        };
+        let mut builder = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(self.user_agent);
+        if let Some(HttpConfig(f)) = &self.http {
+            builder = f(builder);
+        }
+        // Set last, so that no user setting can loosen it (see `configure_http_client`).
+        let redirect_base = base.clone();
+        let http = builder
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() < 5 && under_base(&redirect_base, attempt.url()) {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            }))
+            .referer(false)
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Config, "could not build the HTTP client").with_source(e))?;
         Ok(Connection {
             shared: Arc::new(Shared {
                 base,
@@ -185,6 +214,7 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
                 allow_insecure_loopback: self.allow_insecure_loopback,
                 trust_capabilities: self.trust_capabilities,
                 strict_search: self.strict_search,
+                error_excerpts: self.error_excerpts,
                 session: self.session,
                 timeout: self.timeout,
                 metadata: tokio::sync::OnceCell::new(),
@@ -196,9 +226,11 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
 
 /// An endpoint URL a server named: parsed, and HTTPS unless loopback is allowed.
 pub(crate) fn checked_url(s: &str, allow_insecure_loopback: bool) -> Result<Url, Error> {
-    let shown: String = s.chars().take(200).collect();
-    let url = Url::parse(s)
-        .map_err(|e| Error::new(ErrorKind::Protocol, format!("invalid endpoint URL {shown:?}")).with_source(e))?;
+    // Not echoed: a URL that does not parse cannot be redacted, and may carry a secret.
+    let url = Url::parse(s).map_err(|e| {
+        Error::new(ErrorKind::Protocol, format!("invalid endpoint URL ({} characters, not shown)", s.chars().count()))
+            .with_source(e)
+    })?;
     check_secure(&url, allow_insecure_loopback).map_err(|e| Error::new(ErrorKind::Protocol, e.to_string()))?;
     Ok(url)
 }
@@ -228,6 +260,26 @@ fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme() && a.host() == b.host() && a.port_or_known_default() == b.port_or_known_default()
 }
 
+/// Whether `url` is the FHIR base (whose path ends with `/`) or under it: same origin, and its
+/// path starts with the base's. `Url` has resolved dot segments already, so `/fhir/../other`
+/// is `/other` by then. The only URLs a connection sends requests, and its token, to.
+pub(crate) fn under_base(base: &Url, url: &Url) -> bool {
+    same_origin(base, url)
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.path().starts_with(base.path())
+}
+
+/// The user's settings for the HTTP client (see [`ConnectionBuilder::configure_http_client`]).
+#[derive(Clone)]
+struct HttpConfig(Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>);
+
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HttpConfig(..)")
+    }
+}
+
 struct Shared<V: ClientVersion> {
     base: Url,
     http: reqwest::Client,
@@ -236,6 +288,7 @@ struct Shared<V: ClientVersion> {
     allow_insecure_loopback: bool,
     trust_capabilities: bool,
     strict_search: bool,
+    error_excerpts: bool,
     session: Option<crate::auth::Session>,
     timeout: Duration,
     metadata: tokio::sync::OnceCell<Capabilities<V>>,
@@ -311,6 +364,7 @@ impl<V: ClientVersion> Connection<V> {
             allow_insecure_loopback: false,
             trust_capabilities: true,
             strict_search: false,
+            error_excerpts: false,
             session: None,
             _version: PhantomData,
         }
@@ -334,6 +388,7 @@ impl<V: ClientVersion> Connection<V> {
                 allow_insecure_loopback: s.allow_insecure_loopback,
                 trust_capabilities: s.trust_capabilities,
                 strict_search: s.strict_search,
+                error_excerpts: s.error_excerpts,
                 session: Some(session),
                 timeout: s.timeout,
                 metadata: tokio::sync::OnceCell::new(),
@@ -432,6 +487,24 @@ impl<V: ClientVersion> Connection<V> {
         checked_url(s, self.shared.allow_insecure_loopback)
     }
 
+    /// The URL of a path under the base from its segments (a type, an id, `_history`, `$op`).
+    /// Callers check each id ([`segment`]); this checks that the built path is exactly the
+    /// base's path followed by the segments, so that nothing an id holds (a dot segment, a `/`,
+    /// a `?`) can send a request with this connection's token to another path.
+    pub(crate) fn path(&self, segments: &[&str]) -> Result<Url, Error> {
+        let rel = segments.join("/");
+        let url = self.url(&rel)?;
+        let expected = format!("{}{rel}", self.shared.base.path());
+        if url.path() != expected || url.query().is_some() || url.fragment().is_some() {
+            let shown: String = rel.chars().take(80).collect();
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!("the request path {shown:?} does not stay under the FHIR base"),
+            ));
+        }
+        Ok(url)
+    }
+
     fn url(&self, path: &str) -> Result<Url, Error> {
         self.shared
             .base
@@ -439,7 +512,7 @@ impl<V: ClientVersion> Connection<V> {
             .map_err(|e| Error::new(ErrorKind::Config, format!("bad request path {path:?}")).with_source(e))
     }
 
-    /// Sends a request, retrying 429/503 for idempotent ones, and reads the whole body (up to
+    /// Sends a request, retrying a 429, and a 503 if it is idempotent, and reads the whole body (up to
     /// the configured maximum).
     async fn send(
         &self,
@@ -450,12 +523,9 @@ impl<V: ClientVersion> Connection<V> {
         idempotent: bool,
     ) -> Result<Response, Error> {
         self.check_config()?;
-        if !same_origin(&url, &self.shared.base) {
-            return Err(Error::new(
-                ErrorKind::Protocol,
-                "refusing to send a request to another origin than the FHIR base",
-            )
-            .with_request(method.as_str(), &url));
+        if !under_base(&self.shared.base, &url) {
+            return Err(Error::new(ErrorKind::Protocol, "refusing to send a request outside the FHIR base")
+                .with_request(method.as_str(), &url));
         }
         if !headers.contains_key(ACCEPT) {
             headers.insert(ACCEPT, HeaderValue::from_static(V::JSON_MIME));
@@ -475,7 +545,7 @@ impl<V: ClientVersion> Connection<V> {
             let started = Instant::now();
             let mut req = self.shared.http.request(method.clone(), url.clone()).headers(headers.clone());
             if let Some((token, _)) = &bearer {
-                // Only ever to the base's origin: checked above, and redirects stay same-origin.
+                // Only ever to URLs under the base: checked above, and redirects stay under it.
                 let mut value = HeaderValue::try_from(format!("Bearer {}", token.secret())).map_err(|_| {
                     Error::auth_failure(AuthFailure::BadTokenResponse, "the access token is not a valid header value")
                 })?;
@@ -504,7 +574,8 @@ impl<V: ClientVersion> Connection<V> {
                     continue;
                 }
             }
-            let retryable = idempotent && matches!(status, 429 | 503) && attempt < policy.max_retries;
+            let unprocessed = status == 429 || (status == 503 && idempotent);
+            let retryable = unprocessed && attempt < policy.max_retries;
             if retryable {
                 let wait = retry_after(resp.headers())
                     .unwrap_or_else(|| policy.base_delay.saturating_mul(1 << attempt.min(16)))
@@ -516,9 +587,14 @@ impl<V: ClientVersion> Connection<V> {
                 continue;
             }
             let headers = resp.headers().clone();
-            let body = read_limited(resp, self.shared.max_response_bytes)
-                .await
-                .map_err(|e| e.with_request(method.as_str(), &url))?;
+            // An error's body is only read for its OperationOutcome and an excerpt: the first
+            // MiB is plenty, and a hostile server cannot make it cost more.
+            let body = if status >= 400 {
+                read_prefix(resp, MAX_ERROR_BODY.min(self.shared.max_response_bytes)).await
+            } else {
+                read_limited(resp, self.shared.max_response_bytes).await
+            }
+            .map_err(|e| e.with_request(method.as_str(), &url))?;
             tracing::debug!(parent: &span, status, elapsed_ms = started.elapsed().as_millis() as u64, bytes = body.len(), "fhir response");
             return Ok(Response { status, headers, body, url, method });
         }
@@ -547,11 +623,20 @@ impl<V: ClientVersion> Connection<V> {
         let message = if outcome.is_some() {
             reason(resp.status).to_string()
         } else {
-            format!("{}; body: {}", reason(resp.status), excerpt(&resp.body, resp.headers.get(CONTENT_TYPE)))
+            format!("{}; body: {}", reason(resp.status), self.excerpt(&resp.body, resp.headers.get(CONTENT_TYPE)))
         };
         Err(Error::new(ErrorKind::Status, message)
             .with_status(resp.status, outcome)
             .with_request(resp.method.as_str(), &resp.url))
+    }
+
+    /// What an error says of a body that is not FHIR JSON: its start, where excerpts are on.
+    fn excerpt(&self, body: &[u8], content_type: Option<&HeaderValue>) -> String {
+        if self.shared.error_excerpts {
+            return excerpt(body, content_type);
+        }
+        let ct = content_type.and_then(|c| c.to_str().ok()).map(|c| format!("{c}, ")).unwrap_or_default();
+        format!("({ct}{} bytes, not shown: turn on ConnectionBuilder::error_excerpts to see its start)", body.len())
     }
 
     fn parse_body<T: FromJson>(&self, resp: &Response) -> Result<T, Error> {
@@ -562,7 +647,7 @@ impl<V: ClientVersion> Connection<V> {
         {
             return Err(Error::new(
                 ErrorKind::Parse,
-                format!("expected FHIR JSON, got {mime}; body: {}", excerpt(&resp.body, None)),
+                format!("expected FHIR JSON, got {mime}; body: {}", self.excerpt(&resp.body, None)),
             )
             .with_request(resp.method.as_str(), &resp.url));
         }
@@ -684,6 +769,23 @@ fn transport_error(e: reqwest::Error, method: &Method, url: &Url) -> Error {
     Error::new(kind, what).with_source(e.without_url()).with_request(method.as_str(), url)
 }
 
+/// How much of an error response's body is read (for its `OperationOutcome` and an excerpt).
+pub(crate) const MAX_ERROR_BODY: usize = 1 << 20;
+
+/// The first `max` bytes of the body; the rest is not read (the connection is dropped).
+async fn read_prefix(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
+    let mut body = Vec::new();
+    while body.len() < max {
+        match resp.chunk().await {
+            Ok(Some(c)) => body.extend_from_slice(&c[..c.len().min(max - body.len())]),
+            Ok(None) => break,
+            // What arrived of an error body is enough: the status is the error.
+            Err(_) => break,
+        }
+    }
+    Ok(body)
+}
+
 async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
     if resp.content_length().is_some_and(|n| n > max as u64) {
         return Err(Error::new(ErrorKind::TooLarge, format!("response body larger than the maximum of {max} bytes")));
@@ -709,47 +811,22 @@ async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>
     }
 }
 
-/// `Retry-After`: seconds, or an HTTP-date (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`) read
-/// against the clock. Anything else is ignored (the policy's backoff applies).
+/// `Retry-After`: seconds, or an HTTP-date read against the clock. Anything else is ignored
+/// (the policy's backoff applies); the caller caps the wait.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    retry_after_value(headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?, std::time::SystemTime::now())
+}
+
+/// `Retry-After`'s value at `now`: delay-seconds, or an HTTP-date in any of RFC 9110's three
+/// forms (by the `httpdate` crate, whose four-digit years cannot overflow), a past date being
+/// no wait at all.
+pub(crate) fn retry_after_value(v: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let v = v.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let at = http_date(v)?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-    Some(Duration::from_secs(at.saturating_sub(now)))
-}
-
-/// Seconds since the Unix epoch of an IMF-fixdate (RFC 9110 5.6.7).
-fn http_date(s: &str) -> Option<u64> {
-    let mut parts = s.split_ascii_whitespace();
-    let _weekday = parts.next()?.strip_suffix(',')?;
-    let day: u64 = parts.next()?.parse().ok()?;
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let month_name = parts.next()?;
-    let month = MONTHS.iter().position(|m| *m == month_name)? as u64 + 1;
-    let year: u64 = parts.next()?.parse().ok()?;
-    let mut hms = parts.next()?.split(':').map(|x| x.parse::<u64>().ok());
-    let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
-    if parts.next()? != "GMT"
-        || parts.next().is_some()
-        || !(1..=31).contains(&day)
-        || year < 1970
-        || h > 23
-        || m > 59
-        || sec > 60
-    {
-        return None;
-    }
-    // Days from 1970-01-01 to the civil date (H. Hinnant's algorithm).
-    let (y, mo) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * mo + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = (era * 146_097 + doe).checked_sub(719_468)?;
-    Some(days * 86_400 + h * 3600 + m * 60 + sec)
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 fn reason(status: u16) -> &'static str {
@@ -855,7 +932,7 @@ impl<V: ClientVersion> Service<V> {
         let url = self.conn.shared.base.join(reference).map_err(|e| {
             Error::new(ErrorKind::Protocol, format!("{reference:?} is not a valid reference")).with_source(e)
         })?;
-        if !same_origin(&url, &self.conn.shared.base) || !url.as_str().starts_with(self.conn.shared.base.as_str()) {
+        if !under_base(&self.conn.shared.base, &url) || !url.as_str().starts_with(self.conn.shared.base.as_str()) {
             return Err(Error::new(
                 ErrorKind::Protocol,
                 format!("{} is on another server; not followed", error::redact_url(&url)),
@@ -902,7 +979,7 @@ impl<V: ClientVersion> Service<V> {
     pub async fn history(&self) -> Result<V::Bundle, Error> {
         self.check_system("history-system")?;
         let conn = &self.conn;
-        let resp = conn.send(Method::GET, conn.url("_history")?, None, HeaderMap::new(), true).await?;
+        let resp = conn.send(Method::GET, conn.path(&["_history"])?, None, HeaderMap::new(), true).await?;
         let resp = conn.check_status(resp)?;
         conn.parse_body(&resp)
     }
@@ -915,7 +992,7 @@ impl<V: ClientVersion> Service<V> {
         parameters: Option<&dyn json::ToJsonDyn>,
     ) -> Result<V::AnyResource, Error> {
         let conn = &self.conn;
-        let url = conn.url(&format!("${}", operation_name(name)?))?;
+        let url = conn.path(&[&format!("${}", operation_name(name)?)])?;
         conn.operation(url, parameters).await
     }
 
@@ -965,7 +1042,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     /// Reads the current version of resource `id` (the seed's `fetch`).
     pub async fn fetch(&self, id: &str) -> Result<R, Error> {
         self.service.check(R::TYPE, "read")?;
-        let url = self.conn().url(&format!("{}/{}", R::TYPE, segment(id)?))?;
+        let url = self.conn().path(&[R::TYPE, segment(id)?])?;
         let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
         let resp = self.conn().check_status(resp)?;
         self.typed(&resp)
@@ -974,7 +1051,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     /// Reads version `version` of resource `id`.
     pub async fn vread(&self, id: &str, version: &str) -> Result<R, Error> {
         self.service.check(R::TYPE, "vread")?;
-        let url = self.conn().url(&format!("{}/{}/_history/{}", R::TYPE, segment(id)?, segment(version)?))?;
+        let url = self.conn().path(&[R::TYPE, segment(id)?, "_history", segment(version)?])?;
         let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
         let resp = self.conn().check_status(resp)?;
         self.typed(&resp)
@@ -1009,7 +1086,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     pub async fn update(&self, resource: &R) -> Result<R, Error> {
         self.service.check(R::TYPE, "update")?;
         let id = resource.id().ok_or_else(|| Error::new(ErrorKind::Config, "update needs a resource with an id"))?;
-        let url = self.conn().url(&format!("{}/{}", R::TYPE, segment(id)?))?;
+        let url = self.conn().path(&[R::TYPE, segment(id)?])?;
         let mut headers = HeaderMap::new();
         headers.insert("prefer", HeaderValue::from_static("return=representation"));
         if let Some(v) = resource.meta().and_then(V::version_id) {
@@ -1023,7 +1100,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     /// Deletes resource `id`.
     pub async fn delete(&self, id: &str) -> Result<(), Error> {
         self.service.check(R::TYPE, "delete")?;
-        let url = self.conn().url(&format!("{}/{}", R::TYPE, segment(id)?))?;
+        let url = self.conn().path(&[R::TYPE, segment(id)?])?;
         let resp = self.conn().send(Method::DELETE, url, None, HeaderMap::new(), true).await?;
         self.conn().check_status(resp).map(drop)
     }
@@ -1064,7 +1141,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
         if url.as_str().len() > MAX_GET_URL {
             // Too long for a URL many servers and proxies accept: POST the form to `_search`.
             let form = url.query().unwrap_or("").as_bytes().to_vec();
-            let url = self.conn().url(&format!("{}/_search", R::TYPE))?;
+            let url = self.conn().path(&[R::TYPE, "_search"])?;
             let mut headers = HeaderMap::new();
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
             let resp = self.conn().send(Method::POST, url, Some(form), headers, true).await?;
@@ -1113,7 +1190,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
             return Err(Error::new(ErrorKind::Unsupported, format!("FHIR {} has no patch interaction", V::NAME)));
         }
         self.service.check(R::TYPE, "patch")?;
-        let url = self.conn().url(&format!("{}/{}", R::TYPE, segment(id)?))?;
+        let url = self.conn().path(&[R::TYPE, segment(id)?])?;
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json-patch+json"));
         headers.insert("prefer", HeaderValue::from_static("return=representation"));
@@ -1188,7 +1265,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     /// The history of every resource of this type, newest first, as a Bundle.
     pub async fn history_type(&self) -> Result<V::Bundle, Error> {
         self.service.check(R::TYPE, "history-type")?;
-        let url = self.conn().url(&format!("{}/_history", R::TYPE))?;
+        let url = self.conn().path(&[R::TYPE, "_history"])?;
         let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
         let resp = self.conn().check_status(resp)?;
         self.typed(&resp)
@@ -1202,17 +1279,18 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
         name: &str,
         parameters: Option<&dyn json::ToJsonDyn>,
     ) -> Result<V::AnyResource, Error> {
-        let path = match id {
-            Some(id) => format!("{}/{}/${}", R::TYPE, segment(id)?, operation_name(name)?),
-            None => format!("{}/${}", R::TYPE, operation_name(name)?),
+        let op = format!("${}", operation_name(name)?);
+        let url = match id {
+            Some(id) => self.conn().path(&[R::TYPE, segment(id)?, &op])?,
+            None => self.conn().path(&[R::TYPE, &op])?,
         };
-        self.conn().operation(self.conn().url(&path)?, parameters).await
+        self.conn().operation(url, parameters).await
     }
 
     /// `$everything` on resource `id` (Patient, Encounter): the first Bundle the server returns
     /// of everything it holds about it.
     pub async fn everything(&self, id: &str) -> Result<V::Bundle, Error> {
-        let url = self.conn().url(&format!("{}/{}/$everything", R::TYPE, segment(id)?))?;
+        let url = self.conn().path(&[R::TYPE, segment(id)?, "$everything"])?;
         let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
         let resp = self.conn().check_status(resp)?;
         self.typed(&resp)
@@ -1221,7 +1299,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     /// The history of resource `id`, newest first, as a Bundle.
     pub async fn history(&self, id: &str) -> Result<V::Bundle, Error> {
         self.service.check(R::TYPE, "history-instance")?;
-        let url = self.conn().url(&format!("{}/{}/_history", R::TYPE, segment(id)?))?;
+        let url = self.conn().path(&[R::TYPE, segment(id)?, "_history"])?;
         let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
         let resp = self.conn().check_status(resp)?;
         self.typed(&resp)
@@ -1240,10 +1318,14 @@ fn operation_name(name: &str) -> Result<&str, Error> {
     }
 }
 
-fn segment(id: &str) -> Result<&str, Error> {
-    // FHIR ids are [A-Za-z0-9\-\.]{1,64}: anything else would change the request path.
-    let ok =
-        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+/// An id (or version id) as one path segment: FHIR ids are `[A-Za-z0-9\-\.]{1,64}`; anything
+/// else would change the request path, and so would an id of dots only (`.`, `..` are dot
+/// segments: `Patient/..` is the base itself), which the id pattern allows but no server uses.
+pub(crate) fn segment(id: &str) -> Result<&str, Error> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && !id.bytes().all(|b| b == b'.');
     if ok {
         Ok(id)
     } else {
@@ -1317,11 +1399,15 @@ impl<V: ClientVersion, R: Resource<Version = V>> SearchSet<V, R> {
                 let url = base.join(link).map_err(|e| {
                     Error::new(ErrorKind::Protocol, "invalid next link in the search Bundle").with_source(e)
                 })?;
-                // The policy: a next link to another origin is refused, never followed.
-                if !same_origin(&url, base) {
+                // The policy: a next link outside the base (another origin, or another path of
+                // the same host: another tenant) is refused, never followed.
+                if !under_base(base, &url) {
                     return Err(Error::new(
                         ErrorKind::Protocol,
-                        format!("the next link points to another origin ({}); not followed", error::redact_url(&url)),
+                        format!(
+                            "the next link points outside the FHIR base ({}); not followed",
+                            error::redact_url(&url)
+                        ),
                     ));
                 }
                 Some(url)
@@ -1400,12 +1486,22 @@ impl<V: ClientVersion, R: std::fmt::Debug> std::fmt::Debug for SearchSet<V, R> {
 #[cfg(test)]
 mod retry_tests {
     #[test]
-    fn http_dates() {
-        assert_eq!(super::http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
-        assert_eq!(super::http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-        assert_eq!(super::http_date("Sat, 28 Nov 2026 14:00:00 GMT"), Some(1_795_874_400));
-        assert_eq!(super::http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
-        assert_eq!(super::http_date("Sun, 06 Nov 1994 08:49:37 PST"), None);
-        assert_eq!(super::http_date(""), None);
+    fn retry_after_values() {
+        use std::time::{Duration, SystemTime, UNIX_EPOCH};
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
+        let at = |v| super::retry_after_value(v, now);
+        assert_eq!(at("120"), Some(Duration::from_secs(120)));
+        assert_eq!(at("Sun, 06 Nov 1994 08:51:37 GMT"), Some(Duration::from_secs(120)));
+        assert_eq!(at("Sunday, 06-Nov-94 08:51:37 GMT"), Some(Duration::from_secs(120)), "RFC 850");
+        assert_eq!(at("Sun Nov  6 08:51:37 1994"), Some(Duration::from_secs(120)), "asctime");
+        assert_eq!(at("Thu, 01 Jan 1970 00:00:00 GMT"), Some(Duration::ZERO), "in the past");
+        assert_eq!(at("Sun, 06 Nov 1994 08:49:37 PST"), None);
+        assert_eq!(at(""), None);
+        assert_eq!(at("-1"), None);
+        // Years that overflowed the old hand-written date arithmetic.
+        assert_eq!(at("Sun, 06 Nov 18446744073709551615 08:49:37 GMT"), None);
+        assert_eq!(at("Sun, 06 Nov 99999999999999999999 08:49:37 GMT"), None);
+        assert!(at("Fri, 31 Dec 9999 23:59:59 GMT").is_some());
+        assert!(super::retry_after_value("Fri, 31 Dec 9999 23:59:59 GMT", SystemTime::now()).is_some());
     }
 }

@@ -149,9 +149,8 @@ impl<V: ClientVersion> TransactionBuilder<V> {
         let url = conn.url("")?;
         let body = self.to_json();
         let sent = self.entries.len();
-        // A transaction is all or nothing, so it may be retried; a batch may not.
-        let resp =
-            conn.send(Method::POST, url, Some(body), HeaderMap::new(), self.kind == BundleKind::Transaction).await?;
+        // Not idempotent: a 503 may come after some or all of it was done (a 429 is retried).
+        let resp = conn.send(Method::POST, url, Some(body), HeaderMap::new(), false).await?;
         let resp = conn.check_status(resp)?;
         let bundle: V::Bundle = conn.parse_body(&resp)?;
         let entries: Vec<TransactionEntry<V>> =

@@ -12,7 +12,8 @@ use tokio::net::TcpListener;
 pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    /// Shared, so that a large body is not copied for each connection.
+    pub body: Arc<Vec<u8>>,
     /// Wait this long before answering.
     pub delay: Duration,
     /// Send the body one byte at a time with this pause (a slow server).
@@ -33,7 +34,7 @@ impl Reply {
         Reply {
             status,
             headers: vec![("content-type".into(), content_type.into())],
-            body: body.as_bytes().to_vec(),
+            body: Arc::new(body.as_bytes().to_vec()),
             delay: Duration::ZERO,
             trickle: None,
             cut_after: None,
@@ -169,7 +170,7 @@ pub async fn start(replies: Vec<Reply>) -> Fake {
                         let _ = sock.write_all(&reply.body).await;
                     }
                     Some(pause) => {
-                        for b in &reply.body {
+                        for b in reply.body.iter() {
                             if sock.write_all(&[*b]).await.is_err() {
                                 return;
                             }

@@ -1,0 +1,44 @@
+//! Threat 8 of RELIABILITY.md: an error body cannot make the client use memory out of proportion.
+//! A hostile server answers 500 with 16 MB of `[0,0,0,...]` as FHIR JSON: parsed into a JSON
+//! tree, that grew about 30 times (half a gigabyte). Now an error body is read up to 1 MiB and
+//! only an object is parsed for an `OperationOutcome`. Measured with a counting allocator (one
+//! test in this binary, so nothing else allocates meanwhile).
+
+#[path = "support/counting.rs"]
+mod counting;
+#[path = "support/fake.rs"]
+#[allow(dead_code)] // this test uses a part of the fake
+mod fake;
+
+use fake::{metadata, start, Reply};
+use fhirstorm::client::{Connection, ErrorKind, RetryPolicy};
+use fhirstorm::r4::Patient;
+use fhirstorm::R4;
+
+#[tokio::test]
+async fn a_huge_error_body_is_read_and_parsed_only_up_to_a_small_cap() {
+    let mut zeros = Vec::with_capacity(16 << 20);
+    zeros.push(b'[');
+    while zeros.len() < (16 << 20) - 2 {
+        zeros.extend_from_slice(b"0,");
+    }
+    zeros.extend_from_slice(b"0]");
+    let mut hostile = Reply::json(500, "");
+    hostile.body = std::sync::Arc::new(zeros);
+    let outcome =
+        r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"processing","diagnostics":"no"}]}"#;
+    let f = start(vec![Reply::json(200, &metadata("4.0.1", &["Patient"])), hostile, Reply::json(500, outcome)]).await;
+    let conn =
+        Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).retry(RetryPolicy::none()).build().unwrap();
+    let service = conn.service().await.unwrap();
+
+    let (err, peak) = counting::peak_growth(service.r::<Patient>().fetch("p1")).await;
+    let err = err.unwrap_err();
+    assert_eq!((err.kind(), err.status()), (ErrorKind::Status, Some(500)), "{err}");
+    println!("peak heap growth for a 16 MiB error body: {:.2} MiB", peak as f64 / (1 << 20) as f64);
+    assert!(peak < 4 << 20, "peak heap growth {peak} bytes for a 16 MiB error body");
+
+    // A real OperationOutcome still arrives typed.
+    let err = service.r::<Patient>().fetch("p1").await.unwrap_err();
+    assert_eq!(err.outcome().map(|o| o.issues.len()), Some(1), "{err}");
+}
