@@ -430,6 +430,33 @@ async fn main() {
     })
     .await;
 
+    t.case("introspection (RFC 7662) and revocation (RFC 7009) at the server's endpoints", || async {
+        let client = w.client(ClientAuth::SecretBasic(ClientId::new("basic"), ClientSecret::new(SECRET))).await?;
+        let token = launch(w, &client, USER_SCOPES).await?;
+        let refresh = token.refresh_token.clone().ok_or("a refresh token")?;
+        let info = client.introspect(&refresh).await.map_err(|e| e.to_string())?;
+        w.printed.lock().unwrap().push(format!("{info:?}"));
+        ensure!(info.active, "a fresh refresh token is active: {info:?}");
+        ensure!(info.client_id.as_deref() == Some("basic"), "issued to this client: {info:?}");
+        ensure!(info.scope.as_deref().is_some_and(|s| s.contains("offline_access")), "its scopes: {info:?}");
+        ensure!(info.sub.as_deref() == Some("clinician") && info.exp.is_some(), "subject and expiry: {info:?}");
+        // This server's access tokens are JWTs for the FHIR server, which it does not introspect:
+        // its refusal arrives as a typed OAuth error.
+        expect_auth(w, client.introspect(&token.access_token).await, |f| {
+            f.oauth_error() == Some("unsupported_token_type")
+        })?;
+        // Another client cannot revoke this client's token.
+        let other = w.client(ClientAuth::SecretPost(ClientId::new("post"), ClientSecret::new(SECRET))).await?;
+        let _ = other.revoke(&refresh).await;
+        ensure!(client.introspect(&refresh).await.map_err(|e| e.to_string())?.active, "still active");
+        // Revoked by its client: inactive, and refreshing with it is refused.
+        client.revoke(&refresh).await.map_err(|e| e.to_string())?;
+        ensure!(!client.introspect(&refresh).await.map_err(|e| e.to_string())?.active, "revoked refresh token");
+        expect_auth(w, client.refresh(&refresh, None).await, |f| f.oauth_error() == Some("invalid_grant"))?;
+        Ok(())
+    })
+    .await;
+
     t.case("100 concurrent requests with an expired token: exactly one refresh, all succeed", || async {
         let client = w.client(ClientAuth::Public(ClientId::new("public"))).await?;
         let token = launch(w, &client, USER_SCOPES).await?;

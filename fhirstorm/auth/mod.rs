@@ -1,6 +1,6 @@
 //! SMART App Launch: discovery, the authorization URL (state and PKCE always), the code
-//! exchange, refresh, Backend Services, dynamic registration, EHR launch, and id_token
-//! verification.
+//! exchange, refresh, Backend Services, dynamic registration, EHR launch, id_token
+//! verification, and token revocation (RFC 7009) and introspection (RFC 7662).
 //!
 //! The flow of a standalone launch, as the original FHIRstorm had it:
 //!
@@ -49,6 +49,7 @@ mod discovery;
 mod launch;
 mod oauth;
 mod registration;
+mod revocation;
 mod scope;
 mod secret;
 mod session;
@@ -60,6 +61,7 @@ pub use discovery::SmartConfiguration;
 pub use launch::{EhrLaunch, IssuerAllowList, PendingAuthorization};
 pub use oauth::{FhirUser, FhirUserType, IdTokenClaims, SmartClient};
 pub use registration::{register, ClientRegistration, RegisteredClient};
+pub use revocation::{Introspection, OAuthToken};
 pub use scope::{Scope, ScopeError, Scopes};
 pub use secret::{
     AccessToken, AuthorizationCode, BrowserBinding, ClientId, ClientSecret, ForStorage, IdToken, PkceChallenge,

@@ -228,11 +228,22 @@ impl SmartClient {
         Ok(Session::new(Some(self.clone()), token, Some(scopes)))
     }
 
-    async fn token_request(&self, mut form: Vec<(&'static str, String)>) -> Result<TokenResponse, Error> {
-        let endpoint = &self.inner.config.token_endpoint;
-        let basic = self.inner.auth.apply(endpoint, &mut form)?;
-        let body = self.inner.http.post_form(endpoint, &form, basic.as_deref()).await?;
+    async fn token_request(&self, form: Vec<(&'static str, String)>) -> Result<TokenResponse, Error> {
+        let endpoint = self.inner.config.token_endpoint.clone();
+        let body = self.post_authenticated(&endpoint, form).await?;
         TokenResponse::from_json(&body)
+    }
+
+    /// POSTs `form` to one of the authorization server's endpoints with this client's
+    /// authentication (an assertion's audience is the token endpoint, which RFC 7523 servers
+    /// accept for each of their endpoints).
+    pub(super) async fn post_authenticated(
+        &self,
+        endpoint: &Url,
+        mut form: Vec<(&'static str, String)>,
+    ) -> Result<Vec<u8>, Error> {
+        let basic = self.inner.auth.apply(&self.inner.config.token_endpoint, &mut form)?;
+        self.inner.http.post_form(endpoint, &form, basic.as_deref()).await
     }
 
     /// Verifies the token response's `id_token` against the server's keys (its OpenID
