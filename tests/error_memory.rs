@@ -7,7 +7,6 @@
 #[path = "support/counting.rs"]
 mod counting;
 #[path = "support/fake.rs"]
-#[allow(dead_code)] // this test uses a part of the fake
 mod fake;
 
 use fake::{metadata, start, Reply};

@@ -46,6 +46,7 @@
 
 mod client_auth;
 mod discovery;
+mod id_token;
 mod launch;
 mod oauth;
 mod registration;
@@ -58,8 +59,9 @@ mod token;
 
 pub use client_auth::{ClientAuth, PrivateKey, SigningAlgorithm};
 pub use discovery::SmartConfiguration;
+pub use id_token::{FhirUser, FhirUserType, IdTokenClaims};
 pub use launch::{EhrLaunch, IssuerAllowList, PendingAuthorization};
-pub use oauth::{FhirUser, FhirUserType, IdTokenClaims, SmartClient};
+pub use oauth::SmartClient;
 pub use registration::{register, ClientRegistration, RegisteredClient};
 pub use revocation::{Introspection, OAuthToken};
 pub use scope::{Scope, ScopeError, Scopes};
@@ -75,7 +77,8 @@ use url::Url;
 
 /// What the app asks the authorization server for: endpoint, client, redirect, scopes, the
 /// FHIR server (`aud`) and, for an EHR launch, the `launch` parameter. State and PKCE (S256)
-/// are always added.
+/// are always added, and an OpenID `nonce` derived from the PKCE verifier whenever the scopes
+/// ask for `openid`.
 #[derive(Debug, Clone)]
 pub struct AuthorizationRequest {
     endpoint: Url,
@@ -156,6 +159,10 @@ impl AuthorizationRequest {
             }
             q.append_pair("code_challenge", challenge.as_str());
             q.append_pair("code_challenge_method", "S256");
+            if self.scopes.to_string().split(' ').any(|s| s == "openid") {
+                // Checked against the id_token by the code exchange (which has the verifier).
+                q.append_pair("nonce", &verifier.nonce());
+            }
         }
         Ok((url, state, verifier))
     }

@@ -3,13 +3,12 @@
 
 use std::sync::Arc;
 
-use jsonwebtoken::{jwk::JwkSet, DecodingKey, Validation};
 use url::Url;
 
 use super::client_auth::ClientAuth;
 use super::discovery::SmartConfiguration;
 use super::scope::Scopes;
-use super::secret::{AuthorizationCode, ClientId, IdToken, PkceVerifier, RedirectUrl, RefreshToken};
+use super::secret::{AuthorizationCode, ClientId, PkceVerifier, RedirectUrl, RefreshToken};
 use super::session::Session;
 use super::state::StateCheck;
 use super::token::TokenResponse;
@@ -21,16 +20,18 @@ use crate::client::{AuthFailure, ClientVersion, Connection, Error, ErrorKind};
 /// clone.
 #[derive(Clone)]
 pub struct SmartClient {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 #[derive(Clone)]
-struct Inner {
-    http: crate::client::AuthHttp,
-    config: SmartConfiguration,
+pub(super) struct Inner {
+    pub(super) http: crate::client::AuthHttp,
+    pub(super) config: SmartConfiguration,
     auth: ClientAuth,
     redirect: Option<RedirectUrl>,
     aud: Url,
+    /// The id_token signing keys, fetched at most once per [`super::id_token::KEYS_TTL`].
+    pub(super) keys: super::id_token::KeyCache,
 }
 
 impl std::fmt::Debug for SmartClient {
@@ -55,6 +56,7 @@ impl SmartClient {
                 auth,
                 redirect: None,
                 aud: conn.base_url().clone(),
+                keys: Default::default(),
             }),
         }
     }
@@ -103,20 +105,26 @@ impl SmartClient {
             .scopes(scopes))
     }
 
-    /// Exchanges an authorization code (and the PKCE verifier from the authorization step).
+    /// Exchanges an authorization code (and the PKCE verifier from the authorization step). An
+    /// id_token in the answer must carry the `nonce` the authorization request sent
+    /// ([`AuthFailure::IdTokenInvalid`] otherwise); verify its signature and claims with
+    /// [`SmartClient::verify_id_token`].
     pub async fn exchange_code(
         &self,
         code: &AuthorizationCode,
         verifier: &PkceVerifier,
     ) -> Result<TokenResponse, Error> {
         let redirect = self.redirect()?.as_str().to_string();
-        self.token_request(vec![
-            ("grant_type", "authorization_code".into()),
-            ("code", code.secret().to_string()),
-            ("redirect_uri", redirect),
-            ("code_verifier", verifier.secret().to_string()),
-        ])
-        .await
+        let token = self
+            .token_request(vec![
+                ("grant_type", "authorization_code".into()),
+                ("code", code.secret().to_string()),
+                ("redirect_uri", redirect),
+                ("code_verifier", verifier.secret().to_string()),
+            ])
+            .await?;
+        super::id_token::check_nonce(&token, verifier)?;
+        Ok(token)
     }
 
     /// Reads the redirect the authorization server sent the user back with (the whole URL),
@@ -244,144 +252,6 @@ impl SmartClient {
     ) -> Result<Vec<u8>, Error> {
         let basic = self.inner.auth.apply(&self.inner.config.token_endpoint, &mut form)?;
         self.inner.http.post_form(endpoint, &form, basic.as_deref()).await
-    }
-
-    /// Verifies the token response's `id_token` against the server's keys (its OpenID
-    /// configuration's `jwks_uri`): signature, issuer, audience (this client), expiry. Gives
-    /// its claims, `fhirUser` typed.
-    pub async fn verify_id_token(&self, token: &TokenResponse) -> Result<IdTokenClaims, Error> {
-        let id_token =
-            token.id_token.as_ref().ok_or_else(|| id_error("the token response has no id_token (ask for openid)"))?;
-        self.verify(id_token).await
-    }
-
-    /// Verifies an `id_token`: see [`SmartClient::verify_id_token`].
-    pub async fn verify(&self, id_token: &IdToken) -> Result<IdTokenClaims, Error> {
-        let issuer = self
-            .inner
-            .config
-            .issuer
-            .clone()
-            .ok_or_else(|| id_error("the SMART configuration names no issuer to check the id_token against"))?;
-        let discovery_url = Url::parse(&format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')))
-            .map_err(|_| id_error("the issuer is not a URL"))?;
-        let discovery = self.inner.http.get_json(&discovery_url).await?;
-        if discovery.get("issuer").and_then(|v| v.as_str()) != Some(issuer.as_str()) {
-            return Err(id_error("the OpenID configuration's issuer is not the SMART configuration's"));
-        }
-        let jwks_uri = discovery
-            .get("jwks_uri")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| id_error("the OpenID configuration has no jwks_uri"))?;
-        let jwks_url = self.inner.http.checked(jwks_uri)?;
-        let jwks: JwkSet = serde_json::from_value(self.inner.http.get_json(&jwks_url).await?)
-            .map_err(|_| id_error("the server's JWKS is not a valid key set"))?;
-        let header =
-            jsonwebtoken::decode_header(id_token.secret()).map_err(|_| id_error("the id_token is not a JWT"))?;
-        let jwk = match &header.kid {
-            Some(kid) => jwks.find(kid),
-            None if jwks.keys.len() == 1 => jwks.keys.first(),
-            None => None,
-        }
-        .ok_or_else(|| id_error("no key of the server's JWKS matches the id_token's kid"))?;
-        let key = DecodingKey::from_jwk(jwk).map_err(|_| id_error("the server's signing key cannot be used"))?;
-        if matches!(
-            header.alg,
-            jsonwebtoken::Algorithm::HS256 | jsonwebtoken::Algorithm::HS384 | jsonwebtoken::Algorithm::HS512
-        ) {
-            return Err(id_error("symmetric id_token signatures are not accepted"));
-        }
-        let mut validation = Validation::new(header.alg);
-        validation.set_issuer(&[issuer.as_str()]);
-        validation.set_audience(&[self.client_id().as_str()]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data =
-            jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(id_token.secret(), &key, &validation)
-                .map_err(|e| id_error(&format!("the id_token does not verify: {}", jwt_reason(&e))))?;
-        Ok(IdTokenClaims { claims: data.claims })
-    }
-}
-
-fn id_error(why: &str) -> Error {
-    Error::auth_failure(AuthFailure::IdTokenInvalid, why.to_string())
-}
-
-fn jwt_reason(e: &jsonwebtoken::errors::Error) -> &'static str {
-    use jsonwebtoken::errors::ErrorKind as K;
-    match e.kind() {
-        K::InvalidSignature => "bad signature",
-        K::ExpiredSignature => "expired",
-        K::InvalidIssuer => "wrong issuer",
-        K::InvalidAudience => "wrong audience",
-        K::ImmatureSignature => "not valid yet",
-        K::MissingRequiredClaim(_) => "a required claim is missing",
-        K::InvalidAlgorithm => "unexpected algorithm",
-        _ => "malformed",
-    }
-}
-
-/// The verified claims of an `id_token`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IdTokenClaims {
-    /// Every claim.
-    pub claims: serde_json::Map<String, serde_json::Value>,
-}
-
-impl IdTokenClaims {
-    /// `sub`.
-    pub fn subject(&self) -> Option<&str> {
-        self.claims.get("sub")?.as_str()
-    }
-
-    /// `fhirUser`, typed: which kind of resource the user is, and its id.
-    pub fn fhir_user(&self) -> Option<FhirUser> {
-        FhirUser::parse(self.claims.get("fhirUser")?.as_str()?)
-    }
-}
-
-/// The kinds of resource a `fhirUser` can be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FhirUserType {
-    /// `Patient`
-    Patient,
-    /// `Practitioner`
-    Practitioner,
-    /// `PractitionerRole`
-    PractitionerRole,
-    /// `RelatedPerson`
-    RelatedPerson,
-    /// `Person`
-    Person,
-}
-
-/// The `fhirUser` claim: a reference to the user's own resource.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FhirUser {
-    /// What kind of resource.
-    pub resource_type: FhirUserType,
-    /// Its id.
-    pub id: String,
-    /// The claim as sent (relative or absolute).
-    pub reference: String,
-}
-
-impl FhirUser {
-    /// Reads `Practitioner/123` or `https://host/fhir/Practitioner/123`.
-    pub fn parse(reference: &str) -> Option<FhirUser> {
-        let mut parts = reference.trim_end_matches('/').rsplit('/');
-        let id = parts.next()?.to_string();
-        let resource_type = match parts.next()? {
-            "Patient" => FhirUserType::Patient,
-            "Practitioner" => FhirUserType::Practitioner,
-            "PractitionerRole" => FhirUserType::PractitionerRole,
-            "RelatedPerson" => FhirUserType::RelatedPerson,
-            "Person" => FhirUserType::Person,
-            _ => return None,
-        };
-        if id.is_empty() {
-            return None;
-        }
-        Some(FhirUser { resource_type, id, reference: reference.to_string() })
     }
 }
 

@@ -1,5 +1,8 @@
 //! A fake FHIR server (hand-written, for what no real server does on demand: faults, DSTU2 and
 //! STU3 endpoints). It answers each request with the next scripted reply and records requests.
+//! Each test binary uses a part of it.
+
+#![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -84,8 +87,15 @@ pub fn metadata(fhir_version: &str, types: &[&str]) -> String {
 
 /// Starts a fake that answers `replies` in order (the last one repeats).
 pub async fn start(replies: Vec<Reply>) -> Fake {
+    start_with(|_| replies).await
+}
+
+/// Starts a fake whose replies may name its own base URL (`http://127.0.0.1:PORT/fhir`).
+pub async fn start_with(replies: impl FnOnce(&str) -> Vec<Reply>) -> Fake {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}/fhir", listener.local_addr().expect("addr"));
+    let replies = replies(&base);
+    assert!(!replies.is_empty(), "a fake needs at least one reply");
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     let task = tokio::spawn(async move {
