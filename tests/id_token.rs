@@ -53,6 +53,25 @@ fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
 }
 
+/// A public client of the authorization server at `issuer` (the fake), with a redirect URL.
+fn client_of(issuer: &str) -> SmartClient {
+    let conn = Connection::<R4>::builder(issuer).allow_insecure_loopback(true).build().unwrap();
+    let config = format!(
+        r#"{{"issuer":"{issuer}","authorization_endpoint":"{issuer}/auth","token_endpoint":"{issuer}/token"}}"#
+    );
+    SmartClient::new(
+        &conn,
+        SmartConfiguration::from_json(config.as_bytes(), true).unwrap(),
+        ClientAuth::Public(ClientId::new(CLIENT)),
+    )
+    .redirect_url(RedirectUrl::new("http://127.0.0.1:9/cb").unwrap())
+}
+
+/// The OpenID configuration the fake at `base` serves.
+fn openid_configuration(base: &str) -> Reply {
+    Reply::new(200, "application/json", &json!({"issuer": base, "jwks_uri": format!("{base}/jwks")}).to_string())
+}
+
 fn failure(r: Result<impl std::fmt::Debug, Error>) -> String {
     match r {
         Ok(v) => panic!("expected the id_token to be refused, got {v:?}"),
@@ -83,25 +102,9 @@ async fn signed_but_wrong_id_tokens_are_refused_and_keys_are_cached() {
     let key = Key::new("k1");
     let jwks = json!({"keys": [key.jwk(json!({"use": "sig", "alg": "ES256"}))]}).to_string();
     // The fake answers by order: the OpenID configuration, then the JWKS (once: cached after).
-    let f = fake::start_with(|base| {
-        vec![
-            Reply::new(
-                200,
-                "application/json",
-                &json!({"issuer": base, "jwks_uri": format!("{base}/jwks")}).to_string(),
-            ),
-            Reply::new(200, "application/json", &jwks),
-        ]
-    })
-    .await;
+    let f = fake::start_with(|base| vec![openid_configuration(base), Reply::new(200, "application/json", &jwks)]).await;
     let issuer = f.base.clone();
-    let conn = Connection::<R4>::builder(&issuer).allow_insecure_loopback(true).build().unwrap();
-    let config = format!(r#"{{"issuer":"{issuer}","token_endpoint":"{issuer}/token"}}"#);
-    let client = SmartClient::new(
-        &conn,
-        SmartConfiguration::from_json(config.as_bytes(), true).unwrap(),
-        ClientAuth::Public(ClientId::new(CLIENT)),
-    );
+    let client = client_of(&issuer);
     let verify = |c: Value| {
         let client = client.clone();
         let token = IdToken::new(key.sign(&c));
@@ -138,13 +141,8 @@ async fn keys_not_for_signing_or_for_another_alg_are_not_used_and_a_new_kid_is_f
     let other_alg = json!({"keys": [key.jwk(json!({"alg": "ES384"}))]}).to_string();
     let both = json!({"keys": [key.jwk(json!({})), rotated.jwk(json!({"use": "sig"}))]}).to_string();
     let f = fake::start_with(|base| {
-        let config = Reply::new(
-            200,
-            "application/json",
-            &json!({"issuer": base, "jwks_uri": format!("{base}/jwks")}).to_string(),
-        );
         vec![
-            config.clone(),
+            openid_configuration(base),
             Reply::new(200, "application/json", &enc_only),
             Reply::new(200, "application/json", &other_alg),
             Reply::new(200, "application/json", &json!({"keys": [key.jwk(json!({}))]}).to_string()),
@@ -153,13 +151,7 @@ async fn keys_not_for_signing_or_for_another_alg_are_not_used_and_a_new_kid_is_f
     })
     .await;
     let issuer = f.base.clone();
-    let conn = Connection::<R4>::builder(&issuer).allow_insecure_loopback(true).build().unwrap();
-    let config = format!(r#"{{"issuer":"{issuer}","token_endpoint":"{issuer}/token"}}"#);
-    let client = SmartClient::new(
-        &conn,
-        SmartConfiguration::from_json(config.as_bytes(), true).unwrap(),
-        ClientAuth::Public(ClientId::new(CLIENT)),
-    );
+    let client = client_of(&issuer);
     let good = IdToken::new(key.sign(&claims(&issuer, json!({}))));
     // An encryption key, and a key for another algorithm, are not signing keys for ES256: each
     // verification fetches the set again once (the kid is unknown among usable keys), then fails.
@@ -209,14 +201,7 @@ async fn the_code_exchange_checks_the_id_tokens_nonce() {
             vec![Reply::new(200, "application/json", &body)]
         })
         .await;
-        let conn = Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).build().unwrap();
-        let config = format!(r#"{{"issuer":"{0}","token_endpoint":"{0}/token"}}"#, f.base);
-        let client = SmartClient::new(
-            &conn,
-            SmartConfiguration::from_json(config.as_bytes(), true).unwrap(),
-            ClientAuth::Public(ClientId::new(CLIENT)),
-        )
-        .redirect_url(RedirectUrl::new("http://127.0.0.1:9/cb").unwrap());
+        let client = client_of(&f.base);
         let r = client.exchange_code(&AuthorizationCode::new("c"), &verifier).await;
         if ok {
             r.expect("the nonce sent");
