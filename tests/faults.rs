@@ -451,3 +451,109 @@ async fn retry_after_as_an_http_date() {
     assert_eq!(f.seen.lock().unwrap().len(), 3);
     assert!(started.elapsed() < Duration::from_secs(2), "a date in the past means now: {:?}", started.elapsed());
 }
+
+/// Issue 13, point 4: plain HTTP to a host that is not loopback (a test network's container
+/// name; here a name reqwest resolves to the fake) only with the loudly named opt-in.
+#[tokio::test]
+async fn plain_http_to_another_host_only_with_the_testing_opt_in() {
+    let f = start(vec![r4_meta(), Reply::json(200, PATIENT)]).await;
+    let addr: std::net::SocketAddr = f.base.trim_start_matches("http://").split('/').next().unwrap().parse().unwrap();
+    let base = format!("http://fhir-server.test:{}/fhir", addr.port());
+    let resolve = move |b: reqwest::ClientBuilder| b.resolve("fhir-server.test", addr);
+    let err = Connection::<R4>::builder(&base)
+        .allow_insecure_loopback(true)
+        .configure_http_client(resolve)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(err.to_string().contains("allow_insecure_http_for_testing"), "{err}");
+    let conn = Connection::<R4>::builder(&base)
+        .allow_insecure_http_for_testing(true)
+        .configure_http_client(resolve)
+        .build()
+        .unwrap();
+    let p = conn.service().await.unwrap().r::<Patient>().fetch("p1").await.unwrap();
+    assert_eq!(p.id.as_deref(), Some("p1"));
+}
+
+/// Issue 13, point 5: a renewal that fails is reported at the token endpoint (where it failed),
+/// not at the FHIR request that needed the token.
+#[tokio::test]
+async fn a_failed_renewal_names_the_token_endpoint() {
+    let refused = r#"{"error":"invalid_grant","error_description":"the refresh token has expired"}"#;
+    let (_tokens, client) = smart_fake(vec![Reply::new(400, "application/json", refused)]).await;
+    let mut expired = TokenResponse::from_json(
+        br#"{"access_token":"old-token","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-1"}"#,
+    )
+    .unwrap();
+    expired.set_expires_at(0);
+    let f = start(vec![r4_meta()]).await;
+    let conn = Connection::<R4>::builder(&f.base)
+        .allow_insecure_loopback(true)
+        .session(client.session(expired))
+        .build()
+        .unwrap();
+    let err = conn.service().await.unwrap_err();
+    assert_eq!(err.auth().and_then(|a| a.oauth_error()), Some("invalid_grant"), "{err}");
+    assert!(err.url().is_some_and(|u| u.ends_with("/token")), "{err}");
+    assert!(err.to_string().starts_with("POST ") && !err.to_string().contains("metadata"), "{err}");
+    assert!(f.seen.lock().unwrap().is_empty(), "no FHIR request without a token");
+}
+
+/// Issue 13, point 2: a renewal whose id_token does not verify (this server's refreshed one has
+/// no `aud`) leaves the session the id_token it had.
+#[tokio::test]
+async fn a_refreshed_id_token_that_does_not_verify_does_not_replace_the_old_one() {
+    let b64 = |s: &str| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+    };
+    let no_aud = format!("{}.{}.c2ln", b64(r#"{"alg":"RS256","kid":"k"}"#), b64(r#"{"iss":"x","sub":"u1"}"#));
+    let refreshed =
+        format!(r#"{{"access_token":"new-token","token_type":"Bearer","expires_in":3600,"id_token":"{no_aud}"}}"#);
+    let (_tokens, client) = smart_fake(vec![Reply::new(200, "application/json", &refreshed)]).await;
+    let mut token = TokenResponse::from_json(
+        br#"{"access_token":"old-token","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-1","id_token":"the.verified.one"}"#,
+    )
+    .unwrap();
+    token.set_expires_at(0);
+    let session = client.session(token);
+    let fresh = session.refresh().await.expect("renewed");
+    assert_eq!(fresh.access_token.secret(), "new-token");
+    assert_eq!(fresh.id_token.as_ref().map(|t| t.secret()), Some("the.verified.one"), "the old id_token is kept");
+    assert_eq!(session.token().id_token.as_ref().map(|t| t.secret()), Some("the.verified.one"));
+}
+
+/// Issue 13, point 3: a secret with `+`, `/` and `=` goes form-urlencoded inside
+/// `client_secret_basic` (RFC 6749), or as it is where the app says its server needs that; a
+/// refused client is told which method it used.
+#[tokio::test]
+async fn client_secret_basic_encoding_and_the_method_named_on_invalid_client() {
+    use base64::Engine as _;
+    let token = r#"{"access_token":"at","token_type":"Bearer"}"#;
+    let refused = r#"{"error":"invalid_client","error_description":"client authentication failed"}"#;
+    for (unencoded, expected) in [(false, "my%2Bapp:s%2Bc%2Fr%3Dt"), (true, "my+app:s+c/r=t")] {
+        let f =
+            start(vec![Reply::new(200, "application/json", token), Reply::new(401, "application/json", refused)]).await;
+        let conn = Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).build().unwrap();
+        let config = format!(r#"{{"token_endpoint":"{}/token"}}"#, f.base);
+        let auth = ClientAuth::SecretBasic(ClientId::new("my+app"), ClientSecret::new("s+c/r=t"));
+        let client = SmartClient::new(&conn, SmartConfiguration::from_json(config.as_bytes(), true).unwrap(), auth)
+            .basic_auth_unencoded(unencoded);
+        let scopes = "system/*.read".parse().unwrap();
+        client.client_credentials(&scopes).await.expect("a token");
+        let basic = f.seen.lock().unwrap()[0]
+            .headers
+            .iter()
+            .find(|(k, _)| k == "authorization")
+            .map(|(_, v)| v.trim_start_matches("Basic ").to_string())
+            .expect("Basic credentials");
+        let pair = base64::engine::general_purpose::STANDARD.decode(basic).unwrap();
+        assert_eq!(String::from_utf8(pair).unwrap(), expected);
+
+        let err = client.client_credentials(&scopes).await.unwrap_err();
+        assert_eq!(err.auth().and_then(|a| a.oauth_error()), Some("invalid_client"));
+        assert!(err.to_string().contains("authenticated with client_secret_basic"), "{err}");
+        assert!(!err.to_string().contains("s+c/r=t") && !err.to_string().contains("s%2Bc"), "{err}");
+    }
+}

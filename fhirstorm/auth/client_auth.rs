@@ -35,6 +35,8 @@ pub struct PrivateKey {
     key: EncodingKey,
     alg: SigningAlgorithm,
     kid: String,
+    /// The public half, as a JWK.
+    public: serde_json::Value,
 }
 
 impl PrivateKey {
@@ -46,7 +48,11 @@ impl PrivateKey {
             SigningAlgorithm::Es384 => EncodingKey::from_ec_pem(pem),
         }
         .map_err(|_| Error::auth_failure(AuthFailure::Key, format!("the {alg:?} private key could not be read")))?;
-        let key = PrivateKey { key, alg, kid: kid.into() };
+        let kid = kid.into();
+        let public = public_jwk(alg, pem, &kid).ok_or_else(|| {
+            Error::auth_failure(AuthFailure::Key, format!("the {alg:?} public key could not be derived"))
+        })?;
+        let key = PrivateKey { key, alg, kid, public };
         // Sign once now, so that a key of the wrong kind fails here and not at the token endpoint.
         key.sign(&serde_json::json!({ "probe": true }))?;
         Ok(key)
@@ -62,12 +68,67 @@ impl PrivateKey {
         &self.kid
     }
 
+    /// The public half as a JWK with `kty`, `kid`, `use` (`sig`) and `alg` (`RS384`, `ES384`):
+    /// RFC 7517 makes `alg` and `use` optional, but some servers require them on every key of a
+    /// client's JWKS, and none refuses them.
+    pub fn public_jwk(&self) -> &serde_json::Value {
+        &self.public
+    }
+
+    /// A JWKS (`{"keys":[...]}`) holding the public half: to register with a server (`jwks`) or
+    /// to serve at the client's `jwks_uri`.
+    pub fn jwks(&self) -> String {
+        serde_json::json!({ "keys": [self.public] }).to_string()
+    }
+
     pub(crate) fn sign(&self, claims: &serde_json::Value) -> Result<String, Error> {
         let mut header = Header::new(self.alg.jwt());
         header.kid = Some(self.kid.clone());
         header.typ = Some("JWT".into());
         jsonwebtoken::encode(&header, claims, &self.key)
             .map_err(|_| Error::auth_failure(AuthFailure::Key, format!("signing with the {:?} key failed", self.alg)))
+    }
+}
+
+/// The DER inside a PEM document, and its label (`PRIVATE KEY`, `RSA PRIVATE KEY`).
+fn pem_der(pem: &[u8]) -> Option<(String, Vec<u8>)> {
+    use base64::Engine as _;
+    let text = std::str::from_utf8(pem).ok()?;
+    let after = &text[text.find("-----BEGIN ")? + "-----BEGIN ".len()..];
+    let label_end = after.find("-----")?;
+    let body = &after[label_end + 5..after.find("-----END ")?];
+    let b64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    Some((after[..label_end].to_string(), base64::engine::general_purpose::STANDARD.decode(b64).ok()?))
+}
+
+/// The public JWK of a PEM private key (the same key `EncodingKey` read).
+fn public_jwk(alg: SigningAlgorithm, pem: &[u8], kid: &str) -> Option<serde_json::Value> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    let (label, der) = pem_der(pem)?;
+    let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
+    match alg {
+        SigningAlgorithm::Rs384 => {
+            let pair = match label.as_str() {
+                "RSA PRIVATE KEY" => ring::signature::RsaKeyPair::from_der(&der),
+                _ => ring::signature::RsaKeyPair::from_pkcs8(&der),
+            }
+            .ok()?;
+            let public = ring::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public());
+            Some(serde_json::json!({
+                "kty": "RSA", "kid": kid, "use": "sig", "alg": "RS384", "n": b64(&public.n), "e": b64(&public.e),
+            }))
+        }
+        SigningAlgorithm::Es384 => {
+            let rng = ring::rand::SystemRandom::new();
+            let signing = &ring::signature::ECDSA_P384_SHA384_FIXED_SIGNING;
+            let pair = ring::signature::EcdsaKeyPair::from_pkcs8(signing, &der, &rng).ok()?;
+            let point = ring::signature::KeyPair::public_key(&pair).as_ref(); // 0x04 || X || Y
+            let (x, y) = point.get(1..)?.split_at(48);
+            Some(serde_json::json!({
+                "kty": "EC", "kid": kid, "use": "sig", "alg": "ES384", "crv": "P-384", "x": b64(x), "y": b64(y),
+            }))
+        }
     }
 }
 
@@ -122,10 +183,15 @@ impl ClientAuth {
 
     /// Adds the client's credentials to a token request: form fields, and the Basic header's
     /// value when there is one.
+    ///
+    /// `client_secret_basic` form-urlencodes id and secret before joining them (RFC 6749 §2.3.1);
+    /// with `basic_unencoded` they are joined as they are (RFC 7617), for servers that do not
+    /// decode them.
     pub(crate) fn apply(
         &self,
         token_endpoint: &Url,
         form: &mut Vec<(&'static str, String)>,
+        basic_unencoded: bool,
     ) -> Result<Option<String>, Error> {
         match self {
             ClientAuth::Public(id) => {
@@ -135,9 +201,15 @@ impl ClientAuth {
             ClientAuth::SecretBasic(id, secret) => {
                 use base64::Engine as _;
                 // RFC 6749 2.3.1: both parts form-urlencoded before joining.
-                let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-                let pair = format!("{}:{}", enc(id.as_str()), enc(secret.secret()));
-                Ok(Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))))
+                let enc = |s: &str| {
+                    if basic_unencoded {
+                        s.to_string()
+                    } else {
+                        url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                    }
+                };
+                let pair = zeroize::Zeroizing::new(format!("{}:{}", enc(id.as_str()), enc(secret.secret())));
+                Ok(Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()))))
             }
             ClientAuth::SecretPost(id, secret) => {
                 form.push(("client_id", id.as_str().to_string()));

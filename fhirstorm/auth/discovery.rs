@@ -89,7 +89,7 @@ impl SmartConfiguration {
         if v.as_object().is_none() {
             return Err(Error::new(ErrorKind::Parse, "the SMART configuration is not a JSON object"));
         }
-        Self::read(&v, &|s| crate::client::checked_url(s, allow_insecure_loopback))
+        Self::read(&v, &|s| crate::client::checked_url(s, allow_insecure_loopback.into()))
     }
 
     fn read(v: &Value, checked: &dyn Fn(&str) -> Result<Url, Error>) -> Result<SmartConfiguration, Error> {

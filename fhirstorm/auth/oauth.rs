@@ -30,6 +30,8 @@ pub(super) struct Inner {
     auth: ClientAuth,
     redirect: Option<RedirectUrl>,
     aud: Url,
+    /// `client_secret_basic` without form-urlencoding (see [`SmartClient::basic_auth_unencoded`]).
+    basic_unencoded: bool,
     /// The id_token signing keys, fetched at most once per [`super::id_token::KEYS_TTL`].
     pub(super) keys: super::id_token::KeyCache,
 }
@@ -56,6 +58,7 @@ impl SmartClient {
                 auth,
                 redirect: None,
                 aud: conn.base_url().clone(),
+                basic_unencoded: false,
                 keys: Default::default(),
             }),
         }
@@ -71,6 +74,17 @@ impl SmartClient {
     pub fn redirect_url(self, redirect: RedirectUrl) -> Self {
         let mut inner = Arc::unwrap_or_clone(self.inner);
         inner.redirect = Some(redirect);
+        SmartClient { inner: Arc::new(inner) }
+    }
+
+    /// Send `client_secret_basic` credentials without form-urlencoding id and secret first. RFC
+    /// 6749 §2.3.1 asks for the encoding (the default), and most servers decode it; some do not
+    /// (reported of thephpleague/oauth2-server, issue 1305, and of Azure AD, azure-docs issue
+    /// 39037), and refuse a secret with `+`, `/` or `=` as `invalid_client`. Turn this on for
+    /// those servers only.
+    pub fn basic_auth_unencoded(self, unencoded: bool) -> Self {
+        let mut inner = Arc::unwrap_or_clone(self.inner);
+        inner.basic_unencoded = unencoded;
         SmartClient { inner: Arc::new(inner) }
     }
 
@@ -250,8 +264,21 @@ impl SmartClient {
         endpoint: &Url,
         mut form: Vec<(&'static str, String)>,
     ) -> Result<Vec<u8>, Error> {
-        let basic = self.inner.auth.apply(&self.inner.config.token_endpoint, &mut form)?;
-        self.inner.http.post_form(endpoint, &form, basic.as_deref()).await
+        let inner = &self.inner;
+        let basic = inner.auth.apply(&inner.config.token_endpoint, &mut form, inner.basic_unencoded)?;
+        inner.http.post_form(endpoint, &form, basic.as_deref()).await.map_err(|e| {
+            // A refused client says how it authenticated: servers differ in what they accept.
+            if e.auth().and_then(|a| a.oauth_error()) == Some("invalid_client") {
+                let unencoded = if inner.basic_unencoded && inner.auth.method() == "client_secret_basic" {
+                    ", not form-urlencoded"
+                } else {
+                    ""
+                };
+                e.with_note(&format!("the client authenticated with {}{unencoded}", inner.auth.method()))
+            } else {
+                e
+            }
+        })
     }
 }
 

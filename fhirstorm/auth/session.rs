@@ -17,6 +17,11 @@ type Callback = Arc<dyn Fn(&TokenResponse) + Send + Sync>;
 /// share the token. Build one with [`SmartClient::session`] (a user's token, renewed with its
 /// refresh token), [`SmartClient::backend_session`] (Backend Services, renewed with
 /// `client_credentials`), or [`Session::fixed`] (a token that is never renewed).
+///
+/// On renewal, what the server leaves out of its answer is kept from the previous token (the
+/// refresh token, the launch context, the scopes), and a new id_token replaces the previous one
+/// only if it verifies ([`SmartClient::verify_id_token`]); otherwise the session keeps the
+/// previous one, and with it the user's `fhirUser` and `sub`.
 #[derive(Clone)]
 pub struct Session {
     inner: Arc<Inner>,
@@ -78,7 +83,8 @@ impl Session {
         Session::new(None, token, None)
     }
 
-    /// Renew this long before the token expires (default 60 s).
+    /// Renew this long before the token expires (default 60 s; at most half the token's
+    /// lifetime).
     pub fn refresh_margin(self, margin: Duration) -> Self {
         *self.inner.margin.lock().unwrap_or_else(|p| p.into_inner()) = margin;
         self
@@ -120,21 +126,38 @@ impl Session {
         self.refresh_after(seen).await
     }
 
-    /// The access token to send, renewed first if it expires within the margin; with the
-    /// attempt counter it was read at (for [`Session::rejected`]).
+    /// The access token to send, with the attempt counter it was read at (for
+    /// [`Session::rejected`]). Within the refresh margin it is renewed first where it can be;
+    /// the margin is a wish to renew early, never a reason to refuse a token that is still
+    /// valid: without a refresh token, or when the early renewal fails, the current token is
+    /// sent until it has expired. The margin is at most half the token's lifetime, so that a
+    /// short-lived token is not renewed before every request.
     pub(crate) async fn bearer(&self) -> Result<(AccessToken, u64), Error> {
         let margin = *self.inner.margin.lock().unwrap_or_else(|p| p.into_inner());
-        let (token, attempts) = {
+        let (token, attempts, dead) = {
             let s = self.lock();
-            if let Some(dead) = &s.dead {
-                return Err(dead.clone());
-            }
-            (s.token.clone(), s.attempts)
+            (s.token.clone(), s.attempts, s.dead.clone())
         };
-        if self.inner.client.is_some() && token.expires_within(margin) {
-            let token = self.refresh_after(attempts).await?;
-            let attempts = self.lock().attempts;
-            return Ok((token.access_token.clone(), attempts));
+        let expired = token.expires_within(Duration::ZERO);
+        if let Some(dead) = dead {
+            return if expired { Err(dead) } else { Ok((token.access_token.clone(), attempts)) };
+        }
+        let margin = match token.expires_in {
+            Some(lifetime) => margin.min(Duration::from_secs(lifetime / 2)),
+            None => margin,
+        };
+        let renewable =
+            self.inner.client.is_some() && (self.inner.client_credentials.is_some() || token.refresh_token.is_some());
+        if expired || (renewable && token.expires_within(margin)) {
+            match self.refresh_after(attempts).await {
+                Ok(fresh) => return Ok((fresh.access_token.clone(), self.lock().attempts)),
+                Err(e) if expired => return Err(e),
+                Err(e) => {
+                    tracing::warn!(error = %e, "early renewal failed; the current access token is still valid");
+                }
+            }
+            let s = self.lock();
+            return Ok((s.token.access_token.clone(), s.attempts));
         }
         Ok((token.access_token.clone(), attempts))
     }
@@ -162,12 +185,15 @@ impl Session {
             }
             s.token.clone()
         };
-        let result = self.renew(&current).await;
+        let result = match self.renew(&current).await {
+            Ok(new) => Ok(self.keep_verifiable_id_token(&current, current.merged_with(new)).await),
+            Err(e) => Err(e),
+        };
         let mut s = self.lock();
         s.attempts += 1;
         match result {
             Ok(new) => {
-                let new = Arc::new(current.merged_with(new));
+                let new = Arc::new(new);
                 s.token = new.clone();
                 s.last_failure = None;
                 drop(s);
@@ -194,6 +220,21 @@ impl Session {
         }
     }
 
+    /// A renewal's new id_token replaces the session's only if it verifies: a server that sends
+    /// a broken one on refresh (no `aud`, say) must not cost the app the user's verified
+    /// identity. A new id_token where there was none is kept as it came.
+    async fn keep_verifiable_id_token(&self, current: &TokenResponse, mut new: TokenResponse) -> TokenResponse {
+        if let (Some(client), Some(old), Some(fresh)) = (&self.inner.client, &current.id_token, &new.id_token) {
+            if old != fresh {
+                if let Err(e) = client.verify(fresh).await {
+                    tracing::warn!(error = %e, "the renewed id_token does not verify; the session keeps the previous one");
+                    new.id_token = Some(old.clone());
+                }
+            }
+        }
+        new
+    }
+
     async fn renew(&self, current: &TokenResponse) -> Result<TokenResponse, Error> {
         let client = self.inner.client.as_ref().ok_or_else(|| {
             Error::auth_failure(
@@ -211,5 +252,65 @@ impl Session {
             )
         })?;
         client.refresh(refresh_token, None).await
+    }
+}
+
+#[cfg(all(test, feature = "r4"))]
+mod tests {
+    use super::*;
+    use crate::auth::{ClientAuth, ClientId, SmartConfiguration};
+    use crate::client::Connection;
+
+    /// A client whose token endpoint refuses connections (nothing listens on port 9).
+    fn unreachable_client() -> SmartClient {
+        let conn =
+            Connection::<crate::R4>::builder("http://127.0.0.1:9/fhir").allow_insecure_loopback(true).build().unwrap();
+        let config = br#"{"token_endpoint":"http://127.0.0.1:9/token"}"#;
+        SmartClient::new(
+            &conn,
+            SmartConfiguration::from_json(config, true).unwrap(),
+            ClientAuth::Public(ClientId::new("a")),
+        )
+    }
+
+    fn token(expires_in: u64, left: u64, refresh: bool) -> TokenResponse {
+        let refresh = if refresh { r#","refresh_token":"rt""# } else { "" };
+        let mut t = TokenResponse::from_json(
+            format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":{expires_in}{refresh}}}"#).as_bytes(),
+        )
+        .unwrap();
+        t.set_expires_at(super::super::token::now_secs() + left);
+        t
+    }
+
+    fn attempts(s: &Session) -> u64 {
+        s.lock().attempts
+    }
+
+    /// Issue 13, point 1: a token inside the refresh margin is still valid and is sent.
+    #[tokio::test]
+    async fn the_margin_is_a_wish_never_a_reason_to_refuse_a_valid_token() {
+        // 60 s tokens, no refresh token: 50 s left is inside the default 60 s margin, and valid.
+        let s = Session::new(Some(unreachable_client()), token(60, 50, false), None);
+        assert_eq!(s.bearer().await.unwrap().0.secret(), "at");
+        assert_eq!(attempts(&s), 0, "nothing to renew with: no attempt");
+
+        // With a refresh token, the margin is at most half the lifetime: 40 s left of 60 is not
+        // renewed yet (one renewal per request otherwise), 20 s left is.
+        let s = Session::new(Some(unreachable_client()), token(60, 40, true), None);
+        assert_eq!(s.bearer().await.unwrap().0.secret(), "at");
+        assert_eq!(attempts(&s), 0);
+        let s = Session::new(Some(unreachable_client()), token(60, 20, true), None);
+        // The early renewal fails (the server is unreachable): the valid token is still sent.
+        assert_eq!(s.bearer().await.unwrap().0.secret(), "at");
+        assert_eq!(attempts(&s), 1, "one early renewal was tried");
+
+        // Expired with nothing to renew with: now it is an error.
+        let s = Session::new(Some(unreachable_client()), token(60, 0, false), None);
+        let e = s.bearer().await.unwrap_err();
+        assert_eq!(e.auth(), Some(&AuthFailure::CannotRefresh), "{e}");
+        // Expired, and the renewal fails: the error.
+        let s = Session::new(Some(unreachable_client()), token(60, 0, true), None);
+        assert!(s.bearer().await.is_err());
     }
 }

@@ -195,9 +195,25 @@ impl Error {
         self
     }
 
+    /// The request, unless the error already names one (a token endpoint's refusal during a
+    /// renewal keeps naming the token endpoint, not the FHIR request that needed the token).
+    pub(crate) fn or_request(self, method: &str, url: &url::Url) -> Error {
+        if self.inner.url.is_some() {
+            self
+        } else {
+            self.with_request(method, url)
+        }
+    }
+
     pub(crate) fn with_status(mut self, status: u16, outcome: Option<Outcome>) -> Error {
         self.inner.status = Some(status);
         self.inner.outcome = outcome;
+        self
+    }
+
+    /// Adds a sentence to the message (what the caller knows that the failing step did not).
+    pub(crate) fn with_note(mut self, note: &str) -> Error {
+        self.inner.message = format!("{} ({note})", self.inner.message);
         self
     }
 
@@ -280,6 +296,19 @@ pub(crate) fn redact_url(url: &url::Url) -> String {
     u.set_fragment(None);
     let _ = u.set_username("");
     let _ = u.set_password(None);
+    // Some servers put encoded parameters (even credentials) in path segments: a long segment,
+    // or one with percent-escapes, is not shown.
+    let path: Vec<String> = url
+        .path_segments()
+        .map(|segments| {
+            segments
+                .map(|p| if p.len() > 64 || p.contains('%') { "(hidden)".to_string() } else { p.to_string() })
+                .collect()
+        })
+        .unwrap_or_default();
+    if !path.is_empty() {
+        u.set_path(&path.join("/"));
+    }
     let mut s = u.to_string();
     if url.query().is_some() {
         s.push_str("?…");
@@ -328,5 +357,26 @@ impl fmt::Debug for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.inner.source.as_ref().map(|s| &**s as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Issue 13, point 5: what a URL may carry besides its path is never shown.
+    #[test]
+    fn urls_in_errors_hide_queries_credentials_and_encoded_or_long_path_segments() {
+        let shown = |u: &str| super::redact_url(&url::Url::parse(u).unwrap());
+        assert_eq!(shown("https://h.example/fhir/Patient/p1"), "https://h.example/fhir/Patient/p1");
+        assert_eq!(shown("https://h.example/fhir/Patient?name=Smith"), "https://h.example/fhir/Patient?…");
+        assert_eq!(shown("https://user:pw@h.example/fhir#x"), "https://h.example/fhir");
+        let long = "a".repeat(65);
+        assert_eq!(
+            shown(&format!("https://h.example/v/{long}/fhir/metadata")),
+            "https://h.example/v/(hidden)/fhir/metadata"
+        );
+        assert_eq!(
+            shown("https://h.example/v/client_secret%3Ds3cr%2Bt/fhir/metadata"),
+            "https://h.example/v/(hidden)/fhir/metadata"
+        );
     }
 }

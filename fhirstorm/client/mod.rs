@@ -81,6 +81,7 @@ pub struct ConnectionBuilder<V> {
     retry: RetryPolicy,
     max_response_bytes: usize,
     allow_insecure_loopback: bool,
+    allow_insecure_http: bool,
     trust_capabilities: bool,
     strict_search: bool,
     error_excerpts: bool,
@@ -144,6 +145,14 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
         self
     }
 
+    /// Allow plain `http://` to **any** host, for test networks only (containers talking to each
+    /// other over a private network, say): tokens and patient data then cross the network
+    /// unencrypted. Off by default; a connection built with it logs a warning.
+    pub fn allow_insecure_http_for_testing(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
     /// Whether an interaction the capability statement does not advertise is refused before any
     /// request (default `true`). Turn off for servers whose statement is incomplete.
     pub fn trust_capabilities(mut self, trust: bool) -> Self {
@@ -180,7 +189,15 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
         let mut base = Url::parse(&self.base).map_err(|e| {
             Error::new(ErrorKind::Config, format!("invalid FHIR base URL {:?}", self.base)).with_source(e)
         })?;
-        check_secure(&base, self.allow_insecure_loopback)?;
+        let plain_http = match (self.allow_insecure_http, self.allow_insecure_loopback) {
+            (true, _) => PlainHttp::Anywhere,
+            (false, true) => PlainHttp::Loopback,
+            (false, false) => PlainHttp::Never,
+        };
+        check_secure(&base, plain_http)?;
+        if plain_http == PlainHttp::Anywhere {
+            tracing::warn!(base = %error::redact_url(&base), "allow_insecure_http_for_testing: plain HTTP is allowed to any host; tokens and data may cross the network unencrypted");
+        }
         if !base.path().ends_with('/') {
             let p = format!("{}/", base.path());
             base.set_path(&p);
@@ -211,7 +228,7 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
                 http,
                 retry: self.retry,
                 max_response_bytes: self.max_response_bytes,
-                allow_insecure_loopback: self.allow_insecure_loopback,
+                plain_http,
                 trust_capabilities: self.trust_capabilities,
                 strict_search: self.strict_search,
                 error_excerpts: self.error_excerpts,
@@ -224,14 +241,34 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
     }
 }
 
-/// An endpoint URL a server named: parsed, and HTTPS unless loopback is allowed.
-pub(crate) fn checked_url(s: &str, allow_insecure_loopback: bool) -> Result<Url, Error> {
+/// Where plain `http://` is allowed: nowhere (the default), to loopback hosts, or anywhere
+/// (`allow_insecure_http_for_testing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PlainHttp {
+    Never,
+    Loopback,
+    Anywhere,
+}
+
+impl From<bool> for PlainHttp {
+    /// `allow_insecure_loopback`'s bool.
+    fn from(loopback: bool) -> PlainHttp {
+        if loopback {
+            PlainHttp::Loopback
+        } else {
+            PlainHttp::Never
+        }
+    }
+}
+
+/// An endpoint URL a server named: parsed, and HTTPS unless plain HTTP is allowed for it.
+pub(crate) fn checked_url(s: &str, plain_http: PlainHttp) -> Result<Url, Error> {
     // Not echoed: a URL that does not parse cannot be redacted, and may carry a secret.
     let url = Url::parse(s).map_err(|e| {
         Error::new(ErrorKind::Protocol, format!("invalid endpoint URL ({} characters, not shown)", s.chars().count()))
             .with_source(e)
     })?;
-    check_secure(&url, allow_insecure_loopback).map_err(|e| Error::new(ErrorKind::Protocol, e.to_string()))?;
+    check_secure(&url, plain_http).map_err(|e| Error::new(ErrorKind::Protocol, e.to_string()))?;
     Ok(url)
 }
 
@@ -244,13 +281,21 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-fn check_secure(url: &Url, allow_insecure_loopback: bool) -> Result<(), Error> {
+fn check_secure(url: &Url, plain_http: PlainHttp) -> Result<(), Error> {
     match url.scheme() {
         "https" => Ok(()),
-        "http" if allow_insecure_loopback && is_loopback(url) => Ok(()),
+        "http" if plain_http == PlainHttp::Anywhere => Ok(()),
+        "http" if plain_http == PlainHttp::Loopback && is_loopback(url) => Ok(()),
         "http" if is_loopback(url) => Err(Error::new(
             ErrorKind::Config,
             format!("{} is plain HTTP: allow it with allow_insecure_loopback(true)", error::redact_url(url)),
+        )),
+        "http" => Err(Error::new(
+            ErrorKind::Config,
+            format!(
+                "{} is not HTTPS (for a test network, allow plain HTTP with allow_insecure_http_for_testing(true))",
+                error::redact_url(url)
+            ),
         )),
         _ => Err(Error::new(ErrorKind::Config, format!("{} is not HTTPS", error::redact_url(url)))),
     }
@@ -285,7 +330,7 @@ struct Shared<V: ClientVersion> {
     http: reqwest::Client,
     retry: RetryPolicy,
     max_response_bytes: usize,
-    allow_insecure_loopback: bool,
+    plain_http: PlainHttp,
     trust_capabilities: bool,
     strict_search: bool,
     error_excerpts: bool,
@@ -362,6 +407,7 @@ impl<V: ClientVersion> Connection<V> {
             retry: RetryPolicy::default(),
             max_response_bytes: 64 * 1024 * 1024,
             allow_insecure_loopback: false,
+            allow_insecure_http: false,
             trust_capabilities: true,
             strict_search: false,
             error_excerpts: false,
@@ -385,7 +431,7 @@ impl<V: ClientVersion> Connection<V> {
                 http: s.http.clone(),
                 retry: s.retry.clone(),
                 max_response_bytes: s.max_response_bytes,
-                allow_insecure_loopback: s.allow_insecure_loopback,
+                plain_http: s.plain_http,
                 trust_capabilities: s.trust_capabilities,
                 strict_search: s.strict_search,
                 error_excerpts: s.error_excerpts,
@@ -414,7 +460,7 @@ impl<V: ClientVersion> Connection<V> {
     pub(crate) fn auth_http(&self) -> AuthHttp {
         AuthHttp {
             http: self.shared.http.clone(),
-            allow_insecure_loopback: self.shared.allow_insecure_loopback,
+            plain_http: self.shared.plain_http,
             max_response_bytes: self.shared.max_response_bytes.min(1024 * 1024),
         }
     }
@@ -484,7 +530,7 @@ impl<V: ClientVersion> Connection<V> {
 
     /// An endpoint URL a server named: parsed, and HTTPS unless loopback is allowed.
     pub(crate) fn checked_endpoint(&self, s: &str) -> Result<Url, Error> {
-        checked_url(s, self.shared.allow_insecure_loopback)
+        checked_url(s, self.shared.plain_http)
     }
 
     /// The URL of a path under the base from its segments (a type, an id, `_history`, `$op`).
@@ -536,7 +582,7 @@ impl<V: ClientVersion> Connection<V> {
         let policy = &self.shared.retry;
         let mut attempt = 0;
         let mut bearer = match &self.shared.session {
-            Some(session) => Some(session.bearer().await.map_err(|e| e.with_request(method.as_str(), &url))?),
+            Some(session) => Some(session.bearer().await.map_err(|e| e.or_request(method.as_str(), &url))?),
             None => None,
         };
         let mut reauthorized = false;
@@ -568,7 +614,7 @@ impl<V: ClientVersion> Connection<V> {
                     // another request already did, and send again.
                     tracing::debug!(parent: &span, "401: renewing the access token");
                     drop(resp);
-                    let token = session.rejected(*seen).await.map_err(|e| e.with_request(method.as_str(), &url))?;
+                    let token = session.rejected(*seen).await.map_err(|e| e.or_request(method.as_str(), &url))?;
                     bearer = Some((token, u64::MAX));
                     reauthorized = true;
                     continue;
@@ -666,7 +712,7 @@ pub(crate) use error::redact_url as redact;
 #[derive(Clone)]
 pub(crate) struct AuthHttp {
     http: reqwest::Client,
-    allow_insecure_loopback: bool,
+    plain_http: PlainHttp,
     max_response_bytes: usize,
 }
 
@@ -675,7 +721,7 @@ impl AuthHttp {
     pub(crate) fn checked(&self, s: &str) -> Result<Url, Error> {
         let url = Url::parse(s)
             .map_err(|e| Error::new(ErrorKind::Protocol, "an endpoint URL is not valid").with_source(e))?;
-        check_secure(&url, self.allow_insecure_loopback).map_err(|e| Error::new(ErrorKind::Protocol, e.to_string()))?;
+        check_secure(&url, self.plain_http).map_err(|e| Error::new(ErrorKind::Protocol, e.to_string()))?;
         Ok(url)
     }
 
@@ -725,7 +771,7 @@ impl AuthHttp {
     }
 
     async fn exchange(&self, method: Method, url: &Url, req: reqwest::RequestBuilder) -> Result<Vec<u8>, Error> {
-        check_secure(url, self.allow_insecure_loopback).map_err(|e| e.with_request(method.as_str(), url))?;
+        check_secure(url, self.plain_http).map_err(|e| e.with_request(method.as_str(), url))?;
         let span = tracing::debug_span!("fhir.auth", method = %method, url = %error::redact_url(url), status = tracing::field::Empty);
         let resp = {
             let _enter = span.enter();
