@@ -12,14 +12,33 @@ use crate::json::{self, FromJson, ToJson};
 
 /// Reads `data` as any resource of a version; if it is one, writes it, reads that back, and
 /// requires the same output (nothing lost or changed by our own round trip).
+///
+/// Lenient reading too: it reads what strict reading accepts the same way (no deviation, the
+/// same output); where strict reading refuses a document that lenient reading accepts, there is
+/// a deviation; and what it writes reads back, leniently, to the same output.
 pub fn any_resource<A: FromJson + ToJson>(data: &[u8]) {
-    if let Ok(r) = json::from_slice::<A>(data) {
-        let out = json::to_vec(&r);
-        let again: A = match json::from_slice(&out) {
+    let strict = json::from_slice::<A>(data).map(|r| json::to_vec(&r));
+    if let Ok(out) = &strict {
+        let again: A = match json::from_slice(out) {
             Ok(a) => a,
-            Err(e) => panic!("fhirstorm cannot read its own output: {e}\n{}", String::from_utf8_lossy(&out)),
+            Err(e) => panic!("fhirstorm cannot read its own output: {e}\n{}", String::from_utf8_lossy(out)),
         };
-        assert!(json::to_vec(&again) == out, "writing is not stable");
+        assert!(json::to_vec(&again) == *out, "writing is not stable");
+    }
+    if let Ok(read) = json::from_slice_lenient::<A>(data) {
+        let out = json::to_vec(&read.value);
+        match &strict {
+            Ok(strict_out) => {
+                assert!(read.deviations.is_empty(), "deviations in a document strict reading accepts");
+                assert!(out == *strict_out, "lenient and strict reading differ on a valid document");
+            }
+            Err(_) => assert!(!read.deviations.is_empty(), "strict refuses, lenient accepts with no deviation"),
+        }
+        let again = match json::from_slice_lenient::<A>(&out) {
+            Ok(a) => a,
+            Err(e) => panic!("lenient reading cannot read its own output: {e}\n{}", String::from_utf8_lossy(&out)),
+        };
+        assert!(json::to_vec(&again.value) == out, "lenient writing is not stable");
     }
 }
 

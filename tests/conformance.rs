@@ -6,6 +6,10 @@
 //
 // Examples come from `$FHIR_EXAMPLES_DIR/{dstu2,stu3,r4}` (default `../shared/fhir-examples`
 // beside the project). Under `CI=true` a missing folder is a failure.
+//
+// `FHIRSTORM_CONFORMANCE=lenient` reads in lenient mode (`json::from_slice_lenient`): every file
+// must still round-trip exactly, and the deviations are counted. In that mode the project's own
+// non-conformant resources (`tests/fixtures/nonconformant/{version}`) are read as well.
 
 use std::path::{Path, PathBuf};
 
@@ -30,11 +34,12 @@ const NOT_IN_DEFINITIONS: &[(&str, &str, &str)] = &[
 #[cfg(via_serde)]
 fn serde_round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(
     bytes: &[u8],
-) -> Result<(Vec<u8>, Vec<String>), json::Error> {
+    _lenient: bool,
+) -> Result<(Vec<u8>, Vec<String>, usize), json::Error> {
     let v: T = serde_json::from_slice(json::strip_bom(bytes))
         .map_err(|e| json::Error::custom(json::ErrorKind::Syntax, e.to_string()))?;
     let out = serde_json::to_vec(&v).map_err(|e| json::Error::custom(json::ErrorKind::Syntax, e.to_string()))?;
-    Ok((out, Vec::new()))
+    Ok((out, Vec::new(), 0))
 }
 
 /// The input as serde_json hands it on: serde_json (with `arbitrary_precision`) keeps every digit
@@ -56,6 +61,20 @@ fn as_serde_json_reads_it(v: &Value) -> Value {
     }
 }
 
+/// The read-change-write of each enabled version.
+const CHANGES: &[(&str, Change)] = &[
+    #[cfg(feature = "dstu2")]
+    ("dstu2", changed::<fhirstorm::dstu2::AnyResource>),
+    #[cfg(feature = "stu3")]
+    ("stu3", changed::<fhirstorm::stu3::AnyResource>),
+    #[cfg(feature = "r4")]
+    ("r4", changed::<fhirstorm::r4::AnyResource>),
+];
+
+fn changes_for(version: &str) -> Change {
+    CHANGES.iter().find(|(v, _)| *v == version).map(|(_, c)| *c).expect("a version with a change")
+}
+
 fn example_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> =
         std::fs::read_dir(dir).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
@@ -64,31 +83,44 @@ fn example_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Reads and writes back one resource; also returns the member names that were not recognised.
-type RoundTrip = fn(&[u8]) -> Result<(Vec<u8>, Vec<String>), json::Error>;
+/// Reads (leniently or not) and writes back one resource; also returns the member names that
+/// were not recognised and the number of deviations.
+type RoundTrip = fn(&[u8], bool) -> Result<(Vec<u8>, Vec<String>, usize), json::Error>;
 
-fn round_trip<T: json::FromJson + json::ToJson>(bytes: &[u8]) -> Result<(Vec<u8>, Vec<String>), json::Error> {
+fn round_trip<T: json::FromJson + json::ToJson>(
+    bytes: &[u8],
+    lenient: bool,
+) -> Result<(Vec<u8>, Vec<String>, usize), json::Error> {
     let text = std::str::from_utf8(bytes).expect("examples are UTF-8");
-    let mut p = json::Parser::new(text.strip_prefix('\u{FEFF}').unwrap_or(text));
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let mut p = if lenient { json::Parser::lenient(text) } else { json::Parser::new(text) };
     let r = T::from_json(&mut p)?;
     p.finish()?;
-    Ok((json::to_vec(&r), p.unknown_members().to_vec()))
+    Ok((json::to_vec(&r), p.unknown_members().to_vec(), p.deviations().len()))
 }
 
 /// Reads, changes the id, writes back.
-fn changed<T: json::FromJson + json::ToJson + fhirstorm::AnyResourceOf>(bytes: &[u8]) -> Result<Vec<u8>, json::Error> {
-    let text = std::str::from_utf8(bytes).expect("examples are UTF-8");
-    let mut r = json::from_str::<T>(text.strip_prefix('\u{FEFF}').unwrap_or(text))?;
+fn changed<T: json::FromJson + json::ToJson + fhirstorm::AnyResourceOf>(
+    bytes: &[u8],
+    lenient: bool,
+) -> Result<Vec<u8>, json::Error> {
+    let mut r = if lenient { json::from_slice_lenient::<T>(bytes)?.value } else { json::from_slice::<T>(bytes)? };
     r.set_id(Some(CHANGED_ID.to_string()));
     Ok(json::to_vec(&r))
 }
 
 const CHANGED_ID: &str = "fhirstorm-changed";
 
-type Change = fn(&[u8]) -> Result<Vec<u8>, json::Error>;
+type Change = fn(&[u8], bool) -> Result<Vec<u8>, json::Error>;
 
 /// No data loss: after changing the id, the output is the input with that one change.
-fn check_changed(root: &Path, version: &str, change: Change, failures: &mut Vec<String>) -> Option<usize> {
+fn check_changed(
+    root: &Path,
+    version: &str,
+    change: Change,
+    lenient: bool,
+    failures: &mut Vec<String>,
+) -> Option<usize> {
     let dir = root.join(version);
     if !dir.is_dir() {
         return None;
@@ -116,7 +148,7 @@ fn check_changed(root: &Path, version: &str, change: Change, failures: &mut Vec<
             expected.push("id", Value::String(CHANGED_ID.into()));
         }
         let expected = Value::Object(expected);
-        match change(&input) {
+        match change(&input, lenient) {
             Err(e) => failures.push(format!("{} (changed): {e}", file.display())),
             Ok(output) => {
                 let back = json::from_slice::<Value>(&output).expect("our output is JSON");
@@ -129,12 +161,25 @@ fn check_changed(root: &Path, version: &str, change: Change, failures: &mut Vec<
     Some(count)
 }
 
-fn check_version(root: &Path, version: &str, round_trip: RoundTrip, failures: &mut Vec<String>) -> Option<usize> {
+/// Files read and deviations found by one pass over a folder.
+struct Counts {
+    files: usize,
+    deviations: usize,
+}
+
+fn check_version(
+    root: &Path,
+    version: &str,
+    round_trip: RoundTrip,
+    lenient: bool,
+    failures: &mut Vec<String>,
+) -> Option<Counts> {
     let dir = root.join(version.split(' ').next().unwrap_or(version));
     if !dir.is_dir() {
         return None;
     }
     let mut count = 0;
+    let mut deviations = 0;
     for file in example_files(&dir) {
         let input = std::fs::read(&file).expect("example readable");
         // Package folders hold other JSON too (package.json, indexes): only resources count.
@@ -146,9 +191,9 @@ fn check_version(root: &Path, version: &str, round_trip: RoundTrip, failures: &m
             continue;
         }
         count += 1;
-        match round_trip(&input) {
+        match round_trip(&input, lenient) {
             Err(e) => failures.push(format!("{}: {e}", file.display())),
-            Ok((_, unknown))
+            Ok((_, unknown, _))
                 if !unknown.is_empty()
                     && !NOT_IN_DEFINITIONS.iter().any(|(v, f, _)| *v == version && file.ends_with(f)) =>
             {
@@ -157,7 +202,8 @@ fn check_version(root: &Path, version: &str, round_trip: RoundTrip, failures: &m
                     file.display()
                 ))
             }
-            Ok((output, _)) => {
+            Ok((output, _, deviated)) => {
+                deviations += deviated;
                 let back = json::from_slice::<Value>(&output).expect("our output is JSON");
                 #[cfg(via_serde)]
                 let value = if version.ends_with("via serde_json") { as_serde_json_reads_it(&value) } else { value };
@@ -167,7 +213,7 @@ fn check_version(root: &Path, version: &str, round_trip: RoundTrip, failures: &m
             }
         }
     }
-    Some(count)
+    Some(Counts { files: count, deviations })
 }
 
 fn main() {
@@ -175,6 +221,13 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fhir-examples"));
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let lenient = match std::env::var("FHIRSTORM_CONFORMANCE").as_deref() {
+        Ok("lenient") => true,
+        Ok("strict") | Err(_) => false,
+        Ok(other) => panic!("FHIRSTORM_CONFORMANCE={other}: expected strict or lenient"),
+    };
+    println!("conformance mode: {}", if lenient { "lenient" } else { "strict" });
+    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nonconformant");
     let versions: &[(&str, RoundTrip)] = &[
         #[cfg(feature = "dstu2")]
         ("dstu2", round_trip::<fhirstorm::dstu2::AnyResource>),
@@ -202,10 +255,14 @@ fn main() {
     let mut missing = Vec::new();
     for &(version, rt) in versions {
         let before = failures.len();
-        match check_version(&root, version, rt, &mut failures) {
-            Some(n) => {
+        match check_version(&root, version, rt, lenient, &mut failures) {
+            Some(Counts { files: n, deviations }) => {
                 let failed = failures.len() - before;
-                println!("conformance {version}: {n} examples, {} round-tripped, {failed} failed", n - failed);
+                let deviated = if lenient { format!(", {deviations} deviations") } else { String::new() };
+                println!(
+                    "conformance {version}: {n} examples, {} round-tripped, {failed} failed{deviated}",
+                    n - failed
+                );
                 passed += n - failed;
             }
             None => {
@@ -216,23 +273,42 @@ fn main() {
         }
     }
     // No data loss after a change (the native path; serde's is the same models).
-    let changes: &[(&str, Change)] = &[
-        #[cfg(feature = "dstu2")]
-        ("dstu2", changed::<fhirstorm::dstu2::AnyResource>),
-        #[cfg(feature = "stu3")]
-        ("stu3", changed::<fhirstorm::stu3::AnyResource>),
-        #[cfg(feature = "r4")]
-        ("r4", changed::<fhirstorm::r4::AnyResource>),
-    ];
+    let changes = CHANGES;
     for &(version, change) in changes {
         let before = failures.len();
-        if let Some(n) = check_changed(&root, version, change, &mut failures) {
+        if let Some(n) = check_changed(&root, version, change, lenient, &mut failures) {
             let failed = failures.len() - before;
             println!(
                 "no data loss {version}: {n} examples read, id changed, written: {} intact, {failed} failed",
                 n - failed
             );
             passed += n - failed;
+        }
+    }
+    // Lenient: our own non-conformant resources round-trip too, with their deviations counted.
+    if lenient {
+        for &(version, rt) in versions.iter().filter(|(v, _)| !v.contains(' ')) {
+            let before = failures.len();
+            if let Some(Counts { files: n, deviations }) = check_version(&own, version, rt, true, &mut failures) {
+                let failed = failures.len() - before;
+                println!(
+                    "non-conformant {version} (tests/fixtures): {n} files, {} round-tripped, {failed} failed, {deviations} deviations",
+                    n - failed
+                );
+                if deviations == 0 {
+                    failures.push(format!("{version}: the non-conformant fixtures gave no deviation"));
+                }
+                passed += n - failed;
+            }
+            let before = failures.len();
+            if let Some(n) = check_changed(&own, version, changes_for(version), true, &mut failures) {
+                let failed = failures.len() - before;
+                println!(
+                    "non-conformant {version}: {n} files read, id changed, written: {} intact, {failed} failed",
+                    n - failed
+                );
+                passed += n - failed;
+            }
         }
     }
     for f in failures.iter().take(50) {

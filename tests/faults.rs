@@ -131,13 +131,18 @@ async fn wrong_content_type_invalid_json_and_wrong_type() {
     assert_eq!(err.kind(), ErrorKind::Parse);
     assert!(err.to_string().contains("text/plain"), "{err}");
 
-    let (_f, s) = connect(
-        vec![r4_meta(), Reply::json(200, r#"{"resourceType":"Patient","birthDate":"1970-13"}"#)],
-        fast_retry(0),
-        Duration::from_secs(5),
-    )
-    .await;
-    let err = s.r::<Patient>().fetch("p1").await.unwrap_err();
+    // An invalid date: kept as it came by default (lenient), an error naming it when strict.
+    let bad_date = r#"{"resourceType":"Patient","birthDate":"1970-13"}"#;
+    let (_f, s) = connect(vec![r4_meta(), Reply::json(200, bad_date)], fast_retry(0), Duration::from_secs(5)).await;
+    let p = s.r::<Patient>().fetch("p1").await.expect("lenient by default");
+    assert!(p.birth_date.is_none() && p.unknown.get("birthDate").is_some());
+    let f = start(vec![r4_meta(), Reply::json(200, bad_date)]).await;
+    let strict = Connection::<R4>::builder(&f.base)
+        .allow_insecure_loopback(true)
+        .conformance(fhirstorm::json::Conformance::Strict)
+        .build()
+        .unwrap();
+    let err = strict.service().await.unwrap().r::<Patient>().fetch("p1").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Parse);
     assert_eq!(err.json().map(|j| j.path()), Some("$.birthDate".to_string()), "{err:?}");
 

@@ -625,16 +625,16 @@ impl Emitter<'_> {
                 let arms = c.variants.iter().map(|v| {
                     let vname = format_ident!("{}", v.suffix);
                     let k = format!("{}{}", c.json, v.suffix);
-                    let slot = quote!(crate::__choice_slot!(r.#fname, #cname::#vname));
+                    let variant = quote!(r.#fname, #cname::#vname);
                     match v.ty {
                         Ty::Prim(..) => {
                             let ek = format!("_{k}");
                             quote! {
-                                #k => de::prim_in(p, #slot)?,
-                                #ek => de::prim_ext_in(p, #slot)?,
+                                #k => crate::__choice!(p, #variant, de::prim_in),
+                                #ek => crate::__choice!(p, #variant, de::prim_ext_in),
                             }
                         }
-                        _ => quote! { #k => de::read_in(p, #slot)?, },
+                        _ => quote! { #k => crate::__choice!(p, #variant, de::read_in), },
                     }
                 });
                 quote! { #(#arms)* }

@@ -48,7 +48,10 @@ fn r4_style_shapes() {
     assert!(code.contains("pub children: Vec<Node>"), "repeating recursive field not boxed");
     assert!(code.contains("pub enum WidgetValue"), "choice enum");
     assert!(code.contains("\"valueDateTime\" =>"), "choice read under its typed key");
-    assert!(code.contains("crate::__choice_slot!(r.value, WidgetValue::DateTime)"), "choice variant chosen by key");
+    assert!(
+        code.contains("crate::__choice!(p, r.value, WidgetValue::DateTime, de::prim_in)"),
+        "choice variant chosen by key"
+    );
     assert!(code.contains("\"_tag\" => de::prim_exts"), "primitive array extensions");
     assert!(code.contains("pub struct WidgetPart"), "backbone element");
     assert!(code.contains("pub part: Vec<WidgetPart>"), "contentReference");

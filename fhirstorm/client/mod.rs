@@ -85,6 +85,7 @@ pub struct ConnectionBuilder<V> {
     trust_capabilities: bool,
     strict_search: bool,
     error_excerpts: bool,
+    conformance: json::Conformance,
     session: Option<crate::auth::Session>,
     _version: PhantomData<fn() -> V>,
 }
@@ -177,6 +178,21 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
         self
     }
 
+    /// How strictly the server's resources are held to the model (default
+    /// [`Conformance::Lenient`](json::Conformance::Lenient)).
+    ///
+    /// Lenient: a member that does not fit the model (real servers hold data loaded from
+    /// generators, older exporters, hand-made payloads) is kept as it came, in its object's
+    /// `unknown` members, so a read-modify-write loses nothing; each one is logged as a
+    /// `tracing` warning (its JSON path and kind, not its value) and, for a search page, listed
+    /// in [`SearchSet::deviations`]. One such entry no longer makes a whole page unreadable.
+    /// Strict: it is an error ([`ErrorKind::Parse`], its source naming the JSON path).
+    /// Bad JSON and a resource of another type than asked are errors either way.
+    pub fn conformance(mut self, conformance: json::Conformance) -> Self {
+        self.conformance = conformance;
+        self
+    }
+
     /// Send this session's bearer token with every request (to the base URL's origin only),
     /// renewing it as the session says.
     pub fn session(mut self, session: crate::auth::Session) -> Self {
@@ -232,6 +248,7 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
                 trust_capabilities: self.trust_capabilities,
                 strict_search: self.strict_search,
                 error_excerpts: self.error_excerpts,
+                conformance: self.conformance,
                 session: self.session,
                 timeout: self.timeout,
                 metadata: tokio::sync::OnceCell::new(),
@@ -334,6 +351,7 @@ struct Shared<V: ClientVersion> {
     trust_capabilities: bool,
     strict_search: bool,
     error_excerpts: bool,
+    conformance: json::Conformance,
     session: Option<crate::auth::Session>,
     timeout: Duration,
     metadata: tokio::sync::OnceCell<Capabilities<V>>,
@@ -411,6 +429,7 @@ impl<V: ClientVersion> Connection<V> {
             trust_capabilities: true,
             strict_search: false,
             error_excerpts: false,
+            conformance: json::Conformance::Lenient,
             session: None,
             _version: PhantomData,
         }
@@ -435,6 +454,7 @@ impl<V: ClientVersion> Connection<V> {
                 trust_capabilities: s.trust_capabilities,
                 strict_search: s.strict_search,
                 error_excerpts: s.error_excerpts,
+                conformance: s.conformance,
                 session: Some(session),
                 timeout: s.timeout,
                 metadata: tokio::sync::OnceCell::new(),
@@ -686,6 +706,12 @@ impl<V: ClientVersion> Connection<V> {
     }
 
     fn parse_body<T: FromJson>(&self, resp: &Response) -> Result<T, Error> {
+        self.read_body(resp).map(|read| read.value)
+    }
+
+    /// The body as `T`, read as the connection's [`json::Conformance`] says, with the
+    /// deviations (none when strict), each logged.
+    fn read_body<T: FromJson>(&self, resp: &Response) -> Result<json::Lenient<T>, Error> {
         let ct = resp.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         if !mime.is_empty()
@@ -697,11 +723,25 @@ impl<V: ClientVersion> Connection<V> {
             )
             .with_request(resp.method.as_str(), &resp.url));
         }
-        json::from_slice(&resp.body).map_err(|e| {
+        let read = match self.shared.conformance {
+            json::Conformance::Lenient => json::from_slice_lenient(&resp.body),
+            _ => json::from_slice(&resp.body).map(|value| json::Lenient { value, deviations: Vec::new() }),
+        };
+        let read = read.map_err(|e| {
             Error::new(ErrorKind::Parse, "the response is not the FHIR JSON expected")
                 .with_source(e)
                 .with_request(resp.method.as_str(), &resp.url)
-        })
+        })?;
+        for d in &read.deviations {
+            // The path and kind only: the value and the message may quote patient data.
+            tracing::warn!(
+                url = %error::redact_url(&resp.url),
+                path = %d.path(),
+                kind = ?d.kind(),
+                "the server sent a member that does not fit the model; kept as it came"
+            );
+        }
+        Ok(read)
     }
 }
 
@@ -1076,13 +1116,19 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     }
 
     fn typed<T: Resource<Version = V>>(&self, resp: &Response) -> Result<T, Error> {
+        self.typed_read(resp).map(|read| read.value)
+    }
+
+    /// [`typed`](Self::typed), with the deviations of a lenient read.
+    fn typed_read<T: Resource<Version = V>>(&self, resp: &Response) -> Result<json::Lenient<T>, Error> {
         // Read as any resource first, so that a resource of another type is a clear error.
-        let any: V::AnyResource = self.conn().parse_body(resp)?;
-        let found = any.resource_type();
-        T::from_any(any).map_err(|_| {
+        let read: json::Lenient<V::AnyResource> = self.conn().read_body(resp)?;
+        let found = read.value.resource_type();
+        let value = T::from_any(read.value).map_err(|_| {
             Error::new(ErrorKind::Parse, format!("expected a {}, the server sent a {found}", T::TYPE))
                 .with_request(resp.method.as_str(), &resp.url)
-        })
+        })?;
+        Ok(json::Lenient { value, deviations: read.deviations })
     }
 
     /// Reads the current version of resource `id` (the seed's `fetch`).
@@ -1192,7 +1238,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
             let resp = self.conn().send(Method::POST, url, Some(form), headers, true).await?;
             let resp = self.conn().check_status(resp)?;
-            let bundle: V::Bundle = self.typed(&resp)?;
+            let bundle = self.typed_read(&resp)?;
             let page = SearchSet::from_bundle(bundle, &self.conn().shared.base)?;
             return self.check_ignored(page, &pairs);
         }
@@ -1248,7 +1294,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     async fn page(&self, url: Url) -> Result<SearchSet<V, R>, Error> {
         let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
         let resp = self.conn().check_status(resp)?;
-        let bundle: V::Bundle = self.typed(&resp)?;
+        let bundle = self.typed_read(&resp)?;
         SearchSet::from_bundle(bundle, &self.conn().shared.base)
     }
 
@@ -1423,20 +1469,37 @@ pub struct SearchSet<V: ClientVersion, R> {
     next: Option<Url>,
     self_link: Option<String>,
     ignored: Vec<String>,
+    deviations: Vec<json::Error>,
 }
 
 impl<V: ClientVersion, R: Resource<Version = V>> SearchSet<V, R> {
     /// Reads a search result page (a `searchset` Bundle) from JSON bytes, as the client does
     /// with a server's answer: matches of type `R`, everything else as included, and the `next`
     /// link resolved against `base` (refused when it points to another origin).
+    ///
+    /// Strict: an entry that does not fit the model fails the page. See
+    /// [`from_json_lenient`](Self::from_json_lenient) for the client's default.
     pub fn from_json(body: &[u8], base: &Url) -> Result<SearchSet<V, R>, Error> {
         let bundle: V::Bundle = json::from_slice(body).map_err(|e| {
+            Error::new(ErrorKind::Parse, "the search result is not the FHIR JSON expected").with_source(e)
+        })?;
+        Self::from_bundle(json::Lenient { value: bundle, deviations: Vec::new() }, base)
+    }
+
+    /// [`from_json`](Self::from_json) in lenient mode, as the client reads pages by default:
+    /// what does not fit the model is kept as it came and listed in
+    /// [`deviations`](Self::deviations); an entry whose resource type this version does not
+    /// know (or whose resource is not an object) is in neither the matches nor the included
+    /// resources, and is a deviation too.
+    pub fn from_json_lenient(body: &[u8], base: &Url) -> Result<SearchSet<V, R>, Error> {
+        let bundle = json::from_slice_lenient(body).map_err(|e| {
             Error::new(ErrorKind::Parse, "the search result is not the FHIR JSON expected").with_source(e)
         })?;
         Self::from_bundle(bundle, base)
     }
 
-    fn from_bundle(bundle: V::Bundle, base: &Url) -> Result<SearchSet<V, R>, Error> {
+    fn from_bundle(read: json::Lenient<V::Bundle>, base: &Url) -> Result<SearchSet<V, R>, Error> {
+        let json::Lenient { value: bundle, deviations } = read;
         let total = V::total(&bundle);
         let self_link = V::link(&bundle, "self").map(String::from);
         let next = match V::next_link(&bundle) {
@@ -1474,7 +1537,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> SearchSet<V, R> {
                 included.push(resource);
             }
         }
-        Ok(SearchSet { matches, included, total, next, self_link, ignored: Vec::new() })
+        Ok(SearchSet { matches, included, total, next, self_link, ignored: Vec::new(), deviations })
     }
 
     /// The matching resources.
@@ -1512,6 +1575,13 @@ impl<V: ClientVersion, R: Resource<Version = V>> SearchSet<V, R> {
         &self.ignored
     }
 
+    /// What did not fit the model in this page, read leniently (the connection's default): each
+    /// as the error a strict read returns, its path from the Bundle (`$.entry[3].resource.birthDate`).
+    /// The member at fault is kept as it came, in its object's `unknown` members.
+    pub fn deviations(&self) -> &[json::Error] {
+        &self.deviations
+    }
+
     /// The Bundle's `self` link: the search as the server understood it.
     pub fn self_link(&self) -> Option<&str> {
         self.self_link.as_deref()
@@ -1525,6 +1595,7 @@ impl<V: ClientVersion, R: std::fmt::Debug> std::fmt::Debug for SearchSet<V, R> {
             .field("included", &self.included.len())
             .field("total", &self.total)
             .field("has_next", &self.next.is_some())
+            .field("deviations", &self.deviations.len())
             .finish()
     }
 }

@@ -29,10 +29,12 @@ pub fn boxed<T: FromJson>(p: &mut Parser<'_>) -> Result<Box<T>, Error> {
 /// A repeating element.
 #[inline]
 pub fn read_vec<T: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<T>) -> Result<(), Error> {
+    let before = slot.len();
     p.array(|p, _| {
         slot.push(T::from_json(p)?);
         Ok(())
     })
+    .inspect_err(|_| slot.truncate(before))
 }
 
 /// A primitive's value (`birthDate`).
@@ -71,6 +73,7 @@ pub fn prim_ext_in<T, E: FromJson>(p: &mut Parser<'_>, slot: &mut Primitive<T, E
 
 /// A repeating primitive's values, `null` where an item has only extensions.
 pub fn prims<T: FromJson, E: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<Primitive<T, E>>) -> Result<(), Error> {
+    let before = slot.len();
     p.array(|p, i| {
         if slot.len() <= i {
             slot.push(Primitive::default());
@@ -80,10 +83,16 @@ pub fn prims<T: FromJson, E: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<Primit
         }
         Ok(())
     })
+    .inspect_err(|_| {
+        // Nothing half-read stays behind (lenient reading keeps the whole member instead).
+        slot.truncate(before);
+        slot.iter_mut().for_each(|s| s.value = None);
+    })
 }
 
 /// A repeating primitive's ids and extensions (`_given`), `null` where an item has none.
 pub fn prim_exts<T, E: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<Primitive<T, E>>) -> Result<(), Error> {
+    let before = slot.len();
     p.array(|p, i| {
         if slot.len() <= i {
             slot.push(Primitive::default());
@@ -92,6 +101,10 @@ pub fn prim_exts<T, E: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<Primitive<T,
             slot[i].ext = Some(Box::new(PrimitiveExt::from_json(p)?));
         }
         Ok(())
+    })
+    .inspect_err(|_| {
+        slot.truncate(before);
+        slot.iter_mut().for_each(|s| s.ext = None);
     })
 }
 
@@ -106,8 +119,16 @@ pub fn resource_type(p: &mut Parser<'_>, expected: &str) -> Result<(), Error> {
 
 /// A member the definitions do not know: kept. (DSTU2's `fhir_comments`, its JSON form of XML
 /// comments, is kept the same way but not counted as unknown: it is part of that format.)
+///
+/// In lenient mode the parser also calls a struct's reader here to keep a member that did not
+/// fit the model: then it is stored under its real key and counted as a deviation.
 pub fn unknown(p: &mut Parser<'_>, members: &mut Members, key: &str) -> Result<(), Error> {
     let v = p.value()?;
+    if let Some((real, deviation)) = p.take_deviant() {
+        members.push(real, v);
+        p.push_deviation(deviation);
+        return Ok(());
+    }
     if key != "fhir_comments" {
         p.note_unknown(key);
     }

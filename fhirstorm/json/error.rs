@@ -68,6 +68,20 @@ impl Error {
         self
     }
 
+    pub(crate) fn push_key(&mut self, key: &str) {
+        self.inner.rev_path.push(Seg::Key(key.to_string()));
+    }
+
+    pub(crate) fn push_index(&mut self, i: usize) {
+        self.inner.rev_path.push(Seg::Index(i));
+    }
+
+    /// Whether lenient reading keeps the member instead: the JSON is sound, only its fit to
+    /// the model is not.
+    pub(crate) fn fits_lenient(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::Type | ErrorKind::Value | ErrorKind::ResourceType | ErrorKind::Choice)
+    }
+
     /// What kind of problem this is.
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind

@@ -69,6 +69,66 @@ pub fn from_str<T: FromJson>(s: &str) -> Result<T, Error> {
     Ok(v)
 }
 
+/// How strictly JSON is held to the model's definitions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Conformance {
+    /// A member that does not fit the model fails the read ([`from_slice`]'s way).
+    #[default]
+    Strict,
+    /// A member that does not fit the model is kept as it came and reported as a deviation
+    /// ([`from_slice_lenient`]'s way); the default for data read from a server.
+    Lenient,
+}
+
+/// A value read in lenient mode, with what did not fit the model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lenient<T> {
+    /// The value. Each member that did not fit is in its object's `unknown` members, written
+    /// back where it was.
+    pub value: T,
+    /// Each member that did not fit, as the error strict reading returns for it (same kind,
+    /// message and path).
+    pub deviations: Vec<Error>,
+}
+
+/// Reads a value in lenient mode: what does not fit the model (a single object where the
+/// element repeats, an array where it does not, a string where a CodeableConcept belongs, a
+/// dateTime where a date belongs, `"true"` for `true`, a second type for a choice element, a
+/// resource type this version does not know) is kept as it came and reported, not refused; a
+/// read-modify-write still loses nothing. Bad JSON, and a resource of another type than `T`,
+/// are still errors.
+///
+/// ```
+/// # #[cfg(feature = "r4")] {
+/// use fhirstorm::{json, r4::Patient};
+/// let bytes = br#"{"resourceType":"Patient","active":"true","birthDate":"1970-01-01"}"#;
+/// assert!(json::from_slice::<Patient>(bytes).is_err());
+/// let read = json::from_slice_lenient::<Patient>(bytes)?;
+/// assert_eq!(read.deviations[0].path(), "$.active");
+/// assert!(read.value.birth_date.is_some());
+/// // Written back as it came (the member among the unknown ones, so last).
+/// let (sent, back): (json::Value, json::Value) = (json::from_slice(bytes)?, json::from_slice(&json::to_vec(&read.value))?);
+/// assert_eq!(sent.first_difference(&back), None);
+/// # }
+/// # Ok::<(), fhirstorm::json::Error>(())
+/// ```
+pub fn from_slice_lenient<T: FromJson>(bytes: &[u8]) -> Result<Lenient<T>, Error> {
+    let bytes = strip_bom(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => from_str_lenient(s),
+        Err(e) => Err(Error::new(ErrorKind::Syntax, "invalid UTF-8", bytes, e.valid_up_to())),
+    }
+}
+
+/// Reads a value from JSON text in lenient mode (see [`from_slice_lenient`]).
+pub fn from_str_lenient<T: FromJson>(s: &str) -> Result<Lenient<T>, Error> {
+    let mut p = Parser::lenient(s.strip_prefix('\u{FEFF}').unwrap_or(s));
+    let value = T::from_json(&mut p)?;
+    p.finish()?;
+    Ok(Lenient { value, deviations: p.take_deviations() })
+}
+
 /// Writes a value as compact JSON.
 pub fn to_vec<T: ToJson + ?Sized>(v: &T) -> Vec<u8> {
     let mut w = Writer::new();

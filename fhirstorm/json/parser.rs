@@ -14,7 +14,19 @@ pub struct Parser<'a> {
     pos: usize,
     depth: u32,
     unknown: Vec<String>,
+    lenient: bool,
+    /// Lenient mode: what did not fit the model, each as the error strict mode would have
+    /// returned, its path completed while the read travels outwards.
+    deviations: Vec<Error>,
+    /// Lenient mode: the member being kept as it came, while its object's reader is called
+    /// again (with [`DEVIANT_KEY`]) to store it among the unknown members.
+    deviant: Option<(String, Error)>,
 }
+
+/// The key a struct's reader is called with to keep a member that did not fit as it came: it
+/// matches no member of any model, so the reader hands it to [`de::unknown`](super::de::unknown),
+/// which stores the value under its real key.
+pub(crate) const DEVIANT_KEY: &str = "\u{0}";
 
 fn describe(b: Option<u8>) -> &'static str {
     match b {
@@ -32,7 +44,42 @@ fn describe(b: Option<u8>) -> &'static str {
 impl<'a> Parser<'a> {
     /// A parser at the start of `src`.
     pub fn new(src: &'a str) -> Parser<'a> {
-        Parser { src, pos: 0, depth: 0, unknown: Vec::new() }
+        Parser { src, pos: 0, depth: 0, unknown: Vec::new(), lenient: false, deviations: Vec::new(), deviant: None }
+    }
+
+    /// A parser in lenient mode: a member whose value does not fit the model (the wrong JSON
+    /// type, an invalid value, a second type for a choice element, an unknown resource type)
+    /// is kept as it came among its object's unknown members, written back where it was, and
+    /// reported in [`deviations`](Parser::deviations) instead of failing the whole read. Bad
+    /// JSON (syntax, nesting depth) and a resource of the wrong type are still errors.
+    pub fn lenient(src: &'a str) -> Parser<'a> {
+        Parser { lenient: true, ..Parser::new(src) }
+    }
+
+    /// Whether this parser is in lenient mode.
+    pub fn is_lenient(&self) -> bool {
+        self.lenient
+    }
+
+    /// Lenient mode: each member that did not fit the model, as the error strict mode would
+    /// have returned (its [`path`](Error::path) names the value at fault; the innermost member
+    /// containing it was kept as it came).
+    pub fn deviations(&self) -> &[Error] {
+        &self.deviations
+    }
+
+    /// The deviations, taken.
+    pub fn take_deviations(&mut self) -> Vec<Error> {
+        std::mem::take(&mut self.deviations)
+    }
+
+    /// Lenient mode: the member being kept as it came, if the reader was called for that.
+    pub(crate) fn take_deviant(&mut self) -> Option<(String, Error)> {
+        self.deviant.take()
+    }
+
+    pub(crate) fn push_deviation(&mut self, e: Error) {
+        self.deviations.push(e);
     }
 
     /// Names of the members read so far that the definitions do not know (kept in `unknown`).
@@ -121,7 +168,33 @@ impl<'a> Parser<'a> {
                 return Err(self.unexpected_syntax("':'"));
             }
             self.pos += 1;
-            f(self, &key).map_err(|e| e.in_key(&key))?;
+            let (start, depth, marks) = (self.pos, self.depth, (self.deviations.len(), self.unknown.len()));
+            match f(self, &key) {
+                Ok(()) => {
+                    if self.deviations.len() > marks.0 {
+                        self.deviations[marks.0..].iter_mut().for_each(|d| d.push_key(&key));
+                    }
+                }
+                Err(e) => {
+                    let e = e.in_key(&key);
+                    if !self.lenient || !e.fits_lenient() || key == "resourceType" {
+                        return Err(e);
+                    }
+                    // Keep the member as it came: back to its value, and through the reader
+                    // again, which stores it among the unknown members.
+                    (self.pos, self.depth) = (start, depth);
+                    self.deviations.truncate(marks.0);
+                    self.unknown.truncate(marks.1);
+                    self.deviant = Some((key.to_string(), e));
+                    match (f(self, DEVIANT_KEY), self.deviant.take()) {
+                        // The value is not even JSON: that is the error.
+                        (Err(bad), _) => return Err(bad.in_key(&key)),
+                        // The reader had no place for unknown members: the first error stands.
+                        (Ok(()), Some((_, e))) => return Err(e),
+                        (Ok(()), None) => {}
+                    }
+                }
+            }
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
@@ -155,7 +228,11 @@ impl<'a> Parser<'a> {
         }
         let mut i = 0;
         loop {
+            let mark = self.deviations.len();
             f(self, i).map_err(|e| e.in_index(i))?;
+            if self.deviations.len() > mark {
+                self.deviations[mark..].iter_mut().for_each(|d| d.push_index(i));
+            }
             i += 1;
             match self.peek() {
                 Some(b',') => self.pos += 1,

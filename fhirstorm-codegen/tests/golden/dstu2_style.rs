@@ -44,22 +44,19 @@ mod datatypes {
                     "id" => de::read(p, &mut r.id)?,
                     "url" => de::read(p, &mut r.url)?,
                     "valueInteger" => {
-                        de::prim_in(
-                            p,
-                            crate::__choice_slot!(r.value, ExtensionValue::Integer),
-                        )?
+                        crate::__choice!(
+                            p, r.value, ExtensionValue::Integer, de::prim_in
+                        )
                     }
                     "_valueInteger" => {
-                        de::prim_ext_in(
-                            p,
-                            crate::__choice_slot!(r.value, ExtensionValue::Integer),
-                        )?
+                        crate::__choice!(
+                            p, r.value, ExtensionValue::Integer, de::prim_ext_in
+                        )
                     }
                     "valueReference" => {
-                        de::read_in(
-                            p,
-                            crate::__choice_slot!(r.value, ExtensionValue::Reference),
-                        )?
+                        crate::__choice!(
+                            p, r.value, ExtensionValue::Reference, de::read_in
+                        )
                     }
                     _ => de::unknown_or_choice(p, &mut r.unknown, key, &["value"])?,
                 }

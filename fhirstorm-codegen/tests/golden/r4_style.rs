@@ -44,22 +44,15 @@ mod datatypes {
                     "id" => de::read(p, &mut r.id)?,
                     "url" => de::read(p, &mut r.url)?,
                     "valueString" => {
-                        de::prim_in(
-                            p,
-                            crate::__choice_slot!(r.value, ExtensionValue::String),
-                        )?
+                        crate::__choice!(p, r.value, ExtensionValue::String, de::prim_in)
                     }
                     "_valueString" => {
-                        de::prim_ext_in(
-                            p,
-                            crate::__choice_slot!(r.value, ExtensionValue::String),
-                        )?
+                        crate::__choice!(
+                            p, r.value, ExtensionValue::String, de::prim_ext_in
+                        )
                     }
                     "valueNode" => {
-                        de::read_in(
-                            p,
-                            crate::__choice_slot!(r.value, ExtensionValue::Node),
-                        )?
+                        crate::__choice!(p, r.value, ExtensionValue::Node, de::read_in)
                     }
                     _ => de::unknown_or_choice(p, &mut r.unknown, key, &["value"])?,
                 }
@@ -248,40 +241,26 @@ mod widget {
                     "size" => de::prim(p, &mut r.size)?,
                     "_size" => de::prim_ext(p, &mut r.size)?,
                     "valueBoolean" => {
-                        de::prim_in(
-                            p,
-                            crate::__choice_slot!(r.value, WidgetValue::Boolean),
-                        )?
+                        crate::__choice!(p, r.value, WidgetValue::Boolean, de::prim_in)
                     }
                     "_valueBoolean" => {
-                        de::prim_ext_in(
-                            p,
-                            crate::__choice_slot!(r.value, WidgetValue::Boolean),
-                        )?
+                        crate::__choice!(
+                            p, r.value, WidgetValue::Boolean, de::prim_ext_in
+                        )
                     }
                     "valueDateTime" => {
-                        de::prim_in(
-                            p,
-                            crate::__choice_slot!(r.value, WidgetValue::DateTime),
-                        )?
+                        crate::__choice!(p, r.value, WidgetValue::DateTime, de::prim_in)
                     }
                     "_valueDateTime" => {
-                        de::prim_ext_in(
-                            p,
-                            crate::__choice_slot!(r.value, WidgetValue::DateTime),
-                        )?
+                        crate::__choice!(
+                            p, r.value, WidgetValue::DateTime, de::prim_ext_in
+                        )
                     }
                     "valueNode" => {
-                        de::read_in(
-                            p,
-                            crate::__choice_slot!(r.value, WidgetValue::Node),
-                        )?
+                        crate::__choice!(p, r.value, WidgetValue::Node, de::read_in)
                     }
                     "valueReference" => {
-                        de::read_in(
-                            p,
-                            crate::__choice_slot!(r.value, WidgetValue::Reference),
-                        )?
+                        crate::__choice!(p, r.value, WidgetValue::Reference, de::read_in)
                     }
                     "part" => de::read_vec(p, &mut r.part)?,
                     _ => de::unknown_or_choice(p, &mut r.unknown, key, &["value"])?,
