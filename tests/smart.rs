@@ -3,6 +3,8 @@
 //! tokens (HS256, a key the two share) and enforces their scopes. Backend Services also against
 //! sekmet's own token endpoint.
 
+#[path = "smart-cases/lifetimes.rs"]
+mod lifetimes;
 mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -237,7 +239,10 @@ async fn main() {
             client("asym-es", "private_key_jwt", json!({"jwks": jwks, "token_endpoint_auth_signing_alg": "ES384"})),
             client("service", "private_key_jwt", json!({"jwks": jwks, "grant_types": ["client_credentials"],
                 "response_types": [], "redirect_uris": []})),
+            client(lifetimes::SHORT, "none", json!({})),
         ],
+        "clientAccessTokenTtl": { (lifetimes::SHORT): lifetimes::SHORT_TTL },
+        "tamperRefreshedIdToken": [lifetimes::SHORT],
     }));
     let world = World {
         fhir,
@@ -441,6 +446,14 @@ async fn main() {
     })
     .await;
 
+    t.case("a token living less than the refresh margin: used, not refused, not refreshed per request", || {
+        lifetimes::margin_larger_than_the_lifetime(w)
+    })
+    .await;
+    t.case("a refresh whose id_token does not verify keeps the verified one", || {
+        lifetimes::a_bad_refreshed_id_token_keeps_the_verified_one(w)
+    })
+    .await;
     t.case("introspection (RFC 7662) and revocation (RFC 7009) at the server's endpoints", || async {
         let client = w.client(ClientAuth::SecretBasic(ClientId::new("basic"), ClientSecret::new(SECRET))).await?;
         let token = launch(w, &client, USER_SCOPES).await?;

@@ -6,7 +6,10 @@
 //
 // CONFIG.json: { port, fhirBase, accessTokenKey (HS256 secret the FHIR server verifies access
 // tokens with), accessTokenTtl (s), clients: [oidc-provider client metadata], patient, encounter,
-// fhirUser, interactive (show a consent page instead of approving at once) }
+// fhirUser, interactive (show a consent page instead of approving at once),
+// clientAccessTokenTtl: { client_id: seconds } (short-lived tokens for some clients),
+// tamperRefreshedIdToken: [client_id] (a server bug staged for tests: the id_token of those
+// clients' refresh responses gets a broken signature; counted as `tampered_id_token` in stats) }
 //
 // What makes it SMART: `aud` must be the FHIR base; PKCE S256 is required of every client;
 // access tokens are JWTs for the FHIR server (resource indicators) carrying `patient` and
@@ -90,12 +93,12 @@ const provider = new Provider(issuer, {
       enabled: true,
       defaultResource: () => fhirBase,
       useGrantedResource: () => true,
-      getResourceServerInfo: (ctx, indicator) => {
+      getResourceServerInfo: (ctx, indicator, client) => {
         if (indicator.replace(/\/$/, '') !== fhirBase) throw new errors.InvalidTarget();
         return {
           scope: RESOURCE_SCOPES.join(' '),
           audience: fhirBase,
-          accessTokenTTL: config.accessTokenTtl ?? 300,
+          accessTokenTTL: config.clientAccessTokenTtl?.[client?.clientId] ?? config.accessTokenTtl ?? 300,
           accessTokenFormat: 'jwt',
           jwt: { sign: { alg: 'HS256', key: Buffer.from(config.accessTokenKey) } },
         };
@@ -116,7 +119,7 @@ const provider = new Provider(issuer, {
     };
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
-  ttl: { AccessToken: config.accessTokenTtl ?? 300, AuthorizationCode: 60, IdToken: 300, RefreshToken: 86400, Grant: 86400, Interaction: 300, Session: 3600 },
+  ttl: { AccessToken: (ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtl ?? 300, AuthorizationCode: 60, IdToken: 300, RefreshToken: 86400, Grant: 86400, Interaction: 300, Session: 3600 },
   rotateRefreshToken: true,
   issueRefreshToken: (ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
 });
@@ -146,6 +149,12 @@ provider.use(async (ctx, next) => {
       if (context) {
         ctx.body.need_patient_banner = true;
         ctx.body.smart_style_url = `${issuer}/smart-style.json`;
+      }
+      const tamper = config.tamperRefreshedIdToken ?? [];
+      if (type === 'refresh_token' && ctx.body.id_token && tamper.includes(ctx.oidc.client?.clientId)) {
+        const [head, payload, sig] = ctx.body.id_token.split('.');
+        ctx.body.id_token = [head, payload, (sig.startsWith('A') ? 'B' : 'A') + sig.slice(1)].join('.');
+        stats.tampered_id_token = (stats.tampered_id_token ?? 0) + 1;
       }
     }
   }
