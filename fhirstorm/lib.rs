@@ -142,7 +142,8 @@ mod primitive;
 pub mod search;
 mod serde_bridge;
 
-#[cfg(all(feature = "client", feature = "r4"))]
+/// Behind the `fuzzing` feature, which only the fuzz crate and the fuzz smoke test turn on.
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 
