@@ -153,7 +153,7 @@ impl Session {
                 Ok(fresh) => return Ok((fresh.access_token.clone(), self.lock().attempts)),
                 Err(e) if expired => return Err(e),
                 Err(e) => {
-                    tracing::warn!(error = %e, "early renewal failed; the current access token is still valid");
+                    tracing::warn!(error = %e.report(), "early renewal failed; the current access token is still valid");
                 }
             }
             let s = self.lock();
@@ -206,7 +206,7 @@ impl Session {
                 Ok(new)
             }
             Err(e) => {
-                tracing::warn!(error = %e, "access token renewal failed");
+                tracing::warn!(error = %e.report(), "access token renewal failed");
                 let fatal = matches!(e.auth(), Some(AuthFailure::CannotRefresh))
                     || e.auth()
                         .and_then(|a| a.oauth_error())
@@ -227,7 +227,7 @@ impl Session {
         if let (Some(client), Some(old), Some(fresh)) = (&self.inner.client, &current.id_token, &new.id_token) {
             if old != fresh {
                 if let Err(e) = client.verify(fresh).await {
-                    tracing::warn!(error = %e, "the renewed id_token does not verify; the session keeps the previous one");
+                    tracing::warn!(error = %e.report(), "the renewed id_token does not verify; the session keeps the previous one");
                     new.id_token = Some(old.clone());
                 }
             }

@@ -233,6 +233,20 @@ impl Error {
         self.inner.auth.as_ref()
     }
 
+    /// The error and its chain of sources on one line (`GET ...: the response is not the FHIR
+    /// JSON expected: invalid date "1970-13" at $.birthDate`), for logs and messages. `Display`
+    /// shows this error alone, as error types that return a `source()` should.
+    pub fn report(&self) -> String {
+        let mut out = self.to_string();
+        let mut next = std::error::Error::source(self);
+        while let Some(e) = next {
+            out.push_str(": ");
+            out.push_str(&e.to_string());
+            next = e.source();
+        }
+        out
+    }
+
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind
@@ -331,9 +345,8 @@ impl fmt::Display for Error {
                 write!(f, " ({o})")?;
             }
         }
-        if let Some(src) = &i.source {
-            write!(f, ": {src}")?;
-        }
+        // The source is not repeated here: `source()` returns it, and error reporters (anyhow's
+        // `{:#}`, `Report`) print the chain. `Error::report` gives the whole chain as one line.
         Ok(())
     }
 }
@@ -378,5 +391,24 @@ mod tests {
             shown("https://h.example/v/client_secret%3Ds3cr%2Bt/fhir/metadata"),
             "https://h.example/v/(hidden)/fhir/metadata"
         );
+    }
+
+    /// Issue 14, point 5: `Display` shows the error alone (its source is `source()`'s), and
+    /// `report()` the whole chain; a build error of `Connection::new` keeps its kind and source.
+    #[tokio::test]
+    async fn display_without_source_report_with_it_and_build_errors_kept_whole() {
+        use super::{Error, ErrorKind};
+        let json_error = crate::json::Error::custom(crate::json::ErrorKind::Value, "invalid date");
+        let e = Error::new(ErrorKind::Parse, "the response is not the FHIR JSON expected").with_source(json_error);
+        assert_eq!(e.to_string(), "the response is not the FHIR JSON expected");
+        assert_eq!(e.report(), "the response is not the FHIR JSON expected: invalid date at $");
+        assert!(std::error::Error::source(&e).is_some());
+
+        let conn = crate::client::Connection::<crate::R4>::new("not a URL");
+        let e = conn.metadata().await.expect_err("the build error, at the first call");
+        assert_eq!(e.kind(), ErrorKind::Config);
+        assert!(e.to_string().contains("invalid FHIR base URL"), "{e}");
+        let source = std::error::Error::source(&e).expect("the URL parser's error, kept");
+        assert!(source.downcast_ref::<url::ParseError>().is_some(), "{source:?}");
     }
 }

@@ -362,7 +362,8 @@ struct Shared<V: ClientVersion> {
 pub struct Connection<V: ClientVersion> {
     shared: Arc<Shared<V>>,
     /// A configuration error from [`Connection::new`], reported on first use.
-    config_error: Option<Arc<String>>,
+    /// A build error of [`Connection::new`], kept whole (kind and source) for the first call.
+    config_error: Option<Error>,
 }
 
 impl<V: ClientVersion> Clone for Connection<V> {
@@ -408,7 +409,7 @@ impl<V: ClientVersion> Connection<V> {
                 let mut c = Connection::builder("https://invalid.invalid/")
                     .build()
                     .expect("a constant HTTPS URL and default settings always build");
-                c.config_error = Some(Arc::new(e.to_string()));
+                c.config_error = Some(e);
                 c
             }
         }
@@ -487,7 +488,7 @@ impl<V: ClientVersion> Connection<V> {
 
     fn check_config(&self) -> Result<(), Error> {
         match &self.config_error {
-            Some(e) => Err(Error::new(ErrorKind::Config, e.as_str())),
+            Some(e) => Err(e.clone()),
             None => Ok(()),
         }
     }
