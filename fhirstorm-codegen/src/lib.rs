@@ -3,7 +3,9 @@
 //!
 //! It reads the DSTU2 format (`constrainedType`, `base` as a URL, `nameReference`) and the
 //! STU3+ format (`baseDefinition`, `derivation`, `kind`, `contentReference`) into one
-//! version-neutral IR ([`ir::Model`]) and emits rustfmt-style code from it.
+//! version-neutral model and emits rustfmt-style code from it. Its public face is [`Config`],
+//! [`trim_definitions`] (the compact, pre-digested definitions the build reads) and the
+//! `fhirstorm-codegen` command line; the walk through the definitions is internal.
 //!
 //! From a build script:
 //!
@@ -17,12 +19,12 @@
 
 #![warn(missing_docs)]
 
-pub mod defs;
-pub mod emit;
-pub mod ident;
-pub mod ir;
-pub mod trim;
-pub mod xsd;
+mod defs;
+mod emit;
+mod ident;
+mod ir;
+mod trim;
+mod xsd;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -99,7 +101,7 @@ impl Config {
             return Err(Error::new(format!("no StructureDefinitions found in {}", dir.display())));
         }
         let marker = self.marker.clone().unwrap_or_else(|| marker_for(&model.fhir_version));
-        Ok(emit::render(&model, &emit::Target { marker: &marker, runtime: self.runtime.as_deref() }))
+        emit::render(&model, &emit::Target { marker: &marker, runtime: self.runtime.as_deref() })
     }
 
     /// Generates and writes the output file (only when its content changes, so that cargo does
@@ -112,6 +114,13 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Reads an official definitions package (`paths`: its folders or files; `xsd`: the release's
+/// XML schema folder, for DSTU2's primitive patterns) and returns the compact Bundle of what
+/// generation needs, as `fhir-definitions/*/` hold it (the CLI's `trim`).
+pub fn trim_definitions(paths: &[PathBuf], xsd: Option<&Path>) -> Result<String, Error> {
+    trim::trim(paths, xsd)
 }
 
 /// The conventional marker name of a FHIR version: `1.0.2` → `Dstu2`, `3.0.1` → `Stu3`,

@@ -65,7 +65,7 @@ fn run(args: &[String]) -> Result<(), String> {
         if from.is_empty() {
             return Err(format!("trim needs --from\n{USAGE}"));
         }
-        let bundle = fhirstorm_codegen::trim::trim(&from, xsd.as_deref()).map_err(|e| e.to_string())?;
+        let bundle = fhirstorm_codegen::trim_definitions(&from, xsd.as_deref()).map_err(|e| e.to_string())?;
         std::fs::write(&out, bundle).map_err(|e| format!("writing {out}: {e}"))?;
         return Ok(());
     }

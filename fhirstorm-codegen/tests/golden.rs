@@ -58,3 +58,14 @@ fn r4_style_shapes() {
     assert!(code.contains("pub status: Option<Primitive<codes::WidgetStatus>>"), "required binding");
     assert!(code.contains("EnteredInError"), "nested concepts expanded");
 }
+
+#[test]
+fn a_bad_runtime_path_is_an_error_not_a_panic() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/r4_style");
+    for bad in ["not a path!", "", "::", "a::"] {
+        let e = fhirstorm_codegen::Config::new().definitions(&fixture).runtime_path(bad).render().unwrap_err();
+        assert!(e.to_string().contains("invalid runtime path"), "{bad:?}: {e}");
+    }
+    let ok = fhirstorm_codegen::Config::new().definitions(&fixture).runtime_path("::fhirstorm").render().unwrap();
+    assert!(ok.contains("::fhirstorm::json"));
+}
