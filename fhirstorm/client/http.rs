@@ -1,0 +1,116 @@
+//! Helpers for reading HTTP answers: transport errors, bounded error bodies, `Retry-After`,
+//! status reasons and body excerpts.
+
+use std::time::Duration;
+
+use super::{Error, ErrorKind};
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::Method;
+use url::Url;
+
+pub(super) fn transport_error(e: reqwest::Error, method: &Method, url: &Url) -> Error {
+    let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport };
+    let what = if e.is_timeout() { "timed out" } else { "request failed" };
+    // reqwest's message may include the URL with its query: keep only our redacted one.
+    Error::new(kind, what).with_source(e.without_url()).with_request(method.as_str(), url)
+}
+
+/// How much of an error response's body is read (for its `OperationOutcome` and an excerpt).
+pub(crate) const MAX_ERROR_BODY: usize = 1 << 20;
+
+/// The first `max` bytes of the body; the rest is not read (the connection is dropped).
+pub(super) async fn read_prefix(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
+    let mut body = Vec::new();
+    while body.len() < max {
+        match resp.chunk().await {
+            Ok(Some(c)) => body.extend_from_slice(&c[..c.len().min(max - body.len())]),
+            Ok(None) => break,
+            // What arrived of an error body is enough: the status is the error.
+            Err(_) => break,
+        }
+    }
+    Ok(body)
+}
+
+pub(super) async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err(Error::new(ErrorKind::TooLarge, format!("response body larger than the maximum of {max} bytes")));
+    }
+    let mut body = Vec::new();
+    loop {
+        let chunk = resp.chunk().await.map_err(|e| {
+            let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport };
+            Error::new(kind, "reading the response body failed").with_source(e.without_url())
+        })?;
+        match chunk {
+            None => return Ok(body),
+            Some(c) => {
+                if body.len() + c.len() > max {
+                    return Err(Error::new(
+                        ErrorKind::TooLarge,
+                        format!("response body larger than the maximum of {max} bytes"),
+                    ));
+                }
+                body.extend_from_slice(&c);
+            }
+        }
+    }
+}
+
+/// `Retry-After`: seconds, or an HTTP-date read against the clock. Anything else is ignored
+/// (the policy's backoff applies); the caller caps the wait.
+pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    retry_after_value(headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?, std::time::SystemTime::now())
+}
+
+/// `Retry-After`'s value at `now`: delay-seconds, or an HTTP-date in any of RFC 9110's three
+/// forms (by the `httpdate` crate, whose four-digit years cannot overflow), a past date being
+/// no wait at all.
+pub(crate) fn retry_after_value(v: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+pub(super) fn reason(status: u16) -> &'static str {
+    reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("error status")
+}
+
+/// A short, printable excerpt of a non-FHIR body (an HTML error page, say).
+pub(super) fn excerpt(body: &[u8], content_type: Option<&HeaderValue>) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(400)]);
+    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cut: String = flat.chars().take(160).collect();
+    let ellipsis = if flat.chars().count() > 160 || body.len() > 400 { "…" } else { "" };
+    match content_type.and_then(|c| c.to_str().ok()) {
+        Some(ct) => format!("({ct}) {cut}{ellipsis}"),
+        None => format!("{cut}{ellipsis}"),
+    }
+}
+
+#[cfg(test)]
+mod retry_tests {
+    #[test]
+    pub(super) fn retry_after_values() {
+        use std::time::{Duration, SystemTime, UNIX_EPOCH};
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
+        let at = |v| super::retry_after_value(v, now);
+        assert_eq!(at("120"), Some(Duration::from_secs(120)));
+        assert_eq!(at("Sun, 06 Nov 1994 08:51:37 GMT"), Some(Duration::from_secs(120)));
+        assert_eq!(at("Sunday, 06-Nov-94 08:51:37 GMT"), Some(Duration::from_secs(120)), "RFC 850");
+        assert_eq!(at("Sun Nov  6 08:51:37 1994"), Some(Duration::from_secs(120)), "asctime");
+        assert_eq!(at("Thu, 01 Jan 1970 00:00:00 GMT"), Some(Duration::ZERO), "in the past");
+        assert_eq!(at("Sun, 06 Nov 1994 08:49:37 PST"), None);
+        assert_eq!(at(""), None);
+        assert_eq!(at("-1"), None);
+        // Years that overflowed the old hand-written date arithmetic.
+        assert_eq!(at("Sun, 06 Nov 18446744073709551615 08:49:37 GMT"), None);
+        assert_eq!(at("Sun, 06 Nov 99999999999999999999 08:49:37 GMT"), None);
+        assert!(at("Fri, 31 Dec 9999 23:59:59 GMT").is_some());
+        assert!(super::retry_after_value("Fri, 31 Dec 9999 23:59:59 GMT", SystemTime::now()).is_some());
+    }
+}

@@ -1,0 +1,353 @@
+//! [`Resources`]: typed access to one resource type (read, create, update, delete, patch,
+//! history, operations, search).
+
+use std::marker::PhantomData;
+
+use futures_util::stream::{self, Stream, TryStreamExt};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use reqwest::Method;
+use url::Url;
+
+use super::connection::{Connection, Response};
+use super::policy::{operation_name, segment};
+use super::search_set::SearchSet;
+use super::service::Service;
+use super::{ClientVersion, Error, ErrorKind};
+use crate::json;
+use crate::search::IntoSearch;
+use crate::{AnyResourceOf, Resource};
+
+/// Typed access to one resource type on a service: `service.r::<Patient>()`.
+pub struct Resources<V: ClientVersion, R> {
+    pub(super) service: Service<V>,
+    pub(super) _r: PhantomData<fn() -> R>,
+}
+
+impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
+    pub(super) fn conn(&self) -> &Connection<V> {
+        &self.service.conn
+    }
+
+    pub(super) fn typed<T: Resource<Version = V>>(&self, resp: &Response) -> Result<T, Error> {
+        self.typed_read(resp).map(|read| read.value)
+    }
+
+    /// [`typed`](Self::typed), with the deviations of a lenient read.
+    pub(super) fn typed_read<T: Resource<Version = V>>(&self, resp: &Response) -> Result<json::Lenient<T>, Error> {
+        // Read as any resource first, so that a resource of another type is a clear error.
+        let read: json::Lenient<V::AnyResource> = self.conn().read_body(resp)?;
+        let found = read.value.resource_type();
+        let value = T::from_any(read.value).map_err(|_| {
+            Error::new(ErrorKind::Parse, format!("expected a {}, the server sent a {found}", T::TYPE))
+                .with_request(resp.method.as_str(), &resp.url)
+        })?;
+        Ok(json::Lenient { value, deviations: read.deviations })
+    }
+
+    /// Reads the current version of resource `id` (the seed's `fetch`).
+    pub async fn fetch(&self, id: &str) -> Result<R, Error> {
+        self.service.check(R::TYPE, "read")?;
+        let url = self.conn().path(&[R::TYPE, segment(id)?])?;
+        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.typed(&resp)
+    }
+
+    /// Reads version `version` of resource `id`.
+    pub async fn vread(&self, id: &str, version: &str) -> Result<R, Error> {
+        self.service.check(R::TYPE, "vread")?;
+        let url = self.conn().path(&[R::TYPE, segment(id)?, "_history", segment(version)?])?;
+        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.typed(&resp)
+    }
+
+    /// Creates `resource` (its id is ignored by the server) and returns what the server stored.
+    pub async fn create(&self, resource: &R) -> Result<R, Error> {
+        self.create_with(resource, None).await
+    }
+
+    /// Creates `resource` unless one matching `query` (`identifier=x|y`) exists (`If-None-Exist`).
+    pub async fn create_if_none_exist(&self, resource: &R, query: &str) -> Result<R, Error> {
+        self.create_with(resource, Some(query)).await
+    }
+
+    pub(super) async fn create_with(&self, resource: &R, if_none_exist: Option<&str>) -> Result<R, Error> {
+        self.service.check(R::TYPE, "create")?;
+        let url = self.conn().url(R::TYPE)?;
+        let mut headers = HeaderMap::new();
+        headers.insert("prefer", HeaderValue::from_static("return=representation"));
+        if let Some(q) = if_none_exist {
+            headers.insert("if-none-exist", header_value(q)?);
+        }
+        let resp = self.conn().send(Method::POST, url, Some(json::to_vec(resource)), headers, false).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.representation(resp).await
+    }
+
+    /// Replaces resource `resource.id`, sending `If-Match` from its `meta.versionId` so that a
+    /// change made meanwhile by someone else fails (HTTP 412, [`Error::is_precondition_failed`])
+    /// instead of being overwritten.
+    pub async fn update(&self, resource: &R) -> Result<R, Error> {
+        self.service.check(R::TYPE, "update")?;
+        let id = resource.id().ok_or_else(|| Error::new(ErrorKind::Config, "update needs a resource with an id"))?;
+        let url = self.conn().path(&[R::TYPE, segment(id)?])?;
+        let mut headers = HeaderMap::new();
+        headers.insert("prefer", HeaderValue::from_static("return=representation"));
+        if let Some(v) = resource.meta().and_then(V::version_id) {
+            headers.insert("if-match", header_value(&format!("W/\"{v}\""))?);
+        }
+        let resp = self.conn().send(Method::PUT, url, Some(json::to_vec(resource)), headers, true).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.representation(resp).await
+    }
+
+    /// Deletes resource `id`.
+    pub async fn delete(&self, id: &str) -> Result<(), Error> {
+        self.service.check(R::TYPE, "delete")?;
+        let url = self.conn().path(&[R::TYPE, segment(id)?])?;
+        let resp = self.conn().send(Method::DELETE, url, None, HeaderMap::new(), true).await?;
+        self.conn().check_status(resp).map(drop)
+    }
+
+    /// The resource the server returned, or (when it returned none) the one its `Location` names.
+    pub(super) async fn representation(&self, resp: Response) -> Result<R, Error> {
+        if !resp.body.is_empty() {
+            return self.typed(&resp);
+        }
+        let location = resp.headers.get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok()).ok_or_else(|| {
+            Error::new(ErrorKind::Protocol, "the server returned neither the resource nor a Location")
+        })?;
+        let url = resp
+            .url
+            .join(location)
+            .map_err(|e| Error::new(ErrorKind::Protocol, "bad Location header").with_source(e))?;
+        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.typed(&resp)
+    }
+
+    /// Searches and returns the first page. `query` is `R`'s typed builder
+    /// (`MedicationRequest::search().patient(..)`), or raw `(name, value)` pairs (the seed's
+    /// `search(dict(patient=id))`).
+    pub async fn search(&self, query: impl IntoSearch<R>) -> Result<SearchSet<V, R>, Error> {
+        self.service.check(R::TYPE, "search-type")?;
+        let mut url = self.conn().url(R::TYPE)?;
+        let pairs = query.into_pairs();
+        {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in &pairs {
+                q.append_pair(k, v);
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        if url.as_str().len() > MAX_GET_URL {
+            // Too long for a URL many servers and proxies accept: POST the form to `_search`.
+            let form = url.query().unwrap_or("").as_bytes().to_vec();
+            let url = self.conn().path(&[R::TYPE, "_search"])?;
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+            let resp = self.conn().send(Method::POST, url, Some(form), headers, true).await?;
+            let resp = self.conn().check_status(resp)?;
+            let bundle = self.typed_read(&resp)?;
+            let page = SearchSet::from_bundle(bundle, &self.conn().shared.base)?;
+            return self.check_ignored(page, &pairs);
+        }
+        let page = self.page(url).await?;
+        self.check_ignored(page, &pairs)
+    }
+
+    /// Compares what was sent with the server's `self` link and records (or, when strict,
+    /// refuses) parameters the server did not apply.
+    pub(super) fn check_ignored(
+        &self,
+        mut page: SearchSet<V, R>,
+        sent: &[(String, String)],
+    ) -> Result<SearchSet<V, R>, Error> {
+        let Some(link) = page.self_link.as_deref() else { return Ok(page) };
+        let Ok(url) = self.conn().shared.base.join(link) else { return Ok(page) };
+        let applied: Vec<String> =
+            url.query_pairs().map(|(k, _)| k.split(':').next().unwrap_or("").to_string()).collect();
+        // Result-shaping parameters that servers commonly leave out of the self link.
+        const SHAPING: &[&str] =
+            &["_count", "_format", "_pretty", "_summary", "_elements", "_total", "_sort", "_include", "_revinclude"];
+        let mut ignored: Vec<String> = sent
+            .iter()
+            .map(|(k, _)| k.split(':').next().unwrap_or("").split('.').next().unwrap_or("").to_string())
+            .filter(|name| !SHAPING.contains(&name.as_str()) && !applied.contains(name))
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        ignored.retain(|name| seen.insert(name.clone()));
+        if !ignored.is_empty() {
+            if self.conn().shared.strict_search {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!("the server ignored the search parameter(s) {}", ignored.join(", ")),
+                ));
+            }
+            tracing::warn!(resource = R::TYPE, ignored = %ignored.join(","), "the server ignored search parameters");
+        }
+        page.ignored = ignored;
+        Ok(page)
+    }
+
+    /// Applies a JSON Patch (RFC 6902) to resource `id` (STU3 and later) and returns the result.
+    pub async fn patch(&self, id: &str, operations: &json::Value) -> Result<R, Error> {
+        if !V::JSON_PATCH {
+            return Err(Error::new(ErrorKind::Unsupported, format!("FHIR {} has no patch interaction", V::NAME)));
+        }
+        self.service.check(R::TYPE, "patch")?;
+        let url = self.conn().path(&[R::TYPE, segment(id)?])?;
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json-patch+json"));
+        headers.insert("prefer", HeaderValue::from_static("return=representation"));
+        let resp = self.conn().send(Method::PATCH, url, Some(json::to_vec(operations)), headers, false).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.representation(resp).await
+    }
+
+    pub(super) async fn page(&self, url: Url) -> Result<SearchSet<V, R>, Error> {
+        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = self.conn().check_status(resp)?;
+        let bundle = self.typed_read(&resp)?;
+        SearchSet::from_bundle(bundle, &self.conn().shared.base)
+    }
+
+    /// The next page of a search, if there is one.
+    pub async fn next_page(&self, page: &SearchSet<V, R>) -> Result<Option<SearchSet<V, R>>, Error> {
+        match &page.next {
+            None => Ok(None),
+            Some(next) => self.page(next.clone()).await.map(Some),
+        }
+    }
+
+    /// All pages of a search, fetched one at a time as the stream is read (at most one page is
+    /// held), following the server's `next` links.
+    pub fn search_pages(&self, query: impl IntoSearch<R>) -> impl Stream<Item = Result<SearchSet<V, R>, Error>> + '_ {
+        let params: Vec<(String, String)> = query.into_pairs();
+        enum State<P> {
+            Start(Vec<(String, String)>),
+            Next(P),
+            Done,
+        }
+        stream::try_unfold(State::<Url>::Start(params), move |state| async move {
+            let page = match state {
+                State::Done => return Ok(None),
+                State::Start(params) => self.search(params).await?,
+                State::Next(url) => self.page(url).await?,
+            };
+            let next = match &page.next {
+                Some(u) => State::Next(u.clone()),
+                None => State::Done,
+            };
+            Ok(Some((page, next)))
+        })
+    }
+
+    /// Every matching resource of a search, across pages, as a stream.
+    pub fn search_all(&self, query: impl IntoSearch<R>) -> impl Stream<Item = Result<R, Error>> + '_ {
+        self.search_pages(query).map_ok(|page| stream::iter(page.into_matches().into_iter().map(Ok))).try_flatten()
+    }
+
+    /// Creates or replaces the one resource matching `query` (`identifier=sys|val`): a
+    /// conditional update.
+    pub async fn update_where(&self, query: &str, resource: &R) -> Result<R, Error> {
+        self.service.check(R::TYPE, "update")?;
+        let url = self.conn().url(&format!("{}?{query}", R::TYPE))?;
+        let mut headers = HeaderMap::new();
+        headers.insert("prefer", HeaderValue::from_static("return=representation"));
+        let resp = self.conn().send(Method::PUT, url, Some(json::to_vec(resource)), headers, true).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.representation(resp).await
+    }
+
+    /// Deletes the resources matching `query`: a conditional delete.
+    pub async fn delete_where(&self, query: &str) -> Result<(), Error> {
+        self.service.check(R::TYPE, "delete")?;
+        let url = self.conn().url(&format!("{}?{query}", R::TYPE))?;
+        let resp = self.conn().send(Method::DELETE, url, None, HeaderMap::new(), true).await?;
+        self.conn().check_status(resp).map(drop)
+    }
+
+    /// The history of every resource of this type, newest first, as a Bundle.
+    pub async fn history_type(&self) -> Result<V::Bundle, Error> {
+        self.service.check(R::TYPE, "history-type")?;
+        let url = self.conn().path(&[R::TYPE, "_history"])?;
+        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.typed(&resp)
+    }
+
+    /// Invokes an operation on the type (`id` None) or on one instance, with an optional
+    /// `Parameters` body (POST) or none (GET). `name` is given without `$`.
+    pub async fn operation(
+        &self,
+        id: Option<&str>,
+        name: &str,
+        parameters: Option<&dyn json::ToJsonDyn>,
+    ) -> Result<V::AnyResource, Error> {
+        let op = format!("${}", operation_name(name)?);
+        let url = match id {
+            Some(id) => self.conn().path(&[R::TYPE, segment(id)?, &op])?,
+            None => self.conn().path(&[R::TYPE, &op])?,
+        };
+        self.conn().operation(url, parameters).await
+    }
+
+    /// `$everything` on resource `id` (Patient, Encounter): the first Bundle the server returns
+    /// of everything it holds about it.
+    pub async fn everything(&self, id: &str) -> Result<V::Bundle, Error> {
+        let url = self.conn().path(&[R::TYPE, segment(id)?, "$everything"])?;
+        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.typed(&resp)
+    }
+
+    /// The history of resource `id`, newest first, as a Bundle.
+    pub async fn history(&self, id: &str) -> Result<V::Bundle, Error> {
+        self.service.check(R::TYPE, "history-instance")?;
+        let url = self.conn().path(&[R::TYPE, segment(id)?, "_history"])?;
+        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = self.conn().check_status(resp)?;
+        self.typed(&resp)
+    }
+}
+
+/// Longest search URL sent as a GET; longer searches are POSTed to `_search`.
+pub(super) const MAX_GET_URL: usize = 2000;
+
+pub(super) fn header_value(v: &str) -> Result<HeaderValue, Error> {
+    HeaderValue::from_str(v).map_err(|e| Error::new(ErrorKind::Config, "invalid header value").with_source(e))
+}
+
+/// Looks a reference up inside a resource (contained, `#id`) or a Bundle (entry `fullUrl`).
+pub(super) fn find_in_context<V: ClientVersion>(
+    reference: &str,
+    ctx: &V::AnyResource,
+    base: &Url,
+) -> Result<Option<V::AnyResource>, Error> {
+    let value = json::to_value(ctx);
+    let pick = |v: &json::Value| -> Result<V::AnyResource, Error> {
+        json::from_value(v).map_err(|e| Error::new(ErrorKind::Parse, "a resource in the context").with_source(e))
+    };
+    if let Some(id) = reference.strip_prefix('#') {
+        let contained = value.get("contained").and_then(json::Value::as_array).unwrap_or(&[]);
+        return match contained.iter().find(|r| r.get("id").and_then(json::Value::as_str) == Some(id)) {
+            Some(r) => pick(r).map(Some),
+            None => Ok(None),
+        };
+    }
+    // In a Bundle: the entry whose fullUrl is the reference (absolute, or relative to the base).
+    let absolute = base.join(reference).map(|u| u.to_string()).unwrap_or_default();
+    for entry in value.get("entry").and_then(json::Value::as_array).unwrap_or(&[]) {
+        let full = entry.get("fullUrl").and_then(json::Value::as_str).unwrap_or("");
+        if !full.is_empty() && (full == reference || full == absolute) {
+            if let Some(r) = entry.get("resource") {
+                return pick(r).map(Some);
+            }
+        }
+    }
+    Ok(None)
+}

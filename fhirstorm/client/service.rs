@@ -1,0 +1,186 @@
+//! [`Service`]: one `rest` entry of a server, and what spans resource types (capabilities,
+//! `resolve`, whole-system history, transactions).
+
+use std::marker::PhantomData;
+
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+
+use super::connection::Connection;
+use super::policy::{operation_name, segment, under_base};
+use super::resources::{find_in_context, Resources};
+use super::{error, BundleKind, ClientVersion, Error, ErrorKind, RestCapabilities, TransactionBuilder};
+use crate::json;
+use crate::{AnyResourceOf, Resource};
+
+/// One `rest` entry of a server: what it advertises, and typed access to its resources.
+pub struct Service<V: ClientVersion> {
+    pub(super) conn: Connection<V>,
+    pub(super) index: usize,
+}
+
+impl<V: ClientVersion> Clone for Service<V> {
+    fn clone(&self) -> Self {
+        Service { conn: self.conn.clone(), index: self.index }
+    }
+}
+
+impl<V: ClientVersion> std::fmt::Debug for Service<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service").field("connection", &self.conn).field("rest", &self.index).finish()
+    }
+}
+
+impl<V: ClientVersion> Service<V> {
+    /// The connection this service belongs to.
+    pub fn connection(&self) -> &Connection<V> {
+        &self.conn
+    }
+
+    /// What this `rest` entry advertises.
+    pub fn capabilities(&self) -> &RestCapabilities {
+        let caps = self.conn.shared.metadata.get().expect("a Service exists only after metadata was read");
+        &caps.rest[self.index]
+    }
+
+    /// The resource types this service advertises (the seed's `dir(service.r)`).
+    pub fn resources(&self) -> Vec<&str> {
+        self.capabilities().resources.keys().map(String::as_str).collect()
+    }
+
+    /// Typed access to resource type `R` (the seed's `service.r.Patient`).
+    pub fn r<R: Resource<Version = V>>(&self) -> Resources<V, R> {
+        Resources { service: self.clone(), _r: PhantomData }
+    }
+
+    /// How many resources of type `resource_type` match `params`, by a `_summary=count` search
+    /// (for types chosen at run time; typed searches go through [`r`](Self::r)).
+    pub async fn count<K, S>(
+        &self,
+        resource_type: &str,
+        params: impl IntoIterator<Item = (K, S)>,
+    ) -> Result<Option<u64>, Error>
+    where
+        K: AsRef<str>,
+        S: AsRef<str>,
+    {
+        self.check(resource_type, "search-type")?;
+        let conn = &self.conn;
+        if !resource_type.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Error::new(ErrorKind::Config, format!("{resource_type:?} is not a resource type")));
+        }
+        let mut url = conn.url(resource_type)?;
+        {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in params {
+                q.append_pair(k.as_ref(), v.as_ref());
+            }
+            q.append_pair("_summary", "count");
+        }
+        let resp = conn.send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = conn.check_status(resp)?;
+        let bundle: V::Bundle = conn.parse_body(&resp)?;
+        Ok(V::total(&bundle))
+    }
+
+    /// Resolves a reference, as found in `context` (the resource holding it, or the Bundle it
+    /// came in): `#id` (a contained resource), a Bundle entry's `fullUrl`, `Type/id[/_history/v]`
+    /// relative to this server, or an absolute URL on this server. A reference to another server
+    /// is an error: it is not followed, so credentials never travel to another origin.
+    pub async fn resolve(&self, reference: &str, context: Option<&V::AnyResource>) -> Result<V::AnyResource, Error> {
+        if let Some(ctx) = context {
+            if let Some(found) = find_in_context::<V>(reference, ctx, &self.conn.shared.base)? {
+                return Ok(found);
+            }
+        }
+        if reference.starts_with('#') || reference.starts_with("urn:") {
+            return Err(Error::new(ErrorKind::Protocol, format!("{reference} is not in the context given")));
+        }
+        let url = self.conn.shared.base.join(reference).map_err(|e| {
+            Error::new(ErrorKind::Protocol, format!("{reference:?} is not a valid reference")).with_source(e)
+        })?;
+        if !under_base(&self.conn.shared.base, &url) || !url.as_str().starts_with(self.conn.shared.base.as_str()) {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                format!("{} is on another server; not followed", error::redact_url(&url)),
+            ));
+        }
+        let rel = &url.as_str()[self.conn.shared.base.as_str().len()..];
+        let parts: Vec<&str> = rel.split('/').collect();
+        let valid = matches!(parts.len(), 2 | 4)
+            && parts[0].bytes().all(|b| b.is_ascii_alphanumeric())
+            && segment(parts[1]).is_ok()
+            && (parts.len() == 2 || (parts[2] == "_history" && segment(parts[3]).is_ok()));
+        if !valid || url.query().is_some() {
+            return Err(Error::new(ErrorKind::Protocol, format!("{reference:?} is not a resource reference")));
+        }
+        self.check(parts[0], if parts.len() == 4 { "vread" } else { "read" })?;
+        let resp = self.conn.send(Method::GET, url, None, HeaderMap::new(), true).await?;
+        let resp = self.conn.check_status(resp)?;
+        self.conn.parse_body(&resp)
+    }
+
+    /// [`resolve`](Self::resolve), as resource type `R`.
+    pub async fn resolve_as<R: Resource<Version = V>>(
+        &self,
+        reference: &str,
+        context: Option<&V::AnyResource>,
+    ) -> Result<R, Error> {
+        let any = self.resolve(reference, context).await?;
+        let found = any.resource_type();
+        R::from_any(any)
+            .map_err(|_| Error::new(ErrorKind::Parse, format!("{reference} is a {found}, not a {}", R::TYPE)))
+    }
+
+    /// A `transaction` Bundle to build and send: all entries succeed or none does.
+    pub fn transaction(&self) -> TransactionBuilder<V> {
+        TransactionBuilder::new(self.clone(), BundleKind::Transaction)
+    }
+
+    /// A `batch` Bundle to build and send: each entry succeeds or fails on its own.
+    pub fn batch(&self) -> TransactionBuilder<V> {
+        TransactionBuilder::new(self.clone(), BundleKind::Batch)
+    }
+
+    /// The history of every resource on the server, newest first, as a Bundle.
+    pub async fn history(&self) -> Result<V::Bundle, Error> {
+        self.check_system("history-system")?;
+        let conn = &self.conn;
+        let resp = conn.send(Method::GET, conn.path(&["_history"])?, None, HeaderMap::new(), true).await?;
+        let resp = conn.check_status(resp)?;
+        conn.parse_body(&resp)
+    }
+
+    /// Invokes a system-level operation (`name` without `$`), with an optional `Parameters`
+    /// body (POST) or none (GET), and returns what the server answers.
+    pub async fn operation(
+        &self,
+        name: &str,
+        parameters: Option<&dyn json::ToJsonDyn>,
+    ) -> Result<V::AnyResource, Error> {
+        let conn = &self.conn;
+        let url = conn.path(&[&format!("${}", operation_name(name)?)])?;
+        conn.operation(url, parameters).await
+    }
+
+    pub(crate) fn check_system(&self, interaction: &str) -> Result<(), Error> {
+        if !self.conn.shared.trust_capabilities || self.capabilities().interactions.contains(interaction) {
+            return Ok(());
+        }
+        Err(Error::new(ErrorKind::Unsupported, format!("the server does not advertise the {interaction} interaction")))
+    }
+
+    pub(super) fn check(&self, ty: &str, interaction: &str) -> Result<(), Error> {
+        if !self.conn.shared.trust_capabilities {
+            return Ok(());
+        }
+        match self.capabilities().resources.get(ty) {
+            None => Err(Error::new(ErrorKind::Unsupported, format!("the server does not advertise {ty}"))),
+            Some(c) if !c.interactions.contains(interaction) => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("the server does not advertise the {interaction} interaction for {ty}"),
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+}
