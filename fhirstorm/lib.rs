@@ -137,6 +137,8 @@
 pub mod auth;
 #[cfg(feature = "client")]
 pub mod client;
+#[doc(hidden)]
+pub mod hooks;
 pub mod json;
 mod primitive;
 pub mod search;

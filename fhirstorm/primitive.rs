@@ -421,6 +421,35 @@ impl Instant {
     }
 }
 
+// ---- JSON of a primitive's id and extensions (`_birthDate`) ----
+
+impl<E: FromJson> FromJson for PrimitiveExt<E> {
+    fn from_json(p: &mut Parser<'_>) -> Result<Self, Error> {
+        let mut r = PrimitiveExt::default();
+        p.object(|p, key| {
+            match key {
+                "id" if !p.null()? => r.id = Some(String::from_json(p)?),
+                "id" => {}
+                "extension" => r.extension = Vec::from_json(p)?,
+                // DSTU2's `fhir_comments` is part of its JSON, not an unknown member.
+                _ => p.keep_member(&mut r.unknown, key, key != "fhir_comments")?,
+            }
+            Ok(())
+        })?;
+        Ok(r)
+    }
+}
+
+impl<E: ToJson> ToJson for PrimitiveExt<E> {
+    fn to_json(&self, w: &mut Writer) {
+        w.begin_object();
+        w.opt("id", &self.id);
+        w.vec("extension", &self.extension);
+        w.members(&self.unknown);
+        w.end_object();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,35 +6,6 @@
 //! order mark never reaches this code: serde_json refuses it first, so strip it with
 //! [`json::strip_bom`](crate::json::strip_bom).
 
-/// Puts an enum's variant for a choice element in place and returns it (generated code only).
-#[macro_export]
-#[doc(hidden)]
-macro_rules! __choice_slot {
-    ($field:expr, $variant:path) => {
-        match $field.get_or_insert_with(|| $variant(::core::default::Default::default())) {
-            $variant(v) => v,
-            #[allow(unreachable_patterns)]
-            _ => return Err($crate::json::de::choice_conflict()),
-        }
-    };
-}
-
-/// Reads a choice element's variant with `$read` (generated code only). A failed read leaves
-/// the element as it was (absent, when it was), so that lenient reading, which keeps the member
-/// as it came, writes no empty variant beside it.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! __choice {
-    ($p:ident, $field:expr, $variant:path, $read:path) => {{
-        let was_absent = $field.is_none();
-        let read = $read($p, $crate::__choice_slot!($field, $variant));
-        if read.is_err() && was_absent {
-            $field = None;
-        }
-        read?
-    }};
-}
-
 /// Implements serde's traits through the JSON bridge (generated code only).
 #[macro_export]
 #[doc(hidden)]

@@ -195,7 +195,8 @@ impl Emitter<'_> {
         let marker_doc =
             doc(&format!("Marker type of FHIR {fhir_version}: the `Version` of every resource in this module."));
         quote! {
-            use crate::json::{self, de, FromJson, ToJson};
+            use crate::hooks::{self, WritePrimitive};
+            use crate::json::{self, FromJson, ToJson};
 
             /// A primitive value with its optional `id` and extensions (the JSON `_element`).
             pub type Primitive<T> = crate::Primitive<T, Extension>;
@@ -263,7 +264,7 @@ impl Emitter<'_> {
                     /// Extensions and id of the resource's `id` element (JSON `_id`), rarely present.
                     pub id_ext: Option<Box<crate::PrimitiveExt<Extension>>>,
                 },
-                quote! { "_id" => de::read(p, &mut r.id_ext)?, },
+                quote! { "_id" => hooks::read(p, &mut r.id_ext)?, },
                 quote! { w.opt("_id", &self.id_ext); },
             )
         } else {
@@ -278,14 +279,14 @@ impl Emitter<'_> {
             })
             .collect();
         let unknown_arm = if choice_bases.is_empty() {
-            quote! { _ => de::unknown(p, &mut r.unknown, key)?, }
+            quote! { _ => hooks::unknown(p, &mut r.unknown, key)?, }
         } else {
-            quote! { _ => de::unknown_or_choice(p, &mut r.unknown, key, &[#(#choice_bases),*])?, }
+            quote! { _ => hooks::unknown_or_choice(p, &mut r.unknown, key, &[#(#choice_bases),*])?, }
         };
         let writes = st.fields.iter().map(|f| self.write_stmt(f));
         let type_name = &st.path;
         let rt_arm = if is_resource {
-            quote! { "resourceType" => de::resource_type(p, #type_name)?, }
+            quote! { "resourceType" => hooks::resource_type(p, #type_name)?, }
         } else {
             quote! {}
         };
@@ -613,12 +614,12 @@ impl Emitter<'_> {
         let ext_key = format!("_{}", f.json);
         match (&f.ty, f.many) {
             (Ty::Prim(..), false) => quote! {
-                #key => de::prim(p, &mut r.#fname)?,
-                #ext_key => de::prim_ext(p, &mut r.#fname)?,
+                #key => hooks::prim(p, &mut r.#fname)?,
+                #ext_key => hooks::prim_ext(p, &mut r.#fname)?,
             },
             (Ty::Prim(..), true) => quote! {
-                #key => de::prims(p, &mut r.#fname)?,
-                #ext_key => de::prim_exts(p, &mut r.#fname)?,
+                #key => hooks::prims(p, &mut r.#fname)?,
+                #ext_key => hooks::prim_exts(p, &mut r.#fname)?,
             },
             (Ty::Choice(i), _) => {
                 let c = &self.model.choices[*i];
@@ -631,17 +632,17 @@ impl Emitter<'_> {
                         Ty::Prim(..) => {
                             let ek = format!("_{k}");
                             quote! {
-                                #k => crate::__choice!(p, #variant, de::prim_in),
-                                #ek => crate::__choice!(p, #variant, de::prim_ext_in),
+                                #k => crate::__choice!(p, #variant, hooks::prim_in),
+                                #ek => crate::__choice!(p, #variant, hooks::prim_ext_in),
                             }
                         }
-                        _ => quote! { #k => crate::__choice!(p, #variant, de::read_in), },
+                        _ => quote! { #k => crate::__choice!(p, #variant, hooks::read_in), },
                     }
                 });
                 quote! { #(#arms)* }
             }
-            (_, false) => quote! { #key => de::read(p, &mut r.#fname)?, },
-            (_, true) => quote! { #key => de::read_vec(p, &mut r.#fname)?, },
+            (_, false) => quote! { #key => hooks::read(p, &mut r.#fname)?, },
+            (_, true) => quote! { #key => hooks::read_vec(p, &mut r.#fname)?, },
         }
     }
 
@@ -822,7 +823,7 @@ impl Emitter<'_> {
                 fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
                     let ty = p.peek_resource_type()?;
                     Ok(match &*ty {
-                        #( #type_names => Self::#names(de::boxed(p)?), )*
+                        #( #type_names => Self::#names(hooks::boxed(p)?), )*
                         other => return Err(p.unknown_resource_type(other, <#marker as crate::FhirVersion>::NAME)),
                     })
                 }

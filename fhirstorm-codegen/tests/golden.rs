@@ -48,11 +48,8 @@ fn r4_style_shapes() {
     assert!(code.contains("pub children: Vec<Node>"), "repeating recursive field not boxed");
     assert!(code.contains("pub enum WidgetValue"), "choice enum");
     assert!(code.contains("\"valueDateTime\" =>"), "choice read under its typed key");
-    assert!(
-        code.contains("crate::__choice!(p, r.value, WidgetValue::DateTime, de::prim_in)"),
-        "choice variant chosen by key"
-    );
-    assert!(code.contains("\"_tag\" => de::prim_exts"), "primitive array extensions");
+    assert!(code.contains("p, r.value, WidgetValue::DateTime, hooks::prim_in"), "choice variant chosen by key");
+    assert!(code.contains("\"_tag\" => hooks::prim_exts"), "primitive array extensions");
     assert!(code.contains("pub struct WidgetPart"), "backbone element");
     assert!(code.contains("pub part: Vec<WidgetPart>"), "contentReference");
     assert!(code.contains("pub status: Option<Primitive<codes::WidgetStatus>>"), "required binding");

@@ -4,7 +4,6 @@
 //!
 //! Use [`from_slice`] / [`to_vec`] with any model, or the models' own `from_json` / `to_json`.
 
-pub mod de;
 mod error;
 mod parser;
 mod value;
@@ -263,7 +262,10 @@ impl<T: ToJson> ToJson for Vec<T> {
 impl<T: FromJson> FromJson for Vec<T> {
     fn from_json(p: &mut Parser<'_>) -> Result<Self, Error> {
         let mut v = Vec::new();
-        de::read_vec(p, &mut v)?;
+        p.array(|p, _| {
+            v.push(T::from_json(p)?);
+            Ok(())
+        })?;
         Ok(v)
     }
 }

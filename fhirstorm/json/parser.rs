@@ -24,8 +24,8 @@ pub struct Parser<'a> {
 }
 
 /// The key a struct's reader is called with to keep a member that did not fit as it came: it
-/// matches no member of any model, so the reader hands it to [`de::unknown`](super::de::unknown),
-/// which stores the value under its real key.
+/// matches no member of any model, so the reader hands it to
+/// [`keep_member`](Parser::keep_member), which stores the value under its real key.
 pub(crate) const DEVIANT_KEY: &str = "\u{0}";
 
 fn describe(b: Option<u8>) -> &'static str {
@@ -73,13 +73,22 @@ impl<'a> Parser<'a> {
         std::mem::take(&mut self.deviations)
     }
 
-    /// Lenient mode: the member being kept as it came, if the reader was called for that.
-    pub(crate) fn take_deviant(&mut self) -> Option<(String, Error)> {
-        self.deviant.take()
-    }
-
-    pub(crate) fn push_deviation(&mut self, e: Error) {
-        self.deviations.push(e);
+    /// Reads the value of a member the model does not know and keeps it in `members` (listed
+    /// in [`unknown_members`](Parser::unknown_members) when `counted`). In lenient mode this is
+    /// also where a member that did not fit is kept, under its real key, and counted as a
+    /// deviation instead.
+    pub fn keep_member(&mut self, members: &mut Members, key: &str, counted: bool) -> Result<(), Error> {
+        let v = self.value()?;
+        if let Some((real, deviation)) = self.deviant.take() {
+            members.push(real, v);
+            self.deviations.push(deviation);
+            return Ok(());
+        }
+        if counted {
+            self.note_unknown(key);
+        }
+        members.push(key, v);
+        Ok(())
     }
 
     /// Names of the members read so far that the definitions do not know (kept in `unknown`).
@@ -87,7 +96,7 @@ impl<'a> Parser<'a> {
         &self.unknown
     }
 
-    pub(crate) fn note_unknown(&mut self, key: &str) {
+    fn note_unknown(&mut self, key: &str) {
         self.unknown.push(key.to_string());
     }
 

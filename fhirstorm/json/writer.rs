@@ -1,7 +1,6 @@
 //! A JSON writer that generated code drives directly.
 
 use super::{Members, ToJson};
-use crate::primitive::{Primitive, PrimitiveExt};
 
 /// Writes compact JSON into a byte buffer.
 #[derive(Default)]
@@ -29,7 +28,7 @@ impl Writer {
     }
 
     #[inline]
-    fn sep(&mut self) {
+    pub(crate) fn sep(&mut self) {
         if self.comma {
             self.buf.push(b',');
         }
@@ -182,55 +181,6 @@ impl Writer {
         self.end_array();
     }
 
-    /// Writes a primitive: its value under `key` and its id/extensions under `ext_key`.
-    #[inline]
-    pub fn prim<T: ToJson, E: ToJson>(&mut self, key: &str, ext_key: &str, v: &Option<Primitive<T, E>>) {
-        if let Some(p) = v {
-            self.prim_one(key, ext_key, p);
-        }
-    }
-
-    /// Writes a present primitive (a choice variant).
-    pub fn prim_one<T: ToJson, E: ToJson>(&mut self, key: &str, ext_key: &str, p: &Primitive<T, E>) {
-        if let Some(v) = &p.value {
-            self.key(key);
-            v.to_json(self);
-        }
-        if let Some(e) = &p.ext {
-            self.key(ext_key);
-            e.to_json(self);
-        }
-    }
-
-    /// Writes a primitive array: values (with `null` where an item has only extensions) and,
-    /// when any item has them, the parallel `_key` array of extensions.
-    pub fn prims<T: ToJson, E: ToJson>(&mut self, key: &str, ext_key: &str, items: &[Primitive<T, E>]) {
-        if items.iter().any(|p| p.value.is_some()) {
-            self.key(key);
-            self.begin_array();
-            for p in items {
-                self.sep();
-                match &p.value {
-                    Some(v) => v.to_json(self),
-                    None => self.null(),
-                }
-            }
-            self.end_array();
-        }
-        if items.iter().any(|p| p.ext.is_some()) {
-            self.key(ext_key);
-            self.begin_array();
-            for p in items {
-                self.sep();
-                match &p.ext {
-                    Some(e) => e.to_json(self),
-                    None => self.null(),
-                }
-            }
-            self.end_array();
-        }
-    }
-
     /// Writes members kept from the input.
     pub fn members(&mut self, m: &Members) {
         for (k, v) in m.iter() {
@@ -240,15 +190,5 @@ impl Writer {
             self.comma = false;
             v.to_json(self);
         }
-    }
-}
-
-impl<E: ToJson> ToJson for PrimitiveExt<E> {
-    fn to_json(&self, w: &mut Writer) {
-        w.begin_object();
-        w.opt("id", &self.id);
-        w.vec("extension", &self.extension);
-        w.members(&self.unknown);
-        w.end_object();
     }
 }
