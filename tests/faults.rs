@@ -562,3 +562,46 @@ async fn client_secret_basic_encoding_and_the_method_named_on_invalid_client() {
         assert!(!err.to_string().contains("s+c/r=t") && !err.to_string().contains("s%2Bc"), "{err}");
     }
 }
+
+/// Issue 14, point 1: the client asks an `Authorizer` for tokens; an app's own works like a
+/// SMART session (asked once more after a 401, with the refused token's mark).
+#[tokio::test]
+async fn an_authorizer_of_your_own() {
+    use fhirstorm::client::{AuthFuture, Authorizer, Bearer};
+    use std::sync::{Arc, Mutex};
+    #[derive(Debug, Default)]
+    struct Rotating {
+        refused: Mutex<Vec<u64>>,
+    }
+    impl Authorizer for Rotating {
+        fn bearer(&self) -> AuthFuture<'_, Bearer> {
+            Box::pin(async { Ok(Bearer::new("first", 1)) })
+        }
+        fn rejected<'a>(&'a self, refused: &'a Bearer) -> AuthFuture<'a, Bearer> {
+            self.refused.lock().unwrap().push(refused.mark());
+            Box::pin(async { Ok(Bearer::new("second", 2)) })
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+    let login = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"login"}]}"#;
+    let f = start(vec![r4_meta(), Reply::json(401, login), Reply::json(200, PATIENT)]).await;
+    let authorizer = Arc::new(Rotating::default());
+    let conn = Connection::<R4>::builder(&f.base)
+        .allow_insecure_loopback(true)
+        .authorizer(authorizer.clone())
+        .build()
+        .unwrap();
+    conn.service().await.unwrap().r::<Patient>().fetch("p1").await.expect("read after one rejection");
+    assert_eq!(*authorizer.refused.lock().unwrap(), [1]);
+    let seen = f.seen.lock().unwrap();
+    let auth: Vec<&str> = seen
+        .iter()
+        .map(|r| r.headers.iter().find(|(k, _)| k == "authorization").map(|(_, v)| v.as_str()).unwrap_or(""))
+        .collect();
+    assert_eq!(auth, ["Bearer first", "Bearer first", "Bearer second"]);
+    assert!(conn.session().is_none(), "not a SMART session");
+    let printed = format!("{:?}", Bearer::new("tok-secret", 3));
+    assert!(printed.contains("(hidden)") && !printed.contains("tok-secret"), "{printed}");
+}

@@ -1,6 +1,7 @@
 //! An authorized session: the current token, refreshed shortly before it expires and once after
 //! a 401, single-flight (one refresh however many requests wait), with a callback to persist it.
 
+use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,7 +10,7 @@ use super::oauth::SmartClient;
 use super::scope::Scopes;
 use super::secret::AccessToken;
 use super::token::TokenResponse;
-use crate::client::{AuthFailure, Error};
+use crate::client::{AuthFailure, AuthFuture, Authorizer, Bearer, ClientVersion, Connection, ConnectionBuilder, Error};
 
 type Callback = Arc<dyn Fn(&TokenResponse) + Send + Sync>;
 
@@ -252,6 +253,57 @@ impl Session {
             )
         })?;
         client.refresh(refresh_token, None).await
+    }
+}
+
+// ---- a session as what gives a connection its tokens ----
+
+impl Authorizer for Session {
+    fn bearer(&self) -> AuthFuture<'_, Bearer> {
+        Box::pin(async move {
+            let (token, attempts) = Session::bearer(self).await?;
+            Ok(Bearer::new(token.secret(), attempts))
+        })
+    }
+
+    fn rejected<'a>(&'a self, refused: &'a Bearer) -> AuthFuture<'a, Bearer> {
+        Box::pin(async move {
+            let token = Session::rejected(self, refused.mark()).await?;
+            Ok(Bearer::new(token.secret(), self.lock().attempts))
+        })
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl<V: ClientVersion> ConnectionBuilder<V> {
+    /// Send this session's bearer token with every request (to URLs under the base only),
+    /// renewing it as the session says.
+    pub fn session(self, session: Session) -> Self {
+        self.authorizer(Arc::new(session))
+    }
+}
+
+impl<V: ClientVersion> Connection<V> {
+    /// The same connection (settings, HTTP client) sending `session`'s bearer token. The
+    /// capability statement is fetched again, as the authorized user sees it.
+    pub fn with_session(&self, session: Session) -> Connection<V> {
+        self.with_authorizer(Arc::new(session))
+    }
+
+    /// The session whose token this connection sends, if its authorizer is one.
+    pub fn session(&self) -> Option<&Session> {
+        self.authorizer()?.as_any().downcast_ref()
+    }
+
+    /// Renews the session's token now (the seed's `service.refresh_token()`).
+    pub async fn refresh_token(&self) -> Result<Arc<TokenResponse>, Error> {
+        match self.session() {
+            Some(s) => s.refresh().await,
+            None => Err(Error::auth_failure(AuthFailure::CannotRefresh, "this connection has no session")),
+        }
     }
 }
 

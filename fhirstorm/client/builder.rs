@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::authorizer::Authorizer;
 use super::connection::{Connection, Shared};
 use super::policy::{check_secure, under_base, PlainHttp};
 use super::{error, ClientVersion, Error, ErrorKind};
@@ -57,7 +58,7 @@ pub struct ConnectionBuilder<V> {
     strict_search: bool,
     error_excerpts: bool,
     conformance: json::Conformance,
-    session: Option<crate::auth::Session>,
+    authorizer: Option<Arc<dyn Authorizer>>,
     _version: PhantomData<fn() -> V>,
 }
 
@@ -78,7 +79,7 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
             strict_search: false,
             error_excerpts: false,
             conformance: json::Conformance::Lenient,
-            session: None,
+            authorizer: None,
             _version: PhantomData,
         }
     }
@@ -185,10 +186,11 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
         self
     }
 
-    /// Send this session's bearer token with every request (to the base URL's origin only),
-    /// renewing it as the session says.
-    pub fn session(mut self, session: crate::auth::Session) -> Self {
-        self.session = Some(session);
+    /// Send the bearer tokens `authorizer` gives with every request (to URLs under the base
+    /// only), asking it again once when the server answers `401`. A SMART session is one:
+    /// [`ConnectionBuilder::session`].
+    pub fn authorizer(mut self, authorizer: Arc<dyn Authorizer>) -> Self {
+        self.authorizer = Some(authorizer);
         self
     }
 
@@ -241,7 +243,7 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
                 strict_search: self.strict_search,
                 error_excerpts: self.error_excerpts,
                 conformance: self.conformance,
-                session: self.session,
+                authorizer: self.authorizer,
                 timeout: self.timeout,
                 metadata: tokio::sync::OnceCell::new(),
             }),

@@ -9,6 +9,7 @@ use reqwest::Method;
 use url::Url;
 
 use super::auth_http::AuthHttp;
+use super::authorizer::Authorizer;
 use super::builder::{ConnectionBuilder, RetryPolicy};
 use super::http::{excerpt, read_limited, read_prefix, reason, retry_after, transport_error, MAX_ERROR_BODY};
 use super::policy::{checked_url, under_base, PlainHttp};
@@ -27,7 +28,7 @@ pub(super) struct Shared<V: ClientVersion> {
     pub(super) strict_search: bool,
     pub(super) error_excerpts: bool,
     pub(super) conformance: json::Conformance,
-    pub(super) session: Option<crate::auth::Session>,
+    pub(super) authorizer: Option<Arc<dyn Authorizer>>,
     pub(super) timeout: Duration,
     pub(super) metadata: tokio::sync::OnceCell<Capabilities<V>>,
 }
@@ -100,9 +101,9 @@ impl<V: ClientVersion> Connection<V> {
         &self.shared.base
     }
 
-    /// The same connection (settings, HTTP client) sending `session`'s bearer token. The
-    /// capability statement is fetched again, as the authorized user sees it.
-    pub fn with_session(&self, session: crate::auth::Session) -> Connection<V> {
+    /// The same connection (settings, HTTP client) sending the bearer tokens `authorizer`
+    /// gives. The capability statement is fetched again, as the authorized user sees it.
+    pub fn with_authorizer(&self, authorizer: Arc<dyn Authorizer>) -> Connection<V> {
         let s = &self.shared;
         Connection {
             shared: Arc::new(Shared {
@@ -115,7 +116,7 @@ impl<V: ClientVersion> Connection<V> {
                 strict_search: s.strict_search,
                 error_excerpts: s.error_excerpts,
                 conformance: s.conformance,
-                session: Some(session),
+                authorizer: Some(authorizer),
                 timeout: s.timeout,
                 metadata: tokio::sync::OnceCell::new(),
             }),
@@ -123,17 +124,9 @@ impl<V: ClientVersion> Connection<V> {
         }
     }
 
-    /// The session whose token this connection sends, if any.
-    pub fn session(&self) -> Option<&crate::auth::Session> {
-        self.shared.session.as_ref()
-    }
-
-    /// Renews the session's token now (the seed's `service.refresh_token()`).
-    pub async fn refresh_token(&self) -> Result<Arc<crate::auth::TokenResponse>, Error> {
-        match &self.shared.session {
-            Some(s) => s.refresh().await,
-            None => Err(Error::auth_failure(AuthFailure::CannotRefresh, "this connection has no session")),
-        }
+    /// What gives this connection its bearer tokens, if anything.
+    pub fn authorizer(&self) -> Option<&dyn Authorizer> {
+        self.shared.authorizer.as_deref()
     }
 
     /// The HTTP side of the auth flows: this connection's client and HTTPS policy, no token.
@@ -261,8 +254,8 @@ impl<V: ClientVersion> Connection<V> {
         }
         let policy = &self.shared.retry;
         let mut attempt = 0;
-        let mut bearer = match &self.shared.session {
-            Some(session) => Some(session.bearer().await.map_err(|e| e.or_request(method.as_str(), &url))?),
+        let mut bearer = match &self.shared.authorizer {
+            Some(authorizer) => Some(authorizer.bearer().await.map_err(|e| e.or_request(method.as_str(), &url))?),
             None => None,
         };
         let mut reauthorized = false;
@@ -270,7 +263,7 @@ impl<V: ClientVersion> Connection<V> {
             let span = tracing::debug_span!("fhir.request", method = %method, url = %error::redact_url(&url), status = tracing::field::Empty);
             let started = Instant::now();
             let mut req = self.shared.http.request(method.clone(), url.clone()).headers(headers.clone());
-            if let Some((token, _)) = &bearer {
+            if let Some(token) = &bearer {
                 // Only ever to URLs under the base: checked above, and redirects stay under it.
                 let mut value = HeaderValue::try_from(format!("Bearer {}", token.secret())).map_err(|_| {
                     Error::auth_failure(AuthFailure::BadTokenResponse, "the access token is not a valid header value")
@@ -289,13 +282,13 @@ impl<V: ClientVersion> Connection<V> {
             let status = resp.status().as_u16();
             span.record("status", status);
             if status == 401 && !reauthorized {
-                if let (Some(session), Some((_, seen))) = (&self.shared.session, &bearer) {
-                    // The token was refused (revoked, or expired early): renew it once, unless
-                    // another request already did, and send again.
-                    tracing::debug!(parent: &span, "401: renewing the access token");
+                if let (Some(authorizer), Some(refused)) = (&self.shared.authorizer, &bearer) {
+                    // The token was refused (revoked, or expired early): ask for another once
+                    // (the authorizer knows whether another request already renewed it).
+                    tracing::debug!(parent: &span, "401: asking for another access token");
                     drop(resp);
-                    let token = session.rejected(*seen).await.map_err(|e| e.or_request(method.as_str(), &url))?;
-                    bearer = Some((token, u64::MAX));
+                    let token = authorizer.rejected(refused).await.map_err(|e| e.or_request(method.as_str(), &url))?;
+                    bearer = Some(token);
                     reauthorized = true;
                     continue;
                 }

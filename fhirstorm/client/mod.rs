@@ -18,6 +18,7 @@
 //! ```
 
 mod auth_http;
+mod authorizer;
 mod builder;
 mod capabilities;
 mod connection;
@@ -35,6 +36,7 @@ pub use error::{AuthFailure, Error, ErrorKind, Outcome, OutcomeIssue};
 pub use transaction::{BundleKind, TransactionBuilder, TransactionEntry, TransactionResponse};
 pub use version::{ClientVersion, Entry};
 
+pub use authorizer::{AuthFuture, Authorizer, Bearer};
 pub use builder::{ConnectionBuilder, RetryPolicy};
 pub use connection::{Capabilities, Connection};
 pub use resources::Resources;
