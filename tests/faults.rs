@@ -605,3 +605,37 @@ async fn an_authorizer_of_your_own() {
     let printed = format!("{:?}", Bearer::new("tok-secret", 3));
     assert!(printed.contains("(hidden)") && !printed.contains("tok-secret"), "{printed}");
 }
+
+/// Issue 14, point 6: conditional interactions take the typed search (escaped as a search is)
+/// or raw pairs; no criteria is refused before any request (it would touch every resource).
+#[tokio::test]
+async fn conditional_interactions_take_the_typed_search() {
+    use fhirstorm::search::TokenValue;
+    let f = start(vec![r4_meta(), Reply::json(200, PATIENT)]).await;
+    let c = Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).build().unwrap();
+    let s = c.service().await.unwrap();
+    let patients = s.r::<Patient>();
+    let query = || Patient::search().identifier(TokenValue::code("urn:sys", "a|b,c"));
+    patients.delete_where(query()).await.expect("deleted");
+    let p = Patient::default();
+    patients.update_where(query(), &p).await.expect("updated");
+    patients.create_if_none_exist(&p, query()).await.expect("created");
+    let none: [(&str, &str); 0] = [];
+    let e = patients.delete_where(none).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Config, "{e}");
+    let e = s.transaction().create_if_none_exist(&p, none).send().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Config, "{e}");
+    let seen = f.seen.lock().unwrap();
+    let requests: Vec<String> = seen.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert_eq!(
+        requests,
+        [
+            "GET /fhir/metadata",
+            "DELETE /fhir/Patient?identifier=urn%3Asys%7Ca%5C%7Cb%5C%2Cc",
+            "PUT /fhir/Patient?identifier=urn%3Asys%7Ca%5C%7Cb%5C%2Cc",
+            "POST /fhir/Patient",
+        ]
+    );
+    let if_none_exist = seen[3].headers.iter().find(|(k, _)| k == "if-none-exist").map(|(_, v)| v.as_str());
+    assert_eq!(if_none_exist, Some("identifier=urn%3Asys%7Ca%5C%7Cb%5C%2Cc"));
+}

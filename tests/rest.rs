@@ -5,6 +5,7 @@ mod support;
 use fhirstorm::client::{Connection, ErrorKind};
 use fhirstorm::prelude::*;
 use fhirstorm::r4::{self, HumanName, Observation, Patient, Reference};
+use fhirstorm::search::TokenValue;
 use fhirstorm::R4;
 use futures_util::TryStreamExt;
 use support::{FhirServer, Runner};
@@ -122,8 +123,14 @@ async fn main() {
             value: Some("cond-1".into()),
             ..Default::default()
         }];
-        let a = patients.create_if_none_exist(&p, "identifier=urn:fhirstorm:test|cond-1").await.map_err(e)?;
-        let b = patients.create_if_none_exist(&p, "identifier=urn:fhirstorm:test|cond-1").await.map_err(e)?;
+        let a = patients
+            .create_if_none_exist(&p, Patient::search().identifier(TokenValue::code("urn:fhirstorm:test", "cond-1")))
+            .await
+            .map_err(e)?;
+        let b = patients
+            .create_if_none_exist(&p, Patient::search().identifier(TokenValue::code("urn:fhirstorm:test", "cond-1")))
+            .await
+            .map_err(e)?;
         ensure!(a.id() == b.id(), "same resource: {:?} vs {:?}", a.id(), b.id());
         Ok(())
     })
@@ -256,7 +263,6 @@ async fn main() {
             .batch()
             .create(&patient("Batch", "Bob"))
             .read::<Patient>("no-such-patient")
-            .map_err(e)?
             .send()
             .await
             .map_err(e)?;
@@ -275,12 +281,18 @@ async fn main() {
             value: Some("upd-1".into()),
             ..Default::default()
         }];
-        let created = patients.update_where("identifier=urn:fhirstorm:test|upd-1", &p).await.map_err(e)?;
+        let created = patients
+            .update_where(Patient::search().identifier(TokenValue::code("urn:fhirstorm:test", "upd-1")), &p)
+            .await
+            .map_err(e)?;
         let id = created.id.clone().ok_or("id")?;
         p.active = Some(true.into());
-        let updated = patients.update_where("identifier=urn:fhirstorm:test|upd-1", &p).await.map_err(e)?;
+        let updated = patients
+            .update_where(Patient::search().identifier(TokenValue::code("urn:fhirstorm:test", "upd-1")), &p)
+            .await
+            .map_err(e)?;
         ensure!(updated.id.as_deref() == Some(id.as_str()), "same resource updated");
-        patients.delete_where("identifier=urn:fhirstorm:test|upd-1").await.map_err(e)?;
+        patients.delete_where([("identifier", "urn:fhirstorm:test|upd-1")]).await.map_err(e)?;
         ensure!(patients.fetch(&id).await.is_err_and(|x| x.is_not_found()), "deleted");
         Ok(())
     })

@@ -67,9 +67,13 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
         self.create_with(resource, None).await
     }
 
-    /// Creates `resource` unless one matching `query` (`identifier=x|y`) exists (`If-None-Exist`).
-    pub async fn create_if_none_exist(&self, resource: &R, query: &str) -> Result<R, Error> {
-        self.create_with(resource, Some(query)).await
+    /// Creates `resource` unless one matching `query` exists (`If-None-Exist`): a conditional
+    /// create. `query` is `R`'s typed search (`Patient::search().identifier(..)`), escaped as a
+    /// search is, or raw `(name, value)` pairs.
+    pub async fn create_if_none_exist(&self, resource: &R, query: impl IntoSearch<R>) -> Result<R, Error> {
+        let criteria = criteria(query, "a conditional create")?;
+        let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(criteria).finish();
+        self.create_with(resource, Some(&encoded)).await
     }
 
     pub(super) async fn create_with(&self, resource: &R, if_none_exist: Option<&str>) -> Result<R, Error> {
@@ -251,11 +255,11 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
         self.search_pages(query).map_ok(|page| stream::iter(page.into_matches().into_iter().map(Ok))).try_flatten()
     }
 
-    /// Creates or replaces the one resource matching `query` (`identifier=sys|val`): a
-    /// conditional update.
-    pub async fn update_where(&self, query: &str, resource: &R) -> Result<R, Error> {
+    /// Creates or replaces the one resource matching `query` (the typed search, or raw pairs):
+    /// a conditional update.
+    pub async fn update_where(&self, query: impl IntoSearch<R>, resource: &R) -> Result<R, Error> {
         self.service.check(R::TYPE, "update")?;
-        let url = self.conn().url(&format!("{}?{query}", R::TYPE))?;
+        let url = self.conditional_url(query, "a conditional update")?;
         let mut headers = HeaderMap::new();
         headers.insert("prefer", HeaderValue::from_static("return=representation"));
         let resp = self.conn().send(Method::PUT, url, Some(json::to_vec(resource)), headers, true).await?;
@@ -263,12 +267,21 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
         self.representation(resp).await
     }
 
-    /// Deletes the resources matching `query`: a conditional delete.
-    pub async fn delete_where(&self, query: &str) -> Result<(), Error> {
+    /// Deletes the resources matching `query` (the typed search, or raw pairs): a conditional
+    /// delete.
+    pub async fn delete_where(&self, query: impl IntoSearch<R>) -> Result<(), Error> {
         self.service.check(R::TYPE, "delete")?;
-        let url = self.conn().url(&format!("{}?{query}", R::TYPE))?;
+        let url = self.conditional_url(query, "a conditional delete")?;
         let resp = self.conn().send(Method::DELETE, url, None, HeaderMap::new(), true).await?;
         self.conn().check_status(resp).map(drop)
+    }
+
+    /// `[base]/[type]?criteria`.
+    fn conditional_url(&self, query: impl IntoSearch<R>, what: &str) -> Result<Url, Error> {
+        let criteria = criteria(query, what)?;
+        let mut url = self.conn().path(&[R::TYPE])?;
+        url.query_pairs_mut().extend_pairs(criteria);
+        Ok(url)
     }
 
     /// The history of every resource of this type, newest first, as a Bundle.
@@ -350,4 +363,14 @@ pub(super) fn find_in_context<V: ClientVersion>(
         }
     }
     Ok(None)
+}
+
+/// The criteria of a conditional interaction; none is an error, since the interaction would
+/// then apply to every resource of the type.
+fn criteria<R>(query: impl IntoSearch<R>, what: &str) -> Result<Vec<(String, String)>, Error> {
+    let pairs = query.into_pairs();
+    if pairs.is_empty() {
+        return Err(Error::new(ErrorKind::Config, format!("{what} needs search criteria")));
+    }
+    Ok(pairs)
 }

@@ -7,6 +7,7 @@ use reqwest::Method;
 
 use super::{segment, ClientVersion, Error, ErrorKind, Outcome, Service};
 use crate::json::{self, Members, Value};
+use crate::search::IntoSearch;
 use crate::{AnyResourceOf, Resource};
 
 /// Whether the entries succeed or fail together (`transaction`) or each on its own (`batch`).
@@ -19,11 +20,15 @@ pub enum BundleKind {
 }
 
 /// A `transaction` or `batch` being built: `service.transaction().create(&p).update(&o).send()`.
+/// Every method chains; an entry that cannot be built (an invalid id, a conditional create with
+/// no criteria) makes [`send`](Self::send) fail with that error before anything is sent.
 pub struct TransactionBuilder<V: ClientVersion> {
     service: Service<V>,
     kind: BundleKind,
     entries: Vec<Value>,
     next_uuid: u64,
+    /// The first entry that could not be built.
+    error: Option<Error>,
     _v: PhantomData<V>,
 }
 
@@ -37,7 +42,13 @@ fn string(s: impl Into<String>) -> Value {
 
 impl<V: ClientVersion> TransactionBuilder<V> {
     pub(crate) fn new(service: Service<V>, kind: BundleKind) -> Self {
-        TransactionBuilder { service, kind, entries: Vec::new(), next_uuid: 0, _v: PhantomData }
+        TransactionBuilder { service, kind, entries: Vec::new(), next_uuid: 0, error: None, _v: PhantomData }
+    }
+
+    /// Keeps the first error of an entry that could not be built.
+    fn failed(mut self, e: Error) -> Self {
+        self.error.get_or_insert(e);
+        self
     }
 
     fn push(&mut self, full_url: Option<String>, resource: Option<Value>, request: Vec<(&str, Value)>) {
@@ -76,8 +87,14 @@ impl<V: ClientVersion> TransactionBuilder<V> {
         self
     }
 
-    /// Creates `resource` unless one matching `query` exists.
-    pub fn create_if_none_exist<R: Resource<Version = V>>(mut self, resource: &R, query: &str) -> Self {
+    /// Creates `resource` unless one matching `query` exists (`R`'s typed search, or raw
+    /// pairs).
+    pub fn create_if_none_exist<R: Resource<Version = V>>(mut self, resource: &R, query: impl IntoSearch<R>) -> Self {
+        let pairs = query.into_pairs();
+        if pairs.is_empty() {
+            return self.failed(Error::new(ErrorKind::Config, "a conditional create needs search criteria"));
+        }
+        let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
         let body = json::to_value(resource);
         self.push(
             None,
@@ -88,30 +105,45 @@ impl<V: ClientVersion> TransactionBuilder<V> {
     }
 
     /// Replaces `resource` (by its id), with `If-Match` from its `meta.versionId`.
-    pub fn update<R: Resource<Version = V>>(mut self, resource: &R) -> Result<Self, Error> {
-        let id = resource.id().ok_or_else(|| Error::new(ErrorKind::Config, "update needs a resource with an id"))?;
-        let url = format!("{}/{}", R::TYPE, segment(id)?);
+    pub fn update<R: Resource<Version = V>>(mut self, resource: &R) -> Self {
+        let Some(id) = resource.id() else {
+            return self.failed(Error::new(ErrorKind::Config, "update needs a resource with an id"));
+        };
+        let url = match segment(id) {
+            Ok(id) => format!("{}/{id}", R::TYPE),
+            Err(e) => return self.failed(e),
+        };
         let mut request = vec![("method", string("PUT")), ("url", string(url))];
         if let Some(v) = resource.meta().and_then(V::version_id) {
             request.push(("ifMatch", string(format!("W/\"{v}\""))));
         }
         let body = json::to_value(resource);
         self.push(None, Some(body), request);
-        Ok(self)
+        self
     }
 
     /// Deletes `R/id`.
-    pub fn delete<R: Resource<Version = V>>(mut self, id: &str) -> Result<Self, Error> {
-        let url = format!("{}/{}", R::TYPE, segment(id)?);
-        self.push(None, None, vec![("method", string("DELETE")), ("url", string(url))]);
-        Ok(self)
+    pub fn delete<R: Resource<Version = V>>(mut self, id: &str) -> Self {
+        match segment(id) {
+            Ok(id) => {
+                let url = format!("{}/{id}", R::TYPE);
+                self.push(None, None, vec![("method", string("DELETE")), ("url", string(url))]);
+                self
+            }
+            Err(e) => self.failed(e),
+        }
     }
 
     /// Reads `R/id` as part of the Bundle.
-    pub fn read<R: Resource<Version = V>>(mut self, id: &str) -> Result<Self, Error> {
-        let url = format!("{}/{}", R::TYPE, segment(id)?);
-        self.push(None, None, vec![("method", string("GET")), ("url", string(url))]);
-        Ok(self)
+    pub fn read<R: Resource<Version = V>>(mut self, id: &str) -> Self {
+        match segment(id) {
+            Ok(id) => {
+                let url = format!("{}/{id}", R::TYPE);
+                self.push(None, None, vec![("method", string("GET")), ("url", string(url))]);
+                self
+            }
+            Err(e) => self.failed(e),
+        }
     }
 
     /// How many entries there are.
@@ -140,6 +172,9 @@ impl<V: ClientVersion> TransactionBuilder<V> {
 
     /// Sends the Bundle; the response has one typed entry per entry sent, in order.
     pub async fn send(self) -> Result<TransactionResponse<V>, Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
         let interaction = match self.kind {
             BundleKind::Transaction => "transaction",
             BundleKind::Batch => "batch",
