@@ -241,3 +241,19 @@ async fn a_search_page_with_one_bad_entry_yields_the_good_ones_and_the_deviation
         fhirstorm::client::SearchSet::<R4, fhirstorm::r4::Patient>::from_json(bad_page().as_bytes(), &base).is_err()
     );
 }
+
+#[tokio::test]
+async fn a_fetch_says_what_did_not_fit() {
+    let body = std::fs::read_to_string(fixture("r4", "patient-generated.json")).expect("fixture");
+    let f = fake::start(vec![
+        fake::Reply::json(200, &fake::metadata("4.0.1", &["Patient"])),
+        fake::Reply::json(200, &body),
+    ])
+    .await;
+    let service =
+        Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).build().unwrap().service().await.unwrap();
+    let read = service.r::<fhirstorm::r4::Patient>().fetch_with_deviations("p1").await.expect("lenient read");
+    let paths: Vec<String> = read.deviations.iter().map(|d| d.path()).collect();
+    assert_eq!(paths, ["$.active", "$.birthDate", "$.maritalStatus"]);
+    assert_eq!(read.value.name.len(), 1);
+}

@@ -46,11 +46,18 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
 
     /// Reads the current version of resource `id` (the seed's `fetch`).
     pub async fn fetch(&self, id: &str) -> Result<R, Error> {
+        self.fetch_with_deviations(id).await.map(|read| read.value)
+    }
+
+    /// [`fetch`](Self::fetch), with what did not fit the model (read leniently, the
+    /// connection's default; none when the connection is strict): each as the error a strict
+    /// read gives, its path from the resource.
+    pub async fn fetch_with_deviations(&self, id: &str) -> Result<json::Lenient<R>, Error> {
         self.service.check(R::TYPE, "read")?;
         let url = self.conn().path(&[R::TYPE, segment(id)?])?;
         let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
         let resp = self.conn().check_status(resp)?;
-        self.typed(&resp)
+        self.typed_read(&resp)
     }
 
     /// Reads version `version` of resource `id`.
