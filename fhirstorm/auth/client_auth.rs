@@ -9,6 +9,7 @@ use url::Url;
 
 use super::secret::{random_id, ClientId, ClientSecret};
 use crate::client::{AuthFailure, Error};
+use crate::json;
 
 /// The signing algorithms SMART asks asymmetric clients to support.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +37,7 @@ pub struct PrivateKey {
     alg: SigningAlgorithm,
     kid: String,
     /// The public half, as a JWK.
-    public: serde_json::Value,
+    public: json::Value,
 }
 
 impl PrivateKey {
@@ -49,7 +50,7 @@ impl PrivateKey {
         }
         .map_err(|_| Error::auth_failure(AuthFailure::Key, format!("the {alg:?} private key could not be read")))?;
         let kid = kid.into();
-        let public = public_jwk(alg, pem, &kid).ok_or_else(|| {
+        let public = public_jwk(alg, pem, &kid).and_then(|v| serde_json::from_value(v).ok()).ok_or_else(|| {
             Error::auth_failure(AuthFailure::Key, format!("the {alg:?} public key could not be derived"))
         })?;
         let key = PrivateKey { key, alg, kid, public };
@@ -71,14 +72,16 @@ impl PrivateKey {
     /// The public half as a JWK with `kty`, `kid`, `use` (`sig`) and `alg` (`RS384`, `ES384`):
     /// RFC 7517 makes `alg` and `use` optional, but some servers require them on every key of a
     /// client's JWKS, and none refuses them.
-    pub fn public_jwk(&self) -> &serde_json::Value {
+    pub fn public_jwk(&self) -> &json::Value {
         &self.public
     }
 
     /// A JWKS (`{"keys":[...]}`) holding the public half: to register with a server (`jwks`) or
     /// to serve at the client's `jwks_uri`.
     pub fn jwks(&self) -> String {
-        serde_json::json!({ "keys": [self.public] }).to_string()
+        let mut jwks = json::Members::new();
+        jwks.push("keys", json::Value::Array(vec![self.public.clone()]));
+        json::to_string(&json::Value::Object(jwks))
     }
 
     pub(crate) fn sign(&self, claims: &serde_json::Value) -> Result<String, Error> {

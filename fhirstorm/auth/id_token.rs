@@ -13,6 +13,7 @@ use super::oauth::SmartClient;
 use super::secret::{IdToken, PkceVerifier};
 use super::token::{now_secs, unverified_claims, TokenResponse};
 use crate::client::{AuthFailure, Error};
+use crate::json;
 
 /// How long the server's keys are used before they are fetched again.
 pub(crate) const KEYS_TTL: Duration = Duration::from_secs(600);
@@ -89,9 +90,8 @@ impl SmartClient {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = LEEWAY;
-        let data =
-            jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(id_token.secret(), &key, &validation)
-                .map_err(|e| id_error(&format!("the id_token does not verify: {}", jwt_reason(&e))))?;
+        let data = jsonwebtoken::decode::<json::Members>(id_token.secret(), &key, &validation)
+            .map_err(|e| id_error(&format!("the id_token does not verify: {}", jwt_reason(&e))))?;
         check_claims(&data.claims, self.client_id().as_str(), now_secs())?;
         Ok(IdTokenClaims { claims: data.claims })
     }
@@ -163,17 +163,17 @@ fn find_key(keys: &JwkSet, kid: Option<&str>, alg: Algorithm) -> Option<Result<D
 
 /// What jsonwebtoken does not check: `iat` (required, not in the future, at most a day before
 /// `exp`), and `azp` (this client, required when there are several audiences).
-fn check_claims(claims: &serde_json::Map<String, serde_json::Value>, client_id: &str, now: u64) -> Result<(), Error> {
-    let iat = claims.get("iat").and_then(|v| v.as_u64()).ok_or_else(|| id_error("the id_token has no iat"))?;
+fn check_claims(claims: &json::Members, client_id: &str, now: u64) -> Result<(), Error> {
+    let iat = claims.get("iat").and_then(seconds).ok_or_else(|| id_error("the id_token has no iat"))?;
     if iat > now + LEEWAY {
         return Err(id_error("the id_token was issued in the future (iat)"));
     }
-    let exp = claims.get("exp").and_then(|v| v.as_u64()).unwrap_or(0);
+    let exp = claims.get("exp").and_then(seconds).unwrap_or(0);
     if exp.saturating_sub(iat) > MAX_LIFETIME {
         return Err(id_error("the id_token is valid for more than a day (exp - iat)"));
     }
     let audiences = match claims.get("aud") {
-        Some(serde_json::Value::Array(list)) => list.len(),
+        Some(json::Value::Array(list)) => list.len(),
         _ => 1,
     };
     match claims.get("azp").map(|v| v.as_str()) {
@@ -181,6 +181,14 @@ fn check_claims(claims: &serde_json::Map<String, serde_json::Value>, client_id: 
         Some(_) => Err(id_error("the id_token's azp is not this client")),
         None if audiences > 1 => Err(id_error("the id_token has several audiences and no azp")),
         None => Ok(()),
+    }
+}
+
+/// A NumericDate claim (seconds since the epoch) as an integer.
+fn seconds(v: &json::Value) -> Option<u64> {
+    match v {
+        json::Value::Number(n) => n.as_str().parse().ok(),
+        _ => None,
     }
 }
 
@@ -207,7 +215,7 @@ fn jwt_reason(e: &jsonwebtoken::errors::Error) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdTokenClaims {
     /// Every claim.
-    pub claims: serde_json::Map<String, serde_json::Value>,
+    pub claims: json::Members,
 }
 
 impl IdTokenClaims {

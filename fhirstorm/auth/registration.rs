@@ -6,6 +6,7 @@ use super::client_auth::ClientAuth;
 use super::discovery::SmartConfiguration;
 use super::secret::{ClientId, ClientSecret, ForStorage, RedirectUrl, RegistrationToken};
 use crate::client::{AuthFailure, ClientVersion, Connection, Error, ErrorKind};
+use crate::json;
 
 /// What an app asks to be registered as (RFC 7591 client metadata). Members not listed go in
 /// [`ClientRegistration::other`] (a `jwks` for `private_key_jwt`, say).
@@ -31,7 +32,7 @@ pub struct ClientRegistration {
     pub scope: Option<String>,
     /// Every other member.
     #[serde(flatten)]
-    pub other: serde_json::Map<String, serde_json::Value>,
+    pub other: json::Members,
 }
 
 impl ClientRegistration {
@@ -77,7 +78,7 @@ pub struct RegisteredClient {
     pub token_endpoint_auth_method: Option<String>,
     /// The rest of the registered metadata.
     #[serde(flatten)]
-    pub other: serde_json::Map<String, serde_json::Value>,
+    pub other: json::Members,
 }
 
 impl RegisteredClient {
@@ -115,7 +116,7 @@ impl Serialize for ForStorage<'_, RegisteredClient> {
             #[serde(skip_serializing_if = "Option::is_none")]
             token_endpoint_auth_method: Option<&'a str>,
             #[serde(flatten)]
-            other: &'a serde_json::Map<String, serde_json::Value>,
+            other: &'a json::Members,
         }
         let c = self.0;
         Stored {

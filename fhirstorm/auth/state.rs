@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::secret::{constant_time_eq, random_id, BrowserBinding, PkceVerifier, State, StateKey};
 use super::token::now_secs;
 use crate::client::{AuthFailure, Error};
+use crate::json;
 
 /// The claim of a signed state that binds it to the browser that started the login.
 const BINDING_CLAIM: &str = "sbh";
@@ -122,22 +123,19 @@ impl StateValidator {
     }
 
     /// Checks `returned` and gives its claims.
-    pub fn validate(&self, returned: &str) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    pub fn validate(&self, returned: &str) -> Result<json::Members, Error> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.validate_aud = false;
         validation.set_required_spec_claims(&["exp"]);
-        let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
-            returned,
-            &DecodingKey::from_secret(self.key.bytes()),
-            &validation,
-        )
-        .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                Error::auth_failure(AuthFailure::StateExpired, "the state has expired")
-            }
-            _ => Error::auth_failure(AuthFailure::StateInvalid, "the state is not one this app signed"),
-        })?;
+        let data =
+            jsonwebtoken::decode::<json::Members>(returned, &DecodingKey::from_secret(self.key.bytes()), &validation)
+                .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                    Error::auth_failure(AuthFailure::StateExpired, "the state has expired")
+                }
+                _ => Error::auth_failure(AuthFailure::StateInvalid, "the state is not one this app signed"),
+            })?;
         let bound = data.claims.get(BINDING_CLAIM).and_then(|v| v.as_str()).unwrap_or("");
         if !constant_time_eq(bound.as_bytes(), self.binding.as_bytes()) {
             return Err(Error::auth_failure(
@@ -206,7 +204,7 @@ mod tests {
         let browser = BrowserBinding::new("cookie-of-this-browser");
         let state = jwt_state(&key, Duration::from_secs(60), &browser, &[("next", "/chart")]).unwrap();
         let v = StateValidator::new(key.clone(), &browser).claim("next", "/chart");
-        assert_eq!(v.validate(state.secret()).unwrap()["next"], "/chart");
+        assert_eq!(v.validate(state.secret()).unwrap().get("next").and_then(|n| n.as_str()), Some("/chart"));
         assert!(v.check_state(Some(state.secret())).is_ok());
         assert_eq!(v.check_state(None).unwrap_err().auth(), Some(&AuthFailure::StateMissing));
         let other = StateValidator::new(StateKey::new(*b"another-key-another-key-another-").unwrap(), &browser);
