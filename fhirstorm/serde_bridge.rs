@@ -7,6 +7,7 @@
 //! [`json::strip_bom`](crate::json::strip_bom).
 
 /// Implements serde's traits through the JSON bridge (generated code only).
+#[cfg(feature = "serde")]
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __serde_via_json {
@@ -26,6 +27,7 @@ macro_rules! __serde_via_json {
 }
 
 /// Implements serde's traits for code enums, as their code string (generated code only).
+#[cfg(feature = "serde")]
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __serde_via_str {
@@ -42,4 +44,20 @@ macro_rules! __serde_via_str {
             }
         }
     )*};
+}
+
+/// Without the `serde` feature, generated code's serde impls are not compiled.
+#[cfg(not(feature = "serde"))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __serde_via_json {
+    ($($t:tt)*) => {};
+}
+
+/// Without the `serde` feature, generated code's serde impls are not compiled.
+#[cfg(not(feature = "serde"))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __serde_via_str {
+    ($($t:tt)*) => {};
 }

@@ -45,5 +45,8 @@ pub use service::Service;
 
 pub(crate) use auth_http::AuthHttp;
 pub(crate) use error::redact_url as redact;
+#[cfg(feature = "fuzzing")]
 pub(crate) use http::retry_after_value;
-pub(crate) use policy::{checked_url, segment, under_base};
+#[cfg(feature = "fuzzing")]
+pub(crate) use policy::under_base;
+pub(crate) use policy::{checked_url, segment};

@@ -244,132 +244,138 @@ fn diff(a: &Value, b: &Value, path: &mut String) -> Option<String> {
     }
 }
 
-// ---- serde: the bridge the generated models' Serialize/Deserialize go through ----
+/// serde: the bridge the generated models' `Serialize`/`Deserialize` go through (feature `serde`).
+#[cfg(feature = "serde")]
+mod serde_impls {
+    use std::fmt;
 
-/// The key serde_json uses for a number when its `arbitrary_precision` feature is on.
-const SERDE_JSON_NUMBER_TOKEN: &str = "$serde_json::private::Number";
+    use super::{Members, Number, Value};
 
-impl serde::Serialize for Value {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        match self {
-            Value::Null => s.serialize_unit(),
-            Value::Bool(b) => s.serialize_bool(*b),
-            Value::Number(n) => {
-                let t = n.as_str();
-                if let Ok(i) = t.parse::<i64>() {
-                    return s.serialize_i64(i);
+    /// The key serde_json uses for a number when its `arbitrary_precision` feature is on.
+    const SERDE_JSON_NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+    impl serde::Serialize for Value {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            match self {
+                Value::Null => s.serialize_unit(),
+                Value::Bool(b) => s.serialize_bool(*b),
+                Value::Number(n) => {
+                    let t = n.as_str();
+                    if let Ok(i) = t.parse::<i64>() {
+                        return s.serialize_i64(i);
+                    }
+                    if let Ok(u) = t.parse::<u64>() {
+                        return s.serialize_u64(u);
+                    }
+                    // serde_json::Number keeps the text exactly when arbitrary_precision is on, and
+                    // is the nearest f64 otherwise: exact where the serializer can be.
+                    match t.parse::<serde_json::Number>() {
+                        Ok(num) => num.serialize(s),
+                        Err(_) => s.serialize_f64(t.parse::<f64>().unwrap_or(f64::NAN)),
+                    }
                 }
-                if let Ok(u) = t.parse::<u64>() {
-                    return s.serialize_u64(u);
+                Value::String(v) => s.serialize_str(v),
+                Value::Array(a) => {
+                    let mut seq = s.serialize_seq(Some(a.len()))?;
+                    for v in a {
+                        seq.serialize_element(v)?;
+                    }
+                    seq.end()
                 }
-                // serde_json::Number keeps the text exactly when arbitrary_precision is on, and
-                // is the nearest f64 otherwise: exact where the serializer can be.
-                match t.parse::<serde_json::Number>() {
-                    Ok(num) => num.serialize(s),
-                    Err(_) => s.serialize_f64(t.parse::<f64>().unwrap_or(f64::NAN)),
-                }
+                Value::Object(m) => m.serialize(s),
             }
-            Value::String(v) => s.serialize_str(v),
-            Value::Array(a) => {
-                let mut seq = s.serialize_seq(Some(a.len()))?;
-                for v in a {
-                    seq.serialize_element(v)?;
+        }
+    }
+
+    impl serde::Serialize for Members {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut map = s.serialize_map(Some(self.len()))?;
+            for (k, v) in self.iter() {
+                map.serialize_entry(k, v)?;
+            }
+            map.end()
+        }
+    }
+
+    /// An object's members through serde (a JSON object; anything else is an error).
+    impl<'de> serde::Deserialize<'de> for Members {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Members, D::Error> {
+            match Value::deserialize(d)? {
+                Value::Object(m) => Ok(m),
+                _ => Err(<D::Error as serde::de::Error>::custom("expected a JSON object")),
+            }
+        }
+    }
+
+    impl<'de> serde::Deserialize<'de> for Value {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(ValueVisitor)
+        }
+    }
+
+    struct ValueVisitor;
+
+    impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::Number(Number(v.to_string())))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::Number(Number(v.to_string())))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+            if !v.is_finite() {
+                return Err(E::custom("a JSON number must be finite"));
+            }
+            let mut t = format!("{v}");
+            if !t.contains(['.', 'e', 'E']) {
+                t.push_str(".0");
+            }
+            Ok(Value::Number(Number(t)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_string()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_none<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            serde::Deserialize::deserialize(d)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut a = Vec::new();
+            while let Some(v) = seq.next_element()? {
+                a.push(v);
+            }
+            Ok(Value::Array(a))
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut m = Members::new();
+            while let Some(k) = map.next_key::<String>()? {
+                if m.is_empty() && k == SERDE_JSON_NUMBER_TOKEN {
+                    // serde_json with arbitrary_precision: the number's exact text.
+                    let text: String = map.next_value()?;
+                    return Ok(Value::Number(Number(text)));
                 }
-                seq.end()
+                let v: Value = map.next_value()?;
+                m.push(k, v);
             }
-            Value::Object(m) => m.serialize(s),
+            Ok(Value::Object(m))
         }
-    }
-}
-
-impl serde::Serialize for Members {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(self.len()))?;
-        for (k, v) in self.iter() {
-            map.serialize_entry(k, v)?;
-        }
-        map.end()
-    }
-}
-
-/// An object's members through serde (a JSON object; anything else is an error).
-impl<'de> serde::Deserialize<'de> for Members {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Members, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Object(m) => Ok(m),
-            _ => Err(<D::Error as serde::de::Error>::custom("expected a JSON object")),
-        }
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Value {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(ValueVisitor)
-    }
-}
-
-struct ValueVisitor;
-
-impl<'de> serde::de::Visitor<'de> for ValueVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Number(Number(v.to_string())))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Number(Number(v.to_string())))
-    }
-    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
-        if !v.is_finite() {
-            return Err(E::custom("a JSON number must be finite"));
-        }
-        let mut t = format!("{v}");
-        if !t.contains(['.', 'e', 'E']) {
-            t.push_str(".0");
-        }
-        Ok(Value::Number(Number(t)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        serde::Deserialize::deserialize(d)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut a = Vec::new();
-        while let Some(v) = seq.next_element()? {
-            a.push(v);
-        }
-        Ok(Value::Array(a))
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut m = Members::new();
-        while let Some(k) = map.next_key::<String>()? {
-            if m.is_empty() && k == SERDE_JSON_NUMBER_TOKEN {
-                // serde_json with arbitrary_precision: the number's exact text.
-                let text: String = map.next_value()?;
-                return Ok(Value::Number(Number(text)));
-            }
-            let v: Value = map.next_value()?;
-            m.push(k, v);
-        }
-        Ok(Value::Object(m))
     }
 }
