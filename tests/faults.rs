@@ -378,18 +378,8 @@ async fn the_bearer_token_never_leaves_the_origin() {
 /// A SMART client whose token endpoint is a fake answering `token_replies` in order.
 async fn smart_fake(token_replies: Vec<Reply>) -> (fake::Fake, SmartClient) {
     let f = start(token_replies).await;
-    // The configuration names the fake itself as the token endpoint.
-    let config = format!(r#"{{"token_endpoint":"{}/token","authorization_endpoint":"{}/auth"}}"#, f.base, f.base);
-    let cfg = start(vec![Reply::new(200, "application/json", &config)]).await;
-    let conn = Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).build().unwrap();
-    let config =
-        SmartConfiguration::from_url(&conn, &format!("{}/.well-known/smart-configuration", cfg.base)).await.unwrap();
-    let client = SmartClient::new(
-        &conn,
-        config,
-        ClientAuth::SecretBasic(ClientId::new("app"), ClientSecret::new("client-secret-xyz")),
-    )
-    .redirect_url(fhirstorm::auth::RedirectUrl::new("http://127.0.0.1:9/cb").unwrap());
+    let auth = ClientAuth::SecretBasic(ClientId::new("app"), ClientSecret::new("client-secret-xyz"));
+    let client = fake::smart_client(&f, auth);
     (f, client)
 }
 

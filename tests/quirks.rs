@@ -8,8 +8,7 @@ mod fake;
 
 use fake::{metadata, start, Reply};
 use fhirstorm::auth::{
-    AuthorizationCode, ClientAuth, ClientId, ClientSecret, PkceVerifier, RedirectUrl, SmartClient, SmartConfiguration,
-    TokenResponse,
+    AuthorizationCode, ClientAuth, ClientId, ClientSecret, PkceVerifier, SmartClient, SmartConfiguration, TokenResponse,
 };
 use fhirstorm::client::{Connection, ErrorKind};
 use fhirstorm::r4::Patient;
@@ -20,11 +19,7 @@ const PATIENT: &str = r#"{"resourceType":"Patient","id":"p1"}"#;
 /// A SMART client whose token endpoint is a fake answering `token_replies` in order.
 async fn smart_fake(token_replies: Vec<Reply>) -> (fake::Fake, SmartClient) {
     let f = start(token_replies).await;
-    let config = format!(r#"{{"token_endpoint":"{0}/token","authorization_endpoint":"{0}/auth"}}"#, f.base);
-    let conn = Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).build().unwrap();
-    let config = SmartConfiguration::from_json(config.as_bytes(), true).unwrap();
-    let auth = ClientAuth::SecretBasic(ClientId::new("app"), ClientSecret::new("s3cret"));
-    let client = SmartClient::new(&conn, config, auth).redirect_url(RedirectUrl::new("http://127.0.0.1:9/cb").unwrap());
+    let client = fake::smart_client(&f, ClientAuth::SecretBasic(ClientId::new("app"), ClientSecret::new("s3cret")));
     (f, client)
 }
 

@@ -2,6 +2,7 @@
 //! single path segments, operation names.
 
 use super::{error, Error, ErrorKind};
+use crate::search::IntoSearch;
 use url::Url;
 
 /// Where plain `http://` is allowed: nowhere (the default), to loopback hosts, or anywhere
@@ -100,4 +101,20 @@ pub(crate) fn segment(id: &str) -> Result<&str, Error> {
     } else {
         Err(Error::new(ErrorKind::Config, format!("{id:?} is not a valid FHIR id")))
     }
+}
+
+/// The criteria of a conditional interaction; none is an error, since the interaction would
+/// then apply to every resource of the type.
+pub(super) fn criteria<R>(query: impl IntoSearch<R>, what: &str) -> Result<Vec<(String, String)>, Error> {
+    let pairs = query.into_pairs();
+    if pairs.is_empty() {
+        return Err(Error::new(ErrorKind::Config, format!("{what} needs search criteria")));
+    }
+    Ok(pairs)
+}
+
+/// The criteria of a conditional create as the `If-None-Exist` value (a query string).
+pub(super) fn if_none_exist<R>(query: impl IntoSearch<R>) -> Result<String, Error> {
+    let pairs = criteria(query, "a conditional create")?;
+    Ok(url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish())
 }

@@ -9,7 +9,7 @@ use reqwest::Method;
 use url::Url;
 
 use super::connection::{Connection, Response};
-use super::policy::{operation_name, segment};
+use super::policy::{criteria, if_none_exist, operation_name, segment};
 use super::search_set::SearchSet;
 use super::service::Service;
 use super::{ClientVersion, Error, ErrorKind};
@@ -78,9 +78,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     /// create. `query` is `R`'s typed search (`Patient::search().identifier(..)`), escaped as a
     /// search is, or raw `(name, value)` pairs.
     pub async fn create_if_none_exist(&self, resource: &R, query: impl IntoSearch<R>) -> Result<R, Error> {
-        let criteria = criteria(query, "a conditional create")?;
-        let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(criteria).finish();
-        self.create_with(resource, Some(&encoded)).await
+        self.create_with(resource, Some(&if_none_exist(query)?)).await
     }
 
     pub(super) async fn create_with(&self, resource: &R, if_none_exist: Option<&str>) -> Result<R, Error> {
@@ -370,14 +368,4 @@ pub(super) fn find_in_context<V: ClientVersion>(
         }
     }
     Ok(None)
-}
-
-/// The criteria of a conditional interaction; none is an error, since the interaction would
-/// then apply to every resource of the type.
-fn criteria<R>(query: impl IntoSearch<R>, what: &str) -> Result<Vec<(String, String)>, Error> {
-    let pairs = query.into_pairs();
-    if pairs.is_empty() {
-        return Err(Error::new(ErrorKind::Config, format!("{what} needs search criteria")));
-    }
-    Ok(pairs)
 }

@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 
+use super::policy::if_none_exist;
 use super::{segment, ClientVersion, Error, ErrorKind, Outcome, Service};
 use crate::json::{self, Members, Value};
 use crate::search::IntoSearch;
@@ -90,11 +91,10 @@ impl<V: ClientVersion> TransactionBuilder<V> {
     /// Creates `resource` unless one matching `query` exists (`R`'s typed search, or raw
     /// pairs).
     pub fn create_if_none_exist<R: Resource<Version = V>>(mut self, resource: &R, query: impl IntoSearch<R>) -> Self {
-        let pairs = query.into_pairs();
-        if pairs.is_empty() {
-            return self.failed(Error::new(ErrorKind::Config, "a conditional create needs search criteria"));
-        }
-        let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        let query = match if_none_exist(query) {
+            Ok(q) => q,
+            Err(e) => return self.failed(e),
+        };
         let body = json::to_value(resource);
         self.push(
             None,
@@ -123,23 +123,21 @@ impl<V: ClientVersion> TransactionBuilder<V> {
     }
 
     /// Deletes `R/id`.
-    pub fn delete<R: Resource<Version = V>>(mut self, id: &str) -> Self {
-        match segment(id) {
-            Ok(id) => {
-                let url = format!("{}/{id}", R::TYPE);
-                self.push(None, None, vec![("method", string("DELETE")), ("url", string(url))]);
-                self
-            }
-            Err(e) => self.failed(e),
-        }
+    pub fn delete<R: Resource<Version = V>>(self, id: &str) -> Self {
+        self.on_id::<R>("DELETE", id)
     }
 
     /// Reads `R/id` as part of the Bundle.
-    pub fn read<R: Resource<Version = V>>(mut self, id: &str) -> Self {
+    pub fn read<R: Resource<Version = V>>(self, id: &str) -> Self {
+        self.on_id::<R>("GET", id)
+    }
+
+    /// An entry with no body on `R/id`.
+    fn on_id<R: Resource<Version = V>>(mut self, method: &str, id: &str) -> Self {
         match segment(id) {
             Ok(id) => {
                 let url = format!("{}/{id}", R::TYPE);
-                self.push(None, None, vec![("method", string("GET")), ("url", string(url))]);
+                self.push(None, None, vec![("method", string(method)), ("url", string(url))]);
                 self
             }
             Err(e) => self.failed(e),
