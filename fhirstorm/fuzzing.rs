@@ -92,8 +92,8 @@ pub fn search_page(data: &[u8]) {
 /// that is never negative.
 pub fn retry_after(data: &[u8]) {
     let s = String::from_utf8_lossy(data);
-    let _ = crate::client::retry_after_value(&s, std::time::SystemTime::now());
-    let _ = crate::client::retry_after_value(&s, std::time::UNIX_EPOCH);
+    let _ = crate::transport::retry_after_value(&s, std::time::SystemTime::now());
+    let _ = crate::transport::retry_after_value(&s, std::time::UNIX_EPOCH);
 }
 
 /// Request URLs built from an id, and URLs a server named (`Location`, a `next` link): an id is
@@ -117,7 +117,7 @@ pub fn request_path(data: &[u8]) {
         }
     }
     if let Ok(url) = base.join(&text) {
-        if crate::client::under_base(base, &url) {
+        if crate::transport::under_base(base, &url) {
             assert!(url.as_str().starts_with(base.as_str()), "{url} is not under {base}");
         }
     }

@@ -137,18 +137,24 @@
 pub mod auth;
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "client")]
+mod error;
 #[doc(hidden)]
 pub mod hooks;
 pub mod json;
 mod primitive;
 pub mod search;
 mod serde_bridge;
+#[cfg(feature = "client")]
+mod transport;
 
 /// Behind the `fuzzing` feature, which only the fuzz crate and the fuzz smoke test turn on.
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 
+#[cfg(feature = "client")]
+pub use error::{AuthFailure, Error, ErrorKind, Outcome, OutcomeIssue};
 pub use primitive::{Date, DateTime, Decimal, Instant, Precision, Primitive, PrimitiveExt, PrimitiveValue, Time};
 
 /// What most programs want in scope.

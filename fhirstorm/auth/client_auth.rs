@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use url::Url;
 
 use super::secret::{random_id, ClientId, ClientSecret};
-use crate::client::{AuthFailure, Error};
+use crate::error::{AuthFailure, Error};
 use crate::json;
 
 /// The signing algorithms SMART asks asymmetric clients to support.

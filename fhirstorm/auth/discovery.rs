@@ -3,7 +3,8 @@
 
 use url::Url;
 
-use crate::client::{ClientVersion, Connection, Error, ErrorKind};
+use crate::client::{ClientVersion, Connection};
+use crate::error::{Error, ErrorKind};
 use crate::json::{Members, Value};
 
 /// What the server's SMART configuration says.
@@ -68,7 +69,7 @@ impl SmartConfiguration {
     /// Reads a SMART configuration document at `url` (an authorization server's own
     /// `.well-known/smart-configuration`, for apps configured with a known server).
     pub async fn from_url<V: ClientVersion>(conn: &Connection<V>, url: &str) -> Result<SmartConfiguration, Error> {
-        let http = conn.auth_http();
+        let http = super::http::AuthHttp::new(conn);
         let url = http.checked(url)?;
         let body = http.get(&url).await?;
         let v: Value = crate::json::from_slice(&body)
@@ -89,7 +90,7 @@ impl SmartConfiguration {
         if v.as_object().is_none() {
             return Err(Error::new(ErrorKind::Parse, "the SMART configuration is not a JSON object"));
         }
-        Self::read(&v, &|s| crate::client::checked_url(s, allow_insecure_loopback.into()))
+        Self::read(&v, &|s| crate::transport::checked_url(s, allow_insecure_loopback.into()))
     }
 
     fn read(v: &Value, checked: &dyn Fn(&str) -> Result<Url, Error>) -> Result<SmartConfiguration, Error> {

@@ -12,7 +12,7 @@ use url::Url;
 use super::oauth::SmartClient;
 use super::secret::{IdToken, PkceVerifier};
 use super::token::{now_secs, unverified_claims, TokenResponse};
-use crate::client::{AuthFailure, Error};
+use crate::error::{AuthFailure, Error};
 use crate::json;
 
 /// How long the server's keys are used before they are fetched again.

@@ -8,7 +8,8 @@ use super::client_auth::ClientAuth;
 use super::oauth::SmartClient;
 use super::scope::Scopes;
 use super::secret::{PkceVerifier, RedirectUrl, State};
-use crate::client::{AuthFailure, ClientVersion, Connection, ConnectionBuilder, Error};
+use crate::client::{ClientVersion, Connection, ConnectionBuilder};
+use crate::error::{AuthFailure, Error};
 
 /// The FHIR servers an app accepts launches from.
 #[derive(Debug, Clone, Default)]
@@ -25,7 +26,7 @@ impl IssuerAllowList {
     /// Accept launches from the FHIR base URL `iss`.
     pub fn allow(mut self, iss: &str) -> Result<Self, Error> {
         let url = Url::parse(iss)
-            .map_err(|_| Error::new(crate::client::ErrorKind::Config, format!("{iss:?} is not a URL")))?;
+            .map_err(|_| Error::new(crate::error::ErrorKind::Config, format!("{iss:?} is not a URL")))?;
         self.allowed.push(url);
         Ok(self)
     }
@@ -79,7 +80,7 @@ impl EhrLaunch {
         if !allowed.contains(&iss) {
             return Err(Error::auth_failure(
                 AuthFailure::IssuerNotAllowed,
-                format!("launches from {} are not allowed", crate::client::redact(&iss)),
+                format!("launches from {} are not allowed", crate::error::redact_url(&iss)),
             ));
         }
         Ok(EhrLaunch { iss, launch })

@@ -46,6 +46,7 @@
 
 mod client_auth;
 mod discovery;
+mod http;
 mod id_token;
 mod launch;
 mod oauth;

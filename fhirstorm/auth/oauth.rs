@@ -13,7 +13,8 @@ use super::session::Session;
 use super::state::StateCheck;
 use super::token::TokenResponse;
 use super::AuthorizationRequest;
-use crate::client::{AuthFailure, ClientVersion, Connection, Error, ErrorKind};
+use crate::client::{ClientVersion, Connection};
+use crate::error::{AuthFailure, Error, ErrorKind};
 
 /// An app registered at a SMART authorization server: its configuration, credentials and
 /// redirect URL, and the connection (HTTP client, loopback policy) it talks through. Cheap to
@@ -25,7 +26,7 @@ pub struct SmartClient {
 
 #[derive(Clone)]
 pub(super) struct Inner {
-    pub(super) http: crate::client::AuthHttp,
+    pub(super) http: super::http::AuthHttp,
     pub(super) config: SmartConfiguration,
     auth: ClientAuth,
     redirect: Option<RedirectUrl>,
@@ -53,7 +54,7 @@ impl SmartClient {
     pub fn new<V: ClientVersion>(conn: &Connection<V>, config: SmartConfiguration, auth: ClientAuth) -> SmartClient {
         SmartClient {
             inner: Arc::new(Inner {
-                http: conn.auth_http(),
+                http: super::http::AuthHttp::new(conn),
                 config,
                 auth,
                 redirect: None,
@@ -285,7 +286,8 @@ impl SmartClient {
 #[cfg(all(test, feature = "r4"))]
 mod tests {
     use crate::auth::{ClientAuth, ClientId, RedirectUrl, SmartClient, SmartConfiguration, State};
-    use crate::client::{AuthFailure, Connection};
+    use crate::client::Connection;
+    use crate::error::AuthFailure;
 
     const ENDPOINTS: &str =
         r#""authorization_endpoint":"https://as.example/auth","token_endpoint":"https://as.example/token""#;

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use super::client_auth::ClientAuth;
 use super::discovery::SmartConfiguration;
 use super::secret::{ClientId, ClientSecret, ForStorage, RedirectUrl, RegistrationToken};
-use crate::client::{AuthFailure, ClientVersion, Connection, Error, ErrorKind};
+use crate::client::{ClientVersion, Connection};
+use crate::error::{AuthFailure, Error, ErrorKind};
 use crate::json;
 
 /// What an app asks to be registered as (RFC 7591 client metadata). Members not listed go in
@@ -144,7 +145,7 @@ pub async fn register<V: ClientVersion>(
     })?;
     let body = serde_json::to_value(registration)
         .map_err(|e| Error::new(ErrorKind::Config, "the registration could not be written").with_source(e))?;
-    let answer = conn.auth_http().post_json(endpoint, &body).await?;
+    let answer = super::http::AuthHttp::new(conn).post_json(endpoint, &body).await?;
     serde_json::from_slice::<RegisteredClient>(&answer).map_err(|_| {
         Error::auth_failure(AuthFailure::BadRegistration, "the registration response has no valid client_id")
     })

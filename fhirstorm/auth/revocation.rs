@@ -4,7 +4,7 @@
 
 use super::oauth::SmartClient;
 use super::secret::{AccessToken, RefreshToken};
-use crate::client::{AuthFailure, Error, ErrorKind};
+use crate::error::{AuthFailure, Error, ErrorKind};
 use crate::json::{self, Value};
 
 /// A token the authorization server can revoke or describe: an [`AccessToken`] or a
@@ -173,7 +173,7 @@ impl SmartClient {
 #[cfg(test)]
 mod tests {
     use super::Introspection;
-    use crate::client::AuthFailure;
+    use crate::error::AuthFailure;
 
     #[test]
     fn introspection_responses_are_typed_and_keep_the_rest() {

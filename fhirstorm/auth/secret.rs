@@ -120,12 +120,12 @@ impl PkceVerifier {
     /// A verifier kept from an earlier step: 43 to 128 characters of `A-Z a-z 0-9 - . _ ~`
     /// (RFC 7636 §4.1); anything else is refused, as the authorization server would refuse it
     /// after the user had already signed in.
-    pub fn new(value: impl Into<String>) -> Result<Self, crate::client::Error> {
+    pub fn new(value: impl Into<String>) -> Result<Self, crate::error::Error> {
         let value = value.into();
         let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
         if !(43..=128).contains(&value.len()) || !value.bytes().all(unreserved) {
-            return Err(crate::client::Error::new(
-                crate::client::ErrorKind::Config,
+            return Err(crate::error::Error::new(
+                crate::error::ErrorKind::Config,
                 format!(
                     "a PKCE verifier is 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636); this one has {}",
                     value.len()
@@ -298,11 +298,11 @@ pub struct StateKey(Vec<u8>);
 
 impl StateKey {
     /// A key from bytes the app keeps (at least 32 of them).
-    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, crate::client::Error> {
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, crate::error::Error> {
         let bytes = bytes.into();
         if bytes.len() < 32 {
-            return Err(crate::client::Error::new(
-                crate::client::ErrorKind::Config,
+            return Err(crate::error::Error::new(
+                crate::error::ErrorKind::Config,
                 "a state key needs at least 32 bytes",
             ));
         }

@@ -10,7 +10,8 @@ use super::oauth::SmartClient;
 use super::scope::Scopes;
 use super::secret::AccessToken;
 use super::token::TokenResponse;
-use crate::client::{AuthFailure, AuthFuture, Authorizer, Bearer, ClientVersion, Connection, ConnectionBuilder, Error};
+use crate::client::{AuthFuture, Authorizer, Bearer, ClientVersion, Connection, ConnectionBuilder};
+use crate::error::{AuthFailure, Error};
 
 type Callback = Arc<dyn Fn(&TokenResponse) + Send + Sync>;
 

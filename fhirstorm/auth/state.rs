@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::secret::{constant_time_eq, random_id, BrowserBinding, PkceVerifier, State, StateKey};
 use super::token::now_secs;
-use crate::client::{AuthFailure, Error};
+use crate::error::{AuthFailure, Error};
 use crate::json;
 
 /// The claim of a signed state that binds it to the browser that started the login.
@@ -48,7 +48,7 @@ pub fn jwt_state(
     for (k, v) in claims {
         if FORBIDDEN_CLAIMS.contains(k) {
             return Err(Error::new(
-                crate::client::ErrorKind::Config,
+                crate::error::ErrorKind::Config,
                 format!("a signed state cannot carry a {k:?} claim (its claims are readable by anyone)"),
             ));
         }

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::scope::Scopes;
 use super::secret::{AccessToken, ForStorage, IdToken, RefreshToken};
-use crate::client::{AuthFailure, Error};
+use crate::error::{AuthFailure, Error};
 use crate::json::{self, Value};
 
 impl serde::Serialize for ForStorage<'_, TokenResponse> {

@@ -10,7 +10,7 @@ use std::pin::Pin;
 
 use zeroize::Zeroizing;
 
-use super::Error;
+use crate::error::Error;
 
 /// The future an [`Authorizer`] returns.
 pub type AuthFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;

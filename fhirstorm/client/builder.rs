@@ -1,4 +1,4 @@
-//! Connection settings: [`ConnectionBuilder`] and the [`RetryPolicy`] it carries.
+//! Connection settings: [`ConnectionBuilder`].
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -8,39 +8,10 @@ use url::Url;
 
 use super::authorizer::Authorizer;
 use super::connection::{Connection, Shared};
-use super::policy::{check_secure, under_base, PlainHttp};
-use super::{error, ClientVersion, Error, ErrorKind};
+use super::ClientVersion;
+use crate::error::{redact_url, Error, ErrorKind};
 use crate::json;
-
-/// How often and how long to retry when the server says it is busy.
-///
-/// A `429 Too Many Requests` means the server refused the request without processing it
-/// (RFC 6585), so any request is sent again, a create or a transaction too. A `503` does not
-/// say whether anything was done, so only idempotent requests (reads, searches, updates,
-/// deletes) are sent again after one; a create, a transaction, a batch, a patch or a POSTed
-/// operation is not.
-#[derive(Debug, Clone)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt (0: never retry).
-    pub max_retries: u32,
-    /// Delay before the first retry when the server gives no `Retry-After`; doubled each time.
-    pub base_delay: Duration,
-    /// The longest single wait, whatever `Retry-After` says.
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy { max_retries: 3, base_delay: Duration::from_millis(250), max_delay: Duration::from_secs(30) }
-    }
-}
-
-impl RetryPolicy {
-    /// Never retry.
-    pub fn none() -> Self {
-        RetryPolicy { max_retries: 0, ..Default::default() }
-    }
-}
+use crate::transport::{self, check_secure, PlainHttp, RetryPolicy, Transport};
 
 /// Builds a [`Connection`] with non-default settings.
 #[derive(Debug, Clone)]
@@ -206,45 +177,31 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
         };
         check_secure(&base, plain_http)?;
         if plain_http == PlainHttp::Anywhere {
-            tracing::warn!(base = %error::redact_url(&base), "allow_insecure_http_for_testing: plain HTTP is allowed to any host; tokens and data may cross the network unencrypted");
+            tracing::warn!(base = %redact_url(&base), "allow_insecure_http_for_testing: plain HTTP is allowed to any host; tokens and data may cross the network unencrypted");
         }
         if !base.path().ends_with('/') {
             let p = format!("{}/", base.path());
             base.set_path(&p);
         }
-        let mut builder = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .user_agent(self.user_agent);
-        if let Some(HttpConfig(f)) = &self.http {
-            builder = f(builder);
-        }
-        // Set last, so that no user setting can loosen it (see `configure_http_client`).
-        let redirect_base = base.clone();
-        let http = builder
-            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                if attempt.previous().len() < 5 && under_base(&redirect_base, attempt.url()) {
-                    attempt.follow()
-                } else {
-                    attempt.stop()
-                }
-            }))
-            .referer(false)
-            .build()
-            .map_err(|e| Error::new(ErrorKind::Config, "could not build the HTTP client").with_source(e))?;
+        let transport = Transport::new(transport::Settings {
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            user_agent: self.user_agent,
+            http: self.http.map(|HttpConfig(f)| f),
+            retry: self.retry,
+            max_response_bytes: self.max_response_bytes,
+            plain_http,
+            redirects_under: base.clone(),
+        })?;
         Ok(Connection {
             shared: Arc::new(Shared {
                 base,
-                http,
-                retry: self.retry,
-                max_response_bytes: self.max_response_bytes,
-                plain_http,
+                transport,
                 trust_capabilities: self.trust_capabilities,
                 strict_search: self.strict_search,
                 error_excerpts: self.error_excerpts,
                 conformance: self.conformance,
                 authorizer: self.authorizer,
-                timeout: self.timeout,
                 metadata: tokio::sync::OnceCell::new(),
             }),
             config_error: None,
@@ -254,7 +211,7 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
 
 /// The user's settings for the HTTP client (see [`ConnectionBuilder::configure_http_client`]).
 #[derive(Clone)]
-pub(super) struct HttpConfig(Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>);
+pub(super) struct HttpConfig(transport::HttpConfig);
 
 impl std::fmt::Debug for HttpConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

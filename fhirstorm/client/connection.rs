@@ -1,35 +1,30 @@
-//! [`Connection`]: one FHIR server, its settings and HTTP client; sending a request (retries,
-//! limits, the bearer token, redaction), checking its status, reading its body.
+//! [`Connection`]: one FHIR server, its settings and transport; the capability statement;
+//! sending a FHIR request (only under the base, with the authorizer's bearer token, asked again
+//! once after a `401`). Building requests and reading their answers is in `request`.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::Method;
 use url::Url;
 
-use super::auth_http::AuthHttp;
-use super::authorizer::Authorizer;
-use super::builder::{ConnectionBuilder, RetryPolicy};
-use super::http::{excerpt, read_limited, read_prefix, reason, retry_after, transport_error, MAX_ERROR_BODY};
-use super::policy::{checked_url, under_base, PlainHttp};
+use super::authorizer::{Authorizer, Bearer};
+use super::builder::ConnectionBuilder;
 use super::service::Service;
-use super::{capabilities, error, AuthFailure, ClientVersion, Error, ErrorKind, Outcome, RestCapabilities};
-use crate::json::{self, FromJson};
+use super::{capabilities, ClientVersion, RestCapabilities};
+use crate::error::{AuthFailure, Error, ErrorKind};
+use crate::json;
+use crate::transport::{checked_url, under_base, Request, Response, Transport};
 
 /// What the clones of a [`Connection`] share: settings, the HTTP client, the cached statement.
 pub(super) struct Shared<V: ClientVersion> {
     pub(super) base: Url,
-    pub(super) http: reqwest::Client,
-    pub(super) retry: RetryPolicy,
-    pub(super) max_response_bytes: usize,
-    pub(super) plain_http: PlainHttp,
+    pub(super) transport: Transport,
     pub(super) trust_capabilities: bool,
     pub(super) strict_search: bool,
     pub(super) error_excerpts: bool,
     pub(super) conformance: json::Conformance,
     pub(super) authorizer: Option<Arc<dyn Authorizer>>,
-    pub(super) timeout: Duration,
     pub(super) metadata: tokio::sync::OnceCell<Capabilities<V>>,
 }
 
@@ -37,7 +32,6 @@ pub(super) struct Shared<V: ClientVersion> {
 /// connection pool and the cached capability statement.
 pub struct Connection<V: ClientVersion> {
     pub(super) shared: Arc<Shared<V>>,
-    /// A configuration error from [`Connection::new`], reported on first use.
     /// A build error of [`Connection::new`], kept whole (kind and source) for the first call.
     pub(super) config_error: Option<Error>,
 }
@@ -63,15 +57,6 @@ pub struct Capabilities<V: ClientVersion> {
     pub rest: Vec<RestCapabilities>,
     /// The typed statement (`CapabilityStatement`; `Conformance` in DSTU2).
     pub statement: V::AnyResource,
-}
-
-/// A response as read: status, headers, the whole body.
-pub(super) struct Response {
-    pub(super) status: u16,
-    pub(super) headers: HeaderMap,
-    pub(super) body: Vec<u8>,
-    pub(super) url: Url,
-    pub(super) method: Method,
 }
 
 impl<V: ClientVersion> Connection<V> {
@@ -108,16 +93,12 @@ impl<V: ClientVersion> Connection<V> {
         Connection {
             shared: Arc::new(Shared {
                 base: s.base.clone(),
-                http: s.http.clone(),
-                retry: s.retry.clone(),
-                max_response_bytes: s.max_response_bytes,
-                plain_http: s.plain_http,
+                transport: s.transport.clone(),
                 trust_capabilities: s.trust_capabilities,
                 strict_search: s.strict_search,
                 error_excerpts: s.error_excerpts,
                 conformance: s.conformance,
                 authorizer: Some(authorizer),
-                timeout: s.timeout,
                 metadata: tokio::sync::OnceCell::new(),
             }),
             config_error: self.config_error.clone(),
@@ -129,13 +110,9 @@ impl<V: ClientVersion> Connection<V> {
         self.shared.authorizer.as_deref()
     }
 
-    /// The HTTP side of the auth flows: this connection's client and HTTPS policy, no token.
-    pub(crate) fn auth_http(&self) -> AuthHttp {
-        AuthHttp {
-            http: self.shared.http.clone(),
-            plain_http: self.shared.plain_http,
-            max_response_bytes: self.shared.max_response_bytes.min(1024 * 1024),
-        }
+    /// This connection's transport (its HTTP client and HTTPS policy), for the auth flows.
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.shared.transport
     }
 
     pub(super) fn check_config(&self) -> Result<(), Error> {
@@ -152,9 +129,7 @@ impl<V: ClientVersion> Connection<V> {
         self.shared
             .metadata
             .get_or_try_init(|| async {
-                let url = self.url("metadata")?;
-                let resp = self.send(Method::GET, url, None, HeaderMap::new(), true).await?;
-                let resp = self.check_status(resp)?;
+                let resp = self.call(Method::GET, self.url("metadata")?).send().await?;
                 let value: json::Value = self.parse_body(&resp)?;
                 let (fhir_version, rest) = capabilities::read(&value);
                 if !fhir_version.is_empty() && !V::accepts(&fhir_version) {
@@ -193,17 +168,15 @@ impl<V: ClientVersion> Connection<V> {
 
     /// GETs `path` (relative to the base) and reads it as JSON (a SMART document, say).
     pub(crate) async fn get_json(&self, path: &str) -> Result<json::Value, Error> {
-        let url = self.url(path)?;
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let resp = self.send(Method::GET, url, None, headers, true).await?;
-        let resp = self.check_status(resp)?;
-        self.parse_body(&resp)
+        self.call(Method::GET, self.url(path)?)
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .fetch()
+            .await
     }
 
     /// An endpoint URL a server named: parsed, and HTTPS unless loopback is allowed.
     pub(crate) fn checked_endpoint(&self, s: &str) -> Result<Url, Error> {
-        checked_url(s, self.shared.plain_http)
+        checked_url(s, self.shared.transport.plain_http())
     }
 
     /// The URL of a path under the base from its segments (a type, an id, `_history`, `$op`).
@@ -231,173 +204,48 @@ impl<V: ClientVersion> Connection<V> {
             .map_err(|e| Error::new(ErrorKind::Config, format!("bad request path {path:?}")).with_source(e))
     }
 
-    /// Sends a request, retrying a 429, and a 503 if it is idempotent, and reads the whole body (up to
-    /// the configured maximum).
-    pub(super) async fn send(
-        &self,
-        method: Method,
-        url: Url,
-        body: Option<Vec<u8>>,
-        mut headers: HeaderMap,
-        idempotent: bool,
-    ) -> Result<Response, Error> {
+    /// Sends a FHIR request: only to a URL under the base, with the authorizer's bearer token;
+    /// after a `401` to that token, once more with the one the authorizer gives instead.
+    /// (Retries, limits and redaction are the transport's.)
+    pub(super) async fn send(&self, mut req: Request) -> Result<Response, Error> {
         self.check_config()?;
+        let (method, url) = (req.method.clone(), req.url.clone());
         if !under_base(&self.shared.base, &url) {
             return Err(Error::new(ErrorKind::Protocol, "refusing to send a request outside the FHIR base")
                 .with_request(method.as_str(), &url));
         }
-        if !headers.contains_key(ACCEPT) {
-            headers.insert(ACCEPT, HeaderValue::from_static(V::JSON_MIME));
+        if !req.headers.contains_key(ACCEPT) {
+            req.headers.insert(ACCEPT, HeaderValue::from_static(V::JSON_MIME));
         }
-        if body.is_some() && !headers.contains_key(CONTENT_TYPE) {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static(V::JSON_MIME));
+        if req.body.is_some() && !req.headers.contains_key(CONTENT_TYPE) {
+            req.headers.insert(CONTENT_TYPE, HeaderValue::from_static(V::JSON_MIME));
         }
-        let policy = &self.shared.retry;
-        let mut attempt = 0;
-        let mut bearer = match &self.shared.authorizer {
-            Some(authorizer) => Some(authorizer.bearer().await.map_err(|e| e.or_request(method.as_str(), &url))?),
-            None => None,
+        let Some(authorizer) = &self.shared.authorizer else {
+            return self.shared.transport.send(&req).await;
         };
-        let mut reauthorized = false;
-        loop {
-            let span = tracing::debug_span!("fhir.request", method = %method, url = %error::redact_url(&url), status = tracing::field::Empty);
-            let started = Instant::now();
-            let mut req = self.shared.http.request(method.clone(), url.clone()).headers(headers.clone());
-            if let Some(token) = &bearer {
-                // Only ever to URLs under the base: checked above, and redirects stay under it.
-                let mut value = HeaderValue::try_from(format!("Bearer {}", token.secret())).map_err(|_| {
-                    Error::auth_failure(AuthFailure::BadTokenResponse, "the access token is not a valid header value")
-                })?;
-                value.set_sensitive(true);
-                req = req.header(reqwest::header::AUTHORIZATION, value);
-            }
-            if let Some(b) = &body {
-                req = req.body(b.clone());
-            }
-            let result = {
-                let _enter = span.enter();
-                req.send().await
-            };
-            let resp = result.map_err(|e| transport_error(e, &method, &url))?;
-            let status = resp.status().as_u16();
-            span.record("status", status);
-            if status == 401 && !reauthorized {
-                if let (Some(authorizer), Some(refused)) = (&self.shared.authorizer, &bearer) {
-                    // The token was refused (revoked, or expired early): ask for another once
-                    // (the authorizer knows whether another request already renewed it).
-                    tracing::debug!(parent: &span, "401: asking for another access token");
-                    drop(resp);
-                    let token = authorizer.rejected(refused).await.map_err(|e| e.or_request(method.as_str(), &url))?;
-                    bearer = Some(token);
-                    reauthorized = true;
-                    continue;
-                }
-            }
-            let unprocessed = status == 429 || (status == 503 && idempotent);
-            let retryable = unprocessed && attempt < policy.max_retries;
-            if retryable {
-                let wait = retry_after(resp.headers())
-                    .unwrap_or_else(|| policy.base_delay.saturating_mul(1 << attempt.min(16)))
-                    .min(policy.max_delay);
-                tracing::debug!(parent: &span, status, ?wait, attempt, "server busy; retrying");
-                drop(resp);
-                tokio::time::sleep(wait).await;
-                attempt += 1;
-                continue;
-            }
-            let headers = resp.headers().clone();
-            // An error's body is only read for its OperationOutcome and an excerpt: the first
-            // MiB is plenty, and a hostile server cannot make it cost more.
-            let body = if status >= 400 {
-                read_prefix(resp, MAX_ERROR_BODY.min(self.shared.max_response_bytes)).await
-            } else {
-                read_limited(resp, self.shared.max_response_bytes).await
-            }
-            .map_err(|e| e.with_request(method.as_str(), &url))?;
-            tracing::debug!(parent: &span, status, elapsed_ms = started.elapsed().as_millis() as u64, bytes = body.len(), "fhir response");
-            return Ok(Response { status, headers, body, url, method });
-        }
-    }
-
-    pub(super) async fn operation(
-        &self,
-        url: Url,
-        parameters: Option<&dyn json::ToJsonDyn>,
-    ) -> Result<V::AnyResource, Error> {
-        let (method, body) = match parameters {
-            Some(p) => {
-                let mut w = json::Writer::new();
-                p.to_json_dyn(&mut w);
-                (Method::POST, Some(w.into_bytes()))
-            }
-            None => (Method::GET, None),
-        };
-        let idempotent = method == Method::GET;
-        let resp = self.send(method, url, body, HeaderMap::new(), idempotent).await?;
-        let resp = self.check_status(resp)?;
-        self.parse_body(&resp)
-    }
-
-    pub(super) fn check_status(&self, resp: Response) -> Result<Response, Error> {
-        if resp.status < 400 {
+        let bearer = authorizer.bearer().await.map_err(|e| e.or_request(method.as_str(), &url))?;
+        authorize(&mut req, &bearer)?;
+        let resp = self.shared.transport.send(&req).await?;
+        if resp.status != 401 {
             return Ok(resp);
         }
-        let outcome = Outcome::from_body(&resp.body);
-        let message = if outcome.is_some() {
-            reason(resp.status).to_string()
-        } else {
-            format!("{}; body: {}", reason(resp.status), self.excerpt(&resp.body, resp.headers.get(CONTENT_TYPE)))
-        };
-        Err(Error::new(ErrorKind::Status, message)
-            .with_status(resp.status, outcome)
-            .with_request(resp.method.as_str(), &resp.url))
+        // The token was refused (revoked, or expired early): ask for another once (the
+        // authorizer knows whether another request already renewed it).
+        tracing::debug!(method = %method, url = %crate::error::redact_url(&url), "401: asking for another access token");
+        drop(resp);
+        let bearer = authorizer.rejected(&bearer).await.map_err(|e| e.or_request(method.as_str(), &url))?;
+        authorize(&mut req, &bearer)?;
+        self.shared.transport.send(&req).await
     }
+}
 
-    /// What an error says of a body that is not FHIR JSON: its start, where excerpts are on.
-    pub(super) fn excerpt(&self, body: &[u8], content_type: Option<&HeaderValue>) -> String {
-        if self.shared.error_excerpts {
-            return excerpt(body, content_type);
-        }
-        let ct = content_type.and_then(|c| c.to_str().ok()).map(|c| format!("{c}, ")).unwrap_or_default();
-        format!("({ct}{} bytes, not shown: turn on ConnectionBuilder::error_excerpts to see its start)", body.len())
-    }
-
-    pub(super) fn parse_body<T: FromJson>(&self, resp: &Response) -> Result<T, Error> {
-        self.read_body(resp).map(|read| read.value)
-    }
-
-    /// The body as `T`, read as the connection's [`json::Conformance`] says, with the
-    /// deviations (none when strict), each logged.
-    pub(super) fn read_body<T: FromJson>(&self, resp: &Response) -> Result<json::Lenient<T>, Error> {
-        let ct = resp.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        if !mime.is_empty()
-            && !matches!(mime.as_str(), "application/fhir+json" | "application/json+fhir" | "application/json")
-        {
-            return Err(Error::new(
-                ErrorKind::Parse,
-                format!("expected FHIR JSON, got {mime}; body: {}", self.excerpt(&resp.body, None)),
-            )
-            .with_request(resp.method.as_str(), &resp.url));
-        }
-        let read = match self.shared.conformance {
-            json::Conformance::Lenient => json::from_slice_lenient(&resp.body),
-            _ => json::from_slice(&resp.body).map(|value| json::Lenient { value, deviations: Vec::new() }),
-        };
-        let read = read.map_err(|e| {
-            Error::new(ErrorKind::Parse, "the response is not the FHIR JSON expected")
-                .with_source(e)
-                .with_request(resp.method.as_str(), &resp.url)
-        })?;
-        for d in &read.deviations {
-            // The path and kind only: the value and the message may quote patient data.
-            tracing::warn!(
-                url = %error::redact_url(&resp.url),
-                path = %d.path(),
-                kind = ?d.kind(),
-                "the server sent a member that does not fit the model; kept as it came"
-            );
-        }
-        Ok(read)
-    }
+/// Sets the `Authorization` header, marked sensitive (never logged by the HTTP stack). Only ever
+/// for URLs under the base: `send` checks, and redirects stay under it.
+fn authorize(req: &mut Request, bearer: &Bearer) -> Result<(), Error> {
+    let mut value = HeaderValue::try_from(format!("Bearer {}", bearer.secret())).map_err(|_| {
+        Error::auth_failure(AuthFailure::BadTokenResponse, "the access token is not a valid header value")
+    })?;
+    value.set_sensitive(true);
+    req.headers.insert(reqwest::header::AUTHORIZATION, value);
+    Ok(())
 }

@@ -17,36 +17,29 @@
 //! # Ok(()) }
 //! ```
 
-mod auth_http;
 mod authorizer;
 mod builder;
 mod capabilities;
 mod connection;
-mod error;
-mod http;
 mod policy;
+mod request;
 mod resources;
 mod search_set;
 mod service;
 mod transaction;
 mod version;
 
+pub use crate::error::{AuthFailure, Error, ErrorKind, Outcome, OutcomeIssue};
+pub use crate::transport::RetryPolicy;
 pub use capabilities::{ResourceCapabilities, RestCapabilities};
-pub use error::{AuthFailure, Error, ErrorKind, Outcome, OutcomeIssue};
 pub use transaction::{BundleKind, TransactionBuilder, TransactionEntry, TransactionResponse};
 pub use version::{ClientVersion, Entry};
 
 pub use authorizer::{AuthFuture, Authorizer, Bearer};
-pub use builder::{ConnectionBuilder, RetryPolicy};
+pub use builder::ConnectionBuilder;
 pub use connection::{Capabilities, Connection};
 pub use resources::Resources;
 pub use search_set::SearchSet;
 pub use service::Service;
 
-pub(crate) use auth_http::AuthHttp;
-pub(crate) use error::redact_url as redact;
-#[cfg(feature = "fuzzing")]
-pub(crate) use http::retry_after_value;
-#[cfg(feature = "fuzzing")]
-pub(crate) use policy::under_base;
-pub(crate) use policy::{checked_url, segment};
+pub(crate) use policy::segment;

@@ -4,17 +4,19 @@
 use std::marker::PhantomData;
 
 use futures_util::stream::{self, Stream, TryStreamExt};
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use reqwest::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use reqwest::Method;
 use url::Url;
 
-use super::connection::{Connection, Response};
+use super::connection::Connection;
 use super::policy::{criteria, if_none_exist, operation_name, segment};
 use super::search_set::SearchSet;
 use super::service::Service;
-use super::{ClientVersion, Error, ErrorKind};
+use super::ClientVersion;
+use crate::error::{Error, ErrorKind};
 use crate::json;
 use crate::search::IntoSearch;
+use crate::transport::Response;
 use crate::{AnyResourceOf, Resource};
 
 /// Typed access to one resource type on a service: `service.r::<Patient>()`.
@@ -55,8 +57,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     pub async fn fetch_with_deviations(&self, id: &str) -> Result<json::Lenient<R>, Error> {
         self.service.check(R::TYPE, "read")?;
         let url = self.conn().path(&[R::TYPE, segment(id)?])?;
-        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
-        let resp = self.conn().check_status(resp)?;
+        let resp = self.conn().call(Method::GET, url).send().await?;
         self.typed_read(&resp)
     }
 
@@ -64,8 +65,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     pub async fn vread(&self, id: &str, version: &str) -> Result<R, Error> {
         self.service.check(R::TYPE, "vread")?;
         let url = self.conn().path(&[R::TYPE, segment(id)?, "_history", segment(version)?])?;
-        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
-        let resp = self.conn().check_status(resp)?;
+        let resp = self.conn().call(Method::GET, url).send().await?;
         self.typed(&resp)
     }
 
@@ -83,15 +83,11 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
 
     pub(super) async fn create_with(&self, resource: &R, if_none_exist: Option<&str>) -> Result<R, Error> {
         self.service.check(R::TYPE, "create")?;
-        let url = self.conn().url(R::TYPE)?;
-        let mut headers = HeaderMap::new();
-        headers.insert("prefer", HeaderValue::from_static("return=representation"));
+        let mut call = self.conn().call(Method::POST, self.conn().url(R::TYPE)?).json(resource).prefer_representation();
         if let Some(q) = if_none_exist {
-            headers.insert("if-none-exist", header_value(q)?);
+            call = call.header(HeaderName::from_static("if-none-exist"), header_value(q)?);
         }
-        let resp = self.conn().send(Method::POST, url, Some(json::to_vec(resource)), headers, false).await?;
-        let resp = self.conn().check_status(resp)?;
-        self.representation(resp).await
+        self.representation(call.send().await?).await
     }
 
     /// Replaces resource `resource.id`, sending `If-Match` from its `meta.versionId` so that a
@@ -101,22 +97,18 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
         self.service.check(R::TYPE, "update")?;
         let id = resource.id().ok_or_else(|| Error::new(ErrorKind::Config, "update needs a resource with an id"))?;
         let url = self.conn().path(&[R::TYPE, segment(id)?])?;
-        let mut headers = HeaderMap::new();
-        headers.insert("prefer", HeaderValue::from_static("return=representation"));
+        let mut call = self.conn().call(Method::PUT, url).json(resource).prefer_representation();
         if let Some(v) = resource.meta().and_then(V::version_id) {
-            headers.insert("if-match", header_value(&format!("W/\"{v}\""))?);
+            call = call.header(reqwest::header::IF_MATCH, header_value(&format!("W/\"{v}\""))?);
         }
-        let resp = self.conn().send(Method::PUT, url, Some(json::to_vec(resource)), headers, true).await?;
-        let resp = self.conn().check_status(resp)?;
-        self.representation(resp).await
+        self.representation(call.send().await?).await
     }
 
     /// Deletes resource `id`.
     pub async fn delete(&self, id: &str) -> Result<(), Error> {
         self.service.check(R::TYPE, "delete")?;
         let url = self.conn().path(&[R::TYPE, segment(id)?])?;
-        let resp = self.conn().send(Method::DELETE, url, None, HeaderMap::new(), true).await?;
-        self.conn().check_status(resp).map(drop)
+        self.conn().call(Method::DELETE, url).send().await.map(drop)
     }
 
     /// The resource the server returned, or (when it returned none) the one its `Location` names.
@@ -131,8 +123,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
             .url
             .join(location)
             .map_err(|e| Error::new(ErrorKind::Protocol, "bad Location header").with_source(e))?;
-        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
-        let resp = self.conn().check_status(resp)?;
+        let resp = self.conn().call(Method::GET, url).send().await?;
         self.typed(&resp)
     }
 
@@ -156,10 +147,14 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
             // Too long for a URL many servers and proxies accept: POST the form to `_search`.
             let form = url.query().unwrap_or("").as_bytes().to_vec();
             let url = self.conn().path(&[R::TYPE, "_search"])?;
-            let mut headers = HeaderMap::new();
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
-            let resp = self.conn().send(Method::POST, url, Some(form), headers, true).await?;
-            let resp = self.conn().check_status(resp)?;
+            let resp = self
+                .conn()
+                .call(Method::POST, url)
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"))
+                .body(form)
+                .idempotent(true)
+                .send()
+                .await?;
             let bundle = self.typed_read(&resp)?;
             let page = SearchSet::from_bundle(bundle, &self.conn().shared.base)?;
             return self.check_ignored(page, &pairs);
@@ -209,17 +204,17 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
         }
         self.service.check(R::TYPE, "patch")?;
         let url = self.conn().path(&[R::TYPE, segment(id)?])?;
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json-patch+json"));
-        headers.insert("prefer", HeaderValue::from_static("return=representation"));
-        let resp = self.conn().send(Method::PATCH, url, Some(json::to_vec(operations)), headers, false).await?;
-        let resp = self.conn().check_status(resp)?;
-        self.representation(resp).await
+        let call = self
+            .conn()
+            .call(Method::PATCH, url)
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json-patch+json"))
+            .json(operations)
+            .prefer_representation();
+        self.representation(call.send().await?).await
     }
 
     pub(super) async fn page(&self, url: Url) -> Result<SearchSet<V, R>, Error> {
-        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
-        let resp = self.conn().check_status(resp)?;
+        let resp = self.conn().call(Method::GET, url).send().await?;
         let bundle = self.typed_read(&resp)?;
         SearchSet::from_bundle(bundle, &self.conn().shared.base)
     }
@@ -265,10 +260,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     pub async fn update_where(&self, query: impl IntoSearch<R>, resource: &R) -> Result<R, Error> {
         self.service.check(R::TYPE, "update")?;
         let url = self.conditional_url(query, "a conditional update")?;
-        let mut headers = HeaderMap::new();
-        headers.insert("prefer", HeaderValue::from_static("return=representation"));
-        let resp = self.conn().send(Method::PUT, url, Some(json::to_vec(resource)), headers, true).await?;
-        let resp = self.conn().check_status(resp)?;
+        let resp = self.conn().call(Method::PUT, url).json(resource).prefer_representation().send().await?;
         self.representation(resp).await
     }
 
@@ -277,8 +269,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     pub async fn delete_where(&self, query: impl IntoSearch<R>) -> Result<(), Error> {
         self.service.check(R::TYPE, "delete")?;
         let url = self.conditional_url(query, "a conditional delete")?;
-        let resp = self.conn().send(Method::DELETE, url, None, HeaderMap::new(), true).await?;
-        self.conn().check_status(resp).map(drop)
+        self.conn().call(Method::DELETE, url).send().await.map(drop)
     }
 
     /// `[base]/[type]?criteria`.
@@ -293,8 +284,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     pub async fn history_type(&self) -> Result<V::Bundle, Error> {
         self.service.check(R::TYPE, "history-type")?;
         let url = self.conn().path(&[R::TYPE, "_history"])?;
-        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
-        let resp = self.conn().check_status(resp)?;
+        let resp = self.conn().call(Method::GET, url).send().await?;
         self.typed(&resp)
     }
 
@@ -318,8 +308,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     /// of everything it holds about it.
     pub async fn everything(&self, id: &str) -> Result<V::Bundle, Error> {
         let url = self.conn().path(&[R::TYPE, segment(id)?, "$everything"])?;
-        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
-        let resp = self.conn().check_status(resp)?;
+        let resp = self.conn().call(Method::GET, url).send().await?;
         self.typed(&resp)
     }
 
@@ -327,8 +316,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     pub async fn history(&self, id: &str) -> Result<V::Bundle, Error> {
         self.service.check(R::TYPE, "history-instance")?;
         let url = self.conn().path(&[R::TYPE, segment(id)?, "_history"])?;
-        let resp = self.conn().send(Method::GET, url, None, HeaderMap::new(), true).await?;
-        let resp = self.conn().check_status(resp)?;
+        let resp = self.conn().call(Method::GET, url).send().await?;
         self.typed(&resp)
     }
 }

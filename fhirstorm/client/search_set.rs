@@ -2,9 +2,10 @@
 
 use url::Url;
 
-use super::policy::under_base;
-use super::{error, ClientVersion, Error, ErrorKind};
+use super::ClientVersion;
+use crate::error::{redact_url, Error, ErrorKind};
 use crate::json;
+use crate::transport::under_base;
 use crate::{AnyResourceOf, Resource};
 
 /// One page of search results: the matches as `R`, included resources, the total and the link
@@ -61,10 +62,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> SearchSet<V, R> {
                 if !under_base(base, &url) {
                     return Err(Error::new(
                         ErrorKind::Protocol,
-                        format!(
-                            "the next link points outside the FHIR base ({}); not followed",
-                            error::redact_url(&url)
-                        ),
+                        format!("the next link points outside the FHIR base ({}); not followed", redact_url(&url)),
                     ));
                 }
                 Some(url)

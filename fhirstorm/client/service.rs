@@ -3,14 +3,15 @@
 
 use std::marker::PhantomData;
 
-use reqwest::header::HeaderMap;
 use reqwest::Method;
 
 use super::connection::Connection;
-use super::policy::{operation_name, segment, under_base};
+use super::policy::{operation_name, segment};
 use super::resources::{find_in_context, Resources};
-use super::{error, BundleKind, ClientVersion, Error, ErrorKind, RestCapabilities, TransactionBuilder};
+use super::{BundleKind, ClientVersion, RestCapabilities, TransactionBuilder};
+use crate::error::{redact_url, Error, ErrorKind};
 use crate::json;
+use crate::transport::under_base;
 use crate::{AnyResourceOf, Resource};
 
 /// One `rest` entry of a server: what it advertises, and typed access to its resources.
@@ -77,9 +78,7 @@ impl<V: ClientVersion> Service<V> {
             }
             q.append_pair("_summary", "count");
         }
-        let resp = conn.send(Method::GET, url, None, HeaderMap::new(), true).await?;
-        let resp = conn.check_status(resp)?;
-        let bundle: V::Bundle = conn.parse_body(&resp)?;
+        let bundle: V::Bundle = conn.call(Method::GET, url).fetch().await?;
         Ok(V::total(&bundle))
     }
 
@@ -102,7 +101,7 @@ impl<V: ClientVersion> Service<V> {
         if !under_base(&self.conn.shared.base, &url) || !url.as_str().starts_with(self.conn.shared.base.as_str()) {
             return Err(Error::new(
                 ErrorKind::Protocol,
-                format!("{} is on another server; not followed", error::redact_url(&url)),
+                format!("{} is on another server; not followed", redact_url(&url)),
             ));
         }
         let rel = &url.as_str()[self.conn.shared.base.as_str().len()..];
@@ -115,9 +114,7 @@ impl<V: ClientVersion> Service<V> {
             return Err(Error::new(ErrorKind::Protocol, format!("{reference:?} is not a resource reference")));
         }
         self.check(parts[0], if parts.len() == 4 { "vread" } else { "read" })?;
-        let resp = self.conn.send(Method::GET, url, None, HeaderMap::new(), true).await?;
-        let resp = self.conn.check_status(resp)?;
-        self.conn.parse_body(&resp)
+        self.conn.call(Method::GET, url).fetch().await
     }
 
     /// [`resolve`](Self::resolve), as resource type `R`.
@@ -146,9 +143,7 @@ impl<V: ClientVersion> Service<V> {
     pub async fn history(&self) -> Result<V::Bundle, Error> {
         self.check_system("history-system")?;
         let conn = &self.conn;
-        let resp = conn.send(Method::GET, conn.path(&["_history"])?, None, HeaderMap::new(), true).await?;
-        let resp = conn.check_status(resp)?;
-        conn.parse_body(&resp)
+        conn.call(Method::GET, conn.path(&["_history"])?).fetch().await
     }
 
     /// Invokes a system-level operation (`name` without `$`), with an optional `Parameters`

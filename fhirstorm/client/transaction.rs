@@ -2,11 +2,11 @@
 
 use std::marker::PhantomData;
 
-use reqwest::header::HeaderMap;
 use reqwest::Method;
 
 use super::policy::if_none_exist;
-use super::{segment, ClientVersion, Error, ErrorKind, Outcome, Service};
+use super::{segment, ClientVersion, Service};
+use crate::error::{Error, ErrorKind, Outcome};
 use crate::json::{self, Members, Value};
 use crate::search::IntoSearch;
 use crate::{AnyResourceOf, Resource};
@@ -183,9 +183,7 @@ impl<V: ClientVersion> TransactionBuilder<V> {
         let body = self.to_json();
         let sent = self.entries.len();
         // Not idempotent: a 503 may come after some or all of it was done (a 429 is retried).
-        let resp = conn.send(Method::POST, url, Some(body), HeaderMap::new(), false).await?;
-        let resp = conn.check_status(resp)?;
-        let bundle: V::Bundle = conn.parse_body(&resp)?;
+        let bundle: V::Bundle = conn.call(Method::POST, url.clone()).body(body).fetch().await?;
         let entries: Vec<TransactionEntry<V>> =
             V::entries(bundle).into_iter().map(TransactionEntry::from_entry).collect();
         if entries.len() != sent {
@@ -193,7 +191,7 @@ impl<V: ClientVersion> TransactionBuilder<V> {
                 ErrorKind::Protocol,
                 format!("sent {sent} entries but the server answered {}", entries.len()),
             )
-            .with_request("POST", &resp.url));
+            .with_request("POST", &url));
         }
         Ok(TransactionResponse { entries })
     }

@@ -1,10 +1,10 @@
 //! HTTP for the authorization flows (token, registration, OpenID discovery, JWKS): no bearer
 //! token, bodies never echoed.
 
-use super::http::{read_limited, reason, transport_error};
-use super::policy::{check_secure, PlainHttp};
-use super::{error, AuthFailure, Error, ErrorKind};
-use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
+use crate::client::{ClientVersion, Connection};
+use crate::error::{AuthFailure, Error, ErrorKind};
+use crate::transport::{check_secure, reason, Purpose, Request, Transport};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::Method;
 use url::Url;
 
@@ -12,17 +12,20 @@ use url::Url;
 /// token is sent; bodies are never echoed in errors (they hold secrets).
 #[derive(Clone)]
 pub(crate) struct AuthHttp {
-    pub(super) http: reqwest::Client,
-    pub(super) plain_http: PlainHttp,
-    pub(super) max_response_bytes: usize,
+    transport: Transport,
 }
 
 impl AuthHttp {
+    /// `conn`'s transport (its HTTP client and HTTPS policy), with answers of at most 1 MiB.
+    pub(crate) fn new<V: ClientVersion>(conn: &Connection<V>) -> AuthHttp {
+        AuthHttp { transport: conn.transport().with_max_response_bytes(1024 * 1024) }
+    }
+
     /// An endpoint URL a server named: parsed, and HTTPS unless loopback is allowed.
     pub(crate) fn checked(&self, s: &str) -> Result<Url, Error> {
         let url = Url::parse(s)
             .map_err(|e| Error::new(ErrorKind::Protocol, "an endpoint URL is not valid").with_source(e))?;
-        check_secure(&url, self.plain_http).map_err(|e| Error::new(ErrorKind::Protocol, e.to_string()))?;
+        check_secure(&url, self.transport.plain_http()).map_err(|e| Error::new(ErrorKind::Protocol, e.to_string()))?;
         Ok(url)
     }
 
@@ -33,34 +36,25 @@ impl AuthHttp {
         basic: Option<&str>,
     ) -> Result<Vec<u8>, Error> {
         let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-        let mut req = self
-            .http
-            .post(url.clone())
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(ACCEPT, "application/json")
-            .body(body);
+        let mut headers = json_headers();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
         if let Some(b) = basic {
             let mut v = HeaderValue::try_from(b)
                 .map_err(|_| Error::new(ErrorKind::Config, "the client credentials are not a valid header value"))?;
             v.set_sensitive(true);
-            req = req.header(reqwest::header::AUTHORIZATION, v);
+            headers.insert(reqwest::header::AUTHORIZATION, v);
         }
-        self.exchange(Method::POST, url, req).await
+        self.exchange(Method::POST, url, headers, Some(body.into_bytes())).await
     }
 
     pub(crate) async fn post_json(&self, url: &Url, body: &serde_json::Value) -> Result<Vec<u8>, Error> {
-        let req = self
-            .http
-            .post(url.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "application/json")
-            .body(serde_json::to_vec(body).unwrap_or_default());
-        self.exchange(Method::POST, url, req).await
+        let mut headers = json_headers();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self.exchange(Method::POST, url, headers, Some(serde_json::to_vec(body).unwrap_or_default())).await
     }
 
     pub(crate) async fn get(&self, url: &Url) -> Result<Vec<u8>, Error> {
-        let req = self.http.get(url.clone()).header(ACCEPT, "application/json");
-        self.exchange(Method::GET, url, req).await
+        self.exchange(Method::GET, url, json_headers(), None).await
     }
 
     pub(crate) async fn get_json(&self, url: &Url) -> Result<serde_json::Value, Error> {
@@ -71,23 +65,19 @@ impl AuthHttp {
         })
     }
 
-    pub(super) async fn exchange(
+    /// Sends the request (retrying a `429`, and a `503` for a GET) and returns the body of a
+    /// success; an error status is an [`AuthFailure::Endpoint`] when the body is an OAuth error.
+    async fn exchange(
         &self,
         method: Method,
         url: &Url,
-        req: reqwest::RequestBuilder,
+        headers: HeaderMap,
+        body: Option<Vec<u8>>,
     ) -> Result<Vec<u8>, Error> {
-        check_secure(url, self.plain_http).map_err(|e| e.with_request(method.as_str(), url))?;
-        let span = tracing::debug_span!("fhir.auth", method = %method, url = %error::redact_url(url), status = tracing::field::Empty);
-        let resp = {
-            let _enter = span.enter();
-            req.send().await.map_err(|e| transport_error(e, &method, url))?
-        };
-        let status = resp.status().as_u16();
-        span.record("status", status);
-        let body =
-            read_limited(resp, self.max_response_bytes).await.map_err(|e| e.with_request(method.as_str(), url))?;
-        tracing::debug!(parent: &span, status, bytes = body.len(), "auth response");
+        let idempotent = method == Method::GET;
+        let req = Request { method, url: url.clone(), headers, body, idempotent, purpose: Purpose::Auth };
+        let resp = self.transport.send(&req).await?;
+        let (status, body, method) = (resp.status, resp.body, req.method);
         if status < 400 {
             return Ok(body);
         }
@@ -112,4 +102,10 @@ impl AuthHttp {
         };
         Err(err.with_status(status, None).with_request(method.as_str(), url))
     }
+}
+
+fn json_headers() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    headers
 }

@@ -1,14 +1,14 @@
-//! Helpers for reading HTTP answers: transport errors, bounded error bodies, `Retry-After`,
-//! status reasons and body excerpts.
+//! Reading HTTP answers: transport errors, bounded bodies, `Retry-After`, status reasons and
+//! body excerpts.
 
 use std::time::Duration;
 
-use super::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Method;
 use url::Url;
 
-pub(super) fn transport_error(e: reqwest::Error, method: &Method, url: &Url) -> Error {
+pub(crate) fn transport_error(e: reqwest::Error, method: &Method, url: &Url) -> Error {
     let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport };
     let what = if e.is_timeout() { "timed out" } else { "request failed" };
     // reqwest's message may include the URL with its query: keep only our redacted one.
@@ -19,7 +19,7 @@ pub(super) fn transport_error(e: reqwest::Error, method: &Method, url: &Url) -> 
 pub(crate) const MAX_ERROR_BODY: usize = 1 << 20;
 
 /// The first `max` bytes of the body; the rest is not read (the connection is dropped).
-pub(super) async fn read_prefix(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
+pub(crate) async fn read_prefix(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
     let mut body = Vec::new();
     while body.len() < max {
         match resp.chunk().await {
@@ -32,7 +32,7 @@ pub(super) async fn read_prefix(mut resp: reqwest::Response, max: usize) -> Resu
     Ok(body)
 }
 
-pub(super) async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
+pub(crate) async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
     if resp.content_length().is_some_and(|n| n > max as u64) {
         return Err(Error::new(ErrorKind::TooLarge, format!("response body larger than the maximum of {max} bytes")));
     }
@@ -59,7 +59,7 @@ pub(super) async fn read_limited(mut resp: reqwest::Response, max: usize) -> Res
 
 /// `Retry-After`: seconds, or an HTTP-date read against the clock. Anything else is ignored
 /// (the policy's backoff applies); the caller caps the wait.
-pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     retry_after_value(headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?, std::time::SystemTime::now())
 }
 
@@ -75,12 +75,12 @@ pub(crate) fn retry_after_value(v: &str, now: std::time::SystemTime) -> Option<D
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-pub(super) fn reason(status: u16) -> &'static str {
+pub(crate) fn reason(status: u16) -> &'static str {
     reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("error status")
 }
 
 /// A short, printable excerpt of a non-FHIR body (an HTML error page, say).
-pub(super) fn excerpt(body: &[u8], content_type: Option<&HeaderValue>) -> String {
+pub(crate) fn excerpt(body: &[u8], content_type: Option<&HeaderValue>) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(400)]);
     let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -95,7 +95,7 @@ pub(super) fn excerpt(body: &[u8], content_type: Option<&HeaderValue>) -> String
 #[cfg(test)]
 mod retry_tests {
     #[test]
-    pub(super) fn retry_after_values() {
+    pub(crate) fn retry_after_values() {
         use std::time::{Duration, SystemTime, UNIX_EPOCH};
         let now = UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
         let at = |v| super::retry_after_value(v, now);
