@@ -24,7 +24,7 @@ fn build_bundle(dir: &Path) -> Vec<u8> {
     let resources: Vec<String> = files
         .iter()
         .filter_map(|f| std::fs::read_to_string(f).ok())
-        .filter(|t| AnyResource::from_json(t.as_bytes()).is_ok())
+        .filter(|t| AnyResource::from_slice(t.as_bytes()).is_ok())
         .collect();
     let mut out = String::from(r#"{"resourceType":"Bundle","type":"searchset","entry":["#);
     let mut i = 0;
@@ -63,13 +63,13 @@ fn main() {
     let budget = Duration::from_secs(3);
     println!("bundle: {:.2} MB", mb);
 
-    let typed = AnyResource::from_json(&bundle).expect("bundle parses");
+    let typed = AnyResource::from_slice(&bundle).expect("bundle parses");
     let value: serde_json::Value = serde_json::from_slice(&bundle).expect("bundle parses");
 
     let rows = [
         (
             "fhirstorm parse (typed AnyResource)",
-            measure(budget, || drop(std::hint::black_box(AnyResource::from_json(&bundle).unwrap()))),
+            measure(budget, || drop(std::hint::black_box(AnyResource::from_slice(&bundle).unwrap()))),
         ),
         (
             "fhirstorm parse, lenient",
@@ -83,7 +83,7 @@ fn main() {
                 drop(std::hint::black_box(serde_json::from_slice::<serde_json::Value>(&bundle).unwrap()))
             }),
         ),
-        ("fhirstorm serialize", measure(budget, || drop(std::hint::black_box(typed.to_json())))),
+        ("fhirstorm serialize", measure(budget, || drop(std::hint::black_box(typed.to_vec())))),
         (
             "serde_json::Value serialize",
             measure(budget, || drop(std::hint::black_box(serde_json::to_vec(&value).unwrap()))),

@@ -17,7 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::process::exit(2);
     };
     let bytes = std::fs::read(&path)?;
-    let resource = AnyResource::from_json(&bytes)?;
+    let resource = AnyResource::from_slice(&bytes)?;
     println!("{} {}", resource.resource_type(), resource.id().unwrap_or("(no id)"));
     match resource.clone().downcast::<Patient>() {
         Ok(p) => {
@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Err(_) => {}
     }
-    let back = resource.to_json();
+    let back = resource.to_vec();
     match json::from_slice::<Value>(&bytes)?.first_difference(&json::from_slice::<Value>(&back)?) {
         None => println!("round trip: nothing lost"),
         Some(d) => println!("round trip: differs at {d}"),

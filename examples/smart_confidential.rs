@@ -82,7 +82,7 @@ async fn run() -> Result<()> {
         println!("Signed-in user (verified id_token): {:?}/{}", user.resource_type, user.id);
     }
     if let Some(path) = args.get("--save") {
-        std::fs::write(path, token.to_json())?;
+        std::fs::write(path, token.to_vec())?;
         println!("Token saved to {path}");
     }
 

@@ -44,24 +44,24 @@ pub fn any_resource<A: FromJson + ToJson>(data: &[u8]) {
 
 /// A token endpoint's answer: read; if accepted, saved and read back equal.
 pub fn token_response(data: &[u8]) {
-    if let Ok(t) = TokenResponse::from_json(data) {
-        let saved = t.to_json();
-        let back = TokenResponse::from_json(&saved).expect("a saved token response reads back");
+    if let Ok(t) = TokenResponse::from_slice(data) {
+        let saved = t.to_vec();
+        let back = TokenResponse::from_slice(&saved).expect("a saved token response reads back");
         assert!(back == t, "a saved token response reads back equal");
     }
 }
 
 /// A SMART configuration document.
 pub fn smart_configuration(data: &[u8]) {
-    let _ = SmartConfiguration::from_json(data, true);
-    let _ = SmartConfiguration::from_json(data, false);
+    let _ = SmartConfiguration::from_slice(data, true);
+    let _ = SmartConfiguration::from_slice(data, false);
 }
 
 fn client() -> &'static SmartClient {
     static CLIENT: OnceLock<SmartClient> = OnceLock::new();
     CLIENT.get_or_init(|| {
         let conn = Connection::<crate::R4>::builder("https://ehr.example/fhir").build().expect("a valid base");
-        let config = SmartConfiguration::from_json(
+        let config = SmartConfiguration::from_slice(
             br#"{"issuer":"https://ehr.example","authorization_endpoint":"https://ehr.example/auth","token_endpoint":"https://ehr.example/token"}"#,
             false,
         )
@@ -83,7 +83,7 @@ pub fn redirect_url(data: &[u8]) {
 pub fn search_page(data: &[u8]) {
     static BASE: OnceLock<Url> = OnceLock::new();
     let base = BASE.get_or_init(|| Url::parse("https://ehr.example/fhir/").expect("a URL"));
-    if let Ok(page) = SearchSet::<crate::R4, crate::r4::Patient>::from_json(data, base) {
+    if let Ok(page) = SearchSet::<crate::R4, crate::r4::Patient>::from_slice(data, base) {
         let _ = (page.matches().len(), page.included().len(), page.has_next(), page.self_link());
     }
 }

@@ -31,7 +31,7 @@
 //! // Send the user to `url`; keep `state` and `verifier` (or sign the state, bound to the
 //! // browser: auth::jwt_state, and derive the verifier: PkceVerifier::for_signed_state).
 //! let token = client.exchange_redirect(redirect_back, &state, &verifier).await?;
-//! let conn = conn.with_session(client.session(token).on_refresh(|t| { /* save t.to_json() */ }));
+//! let conn = conn.with_session(client.session(token).on_refresh(|t| { /* save t.to_vec() */ }));
 //! # let _ = conn; Ok(()) }
 //! ```
 //!
@@ -103,9 +103,9 @@
 //! assert_eq!(patient.birth_date.value().map(|d| d.as_str()), Some("1970-03"));
 //!
 //! // Any resource, by its resourceType:
-//! let any = AnyResource::from_json(json)?;
+//! let any = AnyResource::from_slice(json)?;
 //! assert_eq!(any.resource_type(), "Patient");
-//! assert_eq!(any.to_json(), fhirstorm::json::to_vec(&patient));
+//! assert_eq!(any.to_vec(), fhirstorm::json::to_vec(&patient));
 //! # }
 //! # Ok::<(), fhirstorm::json::Error>(())
 //! ```

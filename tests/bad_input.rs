@@ -4,7 +4,7 @@ use fhirstorm::json::{self, ErrorKind};
 use fhirstorm::r4::{AnyResource, Bundle, Observation, Patient};
 
 fn err_any(text: &str) -> json::Error {
-    match AnyResource::from_json(text.as_bytes()) {
+    match AnyResource::from_slice(text.as_bytes()) {
         Ok(r) => panic!("expected an error, read {}", r.resource_type()),
         Err(e) => e,
     }
@@ -103,7 +103,7 @@ fn integer_out_of_range_and_not_integer() {
 
 #[test]
 fn invalid_utf8_and_trailing_garbage() {
-    let e = AnyResource::from_json(b"{\"resourceType\":\"Patient\",\"id\":\"\xff\"}").unwrap_err();
+    let e = AnyResource::from_slice(b"{\"resourceType\":\"Patient\",\"id\":\"\xff\"}").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Syntax);
     assert!(e.to_string().contains("UTF-8"), "{e}");
     let e = err_any(r#"{"resourceType":"Patient"} x"#);
@@ -140,10 +140,13 @@ fn every_truncation_of_a_real_bundle_is_an_error_not_a_panic() {
     let text = r#"{"resourceType":"Bundle","type":"searchset","total":1,"link":[{"relation":"next","url":"http://x/?p=2"}],
       "entry":[{"fullUrl":"http://x/Patient/1","resource":{"resourceType":"Patient","id":"1","name":[{"given":["A",null],"_given":[null,{"extension":[{"url":"u","valueDecimal":1.50}]}]}],
       "birthDate":"1970","contained":[{"resourceType":"Observation","status":"final","valueQuantity":{"value":1.50,"unit":"mg"}}]}}]}"#;
-    assert!(AnyResource::from_json(text.as_bytes()).is_ok());
+    assert!(AnyResource::from_slice(text.as_bytes()).is_ok());
     for end in 0..text.len() {
         if text.is_char_boundary(end) {
-            assert!(AnyResource::from_json(&text.as_bytes()[..end]).is_err(), "prefix of {end} bytes read as complete");
+            assert!(
+                AnyResource::from_slice(&text.as_bytes()[..end]).is_err(),
+                "prefix of {end} bytes read as complete"
+            );
         }
     }
 }
@@ -201,7 +204,7 @@ fn nesting_up_to_the_depth_limit_fits_a_small_stack() {
         r#"[{"linkId":"a","type":"group","item":"#.repeat(n / 2 - 1),
         "}]".repeat(n / 2 - 1)
     );
-    assert!(AnyResource::from_json(items.as_bytes()).is_ok());
+    assert!(AnyResource::from_slice(items.as_bytes()).is_ok());
 }
 
 #[test]

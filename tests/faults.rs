@@ -353,7 +353,7 @@ async fn a_429_storm_without_retry_after_ends_after_the_budget() {
 
 fn bearer(token: &str) -> Session {
     Session::fixed(
-        TokenResponse::from_json(format!(r#"{{"access_token":"{token}","token_type":"Bearer"}}"#).as_bytes()).unwrap(),
+        TokenResponse::from_slice(format!(r#"{{"access_token":"{token}","token_type":"Bearer"}}"#).as_bytes()).unwrap(),
     )
 }
 
@@ -421,7 +421,7 @@ async fn a_401_causes_one_refresh_then_an_error_not_a_loop() {
         Reply::json(401, r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"login"}]}"#),
     ])
     .await;
-    let token = TokenResponse::from_json(
+    let token = TokenResponse::from_slice(
         br#"{"access_token":"old-token","token_type":"Bearer","expires_in":300,"refresh_token":"rt"}"#,
     )
     .unwrap();
@@ -477,7 +477,7 @@ async fn plain_http_to_another_host_only_with_the_testing_opt_in() {
 async fn a_failed_renewal_names_the_token_endpoint() {
     let refused = r#"{"error":"invalid_grant","error_description":"the refresh token has expired"}"#;
     let (_tokens, client) = smart_fake(vec![Reply::new(400, "application/json", refused)]).await;
-    let mut expired = TokenResponse::from_json(
+    let mut expired = TokenResponse::from_slice(
         br#"{"access_token":"old-token","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-1"}"#,
     )
     .unwrap();
@@ -507,7 +507,7 @@ async fn a_refreshed_id_token_that_does_not_verify_does_not_replace_the_old_one(
     let refreshed =
         format!(r#"{{"access_token":"new-token","token_type":"Bearer","expires_in":3600,"id_token":"{no_aud}"}}"#);
     let (_tokens, client) = smart_fake(vec![Reply::new(200, "application/json", &refreshed)]).await;
-    let mut token = TokenResponse::from_json(
+    let mut token = TokenResponse::from_slice(
         br#"{"access_token":"old-token","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-1","id_token":"the.verified.one"}"#,
     )
     .unwrap();
@@ -533,7 +533,7 @@ async fn client_secret_basic_encoding_and_the_method_named_on_invalid_client() {
         let conn = Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).build().unwrap();
         let config = format!(r#"{{"token_endpoint":"{}/token"}}"#, f.base);
         let auth = ClientAuth::SecretBasic(ClientId::new("my+app"), ClientSecret::new("s+c/r=t"));
-        let client = SmartClient::new(&conn, SmartConfiguration::from_json(config.as_bytes(), true).unwrap(), auth)
+        let client = SmartClient::new(&conn, SmartConfiguration::from_slice(config.as_bytes(), true).unwrap(), auth)
             .basic_auth_unencoded(unencoded);
         let scopes = "system/*.read".parse().unwrap();
         client.client_credentials(&scopes).await.expect("a token");

@@ -61,7 +61,7 @@ fn client_of(issuer: &str) -> SmartClient {
     );
     SmartClient::new(
         &conn,
-        SmartConfiguration::from_json(config.as_bytes(), true).unwrap(),
+        SmartConfiguration::from_slice(config.as_bytes(), true).unwrap(),
         ClientAuth::Public(ClientId::new(CLIENT)),
     )
     .redirect_url(RedirectUrl::new("http://127.0.0.1:9/cb").unwrap())
@@ -177,7 +177,7 @@ async fn the_code_exchange_checks_the_id_tokens_nonce() {
         let config = r#"{"issuer":"https://as.example","authorization_endpoint":"https://as.example/auth","token_endpoint":"https://as.example/token"}"#;
         SmartClient::new(
             &conn,
-            SmartConfiguration::from_json(config.as_bytes(), false).unwrap(),
+            SmartConfiguration::from_slice(config.as_bytes(), false).unwrap(),
             ClientAuth::Public(ClientId::new(CLIENT)),
         )
         .redirect_url(RedirectUrl::new("https://app.example/cb").unwrap())

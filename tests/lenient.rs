@@ -233,12 +233,12 @@ async fn a_search_page_with_one_bad_entry_yields_the_good_ones_and_the_deviation
     // The same page read directly.
     let base = url::Url::parse("http://example.org/fhir/").unwrap();
     let page =
-        fhirstorm::client::SearchSet::<R4, fhirstorm::r4::Patient>::from_json_lenient(bad_page().as_bytes(), &base)
+        fhirstorm::client::SearchSet::<R4, fhirstorm::r4::Patient>::from_slice_lenient(bad_page().as_bytes(), &base)
             .expect("lenient");
     assert_eq!(page.matches().len(), 3);
     assert_eq!(page.deviations().len(), 2);
     assert!(
-        fhirstorm::client::SearchSet::<R4, fhirstorm::r4::Patient>::from_json(bad_page().as_bytes(), &base).is_err()
+        fhirstorm::client::SearchSet::<R4, fhirstorm::r4::Patient>::from_slice(bad_page().as_bytes(), &base).is_err()
     );
 }
 

@@ -59,7 +59,7 @@ async fn main() {
         files.sort();
         for (n, file) in files.iter().enumerate() {
             let Ok(bytes) = std::fs::read(file) else { continue };
-            let Ok(mut any) = AnyResource::from_json(&bytes) else { continue };
+            let Ok(mut any) = AnyResource::from_slice(&bytes) else { continue };
             let ty = any.resource_type();
             if !accepted.iter().any(|a| a == ty) {
                 continue;
@@ -69,7 +69,7 @@ async fn main() {
             any.set_id(Some(id.clone()));
             let url = format!("{}/{ty}/{id}", server.base);
             let put = |body: Vec<u8>| http.put(&url).header("content-type", "application/fhir+json").body(body).send();
-            match put(any.to_json()).await {
+            match put(any.to_vec()).await {
                 Ok(r) if r.status().is_success() => stored += 1,
                 _ => {
                     // The server's validator refused it (or it is a kind it does not store).
@@ -81,14 +81,14 @@ async fn main() {
             let first = http.get(&url).header("accept", "application/fhir+json").send().await.map_err(|e| e.to_string())?;
             let first = first.bytes().await.map_err(|e| e.to_string())?;
             let sent: Value = json::from_slice(&first).map_err(|e| format!("{}: server JSON: {e}", file.display()))?;
-            let mut typed = match AnyResource::from_json(&first) {
+            let mut typed = match AnyResource::from_slice(&first) {
                 Ok(r) => r,
                 Err(e) => {
                     failures.push(format!("{}: reading the server's copy: {e}", file.display()));
                     continue;
                 }
             };
-            let untouched: Value = json::from_slice(&typed.to_json()).expect("our JSON");
+            let untouched: Value = json::from_slice(&typed.to_vec()).expect("our JSON");
             if let Some(d) = sent.first_difference(&untouched) {
                 failures.push(format!("{}: read and written back: {d}", file.display()));
                 continue;
@@ -99,7 +99,7 @@ async fn main() {
                 code: Some("round-trip".into()),
                 ..Default::default()
             });
-            match put(typed.to_json()).await {
+            match put(typed.to_vec()).await {
                 Ok(r) if r.status().is_success() => {}
                 Ok(r) => {
                     failures.push(format!("{}: writing back: HTTP {}", file.display(), r.status()));

@@ -203,7 +203,7 @@ async fn main() {
     let admin = Connection::<R4>::builder(fhir.base.clone())
         .allow_insecure_loopback(true)
         .session(Session::fixed(
-            TokenResponse::from_json(json!({"access_token": ADMIN, "token_type": "Bearer"}).to_string().as_bytes())
+            TokenResponse::from_slice(json!({"access_token": ADMIN, "token_type": "Bearer"}).to_string().as_bytes())
                 .unwrap(),
         ))
         .build()

@@ -25,7 +25,7 @@ fn fast_retry(n: u32) -> RetryPolicy {
 
 fn bearer(token: &str) -> Session {
     Session::fixed(
-        TokenResponse::from_json(format!(r#"{{"access_token":"{token}","token_type":"Bearer"}}"#).as_bytes()).unwrap(),
+        TokenResponse::from_slice(format!(r#"{{"access_token":"{token}","token_type":"Bearer"}}"#).as_bytes()).unwrap(),
     )
 }
 

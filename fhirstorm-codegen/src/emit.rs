@@ -800,11 +800,11 @@ impl Emitter<'_> {
                     match self { #( Self::#names(r) => &mut r.meta, )* }
                 }
                 /// Reads a resource of any type from JSON bytes.
-                pub fn from_json(bytes: &[u8]) -> Result<Self, json::Error> {
+                pub fn from_slice(bytes: &[u8]) -> Result<Self, json::Error> {
                     json::from_slice(bytes)
                 }
                 /// Writes the resource as compact JSON.
-                pub fn to_json(&self) -> Vec<u8> {
+                pub fn to_vec(&self) -> Vec<u8> {
                     json::to_vec(self)
                 }
                 /// The resource as `R`, or `self` back when it is of another type.

@@ -84,7 +84,7 @@ impl SmartConfiguration {
     /// Reads a SMART configuration document (`.well-known/smart-configuration`) from JSON
     /// bytes. Every endpoint must be HTTPS, or plain HTTP to loopback when
     /// `allow_insecure_loopback` is set.
-    pub fn from_json(body: &[u8], allow_insecure_loopback: bool) -> Result<SmartConfiguration, Error> {
+    pub fn from_slice(body: &[u8], allow_insecure_loopback: bool) -> Result<SmartConfiguration, Error> {
         let v: Value = crate::json::from_slice(body)
             .map_err(|e| Error::new(ErrorKind::Parse, "the SMART configuration is not JSON").with_source(e))?;
         if v.as_object().is_none() {

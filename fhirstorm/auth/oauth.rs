@@ -254,7 +254,7 @@ impl SmartClient {
     async fn token_request(&self, form: Vec<(&'static str, String)>) -> Result<TokenResponse, Error> {
         let endpoint = self.inner.config.token_endpoint.clone();
         let body = self.post_authenticated(&endpoint, form).await?;
-        TokenResponse::from_json(&body)
+        TokenResponse::from_slice(&body)
     }
 
     /// POSTs `form` to one of the authorization server's endpoints with this client's
@@ -294,7 +294,7 @@ mod tests {
 
     fn client(config: &str) -> SmartClient {
         let conn = Connection::<crate::R4>::builder("https://ehr.example/fhir").build().unwrap();
-        let config = SmartConfiguration::from_json(format!("{{{ENDPOINTS}{config}}}").as_bytes(), false).unwrap();
+        let config = SmartConfiguration::from_slice(format!("{{{ENDPOINTS}{config}}}").as_bytes(), false).unwrap();
         SmartClient::new(&conn, config, ClientAuth::Public(ClientId::new("app")))
             .redirect_url(RedirectUrl::new("https://app.example/callback").unwrap())
     }

@@ -91,7 +91,7 @@ impl std::fmt::Debug for Introspection {
 impl Introspection {
     /// Reads an introspection endpoint's answer. `active` is required and must be a boolean;
     /// a member of the wrong type is an error naming it (the body is never echoed).
-    pub fn from_json(body: &[u8]) -> Result<Introspection, Error> {
+    pub fn from_slice(body: &[u8]) -> Result<Introspection, Error> {
         let bad = |why: String| Error::auth_failure(AuthFailure::BadTokenResponse, why);
         let v: Value = json::from_slice(body).map_err(|e| {
             let (line, column) = e.line_column();
@@ -166,7 +166,7 @@ impl SmartClient {
         })?;
         let form = vec![("token", token.value().to_string()), ("token_type_hint", T::HINT.to_string())];
         let body = self.post_authenticated(&endpoint, form).await?;
-        Introspection::from_json(&body)
+        Introspection::from_slice(&body)
     }
 }
 
@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn introspection_responses_are_typed_and_keep_the_rest() {
-        let i = Introspection::from_json(
+        let i = Introspection::from_slice(
             br#"{"active":true,"scope":"patient/*.read openid","client_id":"app","exp":1795900000,"patient":"p1","fhirUser":"Practitioner/dr-1","x-vendor":[1.50]}"#,
         )
         .unwrap();
@@ -186,9 +186,9 @@ mod tests {
         assert_eq!(i.fhir_user.as_deref(), Some("Practitioner/dr-1"));
         assert_eq!(i.exp, Some(1_795_900_000));
         assert_eq!(crate::json::to_string(i.other.get("x-vendor").unwrap()), "[1.50]");
-        assert!(!Introspection::from_json(br#"{"active":false}"#).unwrap().active);
+        assert!(!Introspection::from_slice(br#"{"active":false}"#).unwrap().active);
         for bad in [&br#"{}"#[..], br#"{"active":"true"}"#, br#"{"active":true,"exp":"soon"}"#, br#"[true]"#, b"{"] {
-            let e = Introspection::from_json(bad).unwrap_err();
+            let e = Introspection::from_slice(bad).unwrap_err();
             assert_eq!(e.auth(), Some(&AuthFailure::BadTokenResponse), "{e}");
         }
     }

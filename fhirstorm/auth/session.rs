@@ -321,14 +321,14 @@ mod tests {
         let config = br#"{"token_endpoint":"http://127.0.0.1:9/token"}"#;
         SmartClient::new(
             &conn,
-            SmartConfiguration::from_json(config, true).unwrap(),
+            SmartConfiguration::from_slice(config, true).unwrap(),
             ClientAuth::Public(ClientId::new("a")),
         )
     }
 
     fn token(expires_in: u64, left: u64, refresh: bool) -> TokenResponse {
         let refresh = if refresh { r#","refresh_token":"rt""# } else { "" };
-        let mut t = TokenResponse::from_json(
+        let mut t = TokenResponse::from_slice(
             format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":{expires_in}{refresh}}}"#).as_bytes(),
         )
         .unwrap();

@@ -22,7 +22,7 @@ impl<'de> serde::Deserialize<'de> for TokenResponse {
 
 /// What the token endpoint answered: the OAuth members, the SMART launch context, and every
 /// other member kept in [`TokenResponse::other`] exactly as sent (numbers by their text).
-/// Tokens are redacted in `Debug`; [`TokenResponse::to_json`] writes them (that is what saving
+/// Tokens are redacted in `Debug`; [`TokenResponse::to_vec`] writes them (that is what saving
 /// a token is for), plus `expires_at`, the absolute expiry. For serde, `token.for_storage()`
 /// writes the same JSON (the type itself has no `Serialize`, so that nothing writes its tokens
 /// by accident); `Deserialize` reads it back.
@@ -109,7 +109,7 @@ fn seconds(key: &str, v: &Value) -> Result<u64, Error> {
 
 impl TokenResponse {
     /// Reads a token endpoint's JSON answer, received now.
-    pub fn from_json(body: &[u8]) -> Result<TokenResponse, Error> {
+    pub fn from_slice(body: &[u8]) -> Result<TokenResponse, Error> {
         // Never echo the body, nor the JSON error's message (it may quote it): it holds tokens.
         let v: Value = json::from_slice(body).map_err(|e| {
             let (line, column) = e.line_column();
@@ -212,7 +212,7 @@ impl TokenResponse {
     }
 
     /// The JSON to save (tokens included, plus `expires_at`), every other member as received.
-    pub fn to_json(&self) -> Vec<u8> {
+    pub fn to_vec(&self) -> Vec<u8> {
         json::to_vec(&self.to_value())
     }
 
@@ -295,14 +295,14 @@ mod tests {
     fn keeps_every_member_and_round_trips() {
         let body = br#"{"access_token":"at-123","token_type":"bearer","expires_in":300,"scope":"patient/*.read openid",
             "refresh_token":"rt-456","patient":"p1","need_patient_banner":true,"fhirContext":[{"reference":"Group/1"}]}"#;
-        let t = TokenResponse::from_json(body).unwrap();
+        let t = TokenResponse::from_slice(body).unwrap();
         assert_eq!(t.patient_id(), Some("p1"));
         assert!(t.expires_at.is_some());
         let ctx = t.other.get("fhirContext").and_then(|v| v.as_array()).unwrap();
         assert_eq!(ctx[0].get("reference").and_then(|r| r.as_str()), Some("Group/1"));
         let debug = format!("{t:?}");
         assert!(!debug.contains("at-123") && !debug.contains("rt-456"), "{debug}");
-        let saved = TokenResponse::from_json(&t.to_json()).unwrap();
+        let saved = TokenResponse::from_slice(&t.to_vec()).unwrap();
         assert_eq!(saved, t);
         // Through serde, on purpose only: `for_storage` writes the same JSON, which reads back.
         let stored = serde_json::to_vec(&t.for_storage()).unwrap();
@@ -330,7 +330,7 @@ mod tests {
         let enc = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
         let jwt = format!("{}.{}.sig", enc(r#"{"alg":"none"}"#), enc(r#"{"local_patient_id":"p9"}"#));
         let body = format!(r#"{{"access_token":"{jwt}","token_type":"Bearer"}}"#);
-        let t = TokenResponse::from_json(body.as_bytes()).unwrap();
+        let t = TokenResponse::from_slice(body.as_bytes()).unwrap();
         assert_eq!(t.patient_id(), None);
         assert_eq!(t.patient_id_with_unverified_claims().as_deref(), Some("p9"));
     }
@@ -342,7 +342,7 @@ mod tests {
             br#"{"access_token":"secret-xyz","token_type":"mac"}"#,
             b"{\"access_token\":\"secret-xyz",
         ] {
-            let e = TokenResponse::from_json(body).unwrap_err();
+            let e = TokenResponse::from_slice(body).unwrap_err();
             assert_eq!(e.auth(), Some(&AuthFailure::BadTokenResponse));
             assert!(!e.to_string().contains("secret-xyz"), "{e}");
         }
@@ -360,9 +360,9 @@ mod fuzz_found {
             "/fuzz/regressions/token_response/big-number-in-other.json"
         ))
         .unwrap();
-        let t = super::TokenResponse::from_json(&body).unwrap();
-        let saved = t.to_json();
+        let t = super::TokenResponse::from_slice(&body).unwrap();
+        let saved = t.to_vec();
         assert!(String::from_utf8_lossy(&saved).contains("102000000000000000000000000795872585"));
-        assert!(super::TokenResponse::from_json(&saved).unwrap() == t);
+        assert!(super::TokenResponse::from_slice(&saved).unwrap() == t);
     }
 }

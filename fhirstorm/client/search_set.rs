@@ -27,20 +27,20 @@ impl<V: ClientVersion, R: Resource<Version = V>> SearchSet<V, R> {
     /// link resolved against `base` (refused when it points to another origin).
     ///
     /// Strict: an entry that does not fit the model fails the page. See
-    /// [`from_json_lenient`](Self::from_json_lenient) for the client's default.
-    pub fn from_json(body: &[u8], base: &Url) -> Result<SearchSet<V, R>, Error> {
+    /// [`from_slice_lenient`](Self::from_slice_lenient) for the client's default.
+    pub fn from_slice(body: &[u8], base: &Url) -> Result<SearchSet<V, R>, Error> {
         let bundle: V::Bundle = json::from_slice(body).map_err(|e| {
             Error::new(ErrorKind::Parse, "the search result is not the FHIR JSON expected").with_source(e)
         })?;
         Self::from_bundle(json::Lenient { value: bundle, deviations: Vec::new() }, base)
     }
 
-    /// [`from_json`](Self::from_json) in lenient mode, as the client reads pages by default:
+    /// [`from_slice`](Self::from_slice) in lenient mode, as the client reads pages by default:
     /// what does not fit the model is kept as it came and listed in
     /// [`deviations`](Self::deviations); an entry whose resource type this version does not
     /// know (or whose resource is not an object) is in neither the matches nor the included
     /// resources, and is a deviation too.
-    pub fn from_json_lenient(body: &[u8], base: &Url) -> Result<SearchSet<V, R>, Error> {
+    pub fn from_slice_lenient(body: &[u8], base: &Url) -> Result<SearchSet<V, R>, Error> {
         let bundle = json::from_slice_lenient(body).map_err(|e| {
             Error::new(ErrorKind::Parse, "the search result is not the FHIR JSON expected").with_source(e)
         })?;

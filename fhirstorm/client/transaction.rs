@@ -155,7 +155,7 @@ impl<V: ClientVersion> TransactionBuilder<V> {
     }
 
     /// The Bundle as it will be sent.
-    pub fn to_json(&self) -> Vec<u8> {
+    pub fn to_vec(&self) -> Vec<u8> {
         let kind = match self.kind {
             BundleKind::Transaction => "transaction",
             BundleKind::Batch => "batch",
@@ -180,7 +180,7 @@ impl<V: ClientVersion> TransactionBuilder<V> {
         self.service.check_system(interaction)?;
         let conn = self.service.connection();
         let url = conn.url("")?;
-        let body = self.to_json();
+        let body = self.to_vec();
         let sent = self.entries.len();
         // Not idempotent: a 503 may come after some or all of it was done (a 429 is retried).
         let bundle: V::Bundle = conn.call(Method::POST, url.clone()).body(body).fetch().await?;

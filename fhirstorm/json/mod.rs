@@ -2,7 +2,8 @@
 //! that the models drive directly (no intermediate tree, no generic serde code in your build),
 //! numbers kept as their exact text, and errors that name the JSON path.
 //!
-//! Use [`from_slice`] / [`to_vec`] with any model, or the models' own `from_json` / `to_json`.
+//! Use [`from_slice`] / [`to_vec`] with any model (`AnyResource::from_slice` / `to_vec` too); the
+//! [`FromJson`] / [`ToJson`] traits are what they call, on a [`Parser`] and a [`Writer`].
 
 mod error;
 mod parser;

@@ -200,7 +200,7 @@ pub async fn start_with(replies: impl FnOnce(&str) -> Vec<Reply>) -> Fake {
 pub fn smart_client(f: &Fake, auth: fhirstorm::auth::ClientAuth) -> fhirstorm::auth::SmartClient {
     use fhirstorm::auth::{RedirectUrl, SmartClient, SmartConfiguration};
     let config = format!(r#"{{"token_endpoint":"{0}/token","authorization_endpoint":"{0}/auth"}}"#, f.base);
-    let config = SmartConfiguration::from_json(config.as_bytes(), true).expect("a valid configuration");
+    let config = SmartConfiguration::from_slice(config.as_bytes(), true).expect("a valid configuration");
     let conn = fhirstorm::client::Connection::<fhirstorm::R4>::builder(&f.base)
         .allow_insecure_loopback(true)
         .build()
