@@ -290,17 +290,6 @@ mod gadget {
         pub fn include(self, include: crate::search::Include<Gadget>) -> Self {
             Self(self.0.raw("_include", include.as_str()))
         }
-        /// `_include:recurse`.
-        pub fn include_recurse(self, include: crate::search::Include<Gadget>) -> Self {
-            Self(self.0.raw("_include:recurse", include.as_str()))
-        }
-        /// `_revinclude:recurse`.
-        pub fn revinclude_recurse<I: crate::search::RevIncludable<Gadget>>(
-            self,
-            _include: I,
-        ) -> Self {
-            Self(self.0.raw("_revinclude:recurse", I::VALUE))
-        }
         /// `_revinclude`: resources of another type whose reference parameter points here
         /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
         pub fn revinclude<I: crate::search::RevIncludable<Gadget>>(
@@ -319,6 +308,17 @@ mod gadget {
         ) -> Self {
             let _ = via;
             Self(self.0.has(I::VALUE, query.into()))
+        }
+        /// `_include:recurse`.
+        pub fn include_recurse(self, include: crate::search::Include<Gadget>) -> Self {
+            Self(self.0.raw("_include:recurse", include.as_str()))
+        }
+        /// `_revinclude:recurse`.
+        pub fn revinclude_recurse<I: crate::search::RevIncludable<Gadget>>(
+            self,
+            _include: I,
+        ) -> Self {
+            Self(self.0.raw("_revinclude:recurse", I::VALUE))
         }
         /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
         pub fn sort(self, key: crate::search::SortKey<Gadget>) -> Self {

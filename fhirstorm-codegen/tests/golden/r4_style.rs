@@ -350,17 +350,6 @@ mod widget {
         pub fn include(self, include: crate::search::Include<Widget>) -> Self {
             Self(self.0.raw("_include", include.as_str()))
         }
-        /// `_include:iterate`.
-        pub fn include_iterate(self, include: crate::search::Include<Widget>) -> Self {
-            Self(self.0.raw("_include:iterate", include.as_str()))
-        }
-        /// `_revinclude:iterate`.
-        pub fn revinclude_iterate<I: crate::search::RevIncludable<Widget>>(
-            self,
-            _include: I,
-        ) -> Self {
-            Self(self.0.raw("_revinclude:iterate", I::VALUE))
-        }
         /// `_revinclude`: resources of another type whose reference parameter points here
         /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
         pub fn revinclude<I: crate::search::RevIncludable<Widget>>(
@@ -379,6 +368,17 @@ mod widget {
         ) -> Self {
             let _ = via;
             Self(self.0.has(I::VALUE, query.into()))
+        }
+        /// `_include:iterate`.
+        pub fn include_iterate(self, include: crate::search::Include<Widget>) -> Self {
+            Self(self.0.raw("_include:iterate", include.as_str()))
+        }
+        /// `_revinclude:iterate`.
+        pub fn revinclude_iterate<I: crate::search::RevIncludable<Widget>>(
+            self,
+            _include: I,
+        ) -> Self {
+            Self(self.0.raw("_revinclude:iterate", I::VALUE))
         }
         /// `_total`: how precisely the server should count the matches.
         pub fn total(self, total: crate::search::Total) -> Self {

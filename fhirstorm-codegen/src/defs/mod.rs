@@ -10,6 +10,10 @@ use crate::ident;
 use crate::ir::*;
 use crate::Error;
 
+mod codes;
+mod recursion;
+mod search;
+
 /// Raw conformance resources, by kind.
 #[derive(Default)]
 pub struct Definitions {
@@ -178,9 +182,6 @@ fn short_doc(el: &Value) -> String {
     s(el, "short").trim().to_string()
 }
 
-/// Most codes a required binding may have and still become an enum.
-const MAX_CODES: usize = 500;
-
 struct Builder<'d> {
     defs: &'d Definitions,
     value_sets: HashMap<&'d str, &'d Value>,
@@ -224,7 +225,7 @@ pub fn build_model(defs: &Definitions) -> Result<Model, Error> {
         }
     }
     b.search_params();
-    mark_boxes(&mut b.model);
+    recursion::mark_boxes(&mut b.model);
     Ok(b.model)
 }
 
@@ -391,282 +392,11 @@ impl<'d> Builder<'d> {
             _ => Ok(Ty::Struct(ident::type_name(code))),
         }
     }
-
-    /// The index of the code enum for a ValueSet, creating it when the codes can be listed.
-    fn code_enum(&mut self, url: &str) -> Option<usize> {
-        if let Some(i) = self.code_index.get(url) {
-            return *i;
-        }
-        let mut visiting = HashSet::new();
-        let expanded = self.expand(url, &mut visiting).filter(|c| !c.is_empty() && c.len() <= MAX_CODES);
-        let idx = expanded.map(|codes| {
-            let vs = self.value_sets[url];
-            let title = if s(vs, "name").is_empty() { profile_type(url) } else { s(vs, "name").to_string() };
-            let name = ident::upper_camel(&title);
-            let mut name = if name.is_empty() { "Codes".to_string() } else { name };
-            if name.starts_with(|c: char| c.is_ascii_digit()) {
-                name = format!("Code{name}");
-            }
-            let name = self.unique_name(format!("codes::{name}"));
-            let doc = s(vs, "title").to_string();
-            let doc = if doc.is_empty() { title } else { doc };
-            self.model.codes.push(CodeEnum {
-                name: name.trim_start_matches("codes::").to_string(),
-                url: url.to_string(),
-                doc,
-                codes,
-            });
-            self.model.codes.len() - 1
-        });
-        self.code_index.insert(url.to_string(), idx);
-        idx
-    }
-
-    fn expand(&self, url: &str, visiting: &mut HashSet<String>) -> Option<Vec<(String, String)>> {
-        if !visiting.insert(url.to_string()) {
-            return None;
-        }
-        let vs = self.value_sets.get(url)?;
-        let mut out: Vec<(String, String)> = Vec::new();
-        // DSTU2: codes defined inline.
-        if let Some(cs) = vs.get("codeSystem") {
-            flatten_concepts(cs.get("concept"), &mut out);
-        }
-        if let Some(compose) = vs.get("compose") {
-            if compose.get("exclude").is_some() {
-                return None;
-            }
-            for imp in compose.get("import").and_then(Value::as_array).into_iter().flatten() {
-                out.extend(self.expand(canonical(imp.as_str()?), visiting)?);
-            }
-            for inc in compose.get("include").and_then(Value::as_array).into_iter().flatten() {
-                if inc.get("filter").is_some() {
-                    return None;
-                }
-                for v in inc.get("valueSet").map(one_or_many).into_iter().flatten() {
-                    out.extend(self.expand(canonical(v.as_str()?), visiting)?);
-                }
-                let system = s(inc, "system");
-                if let Some(concepts) = inc.get("concept").and_then(Value::as_array) {
-                    let cs = self.code_systems.get(system);
-                    for c in concepts {
-                        let code = s(c, "code").to_string();
-                        let mut display = s(c, "display").to_string();
-                        if display.is_empty() {
-                            if let Some(cs) = cs {
-                                display = find_display(cs.get("concept"), &code).unwrap_or_default();
-                            }
-                        }
-                        out.push((code, display));
-                    }
-                } else if !system.is_empty() {
-                    let cs = self.code_systems.get(system)?;
-                    if matches!(s(cs, "content"), "not-present" | "example" | "fragment") {
-                        return None;
-                    }
-                    let before = out.len();
-                    flatten_concepts(cs.get("concept"), &mut out);
-                    if out.len() == before {
-                        return None;
-                    }
-                }
-            }
-        }
-        let mut seen = HashSet::new();
-        out.retain(|(c, _)| seen.insert(c.clone()));
-        visiting.remove(url);
-        Some(out)
-    }
-
-    fn search_params(&mut self) {
-        if self.defs.search_params.is_empty() {
-            // No SearchParameter resources (DSTU2 in every registry package): only the two
-            // parameters the specification's search page defines for every resource.
-            for (code, kind, doc) in [
-                ("_id", "token", "The logical id of the resource (common to all resources)"),
-                ("_lastUpdated", "date", "When the resource version last changed (common to all resources)"),
-            ] {
-                self.model.search_params.push(SearchParam {
-                    base: vec!["Resource".into()],
-                    code: code.into(),
-                    kind: kind.into(),
-                    doc: doc.into(),
-                    expression: String::new(),
-                    targets: Vec::new(),
-                    components: Vec::new(),
-                });
-            }
-        }
-        // Composite components name their parameters by canonical URL.
-        let mut kinds: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-        for sp in &self.defs.search_params {
-            let kind = s(sp, "type").to_string();
-            let url = s(sp, "url");
-            if !url.is_empty() {
-                kinds.insert(url.to_string(), kind.clone());
-            }
-            let id = s(sp, "id");
-            if !id.is_empty() {
-                kinds.insert(format!("http://hl7.org/fhir/SearchParameter/{id}"), kind);
-            }
-        }
-        for sp in &self.defs.search_params {
-            let base: Vec<String> = sp
-                .get("base")
-                .map(one_or_many)
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect();
-            let targets: Vec<String> = sp
-                .get("target")
-                .map(one_or_many)
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect();
-            let mut components: Vec<String> = Vec::new();
-            for c in sp.get("component").map(one_or_many).into_iter().flatten() {
-                // `definition` is a canonical URL (R4) or a Reference to one (STU3).
-                let def = c.get("definition");
-                let url = def
-                    .and_then(|d| d.as_str())
-                    .or_else(|| def.and_then(|d| d.get("reference")).and_then(|r| r.as_str()));
-                match url.and_then(|u| kinds.get(u)) {
-                    Some(k) => components.push(k.clone()),
-                    None => {
-                        components.clear();
-                        break;
-                    }
-                }
-            }
-            self.model.search_params.push(SearchParam {
-                base,
-                components,
-                code: s(sp, "code").to_string(),
-                kind: s(sp, "type").to_string(),
-                doc: s(sp, "description").to_string(),
-                expression: s(sp, "expression").to_string(),
-                targets,
-            });
-        }
-    }
 }
 
-fn one_or_many(v: &Value) -> Vec<&Value> {
+pub(super) fn one_or_many(v: &Value) -> Vec<&Value> {
     match v {
         Value::Array(a) => a.iter().collect(),
         other => vec![other],
     }
-}
-
-fn flatten_concepts(concepts: Option<&Value>, out: &mut Vec<(String, String)>) {
-    for c in concepts.and_then(Value::as_array).into_iter().flatten() {
-        out.push((s(c, "code").to_string(), s(c, "display").to_string()));
-        flatten_concepts(c.get("concept"), out);
-    }
-}
-
-fn find_display(concepts: Option<&Value>, code: &str) -> Option<String> {
-    for c in concepts.and_then(Value::as_array).into_iter().flatten() {
-        if s(c, "code") == code {
-            return Some(s(c, "display").to_string());
-        }
-        if let Some(d) = find_display(c.get("concept"), code) {
-            return Some(d);
-        }
-    }
-    None
-}
-
-/// Boxes the single-valued fields that close a containment cycle (prost's message graph idea):
-/// a field is boxed when its type lies in the same strongly connected component as its owner.
-fn mark_boxes(model: &mut Model) {
-    let index: HashMap<&str, usize> = model.structs.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
-    let edges: Vec<Vec<usize>> = model
-        .structs
-        .iter()
-        .map(|s| {
-            s.fields
-                .iter()
-                .filter(|f| !f.many)
-                .filter_map(|f| match &f.ty {
-                    Ty::Struct(n) => index.get(n.as_str()).copied(),
-                    _ => None,
-                })
-                .collect()
-        })
-        .collect();
-    let comp = tarjan(&edges);
-    let comps: Vec<usize> = comp;
-    let names: Vec<String> = model.structs.iter().map(|s| s.name.clone()).collect();
-    for (i, st) in model.structs.iter_mut().enumerate() {
-        for f in st.fields.iter_mut().filter(|f| !f.many) {
-            if let Ty::Struct(n) = &f.ty {
-                if let Some(&j) = names.iter().position(|x| x == n).as_ref() {
-                    f.boxed = comps[i] == comps[j];
-                }
-            }
-        }
-    }
-}
-
-/// Strongly connected components: the component number of each node.
-fn tarjan(edges: &[Vec<usize>]) -> Vec<usize> {
-    struct T<'a> {
-        edges: &'a [Vec<usize>],
-        index: Vec<Option<usize>>,
-        low: Vec<usize>,
-        on_stack: Vec<bool>,
-        stack: Vec<usize>,
-        comp: Vec<usize>,
-        next: usize,
-        ncomp: usize,
-    }
-    impl T<'_> {
-        fn visit(&mut self, v: usize) {
-            self.index[v] = Some(self.next);
-            self.low[v] = self.next;
-            self.next += 1;
-            self.stack.push(v);
-            self.on_stack[v] = true;
-            for &w in &self.edges[v] {
-                match self.index[w] {
-                    None => {
-                        self.visit(w);
-                        self.low[v] = self.low[v].min(self.low[w]);
-                    }
-                    Some(iw) if self.on_stack[w] => self.low[v] = self.low[v].min(iw),
-                    _ => {}
-                }
-            }
-            if Some(self.low[v]) == self.index[v] {
-                while let Some(w) = self.stack.pop() {
-                    self.on_stack[w] = false;
-                    self.comp[w] = self.ncomp;
-                    if w == v {
-                        break;
-                    }
-                }
-                self.ncomp += 1;
-            }
-        }
-    }
-    let n = edges.len();
-    let mut t = T {
-        edges,
-        index: vec![None; n],
-        low: vec![0; n],
-        on_stack: vec![false; n],
-        stack: Vec::new(),
-        comp: vec![0; n],
-        next: 0,
-        ncomp: 0,
-    };
-    for v in 0..n {
-        if t.index[v].is_none() {
-            t.visit(v);
-        }
-    }
-    t.comp
 }
