@@ -2,7 +2,7 @@
 //! generated models and this crate's runtime (as prost keeps `encoding.rs` for generated
 //! messages). Generated code uses nothing else of fhirstorm's internals, besides the public
 //! `json` types (`Parser`, `Writer`, `Members`, `FromJson`, `ToJson`, `ChoiceJson`), `Primitive`,
-//! the `search` builders' API and the macros below. Not for applications: it changes with
+//! the `search` value types and traits, and the macros below. Not for applications: it changes with
 //! fhirstorm's version, together with the generator that emits calls to it.
 //!
 //! - Reading: one function per element shape ([`read`], [`read_vec`], [`prim`], [`prims`],
@@ -10,11 +10,52 @@
 //!   [`unknown`] / [`unknown_or_choice`] for members the definitions do not know (also where
 //!   lenient reading keeps a member that does not fit).
 //! - Writing: [`WritePrimitive`] (a primitive's value and its `_element` twin).
+//! - Search builders: [`search_add`], [`search_chain`], [`search_has`], [`search_sort`] (a
+//!   parameter onto the builder's `Query`), and the constants' constructors [`include`],
+//!   [`sort_key`], [`element`].
 //! - Macros (at the crate root, as `macro_rules!` must be): `__choice!` and `__choice_slot!`
 //!   (choice elements), `__serde_via_json!` and `__serde_via_str!` (serde impls).
 
 use crate::json::{Error, ErrorKind, FromJson, Members, Parser, ToJson, Writer};
 use crate::primitive::{Primitive, PrimitiveExt};
+use crate::search::{Element, Include, Query, SearchValue, SortKey};
+
+// ---- search builders ----
+
+/// `name=value` (with the value's modifier, `name:exact=...`), AND-ed with what `q` has.
+pub fn search_add<R, V: SearchValue>(q: Query<R>, name: &str, value: V) -> Query<R> {
+    q.add(name, value)
+}
+
+/// A chained search: `name:Target.param=value` for each parameter of `inner`.
+pub fn search_chain<R, T>(q: Query<R>, name: &str, target: &str, inner: Query<T>) -> Query<R> {
+    q.chain(name, target, inner)
+}
+
+/// A reverse chain: `_has:Type:reference:param=value` for each parameter of `inner`.
+pub fn search_has<R, T>(q: Query<R>, via: &str, inner: Query<T>) -> Query<R> {
+    q.has(via, inner)
+}
+
+/// Another `_sort` key, after those `q` has.
+pub fn search_sort<R>(q: Query<R>, code: &str, descending: bool) -> Query<R> {
+    q.sort(code, descending)
+}
+
+/// The `_include` constant `Type:param`.
+pub const fn include<R>(value: &'static str) -> Include<R> {
+    Include::new(value)
+}
+
+/// The `_sort` constant of a parameter.
+pub const fn sort_key<R>(code: &'static str) -> SortKey<R> {
+    SortKey::new(code)
+}
+
+/// The `_elements` constant of an element.
+pub const fn element<R>(name: &'static str) -> Element<R> {
+    Element::new(name)
+}
 
 // ---- reading ----
 /// A single element. `null` counts as absent.

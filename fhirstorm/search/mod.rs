@@ -83,8 +83,7 @@ impl<R> Query<R> {
     }
 
     /// Adds a typed value under `name` (the value supplies its modifier).
-    #[doc(hidden)]
-    pub fn add<V: SearchValue>(mut self, name: &str, value: V) -> Self {
+    pub(crate) fn add<V: SearchValue>(mut self, name: &str, value: V) -> Self {
         let (modifier, text) = value.render();
         let key = match modifier {
             Some(m) => format!("{name}:{m}"),
@@ -95,8 +94,7 @@ impl<R> Query<R> {
     }
 
     /// Adds a chained search: `subject:Patient.name=x` for each parameter of `inner`.
-    #[doc(hidden)]
-    pub fn chain<T>(mut self, name: &str, target: &str, inner: Query<T>) -> Self {
+    pub(crate) fn chain<T>(mut self, name: &str, target: &str, inner: Query<T>) -> Self {
         for (k, v) in inner.params {
             self.params.push((format!("{name}:{target}.{k}"), v));
         }
@@ -105,8 +103,7 @@ impl<R> Query<R> {
 
     /// Adds a reverse chain: `_has:Observation:subject:code=x` for each parameter of `inner`
     /// (`via` is `Observation:subject`).
-    #[doc(hidden)]
-    pub fn has<T>(mut self, via: &str, inner: Query<T>) -> Self {
+    pub(crate) fn has<T>(mut self, via: &str, inner: Query<T>) -> Self {
         for (k, v) in inner.params {
             self.params.push((format!("_has:{via}:{k}"), v));
         }
@@ -114,8 +111,7 @@ impl<R> Query<R> {
     }
 
     /// Adds a `_sort` key (merged into one `_sort` parameter, in call order).
-    #[doc(hidden)]
-    pub fn sort(mut self, code: &str, descending: bool) -> Self {
+    pub(crate) fn sort(mut self, code: &str, descending: bool) -> Self {
         let key = if descending { format!("-{code}") } else { code.to_string() };
         match self.params.iter_mut().find(|(k, _)| k == "_sort") {
             Some((_, v)) => {

@@ -12,8 +12,7 @@ pub struct Include<R> {
 }
 
 impl<R> Include<R> {
-    #[doc(hidden)]
-    pub const fn new(value: &'static str) -> Self {
+    pub(crate) const fn new(value: &'static str) -> Self {
         Include { value, _r: PhantomData }
     }
     /// An `_include` by name (`MedicationOrder:patient`), not checked: for DSTU2, whose
@@ -36,8 +35,7 @@ pub struct SortKey<R> {
 }
 
 impl<R> SortKey<R> {
-    #[doc(hidden)]
-    pub const fn new(code: &'static str) -> Self {
+    pub(crate) const fn new(code: &'static str) -> Self {
         SortKey { code, _r: PhantomData }
     }
     /// A `_sort` key by name, not checked: for DSTU2 (see [`Include::unchecked`]).
@@ -58,8 +56,7 @@ pub struct Element<R> {
 }
 
 impl<R> Element<R> {
-    #[doc(hidden)]
-    pub const fn new(name: &'static str) -> Self {
+    pub(crate) const fn new(name: &'static str) -> Self {
         Element { name, _r: PhantomData }
     }
     /// The element name.

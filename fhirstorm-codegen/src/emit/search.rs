@@ -92,7 +92,9 @@ impl Emitter<'_> {
             let sort_doc = doc(&format!("`_sort` by `{}`.", sp.code));
             let (key_const, code) =
                 (format_ident!("SORT_{}", mname.trim_start_matches("r#").to_ascii_uppercase()), &sp.code);
-            parts.consts.push(quote! { #sort_doc pub const #key_const: crate::search::SortKey<#name> = crate::search::SortKey::new(#code); });
+            parts.consts.push(
+                quote! { #sort_doc pub const #key_const: crate::search::SortKey<#name> = hooks::sort_key(#code); },
+            );
             if sp.kind == "reference" {
                 self.reference_param(st, sp, &mname, &mut parts);
             } else {
@@ -103,9 +105,9 @@ impl Emitter<'_> {
             let cname = format_ident!("ELEMENT_{}", f.rust.trim_start_matches("r#").to_ascii_uppercase());
             let json = &f.json;
             let edoc = doc(&format!("`_elements` entry `{json}`."));
-            parts.consts.push(
-                quote! { #edoc pub const #cname: crate::search::Element<#name> = crate::search::Element::new(#json); },
-            );
+            parts
+                .consts
+                .push(quote! { #edoc pub const #cname: crate::search::Element<#name> = hooks::element(#json); });
         }
         let Parts { methods, traits, consts } = parts;
         let bdoc = doc(&format!("A typed search on `{ty}`: one method per search parameter FHIR defines for it."));
@@ -127,13 +129,13 @@ impl Emitter<'_> {
                 /// `_has:Observation:subject:code=...` for each parameter of `query`.
                 pub fn has<I: crate::search::RevIncludable<#name>>(self, via: I, query: impl Into<crate::search::Query<I::Source>>) -> Self {
                     let _ = via;
-                    Self(self.0.has(I::VALUE, query.into()))
+                    Self(hooks::search_has(self.0, I::VALUE, query.into()))
                 }
                 #by_release
                 /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
-                pub fn sort(self, key: crate::search::SortKey<#name>) -> Self { Self(self.0.sort(key.as_str(), false)) }
+                pub fn sort(self, key: crate::search::SortKey<#name>) -> Self { Self(hooks::search_sort(self.0, key.as_str(), false)) }
                 /// `_sort` descending.
-                pub fn sort_desc(self, key: crate::search::SortKey<#name>) -> Self { Self(self.0.sort(key.as_str(), true)) }
+                pub fn sort_desc(self, key: crate::search::SortKey<#name>) -> Self { Self(hooks::search_sort(self.0, key.as_str(), true)) }
                 /// `_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).
                 pub fn elements(self, elements: impl IntoIterator<Item = crate::search::Element<#name>>) -> Self {
                     let list: Vec<&str> = elements.into_iter().map(|e| e.as_str()).collect();
@@ -211,10 +213,10 @@ impl Emitter<'_> {
         ));
         parts.methods.push(quote! {
             #d
-            pub fn #m<T: #tr>(self, value: crate::search::Ref<T>) -> Self { Self(self.0.add(#code, value)) }
+            pub fn #m<T: #tr>(self, value: crate::search::Ref<T>) -> Self { Self(hooks::search_add(self.0, #code, value)) }
             #chain_doc
             pub fn #chain<T: #tr>(self, query: impl Into<crate::search::Query<T>>) -> Self {
-                Self(self.0.chain(#code, <T as crate::Resource>::TYPE, query.into()))
+                Self(hooks::search_chain(self.0, #code, <T as crate::Resource>::TYPE, query.into()))
             }
         });
         if !code.starts_with('_') {
@@ -223,7 +225,7 @@ impl Emitter<'_> {
             let cdoc = doc(&format!("`_include={rev_value}`"));
             parts.consts.push(quote! {
                 #rev_doc pub const #rname: #rev = #rev;
-                #cdoc pub const #cname: crate::search::Include<#name> = crate::search::Include::new(#rev_value);
+                #cdoc pub const #cname: crate::search::Include<#name> = hooks::include(#rev_value);
             });
         }
     }
@@ -279,12 +281,12 @@ fn value_param(sp: &SearchParam, mname: &str) -> TokenStream {
         let parts = sp.components.iter().map(|k| value_type(k).unwrap_or_else(|| quote!(crate::search::TextValue)));
         return quote! {
             #d
-            pub fn #m(self, value: (#(#parts),*)) -> Self { Self(self.0.add(#code, crate::search::Composite(value))) }
+            pub fn #m(self, value: (#(#parts),*)) -> Self { Self(hooks::search_add(self.0, #code, crate::search::Composite(value))) }
         };
     }
     let v = value_type(&sp.kind).unwrap_or_else(|| quote!(crate::search::TextValue));
     quote! {
         #d
-        pub fn #m(self, value: impl Into<#v>) -> Self { Self(self.0.add(#code, value.into())) }
+        pub fn #m(self, value: impl Into<#v>) -> Self { Self(hooks::search_add(self.0, #code, value.into())) }
     }
 }

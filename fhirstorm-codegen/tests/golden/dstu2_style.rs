@@ -278,13 +278,13 @@ mod gadget {
         ///
         /// `_id` · token
         pub fn id(self, value: impl Into<crate::search::TokenValue>) -> Self {
-            Self(self.0.add("_id", value.into()))
+            Self(hooks::search_add(self.0, "_id", value.into()))
         }
         /// When the resource version last changed (common to all resources)
         ///
         /// `_lastUpdated` · date
         pub fn last_updated(self, value: impl Into<crate::search::DateValue>) -> Self {
-            Self(self.0.add("_lastUpdated", value.into()))
+            Self(hooks::search_add(self.0, "_lastUpdated", value.into()))
         }
         /// `_include` one of this resource's references.
         pub fn include(self, include: crate::search::Include<Gadget>) -> Self {
@@ -307,7 +307,7 @@ mod gadget {
             query: impl Into<crate::search::Query<I::Source>>,
         ) -> Self {
             let _ = via;
-            Self(self.0.has(I::VALUE, query.into()))
+            Self(hooks::search_has(self.0, I::VALUE, query.into()))
         }
         /// `_include:recurse`.
         pub fn include_recurse(self, include: crate::search::Include<Gadget>) -> Self {
@@ -322,11 +322,11 @@ mod gadget {
         }
         /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
         pub fn sort(self, key: crate::search::SortKey<Gadget>) -> Self {
-            Self(self.0.sort(key.as_str(), false))
+            Self(hooks::search_sort(self.0, key.as_str(), false))
         }
         /// `_sort` descending.
         pub fn sort_desc(self, key: crate::search::SortKey<Gadget>) -> Self {
-            Self(self.0.sort(key.as_str(), true))
+            Self(hooks::search_sort(self.0, key.as_str(), true))
         }
         /// `_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).
         pub fn elements(
@@ -373,35 +373,25 @@ mod gadget {
             crate::search::Ref::to(id)
         }
         /// `_sort` by `_id`.
-        pub const SORT_ID: crate::search::SortKey<Gadget> = crate::search::SortKey::new(
-            "_id",
-        );
+        pub const SORT_ID: crate::search::SortKey<Gadget> = hooks::sort_key("_id");
         /// `_sort` by `_lastUpdated`.
-        pub const SORT_LAST_UPDATED: crate::search::SortKey<Gadget> = crate::search::SortKey::new(
+        pub const SORT_LAST_UPDATED: crate::search::SortKey<Gadget> = hooks::sort_key(
             "_lastUpdated",
         );
         /// `_elements` entry `id`.
-        pub const ELEMENT_ID: crate::search::Element<Gadget> = crate::search::Element::new(
-            "id",
-        );
+        pub const ELEMENT_ID: crate::search::Element<Gadget> = hooks::element("id");
         /// `_elements` entry `meta`.
-        pub const ELEMENT_META: crate::search::Element<Gadget> = crate::search::Element::new(
-            "meta",
-        );
+        pub const ELEMENT_META: crate::search::Element<Gadget> = hooks::element("meta");
         /// `_elements` entry `mode`.
-        pub const ELEMENT_MODE: crate::search::Element<Gadget> = crate::search::Element::new(
-            "mode",
-        );
+        pub const ELEMENT_MODE: crate::search::Element<Gadget> = hooks::element("mode");
         /// `_elements` entry `alias`.
-        pub const ELEMENT_ALIAS: crate::search::Element<Gadget> = crate::search::Element::new(
+        pub const ELEMENT_ALIAS: crate::search::Element<Gadget> = hooks::element(
             "alias",
         );
         /// `_elements` entry `item`.
-        pub const ELEMENT_ITEM: crate::search::Element<Gadget> = crate::search::Element::new(
-            "item",
-        );
+        pub const ELEMENT_ITEM: crate::search::Element<Gadget> = hooks::element("item");
         /// `_elements` entry `owner`.
-        pub const ELEMENT_OWNER: crate::search::Element<Gadget> = crate::search::Element::new(
+        pub const ELEMENT_OWNER: crate::search::Element<Gadget> = hooks::element(
             "owner",
         );
     }

@@ -338,13 +338,13 @@ mod widget {
         ///
         /// `_id` · token
         pub fn id(self, value: impl Into<crate::search::TokenValue>) -> Self {
-            Self(self.0.add("_id", value.into()))
+            Self(hooks::search_add(self.0, "_id", value.into()))
         }
         /// When the resource version last changed (common to all resources)
         ///
         /// `_lastUpdated` · date
         pub fn last_updated(self, value: impl Into<crate::search::DateValue>) -> Self {
-            Self(self.0.add("_lastUpdated", value.into()))
+            Self(hooks::search_add(self.0, "_lastUpdated", value.into()))
         }
         /// `_include` one of this resource's references.
         pub fn include(self, include: crate::search::Include<Widget>) -> Self {
@@ -367,7 +367,7 @@ mod widget {
             query: impl Into<crate::search::Query<I::Source>>,
         ) -> Self {
             let _ = via;
-            Self(self.0.has(I::VALUE, query.into()))
+            Self(hooks::search_has(self.0, I::VALUE, query.into()))
         }
         /// `_include:iterate`.
         pub fn include_iterate(self, include: crate::search::Include<Widget>) -> Self {
@@ -386,11 +386,11 @@ mod widget {
         }
         /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
         pub fn sort(self, key: crate::search::SortKey<Widget>) -> Self {
-            Self(self.0.sort(key.as_str(), false))
+            Self(hooks::search_sort(self.0, key.as_str(), false))
         }
         /// `_sort` descending.
         pub fn sort_desc(self, key: crate::search::SortKey<Widget>) -> Self {
-            Self(self.0.sort(key.as_str(), true))
+            Self(hooks::search_sort(self.0, key.as_str(), true))
         }
         /// `_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).
         pub fn elements(
@@ -437,45 +437,33 @@ mod widget {
             crate::search::Ref::to(id)
         }
         /// `_sort` by `_id`.
-        pub const SORT_ID: crate::search::SortKey<Widget> = crate::search::SortKey::new(
-            "_id",
-        );
+        pub const SORT_ID: crate::search::SortKey<Widget> = hooks::sort_key("_id");
         /// `_sort` by `_lastUpdated`.
-        pub const SORT_LAST_UPDATED: crate::search::SortKey<Widget> = crate::search::SortKey::new(
+        pub const SORT_LAST_UPDATED: crate::search::SortKey<Widget> = hooks::sort_key(
             "_lastUpdated",
         );
         /// `_elements` entry `id`.
-        pub const ELEMENT_ID: crate::search::Element<Widget> = crate::search::Element::new(
-            "id",
-        );
+        pub const ELEMENT_ID: crate::search::Element<Widget> = hooks::element("id");
         /// `_elements` entry `meta`.
-        pub const ELEMENT_META: crate::search::Element<Widget> = crate::search::Element::new(
-            "meta",
-        );
+        pub const ELEMENT_META: crate::search::Element<Widget> = hooks::element("meta");
         /// `_elements` entry `contained`.
-        pub const ELEMENT_CONTAINED: crate::search::Element<Widget> = crate::search::Element::new(
+        pub const ELEMENT_CONTAINED: crate::search::Element<Widget> = hooks::element(
             "contained",
         );
         /// `_elements` entry `status`.
-        pub const ELEMENT_STATUS: crate::search::Element<Widget> = crate::search::Element::new(
+        pub const ELEMENT_STATUS: crate::search::Element<Widget> = hooks::element(
             "status",
         );
         /// `_elements` entry `tag`.
-        pub const ELEMENT_TAG: crate::search::Element<Widget> = crate::search::Element::new(
-            "tag",
-        );
+        pub const ELEMENT_TAG: crate::search::Element<Widget> = hooks::element("tag");
         /// `_elements` entry `size`.
-        pub const ELEMENT_SIZE: crate::search::Element<Widget> = crate::search::Element::new(
-            "size",
-        );
+        pub const ELEMENT_SIZE: crate::search::Element<Widget> = hooks::element("size");
         /// `_elements` entry `value`.
-        pub const ELEMENT_VALUE: crate::search::Element<Widget> = crate::search::Element::new(
+        pub const ELEMENT_VALUE: crate::search::Element<Widget> = hooks::element(
             "value",
         );
         /// `_elements` entry `part`.
-        pub const ELEMENT_PART: crate::search::Element<Widget> = crate::search::Element::new(
-            "part",
-        );
+        pub const ELEMENT_PART: crate::search::Element<Widget> = hooks::element("part");
     }
     /// Parts (a backbone element)
     ///
