@@ -6,7 +6,13 @@ fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let root = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     println!("cargo:rerun-if-changed=build.rs");
-    for (feature, dir, marker) in [("DSTU2", "dstu2", "Dstu2"), ("STU3", "stu3", "Stu3"), ("R4", "r4", "R4")] {
+    for (feature, dir, marker) in [
+        ("DSTU2", "dstu2", "Dstu2"),
+        ("STU3", "stu3", "Stu3"),
+        ("R4", "r4", "R4"),
+        ("R4B", "r4b", "R4B"),
+        ("R5", "r5", "R5"),
+    ] {
         if std::env::var_os(format!("CARGO_FEATURE_{feature}")).is_none() {
             continue;
         }

@@ -1,7 +1,7 @@
 //! # fhirstorm
 //!
 //! Typed SMART-on-FHIR for Rust: models generated from the official FHIR definitions of
-//! DSTU2, STU3 and R4 (one module per version, chosen by cargo feature), read and written
+//! DSTU2, STU3, R4, R4B and R5 (one module per version, chosen by cargo feature), read and written
 //! losslessly by JSON code compiled once inside this crate; an async REST client with
 //! compile-time checked searches; and SMART App Launch.
 //!
@@ -241,3 +241,21 @@ pub mod r4 {
 }
 #[cfg(feature = "r4")]
 pub use r4::R4;
+
+/// FHIR R4B (4.3.0) models.
+#[cfg(feature = "r4b")]
+#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_markdown)]
+pub mod r4b {
+    include!(concat!(env!("OUT_DIR"), "/r4b.rs"));
+}
+#[cfg(feature = "r4b")]
+pub use r4b::R4B;
+
+/// FHIR R5 (5.0.0) models.
+#[cfg(feature = "r5")]
+#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_markdown)]
+pub mod r5 {
+    include!(concat!(env!("OUT_DIR"), "/r5.rs"));
+}
+#[cfg(feature = "r5")]
+pub use r5::R5;

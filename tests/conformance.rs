@@ -4,8 +4,9 @@
 // unrelated element (its `id`) is changed, and it is written back: everything else — elements,
 // extensions, unknown members, decimal digits — must be unchanged.
 //
-// Examples come from `$FHIR_EXAMPLES_DIR/{dstu2,stu3,r4}` (default `../shared/fhir-examples`
-// beside the project). Under `CI=true` a missing folder is a failure.
+// Examples come from `$FHIR_EXAMPLES_DIR/{dstu2,stu3,r4,r4b,r5}` (`scripts/fhir-examples` gives
+// the folder; default `../shared/fhir-examples` beside the project). Under `CI=true` a missing
+// folder is a failure.
 //
 // `FHIRSTORM_CONFORMANCE=lenient` reads in lenient mode (`json::from_slice_lenient`): every file
 // must still round-trip exactly, and the deviations are counted. In that mode the project's own
@@ -69,6 +70,10 @@ const CHANGES: &[(&str, Change)] = &[
     ("stu3", changed::<fhirstorm::stu3::AnyResource>),
     #[cfg(feature = "r4")]
     ("r4", changed::<fhirstorm::r4::AnyResource>),
+    #[cfg(feature = "r4b")]
+    ("r4b", changed::<fhirstorm::r4b::AnyResource>),
+    #[cfg(feature = "r5")]
+    ("r5", changed::<fhirstorm::r5::AnyResource>),
 ];
 
 fn changes_for(version: &str) -> Change {
@@ -235,12 +240,20 @@ fn main() {
         ("stu3", round_trip::<fhirstorm::stu3::AnyResource>),
         #[cfg(feature = "r4")]
         ("r4", round_trip::<fhirstorm::r4::AnyResource>),
+        #[cfg(feature = "r4b")]
+        ("r4b", round_trip::<fhirstorm::r4b::AnyResource>),
+        #[cfg(feature = "r5")]
+        ("r5", round_trip::<fhirstorm::r5::AnyResource>),
         #[cfg(all(via_serde, feature = "dstu2"))]
         ("dstu2 via serde_json", serde_round_trip::<fhirstorm::dstu2::AnyResource>),
         #[cfg(all(via_serde, feature = "stu3"))]
         ("stu3 via serde_json", serde_round_trip::<fhirstorm::stu3::AnyResource>),
         #[cfg(all(via_serde, feature = "r4"))]
         ("r4 via serde_json", serde_round_trip::<fhirstorm::r4::AnyResource>),
+        #[cfg(all(via_serde, feature = "r4b"))]
+        ("r4b via serde_json", serde_round_trip::<fhirstorm::r4b::AnyResource>),
+        #[cfg(all(via_serde, feature = "r5"))]
+        ("r5 via serde_json", serde_round_trip::<fhirstorm::r5::AnyResource>),
     ];
     #[cfg(via_serde)]
     {

@@ -322,3 +322,55 @@ async fn plain_http_to_another_host_only_with_the_testing_opt_in() {
     let p = conn.service().await.unwrap().r::<Patient>().fetch("p1").await.unwrap();
     assert_eq!(p.id.as_deref(), Some("p1"));
 }
+
+/// R5 (issue 15) against a fake R5 server (no registry package gives a real one that starts
+/// here): a typed search whose pages follow the `next` link (in R5 a code of IANA's link
+/// relations, no longer a string), and a transaction.
+#[cfg(feature = "r5")]
+#[tokio::test]
+async fn r5_search_pages_follow_next_and_a_transaction_is_typed() {
+    use fhirstorm::r5;
+    use futures_util::TryStreamExt;
+    let meta = r#"{"resourceType":"CapabilityStatement","status":"active","date":"2026-11-29","kind":"instance","fhirVersion":"5.0.0","format":["json"],"rest":[{"mode":"server","interaction":[{"code":"transaction"}],"resource":[{"type":"Patient","interaction":[{"code":"read"},{"code":"search-type"},{"code":"create"}],"searchParam":[{"name":"family","type":"string"}]}]}]}"#;
+    let f = fake::start_with(|base| {
+        vec![
+            Reply::json(200, meta),
+            Reply::json(
+                200,
+                &format!(
+                    r#"{{"resourceType":"Bundle","type":"searchset","total":2,"link":[{{"relation":"self","url":"{base}/Patient?family=Chalmers"}},{{"relation":"next","url":"{base}/Patient?family=Chalmers&_page=2"}}],"entry":[{{"resource":{{"resourceType":"Patient","id":"p1"}},"search":{{"mode":"match"}}}}]}}"#
+                ),
+            ),
+            Reply::json(
+                200,
+                r#"{"resourceType":"Bundle","type":"searchset","total":2,"entry":[{"resource":{"resourceType":"Patient","id":"p2"},"search":{"mode":"match"}}]}"#,
+            ),
+            Reply::json(
+                200,
+                r#"{"resourceType":"Bundle","type":"transaction-response","entry":[{"response":{"status":"201 Created","location":"Patient/p3/_history/1"}}]}"#,
+            ),
+        ]
+    })
+    .await;
+    let c = Connection::<fhirstorm::R5>::builder(&f.base).allow_insecure_loopback(true).build().unwrap();
+    let s = c.service().await.unwrap();
+    let pages: Vec<_> =
+        s.r::<r5::Patient>().search_pages(r5::Patient::search().family("Chalmers")).try_collect().await.unwrap();
+    let ids: Vec<_> = pages.iter().flat_map(|p| p.matches()).filter_map(|p| p.id.clone()).collect();
+    assert_eq!(ids, ["p1", "p2"], "the next link was followed");
+    assert_eq!(pages[0].total, Some(2));
+    let done = s.transaction().create(&r5::Patient::default()).send().await.unwrap();
+    assert_eq!(done.entries.len(), 1);
+    assert_eq!(done.entries[0].status, 201);
+    assert_eq!(done.entries[0].id(), Some("p3"));
+    let seen = f.seen.lock().unwrap().clone();
+    assert_eq!(seen[1].path, "/fhir/Patient?family=Chalmers");
+    assert_eq!(seen[2].path, "/fhir/Patient?family=Chalmers&_page=2");
+    assert!(seen.iter().all(|r| r.headers.iter().any(|(k, v)| k == "accept" && v == "application/fhir+json")));
+
+    // An R5 connection to an R4 server is refused at the capability statement.
+    let r4 = start(vec![r4_meta()]).await;
+    let c = Connection::<fhirstorm::R5>::builder(&r4.base).allow_insecure_loopback(true).build().unwrap();
+    let e = c.service().await.expect_err("an R4 server is not R5");
+    assert_eq!(e.kind(), ErrorKind::VersionMismatch, "{e}");
+}

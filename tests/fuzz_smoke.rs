@@ -125,6 +125,18 @@ fn main() {
             fhirstorm::fuzzing::any_resource::<dstu2::AnyResource>,
             Some(("dstu2", accepts::<dstu2::AnyResource>)),
         ),
+        #[cfg(feature = "r4b")]
+        (
+            "parse_r4b",
+            fhirstorm::fuzzing::any_resource::<fhirstorm::r4b::AnyResource>,
+            Some(("r4b", accepts::<fhirstorm::r4b::AnyResource>)),
+        ),
+        #[cfg(feature = "r5")]
+        (
+            "parse_r5",
+            fhirstorm::fuzzing::any_resource::<fhirstorm::r5::AnyResource>,
+            Some(("r5", accepts::<fhirstorm::r5::AnyResource>)),
+        ),
         ("token_response", fhirstorm::fuzzing::token_response, None),
         ("smart_configuration", fhirstorm::fuzzing::smart_configuration, None),
         ("redirect_url", fhirstorm::fuzzing::redirect_url, None),

@@ -54,6 +54,16 @@ async fn main() {
     })
     .await;
 
+    #[cfg(feature = "r5")]
+    t.case("an R5 connection to this R4 server is a version mismatch", || async {
+        let c = Connection::<fhirstorm::R5>::builder(&server.base).allow_insecure_loopback(true).build().map_err(e)?;
+        let err = c.service().await.expect_err("an R4 server is not R5");
+        ensure!(err.kind() == ErrorKind::VersionMismatch, "{err}");
+        ensure!(err.to_string().contains("4.0.1"), "{err}");
+        Ok(())
+    })
+    .await;
+
     t.case("plain_http_needs_an_explicit_loopback_opt_in", || async {
         let err = Connection::<R4>::builder(&server.base).build().expect_err("plain http refused");
         ensure!(err.kind() == ErrorKind::Config, "{err}");

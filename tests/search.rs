@@ -221,3 +221,33 @@ fn total_in_r4_and_recurse_in_stu3() {
         vec![p("_include:recurse", "Patient:general-practitioner"), p("_include:iterate", "Patient:organization")]
     );
 }
+
+/// R5 (issue 15): the builders come from R5's own SearchParameters (`Observation?subject`
+/// allows R5's new targets, `_total` and `:iterate` are there), with R5-only resources.
+#[cfg(feature = "r5")]
+#[test]
+fn r5_builders_from_r5_search_parameters() {
+    use fhirstorm::r5;
+    let q = r5::Observation::search()
+        .subject(r5::Patient::reference("p1"))
+        .code(TokenValue::code("http://loinc.org", "8867-4"))
+        .date(DateValue::ge("2023"))
+        .total(Total::Accurate)
+        .include_iterate(r5::Observation::INCLUDE_SUBJECT);
+    assert_eq!(
+        pairs(q),
+        vec![
+            p("subject", "Patient/p1"),
+            p("code", "http://loinc.org|8867-4"),
+            p("date", "ge2023"),
+            p("_total", "accurate"),
+            p("_include:iterate", "Observation:subject"),
+        ]
+    );
+    // A resource R5 added, with its own parameters.
+    let q = r5::SubscriptionTopic::search().url(UriValue::from("http://example.org/topic")).status("active");
+    assert_eq!(pairs(q), vec![p("url", "http://example.org/topic"), p("status", "active")]);
+    // R5 subjects may be other types than R4's (a Medication subject, say, for Observation).
+    let q = r5::Observation::search().subject(r5::Medication::reference("m1"));
+    assert_eq!(pairs(q), vec![p("subject", "Medication/m1")]);
+}

@@ -146,6 +146,10 @@ pub fn code_variant(code: &str) -> String {
         let hex: String = code.bytes().map(|b| format!("{b:02X}")).collect();
         return format!("X{hex}");
     }
+    // `self` (an IANA link relation, bound in R5's `Bundle.link.relation`) cannot be `Self`.
+    if NOT_RAW.contains(&s.as_str()) {
+        return format!("{s}_");
+    }
     s
 }
 
@@ -173,6 +177,7 @@ mod tests {
         assert_eq!(code_variant("<="), "LessOrEqual");
         assert_eq!(code_variant("1.0.2"), "V1_0_2");
         assert_eq!(code_variant("4.3.0-cibuild"), "V4_3_0Cibuild");
+        assert_eq!(code_variant("self"), "Self_");
         assert_eq!(code_variant("4.3.0-snapshot1"), "V4_3_0Snapshot1");
         assert_eq!(code_variant("0.01"), "V0_01");
         assert_eq!(code_variant("text/plain"), "TextPlain");

@@ -55,7 +55,8 @@ macro_rules! client_version {
                 bundle
                     .link
                     .iter()
-                    .find(|l| l.relation.as_ref().and_then(|r| r.value.as_deref()) == Some(rel))
+                    // A string up to R4B, a code of IANA's link relations in R5: both `as_str`.
+                    .find(|l| l.relation.as_ref().and_then(|r| r.value.as_ref()).map(|v| v.as_str()) == Some(rel))
                     .and_then(|l| l.url.as_ref()?.value.as_deref())
             }
 
@@ -125,3 +126,7 @@ client_version!(dstu2, Dstu2, "application/json+fhir", false);
 client_version!(stu3, Stu3, "application/fhir+json", true);
 #[cfg(feature = "r4")]
 client_version!(r4, R4, "application/fhir+json", true);
+#[cfg(feature = "r4b")]
+client_version!(r4b, R4B, "application/fhir+json", true);
+#[cfg(feature = "r5")]
+client_version!(r5, R5, "application/fhir+json", true);
