@@ -178,19 +178,32 @@ impl Emitter<'_> {
         } else {
             sp.targets.iter().map(String::as_str).filter(|t| resources.contains(t)).collect()
         };
+        // Every resource type, named or listed one by one (R5's SearchParameters list them all).
+        let any_resource = targets.iter().collect::<std::collections::HashSet<_>>().len() == resources.len();
         let tr = format_ident!("{}{}Target", st.name, ident::upper_camel(code));
-        let timpls = targets.iter().map(|t| {
-            let t = ident(&ident::type_name(t));
-            quote!(impl #tr for #t {})
-        });
-        let tdoc = doc(&format!("The resource types `{ty}?{code}=` may refer to: {}.", targets.join(", ")));
+        let marker = &self.marker;
+        // A reference to any resource: one blanket impl for the version's resources, not one
+        // impl per type (R5 has 240 such parameters over 158 resource types).
+        let timpls: Vec<TokenStream> = if any_resource {
+            vec![quote!(impl<T: crate::Resource<Version = #marker>> #tr for T {})]
+        } else {
+            targets
+                .iter()
+                .map(|t| {
+                    let t = ident(&ident::type_name(t));
+                    quote!(impl #tr for #t {})
+                })
+                .collect()
+        };
+        let listed = if any_resource { "any resource of this version".to_string() } else { targets.join(", ") };
+        let tdoc = doc(&format!("The resource types `{ty}?{code}=` may refer to: {listed}."));
         let rev = format_ident!("{}{}RevInclude", st.name, ident::upper_camel(code));
         let rev_value = format!("{ty}:{code}");
-        let rev_doc = doc(&format!("`_revinclude={rev_value}`, usable in a search on any of: {}.", targets.join(", ")));
+        let rev_doc = doc(&format!("`_revinclude={rev_value}`, usable in a search on {listed}."));
         let msg = format!("a `{{Self}}` cannot be what `{ty}?{code}=` refers to");
         let label = format!(
             "allowed targets: {}",
-            if targets.len() > 12 { "see the trait's documentation".to_string() } else { targets.join(", ") }
+            if targets.len() > 12 { "see the trait's documentation".to_string() } else { listed.clone() }
         );
         parts.traits.push(quote! {
             #tdoc

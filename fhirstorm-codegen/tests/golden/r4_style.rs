@@ -330,21 +330,53 @@ mod widget {
             AnyResource::Widget(Box::new(r))
         }
     }
+    /// The resource types `Widget?part-of=` may refer to: any resource of this version.
+    #[diagnostic::on_unimplemented(
+        message = "a `{Self}` cannot be what `Widget?part-of=` refers to",
+        label = "allowed targets: any resource of this version"
+    )]
+    pub trait WidgetPartOfTarget: crate::Resource {}
+    impl<T: crate::Resource<Version = R4>> WidgetPartOfTarget for T {}
+    /// `_revinclude=Widget:part-of`, usable in a search on any resource of this version.
+    #[derive(Clone, Copy, Debug)]
+    pub struct WidgetPartOfRevInclude;
+    impl<T: WidgetPartOfTarget> crate::search::RevIncludable<T>
+    for WidgetPartOfRevInclude {
+        const VALUE: &'static str = "Widget:part-of";
+        type Source = Widget;
+    }
     /// A typed search on `Widget`: one method per search parameter FHIR defines for it.
     #[derive(Clone, Debug, Default)]
     pub struct WidgetSearch(crate::search::Query<Widget>);
     impl WidgetSearch {
-        /// The logical id of the resource (common to all resources)
+        /// What the widget is part of (any resource: one blanket impl of the target trait)
         ///
-        /// `_id` · token
-        pub fn id(self, value: impl Into<crate::search::TokenValue>) -> Self {
-            Self(hooks::search_add(self.0, "_id", value.into()))
+        /// `part-of` · reference · `Widget.extension('http://example.org/part-of').value`
+        pub fn part_of<T: WidgetPartOfTarget>(
+            self,
+            value: crate::search::Ref<T>,
+        ) -> Self {
+            Self(hooks::search_add(self.0, "part-of", value))
         }
-        /// When the resource version last changed (common to all resources)
+        /// Chained search through `part-of`: `part-of:Target.param=value` for each parameter of `query`.
+        pub fn part_of_where<T: WidgetPartOfTarget>(
+            self,
+            query: impl Into<crate::search::Query<T>>,
+        ) -> Self {
+            Self(
+                hooks::search_chain(
+                    self.0,
+                    "part-of",
+                    <T as crate::Resource>::TYPE,
+                    query.into(),
+                ),
+            )
+        }
+        /// The widget's status
         ///
-        /// `_lastUpdated` · date
-        pub fn last_updated(self, value: impl Into<crate::search::DateValue>) -> Self {
-            Self(hooks::search_add(self.0, "_lastUpdated", value.into()))
+        /// `status` · token · `Widget.status`
+        pub fn status(self, value: impl Into<crate::search::TokenValue>) -> Self {
+            Self(hooks::search_add(self.0, "status", value.into()))
         }
         /// `_include` one of this resource's references.
         pub fn include(self, include: crate::search::Include<Widget>) -> Self {
@@ -436,11 +468,19 @@ mod widget {
         pub fn reference(id: &str) -> crate::search::Ref<Widget> {
             crate::search::Ref::to(id)
         }
-        /// `_sort` by `_id`.
-        pub const SORT_ID: crate::search::SortKey<Widget> = hooks::sort_key("_id");
-        /// `_sort` by `_lastUpdated`.
-        pub const SORT_LAST_UPDATED: crate::search::SortKey<Widget> = hooks::sort_key(
-            "_lastUpdated",
+        /// `_sort` by `part-of`.
+        pub const SORT_PART_OF: crate::search::SortKey<Widget> = hooks::sort_key(
+            "part-of",
+        );
+        /// `_revinclude=Widget:part-of`, usable in a search on any resource of this version.
+        pub const REVINCLUDE_PART_OF: WidgetPartOfRevInclude = WidgetPartOfRevInclude;
+        /// `_include=Widget:part-of`
+        pub const INCLUDE_PART_OF: crate::search::Include<Widget> = hooks::include(
+            "Widget:part-of",
+        );
+        /// `_sort` by `status`.
+        pub const SORT_STATUS: crate::search::SortKey<Widget> = hooks::sort_key(
+            "status",
         );
         /// `_elements` entry `id`.
         pub const ELEMENT_ID: crate::search::Element<Widget> = hooks::element("id");
