@@ -215,47 +215,23 @@ pub trait Resource: json::FromJson + json::ToJson + Clone + std::fmt::Debug + De
     ) -> Result<Self, <Self::Version as FhirVersion>::AnyResource>;
 }
 
-/// FHIR DSTU2 (1.0.2) models.
-#[cfg(feature = "dstu2")]
-#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_markdown)]
-pub mod dstu2 {
-    include!(concat!(env!("OUT_DIR"), "/dstu2.rs"));
+/// One generated version module (from `OUT_DIR/<feature>.rs`, written by `build.rs`) and its
+/// marker type at the crate root.
+macro_rules! fhir_version {
+    ($feature:literal, $module:ident, $marker:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[cfg(feature = $feature)]
+        #[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_markdown)]
+        pub mod $module {
+            include!(concat!(env!("OUT_DIR"), "/", $feature, ".rs"));
+        }
+        #[cfg(feature = $feature)]
+        pub use $module::$marker;
+    };
 }
-#[cfg(feature = "dstu2")]
-pub use dstu2::Dstu2;
 
-/// FHIR STU3 (3.0.1) models.
-#[cfg(feature = "stu3")]
-#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_markdown)]
-pub mod stu3 {
-    include!(concat!(env!("OUT_DIR"), "/stu3.rs"));
-}
-#[cfg(feature = "stu3")]
-pub use stu3::Stu3;
-
-/// FHIR R4 (4.0.1) models.
-#[cfg(feature = "r4")]
-#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_markdown)]
-pub mod r4 {
-    include!(concat!(env!("OUT_DIR"), "/r4.rs"));
-}
-#[cfg(feature = "r4")]
-pub use r4::R4;
-
-/// FHIR R4B (4.3.0) models.
-#[cfg(feature = "r4b")]
-#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_markdown)]
-pub mod r4b {
-    include!(concat!(env!("OUT_DIR"), "/r4b.rs"));
-}
-#[cfg(feature = "r4b")]
-pub use r4b::R4B;
-
-/// FHIR R5 (5.0.0) models.
-#[cfg(feature = "r5")]
-#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_markdown)]
-pub mod r5 {
-    include!(concat!(env!("OUT_DIR"), "/r5.rs"));
-}
-#[cfg(feature = "r5")]
-pub use r5::R5;
+fhir_version!("dstu2", dstu2, Dstu2, "FHIR DSTU2 (1.0.2) models.");
+fhir_version!("stu3", stu3, Stu3, "FHIR STU3 (3.0.1) models.");
+fhir_version!("r4", r4, R4, "FHIR R4 (4.0.1) models.");
+fhir_version!("r4b", r4b, R4B, "FHIR R4B (4.3.0) models.");
+fhir_version!("r5", r5, R5, "FHIR R5 (5.0.0) models.");

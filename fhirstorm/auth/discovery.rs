@@ -78,7 +78,7 @@ impl SmartConfiguration {
     }
 
     fn from_document<V: ClientVersion>(v: &Value, conn: &Connection<V>) -> Result<SmartConfiguration, Error> {
-        Self::read(v, &|s| conn.checked_endpoint(s))
+        Self::read(v, &|s| crate::transport::checked_url(s, conn.transport().plain_http()))
     }
 
     /// Reads a SMART configuration document (`.well-known/smart-configuration`) from JSON
@@ -152,7 +152,9 @@ impl SmartConfiguration {
                 "the server has no SMART configuration and no oauth-uris in its capability statement",
             )
         })?;
-        let get = |k: &str| -> Result<Option<Url>, Error> { uris.get(k).map(|s| conn.checked_endpoint(s)).transpose() };
+        let get = |k: &str| -> Result<Option<Url>, Error> {
+            uris.get(k).map(|s| crate::transport::checked_url(s, conn.transport().plain_http())).transpose()
+        };
         Ok(SmartConfiguration {
             issuer: None,
             jwks_uri: None,

@@ -3,7 +3,7 @@
 
 use crate::client::{ClientVersion, Connection};
 use crate::error::{AuthFailure, Error, ErrorKind};
-use crate::transport::{check_secure, reason, Purpose, Request, Transport};
+use crate::transport::{checked_url, reason, Purpose, Request, Transport};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::Method;
 use url::Url;
@@ -23,10 +23,7 @@ impl AuthHttp {
 
     /// An endpoint URL a server named: parsed, and HTTPS unless loopback is allowed.
     pub(crate) fn checked(&self, s: &str) -> Result<Url, Error> {
-        let url = Url::parse(s)
-            .map_err(|e| Error::new(ErrorKind::Protocol, "an endpoint URL is not valid").with_source(e))?;
-        check_secure(&url, self.transport.plain_http()).map_err(|e| Error::new(ErrorKind::Protocol, e.to_string()))?;
-        Ok(url)
+        checked_url(s, self.transport.plain_http())
     }
 
     pub(crate) async fn post_form(

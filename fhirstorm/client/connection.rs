@@ -14,7 +14,7 @@ use super::service::Service;
 use super::{capabilities, ClientVersion, RestCapabilities};
 use crate::error::{AuthFailure, Error, ErrorKind};
 use crate::json;
-use crate::transport::{checked_url, under_base, Request, Response, Transport};
+use crate::transport::{under_base, Request, Response, Transport};
 
 /// What the clones of a [`Connection`] share: settings, the HTTP client, the cached statement.
 pub(super) struct Shared<V: ClientVersion> {
@@ -172,11 +172,6 @@ impl<V: ClientVersion> Connection<V> {
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .fetch()
             .await
-    }
-
-    /// An endpoint URL a server named: parsed, and HTTPS unless loopback is allowed.
-    pub(crate) fn checked_endpoint(&self, s: &str) -> Result<Url, Error> {
-        checked_url(s, self.shared.transport.plain_http())
     }
 
     /// The URL of a path under the base from its segments (a type, an id, `_history`, `$op`).
