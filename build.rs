@@ -21,6 +21,7 @@ fn main() {
         let result = fhirstorm_codegen::Config::new()
             .definitions(&defs)
             .marker(marker)
+            .client(std::env::var_os("CARGO_FEATURE_CLIENT").is_some())
             .out_file(out.join(format!("{dir}.rs")))
             .generate();
         if let Err(e) = result {

@@ -13,12 +13,21 @@
 //! - Search builders: [`search_add`], [`search_chain`], [`search_has`], [`search_sort`] (a
 //!   parameter onto the builder's `Query`), and the constants' constructors [`include`],
 //!   [`sort_key`], [`element`].
+//! - The client adapter: [`reference_url`] (for `Reference::resolve`).
 //! - Macros (at the crate root, as `macro_rules!` must be): `__choice!` and `__choice_slot!`
 //!   (choice elements), `__serde_via_json!` and `__serde_via_str!` (serde impls).
 
 use crate::json::{Error, ErrorKind, FromJson, Members, Parser, ToJson, Writer};
 use crate::primitive::{Primitive, PrimitiveExt};
 use crate::search::{Element, Include, Query, SearchValue, SortKey};
+
+// ---- the client adapter ----
+
+/// The URL a `Reference` holds (`Reference.reference`), or the error `resolve` gives without one.
+#[cfg(feature = "client")]
+pub fn reference_url(reference: Option<&str>) -> Result<&str, crate::Error> {
+    reference.ok_or_else(|| crate::Error::new(crate::ErrorKind::Protocol, "the reference has no reference URL"))
+}
 
 // ---- search builders ----
 

@@ -109,7 +109,7 @@ async fn the_bearer_token_never_leaves_the_origin() {
 async fn smart_fake(token_replies: Vec<Reply>) -> (fake::Fake, SmartClient) {
     let f = start(token_replies).await;
     let auth = ClientAuth::SecretBasic(ClientId::new("app"), ClientSecret::new("client-secret-xyz"));
-    let client = fake::smart_client(&f, auth);
+    let client = fake::smart_client::<fhirstorm::R4>(&f, auth);
     (f, client)
 }
 

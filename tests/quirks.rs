@@ -19,7 +19,10 @@ const PATIENT: &str = r#"{"resourceType":"Patient","id":"p1"}"#;
 /// A SMART client whose token endpoint is a fake answering `token_replies` in order.
 async fn smart_fake(token_replies: Vec<Reply>) -> (fake::Fake, SmartClient) {
     let f = start(token_replies).await;
-    let client = fake::smart_client(&f, ClientAuth::SecretBasic(ClientId::new("app"), ClientSecret::new("s3cret")));
+    let client = fake::smart_client::<fhirstorm::R4>(
+        &f,
+        ClientAuth::SecretBasic(ClientId::new("app"), ClientSecret::new("s3cret")),
+    );
     (f, client)
 }
 

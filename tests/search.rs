@@ -222,6 +222,26 @@ fn total_in_r4_and_recurse_in_stu3() {
     );
 }
 
+/// R4B (issue 15): the builders come from R4B's own SearchParameters, with the resources R4B
+/// added to R4 (`ClinicalUseDefinition`, `SubscriptionTopic`).
+#[cfg(feature = "r4b")]
+#[test]
+fn r4b_builders_from_r4b_search_parameters() {
+    use fhirstorm::r4b;
+    let q = r4b::Observation::search()
+        .subject(r4b::Patient::reference("p1"))
+        .code(TokenValue::code("http://loinc.org", "8867-4"))
+        .total(Total::Accurate);
+    assert_eq!(
+        pairs(q),
+        vec![p("subject", "Patient/p1"), p("code", "http://loinc.org|8867-4"), p("_total", "accurate")]
+    );
+    let q = r4b::ClinicalUseDefinition::search().r#type("contraindication");
+    assert_eq!(pairs(q), vec![p("type", "contraindication")]);
+    let q = r4b::SubscriptionTopic::search().url(UriValue::from("http://example.org/topic")).status("active");
+    assert_eq!(pairs(q), vec![p("url", "http://example.org/topic"), p("status", "active")]);
+}
+
 /// R5 (issue 15): the builders come from R5's own SearchParameters (`Observation?subject`
 /// allows R5's new targets, `_total` and `:iterate` are there), with R5-only resources.
 #[cfg(feature = "r5")]

@@ -57,6 +57,7 @@ pub struct Config {
     out_file: Option<PathBuf>,
     marker: Option<String>,
     runtime: Option<String>,
+    no_client: bool,
 }
 
 impl Config {
@@ -92,6 +93,15 @@ impl Config {
         self
     }
 
+    /// Whether to emit what fhirstorm's REST client needs of the version (default: yes): the
+    /// `fhirstorm::client::ClientVersion` impl of the marker (media type, Bundle shape) and
+    /// `Reference::resolve`, so that `Connection::<Marker>` works with the generated models. Turn it
+    /// off when the runtime is built without its `client` feature.
+    pub fn client(&mut self, on: bool) -> &mut Config {
+        self.no_client = !on;
+        self
+    }
+
     /// Reads the definitions and returns the generated source.
     pub fn render(&self) -> Result<String, Error> {
         let dir = self.definitions.as_ref().ok_or_else(|| Error::new("no definitions folder set"))?;
@@ -101,7 +111,10 @@ impl Config {
             return Err(Error::new(format!("no StructureDefinitions found in {}", dir.display())));
         }
         let marker = self.marker.clone().unwrap_or_else(|| marker_for(&model.fhir_version));
-        emit::render(&model, &emit::Target { marker: &marker, runtime: self.runtime.as_deref() })
+        emit::render(
+            &model,
+            &emit::Target { marker: &marker, runtime: self.runtime.as_deref(), client: !self.no_client },
+        )
     }
 
     /// Generates and writes the output file (only when its content changes, so that cargo does

@@ -1,7 +1,7 @@
 //! The `fhirstorm-codegen` command line.
 //!
 //! ```text
-//! fhirstorm-codegen --definitions DIR --out FILE [--marker NAME] [--runtime PATH]
+//! fhirstorm-codegen --definitions DIR --out FILE [--marker NAME] [--runtime PATH] [--no-client]
 //! fhirstorm-codegen trim --from PATH... [--xsd DIR] --out FILE
 //! ```
 
@@ -10,11 +10,13 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage:
-  fhirstorm-codegen --definitions DIR --out FILE [--marker NAME] [--runtime PATH]
+  fhirstorm-codegen --definitions DIR --out FILE [--marker NAME] [--runtime PATH] [--no-client]
       Generate Rust models from a folder of FHIR definitions (JSON resources or Bundles).
       --marker: the version marker type (default from the FHIR version: R4, R4B, ...).
       --runtime: where the code finds fhirstorm (default `crate`; `::fhirstorm` for a
       module compiled in your own crate).
+      --no-client: leave out what fhirstorm's REST client needs of the version (its
+      ClientVersion impl and Reference::resolve), for a runtime without its `client` feature.
   fhirstorm-codegen trim --from PATH [--from PATH ...] [--xsd DIR] --out FILE
       Read an official package (a folder, JSON files or Bundles) and write the compact,
       trimmed Bundle of what generation uses (types, resources, search parameters and the
@@ -47,6 +49,7 @@ fn run(args: &[String]) -> Result<(), String> {
     let mut marker = None;
     let mut xsd = None;
     let mut runtime = None;
+    let mut client = true;
     let mut it = rest.iter();
     while let Some(a) = it.next() {
         let mut value = || it.next().cloned().ok_or_else(|| format!("{a} needs a value\n{USAGE}"));
@@ -57,6 +60,7 @@ fn run(args: &[String]) -> Result<(), String> {
             "--marker" => marker = Some(value()?),
             "--xsd" => xsd = Some(PathBuf::from(value()?)),
             "--runtime" => runtime = Some(value()?),
+            "--no-client" => client = false,
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
@@ -71,7 +75,7 @@ fn run(args: &[String]) -> Result<(), String> {
     }
     let defs = defs.ok_or_else(|| format!("--definitions is required\n{USAGE}"))?;
     let mut config = fhirstorm_codegen::Config::new();
-    config.definitions(defs).out_file(out);
+    config.definitions(defs).out_file(out).client(client);
     if let Some(m) = marker {
         config.marker(m);
     }

@@ -3,10 +3,12 @@
 
 use std::path::Path;
 
-fn check(fixture: &str) {
+/// `client`: whether the fixture has what the REST client's adapter reads (a Bundle, ...).
+fn check(fixture: &str, client: bool) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     let code = fhirstorm_codegen::Config::new()
         .definitions(dir.join("fixtures").join(fixture))
+        .client(client)
         .render()
         .unwrap_or_else(|e| panic!("{fixture}: {e}"));
     let golden = dir.join("golden").join(format!("{fixture}.rs"));
@@ -29,12 +31,12 @@ fn check(fixture: &str) {
 
 #[test]
 fn r4_style() {
-    check("r4_style");
+    check("r4_style", true);
 }
 
 #[test]
 fn dstu2_style() {
-    check("dstu2_style");
+    check("dstu2_style", false);
 }
 
 #[test]
@@ -54,6 +56,21 @@ fn r4_style_shapes() {
     assert!(code.contains("pub part: Vec<WidgetPart>"), "contentReference");
     assert!(code.contains("pub status: Option<Primitive<codes::WidgetStatus>>"), "required binding");
     assert!(code.contains("EnteredInError"), "nested concepts expanded");
+    assert!(code.contains("impl crate::client::ClientVersion for R4"), "the client adapter");
+    assert!(code.contains("const JSON_MIME: &'static str = \"application/fhir+json\""), "media type from the version");
+    assert!(code.contains("const JSON_PATCH: bool = false"), "no patch code among the interactions");
+    assert!(code.contains("pub async fn resolve("), "Reference::resolve");
+}
+
+#[test]
+fn the_client_adapter_names_the_element_a_release_lacks() {
+    // dstu2_style has no Bundle: generating the adapter fails with the element's name, and
+    // leaving it out works.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dstu2_style");
+    let e = fhirstorm_codegen::Config::new().definitions(&fixture).render().unwrap_err().to_string();
+    assert!(e.contains("Bundle.total") && e.contains("client(false)"), "{e}");
+    let code = fhirstorm_codegen::Config::new().definitions(&fixture).client(false).render().unwrap();
+    assert!(!code.contains("ClientVersion"));
 }
 
 #[test]

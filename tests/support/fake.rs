@@ -197,11 +197,14 @@ pub async fn start_with(replies: impl FnOnce(&str) -> Vec<Reply>) -> Fake {
 
 /// A SMART client (redirect `http://127.0.0.1:9/cb`) whose token and authorization endpoints
 /// are the fake itself, so that the fake's replies are the token endpoint's answers.
-pub fn smart_client(f: &Fake, auth: fhirstorm::auth::ClientAuth) -> fhirstorm::auth::SmartClient {
+pub fn smart_client<V: fhirstorm::client::ClientVersion>(
+    f: &Fake,
+    auth: fhirstorm::auth::ClientAuth,
+) -> fhirstorm::auth::SmartClient {
     use fhirstorm::auth::{RedirectUrl, SmartClient, SmartConfiguration};
     let config = format!(r#"{{"token_endpoint":"{0}/token","authorization_endpoint":"{0}/auth"}}"#, f.base);
     let config = SmartConfiguration::from_slice(config.as_bytes(), true).expect("a valid configuration");
-    let conn = fhirstorm::client::Connection::<fhirstorm::R4>::builder(&f.base)
+    let conn = fhirstorm::client::Connection::<V>::builder(&f.base)
         .allow_insecure_loopback(true)
         .build()
         .expect("a connection");

@@ -9,6 +9,7 @@ use quote::{format_ident, quote};
 use crate::ident;
 use crate::ir::*;
 
+mod client;
 mod search;
 
 fn ident(name: &str) -> Ident {
@@ -80,12 +81,16 @@ pub struct Target<'a> {
     /// The path of the fhirstorm runtime in the generated code: `None` for `crate` (the module
     /// is compiled inside fhirstorm), or e.g. `::fhirstorm` for another crate's build script.
     pub runtime: Option<&'a str>,
+    /// Whether to emit the REST client's adapter (`ClientVersion`, `Reference::resolve`), for a
+    /// runtime built with its `client` feature.
+    pub client: bool,
 }
 
 /// Renders a model as one Rust source file.
 pub fn render(model: &Model, target: &Target<'_>) -> Result<String, crate::Error> {
     let e = Emitter { model, marker: format_ident!("{}", target.marker) };
-    let mut file = e.file();
+    let client = if target.client { e.client_adapter()? } else { TokenStream::new() };
+    let mut file = e.file(client);
     if let Some(path) = target.runtime {
         let path: TokenStream =
             path.parse().ok().filter(|p: &TokenStream| syn::parse2::<syn::Path>(p.clone()).is_ok()).ok_or_else(
@@ -171,7 +176,7 @@ impl Emitter<'_> {
         "in the file's own items (the marker, `AnyResource`, the serde list)".to_string()
     }
 
-    fn file(&self) -> TokenStream {
+    fn file(&self, client: TokenStream) -> TokenStream {
         let marker = &self.marker;
         let fhir_version = &self.model.fhir_version;
         let release: String = fhir_version.split('.').take(2).collect::<Vec<_>>().join(".");
@@ -243,6 +248,8 @@ impl Emitter<'_> {
             }
 
             #any
+
+            #client
 
             crate::__serde_via_json!(#(#serde_types,)* AnyResource);
         }

@@ -14,6 +14,389 @@ impl crate::FhirVersion for R4 {
     type AnyResource = AnyResource;
     type Meta = Meta;
 }
+mod bundle {
+    #[allow(unused_imports)]
+    use super::*;
+    /// Contains a collection of resources
+    ///
+    /// `Bundle`
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct Bundle {
+        /// Logical id of this artifact
+        ///
+        /// `Bundle.id` · 0..1
+        pub id: Option<String>,
+        /// Metadata about the resource
+        ///
+        /// `Bundle.meta` · 0..1
+        pub meta: Option<Meta>,
+        /// If search, the total number of matches
+        ///
+        /// `Bundle.total` · 0..1
+        pub total: Option<Primitive<u32>>,
+        /// Links related to this Bundle
+        ///
+        /// `Bundle.link` · 0..*
+        pub link: Vec<BundleLink>,
+        /// Entry in the bundle - will have a resource or information
+        ///
+        /// `Bundle.entry` · 0..*
+        pub entry: Vec<BundleEntry>,
+        /// Extensions and id of the resource's `id` element (JSON `_id`), rarely present.
+        pub id_ext: Option<Box<crate::PrimitiveExt<Extension>>>,
+        /// JSON members that the definitions do not know, kept as read and written back.
+        pub unknown: json::Members,
+    }
+    impl FromJson for Bundle {
+        fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
+            let mut r = Self::default();
+            p.object(|p, key| {
+                match key {
+                    "resourceType" => hooks::resource_type(p, "Bundle")?,
+                    "_id" => hooks::read(p, &mut r.id_ext)?,
+                    "id" => hooks::read(p, &mut r.id)?,
+                    "meta" => hooks::read(p, &mut r.meta)?,
+                    "total" => hooks::prim(p, &mut r.total)?,
+                    "_total" => hooks::prim_ext(p, &mut r.total)?,
+                    "link" => hooks::read_vec(p, &mut r.link)?,
+                    "entry" => hooks::read_vec(p, &mut r.entry)?,
+                    _ => hooks::unknown(p, &mut r.unknown, key)?,
+                }
+                Ok(())
+            })?;
+            Ok(r)
+        }
+    }
+    impl ToJson for Bundle {
+        fn to_json(&self, w: &mut json::Writer) {
+            w.begin_object();
+            w.resource_type("Bundle");
+            w.opt("id", &self.id);
+            w.opt("meta", &self.meta);
+            w.prim("total", "_total", &self.total);
+            w.vec("link", &self.link);
+            w.vec("entry", &self.entry);
+            w.opt("_id", &self.id_ext);
+            w.members(&self.unknown);
+            w.end_object();
+        }
+    }
+    impl crate::Resource for Bundle {
+        type Version = R4;
+        const TYPE: &'static str = "Bundle";
+        fn id(&self) -> Option<&str> {
+            self.id.as_deref()
+        }
+        fn set_id(&mut self, id: Option<String>) {
+            self.id = id;
+        }
+        fn meta(&self) -> Option<&Meta> {
+            self.meta.as_ref()
+        }
+        fn meta_mut(&mut self) -> &mut Option<Meta> {
+            &mut self.meta
+        }
+        fn into_any(self) -> AnyResource {
+            AnyResource::Bundle(Box::new(self))
+        }
+        fn from_any(any: AnyResource) -> Result<Self, AnyResource> {
+            match any {
+                AnyResource::Bundle(r) => Ok(*r),
+                other => Err(other),
+            }
+        }
+    }
+    impl From<Bundle> for AnyResource {
+        fn from(r: Bundle) -> Self {
+            AnyResource::Bundle(Box::new(r))
+        }
+    }
+    /// A typed search on `Bundle`: one method per search parameter FHIR defines for it.
+    #[derive(Clone, Debug, Default)]
+    pub struct BundleSearch(crate::search::Query<Bundle>);
+    impl BundleSearch {
+        /// `_include` one of this resource's references.
+        pub fn include(self, include: crate::search::Include<Bundle>) -> Self {
+            Self(self.0.raw("_include", include.as_str()))
+        }
+        /// `_revinclude`: resources of another type whose reference parameter points here
+        /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
+        pub fn revinclude<I: crate::search::RevIncludable<Bundle>>(
+            self,
+            _include: I,
+        ) -> Self {
+            Self(self.0.raw("_revinclude", I::VALUE))
+        }
+        /// `_has`: only resources that a resource of another type refers to through
+        /// `via` (`Observation::REVINCLUDE_SUBJECT`), where that resource matches `query`:
+        /// `_has:Observation:subject:code=...` for each parameter of `query`.
+        pub fn has<I: crate::search::RevIncludable<Bundle>>(
+            self,
+            via: I,
+            query: impl Into<crate::search::Query<I::Source>>,
+        ) -> Self {
+            let _ = via;
+            Self(hooks::search_has(self.0, I::VALUE, query.into()))
+        }
+        /// `_include:iterate`.
+        pub fn include_iterate(self, include: crate::search::Include<Bundle>) -> Self {
+            Self(self.0.raw("_include:iterate", include.as_str()))
+        }
+        /// `_revinclude:iterate`.
+        pub fn revinclude_iterate<I: crate::search::RevIncludable<Bundle>>(
+            self,
+            _include: I,
+        ) -> Self {
+            Self(self.0.raw("_revinclude:iterate", I::VALUE))
+        }
+        /// `_total`: how precisely the server should count the matches.
+        pub fn total(self, total: crate::search::Total) -> Self {
+            Self(self.0.raw("_total", total.as_str()))
+        }
+        /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
+        pub fn sort(self, key: crate::search::SortKey<Bundle>) -> Self {
+            Self(hooks::search_sort(self.0, key.as_str(), false))
+        }
+        /// `_sort` descending.
+        pub fn sort_desc(self, key: crate::search::SortKey<Bundle>) -> Self {
+            Self(hooks::search_sort(self.0, key.as_str(), true))
+        }
+        /// `_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).
+        pub fn elements(
+            self,
+            elements: impl IntoIterator<Item = crate::search::Element<Bundle>>,
+        ) -> Self {
+            let list: Vec<&str> = elements.into_iter().map(|e| e.as_str()).collect();
+            Self(self.0.raw("_elements", list.join(",")))
+        }
+        /// `_count`: page size.
+        pub fn count(self, n: u32) -> Self {
+            Self(self.0.raw("_count", n.to_string()))
+        }
+        /// `_summary`.
+        pub fn summary(self, s: crate::search::Summary) -> Self {
+            Self(self.0.raw("_summary", s.as_str()))
+        }
+        /// A parameter the definitions do not have (server-specific), as given.
+        pub fn raw(self, name: &str, value: &str) -> Self {
+            Self(self.0.raw(name, value))
+        }
+        /// The query string.
+        pub fn to_query_string(&self) -> String {
+            self.0.to_query_string()
+        }
+    }
+    impl From<BundleSearch> for crate::search::Query<Bundle> {
+        fn from(b: BundleSearch) -> Self {
+            b.0
+        }
+    }
+    impl crate::search::IntoSearch<Bundle> for BundleSearch {
+        fn into_pairs(self) -> Vec<(String, String)> {
+            self.0.into_pairs()
+        }
+    }
+    impl Bundle {
+        /// A typed search on this resource type.
+        pub fn search() -> BundleSearch {
+            BundleSearch::default()
+        }
+        /// A reference to the resource `id` of this type, as a search value.
+        pub fn reference(id: &str) -> crate::search::Ref<Bundle> {
+            crate::search::Ref::to(id)
+        }
+        /// `_elements` entry `id`.
+        pub const ELEMENT_ID: crate::search::Element<Bundle> = hooks::element("id");
+        /// `_elements` entry `meta`.
+        pub const ELEMENT_META: crate::search::Element<Bundle> = hooks::element("meta");
+        /// `_elements` entry `total`.
+        pub const ELEMENT_TOTAL: crate::search::Element<Bundle> = hooks::element(
+            "total",
+        );
+        /// `_elements` entry `link`.
+        pub const ELEMENT_LINK: crate::search::Element<Bundle> = hooks::element("link");
+        /// `_elements` entry `entry`.
+        pub const ELEMENT_ENTRY: crate::search::Element<Bundle> = hooks::element(
+            "entry",
+        );
+    }
+    /// Links related to this Bundle
+    ///
+    /// `Bundle.link`
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct BundleLink {
+        /// See `http://www.iana.org/assignments/link-relations/link-relations.xhtml#link-relations-1`
+        ///
+        /// `Bundle.link.relation` · 1..1
+        pub relation: Option<Primitive<String>>,
+        /// Reference details for the link
+        ///
+        /// `Bundle.link.url` · 1..1
+        pub url: Option<Primitive<String>>,
+        /// JSON members that the definitions do not know, kept as read and written back.
+        pub unknown: json::Members,
+    }
+    impl FromJson for BundleLink {
+        fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
+            let mut r = Self::default();
+            p.object(|p, key| {
+                match key {
+                    "relation" => hooks::prim(p, &mut r.relation)?,
+                    "_relation" => hooks::prim_ext(p, &mut r.relation)?,
+                    "url" => hooks::prim(p, &mut r.url)?,
+                    "_url" => hooks::prim_ext(p, &mut r.url)?,
+                    _ => hooks::unknown(p, &mut r.unknown, key)?,
+                }
+                Ok(())
+            })?;
+            Ok(r)
+        }
+    }
+    impl ToJson for BundleLink {
+        fn to_json(&self, w: &mut json::Writer) {
+            w.begin_object();
+            w.prim("relation", "_relation", &self.relation);
+            w.prim("url", "_url", &self.url);
+            w.members(&self.unknown);
+            w.end_object();
+        }
+    }
+    /// Entry in the bundle - will have a resource or information
+    ///
+    /// `Bundle.entry`
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct BundleEntry {
+        /// URI for resource (Absolute URL server address or URI for UUID/OID)
+        ///
+        /// `Bundle.entry.fullUrl` · 0..1
+        pub full_url: Option<Primitive<String>>,
+        /// A resource in the bundle
+        ///
+        /// `Bundle.entry.resource` · 0..1
+        pub resource: Option<AnyResource>,
+        /// Search related information
+        ///
+        /// `Bundle.entry.search` · 0..1
+        pub search: Option<BundleEntrySearch>,
+        /// Results of execution (transaction/batch/history)
+        ///
+        /// `Bundle.entry.response` · 0..1
+        pub response: Option<BundleEntryResponse>,
+        /// JSON members that the definitions do not know, kept as read and written back.
+        pub unknown: json::Members,
+    }
+    impl FromJson for BundleEntry {
+        fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
+            let mut r = Self::default();
+            p.object(|p, key| {
+                match key {
+                    "fullUrl" => hooks::prim(p, &mut r.full_url)?,
+                    "_fullUrl" => hooks::prim_ext(p, &mut r.full_url)?,
+                    "resource" => hooks::read(p, &mut r.resource)?,
+                    "search" => hooks::read(p, &mut r.search)?,
+                    "response" => hooks::read(p, &mut r.response)?,
+                    _ => hooks::unknown(p, &mut r.unknown, key)?,
+                }
+                Ok(())
+            })?;
+            Ok(r)
+        }
+    }
+    impl ToJson for BundleEntry {
+        fn to_json(&self, w: &mut json::Writer) {
+            w.begin_object();
+            w.prim("fullUrl", "_fullUrl", &self.full_url);
+            w.opt("resource", &self.resource);
+            w.opt("search", &self.search);
+            w.opt("response", &self.response);
+            w.members(&self.unknown);
+            w.end_object();
+        }
+    }
+    /// Search related information
+    ///
+    /// `Bundle.entry.search`
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct BundleEntrySearch {
+        /// match | include | outcome - why this is in the result set
+        ///
+        /// `Bundle.entry.search.mode` · 0..1
+        pub mode: Option<Primitive<String>>,
+        /// JSON members that the definitions do not know, kept as read and written back.
+        pub unknown: json::Members,
+    }
+    impl FromJson for BundleEntrySearch {
+        fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
+            let mut r = Self::default();
+            p.object(|p, key| {
+                match key {
+                    "mode" => hooks::prim(p, &mut r.mode)?,
+                    "_mode" => hooks::prim_ext(p, &mut r.mode)?,
+                    _ => hooks::unknown(p, &mut r.unknown, key)?,
+                }
+                Ok(())
+            })?;
+            Ok(r)
+        }
+    }
+    impl ToJson for BundleEntrySearch {
+        fn to_json(&self, w: &mut json::Writer) {
+            w.begin_object();
+            w.prim("mode", "_mode", &self.mode);
+            w.members(&self.unknown);
+            w.end_object();
+        }
+    }
+    /// Results of execution (transaction/batch/history)
+    ///
+    /// `Bundle.entry.response`
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct BundleEntryResponse {
+        /// Status response code (text optional)
+        ///
+        /// `Bundle.entry.response.status` · 1..1
+        pub status: Option<Primitive<String>>,
+        /// The location (if the operation returns a location)
+        ///
+        /// `Bundle.entry.response.location` · 0..1
+        pub location: Option<Primitive<String>>,
+        /// The Etag for the resource (if relevant)
+        ///
+        /// `Bundle.entry.response.etag` · 0..1
+        pub etag: Option<Primitive<String>>,
+        /// JSON members that the definitions do not know, kept as read and written back.
+        pub unknown: json::Members,
+    }
+    impl FromJson for BundleEntryResponse {
+        fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
+            let mut r = Self::default();
+            p.object(|p, key| {
+                match key {
+                    "status" => hooks::prim(p, &mut r.status)?,
+                    "_status" => hooks::prim_ext(p, &mut r.status)?,
+                    "location" => hooks::prim(p, &mut r.location)?,
+                    "_location" => hooks::prim_ext(p, &mut r.location)?,
+                    "etag" => hooks::prim(p, &mut r.etag)?,
+                    "_etag" => hooks::prim_ext(p, &mut r.etag)?,
+                    _ => hooks::unknown(p, &mut r.unknown, key)?,
+                }
+                Ok(())
+            })?;
+            Ok(r)
+        }
+    }
+    impl ToJson for BundleEntryResponse {
+        fn to_json(&self, w: &mut json::Writer) {
+            w.begin_object();
+            w.prim("status", "_status", &self.status);
+            w.prim("location", "_location", &self.location);
+            w.prim("etag", "_etag", &self.etag);
+            w.members(&self.unknown);
+            w.end_object();
+        }
+    }
+}
+pub use self::bundle::*;
 mod datatypes {
     #[allow(unused_imports)]
     use super::*;
@@ -160,6 +543,40 @@ mod datatypes {
             w.prim("label", "_label", &self.label);
             w.opt("next", &self.next);
             w.vec("children", &self.children);
+            w.members(&self.unknown);
+            w.end_object();
+        }
+    }
+    /// A reference to a resource
+    ///
+    /// `Reference`
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct Reference {
+        /// Literal reference, relative, internal or absolute URL
+        ///
+        /// `Reference.reference` · 0..1
+        pub reference: Option<Primitive<String>>,
+        /// JSON members that the definitions do not know, kept as read and written back.
+        pub unknown: json::Members,
+    }
+    impl FromJson for Reference {
+        fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
+            let mut r = Self::default();
+            p.object(|p, key| {
+                match key {
+                    "reference" => hooks::prim(p, &mut r.reference)?,
+                    "_reference" => hooks::prim_ext(p, &mut r.reference)?,
+                    _ => hooks::unknown(p, &mut r.unknown, key)?,
+                }
+                Ok(())
+            })?;
+            Ok(r)
+        }
+    }
+    impl ToJson for Reference {
+        fn to_json(&self, w: &mut json::Writer) {
+            w.begin_object();
+            w.prim("reference", "_reference", &self.reference);
             w.members(&self.unknown);
             w.end_object();
         }
@@ -635,39 +1052,46 @@ pub mod codes {
 /// Any resource of this version, as read by its `resourceType`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AnyResource {
+    /// Contains a collection of resources
+    Bundle(Box<Bundle>),
     /// A made-up resource
     Widget(Box<Widget>),
 }
 /// The resource type names of this version, sorted.
-pub const RESOURCE_TYPES: &[&str] = &["Widget"];
+pub const RESOURCE_TYPES: &[&str] = &["Bundle", "Widget"];
 impl AnyResource {
     /// The `resourceType` of the resource.
     pub fn resource_type(&self) -> &'static str {
         match self {
+            Self::Bundle(_) => "Bundle",
             Self::Widget(_) => "Widget",
         }
     }
     /// The logical id, if any.
     pub fn id(&self) -> Option<&str> {
         match self {
+            Self::Bundle(r) => r.id.as_deref(),
             Self::Widget(r) => r.id.as_deref(),
         }
     }
     /// Sets the logical id.
     pub fn set_id(&mut self, id: Option<String>) {
         match self {
+            Self::Bundle(r) => r.id = id,
             Self::Widget(r) => r.id = id,
         }
     }
     /// The resource's `meta`, if any.
     pub fn meta(&self) -> Option<&Meta> {
         match self {
+            Self::Bundle(r) => r.meta.as_ref(),
             Self::Widget(r) => r.meta.as_ref(),
         }
     }
     /// The resource's `meta`, to change.
     pub fn meta_mut(&mut self) -> &mut Option<Meta> {
         match self {
+            Self::Bundle(r) => &mut r.meta,
             Self::Widget(r) => &mut r.meta,
         }
     }
@@ -700,6 +1124,7 @@ impl FromJson for AnyResource {
         let ty = p.peek_resource_type()?;
         Ok(
             match &*ty {
+                "Bundle" => Self::Bundle(hooks::boxed(p)?),
                 "Widget" => Self::Widget(hooks::boxed(p)?),
                 other => {
                     return Err(
@@ -713,8 +1138,92 @@ impl FromJson for AnyResource {
 impl ToJson for AnyResource {
     fn to_json(&self, w: &mut json::Writer) {
         match self {
+            Self::Bundle(r) => r.to_json(w),
             Self::Widget(r) => r.to_json(w),
         }
     }
 }
-crate::__serde_via_json!(Extension, Meta, Node, Widget, WidgetPart, AnyResource);
+/// What the REST client needs of this version: its JSON media type and Bundle shape
+/// (generated from the definitions, as everything in this module).
+impl crate::client::ClientVersion for R4 {
+    type Bundle = Bundle;
+    const JSON_MIME: &'static str = "application/fhir+json";
+    const JSON_PATCH: bool = false;
+    fn next_link(bundle: &Bundle) -> Option<&str> {
+        Self::link(bundle, "next")
+    }
+    fn link<'a>(bundle: &'a Bundle, rel: &str) -> Option<&'a str> {
+        bundle
+            .link
+            .iter()
+            .find(|l| {
+                l.relation.as_ref().and_then(|r| r.value.as_ref()).map(|v| v.as_str())
+                    == Some(rel)
+            })
+            .and_then(|l| l.url.as_ref()?.value.as_deref())
+    }
+    fn total(bundle: &Bundle) -> Option<u64> {
+        bundle.total.as_ref()?.value.map(u64::from)
+    }
+    fn entries(bundle: Bundle) -> Vec<crate::client::Entry<AnyResource>> {
+        let text = |p: Option<&Primitive<String>>| p.and_then(|p| p.value.clone());
+        bundle
+            .entry
+            .into_iter()
+            .map(|e| crate::client::Entry {
+                full_url: text(e.full_url.as_ref()),
+                search_mode: e
+                    .search
+                    .as_ref()
+                    .and_then(|s| {
+                        s.mode.as_ref()?.value.as_ref().map(|m| m.to_string())
+                    }),
+                status: e.response.as_ref().and_then(|r| text(r.status.as_ref())),
+                location: e.response.as_ref().and_then(|r| text(r.location.as_ref())),
+                etag: e.response.as_ref().and_then(|r| text(r.etag.as_ref())),
+                resource: e.resource,
+            })
+            .collect()
+    }
+    fn version_id(meta: &Meta) -> Option<&str> {
+        meta.version_id.as_ref()?.value.as_deref()
+    }
+}
+impl Reference {
+    /// Resolves this reference on `service`, looking first in `context` (the resource
+    /// holding it, for `#id`, or the Bundle it came in, for `fullUrl`s); see
+    /// [`Service::resolve`](crate::client::Service::resolve).
+    pub async fn resolve(
+        &self,
+        service: &crate::client::Service<R4>,
+        context: Option<&AnyResource>,
+    ) -> Result<AnyResource, crate::client::Error> {
+        service
+            .resolve(
+                hooks::reference_url(
+                    self.reference.as_ref().and_then(|r| r.value.as_deref()),
+                )?,
+                context,
+            )
+            .await
+    }
+    /// [`resolve`](Self::resolve), as resource type `R`.
+    pub async fn resolve_as<R: crate::Resource<Version = R4>>(
+        &self,
+        service: &crate::client::Service<R4>,
+        context: Option<&AnyResource>,
+    ) -> Result<R, crate::client::Error> {
+        service
+            .resolve_as(
+                hooks::reference_url(
+                    self.reference.as_ref().and_then(|r| r.value.as_deref()),
+                )?,
+                context,
+            )
+            .await
+    }
+}
+crate::__serde_via_json!(
+    Extension, Meta, Node, Reference, Bundle, BundleLink, BundleEntry, BundleEntrySearch,
+    BundleEntryResponse, Widget, WidgetPart, AnyResource
+);
