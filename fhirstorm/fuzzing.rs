@@ -1,5 +1,6 @@
-//! Entry points of the fuzz targets (`fuzz/`) and of their smoke test (`tests/fuzz_smoke.rs`).
-//! Not part of the API. Each takes arbitrary bytes and must never panic; where the input is
+//! Entry points of the fuzz targets (`fuzz/`) and of their smoke test (`tests/fuzz_smoke.rs`),
+//! generic where they need a FHIR version (`fhirstorm::fuzzing` gives them R4). Not part of the
+//! API. Each takes arbitrary bytes and must never panic; where the input is
 //! accepted, it also checks a property (what fhirstorm writes, it reads back the same).
 
 use std::sync::OnceLock;
@@ -7,8 +8,9 @@ use std::sync::OnceLock;
 use url::Url;
 
 use crate::auth::{ClientAuth, ClientId, RedirectUrl, SmartClient, SmartConfiguration, State, TokenResponse};
-use crate::client::{Connection, SearchSet};
+use crate::client::{ClientVersion, Connection, SearchSet};
 use crate::json::{self, FromJson, ToJson};
+use crate::Resource;
 
 /// Reads `data` as any resource of a version; if it is one, writes it, reads that back, and
 /// requires the same output (nothing lost or changed by our own round trip).
@@ -57,33 +59,32 @@ pub fn smart_configuration(data: &[u8]) {
     let _ = SmartConfiguration::from_slice(data, false);
 }
 
-fn client() -> &'static SmartClient {
-    static CLIENT: OnceLock<SmartClient> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        let conn = Connection::<crate::R4>::builder("https://ehr.example/fhir").build().expect("a valid base");
-        let config = SmartConfiguration::from_slice(
-            br#"{"issuer":"https://ehr.example","authorization_endpoint":"https://ehr.example/auth","token_endpoint":"https://ehr.example/token"}"#,
-            false,
-        )
-        .expect("a valid configuration");
-        SmartClient::new(&conn, config, ClientAuth::Public(ClientId::new("app")))
-            .redirect_url(RedirectUrl::new("https://app.example/callback").expect("a URL"))
-    })
+/// The SMART client the redirect target uses: public, redirect `https://app.example/callback`,
+/// issuer `https://ehr.example`.
+pub fn smart_client<V: ClientVersion>(conn: &Connection<V>) -> SmartClient {
+    let config = SmartConfiguration::from_slice(
+        br#"{"issuer":"https://ehr.example","authorization_endpoint":"https://ehr.example/auth","token_endpoint":"https://ehr.example/token"}"#,
+        false,
+    )
+    .expect("a valid configuration");
+    SmartClient::new(conn, config, ClientAuth::Public(ClientId::new("app")))
+        .redirect_url(RedirectUrl::new("https://app.example/callback").expect("a URL"))
 }
 
 /// The URL the authorization server sends the user back to.
-pub fn redirect_url(data: &[u8]) {
+/// (`client`: [`smart_client`]'s).
+pub fn redirect_url(client: &SmartClient, data: &[u8]) {
     let s = String::from_utf8_lossy(data);
     let state = State::new("the-state");
-    let _ = client().code_from_redirect(&s, &state);
-    let _ = client().code_from_redirect(&format!("https://app.example/callback?{s}"), &state);
+    let _ = client.code_from_redirect(&s, &state);
+    let _ = client.code_from_redirect(&format!("https://app.example/callback?{s}"), &state);
 }
 
 /// A search result page with paging links.
-pub fn search_page(data: &[u8]) {
+pub fn search_page<V: ClientVersion, R: Resource<Version = V>>(data: &[u8]) {
     static BASE: OnceLock<Url> = OnceLock::new();
     let base = BASE.get_or_init(|| Url::parse("https://ehr.example/fhir/").expect("a URL"));
-    if let Ok(page) = SearchSet::<crate::R4, crate::r4::Patient>::from_slice(data, base) {
+    if let Ok(page) = SearchSet::<V, R>::from_slice(data, base) {
         let _ = (page.matches().len(), page.included().len(), page.has_next(), page.self_link());
     }
 }
@@ -98,10 +99,8 @@ pub fn retry_after(data: &[u8]) {
 
 /// Request URLs built from an id, and URLs a server named (`Location`, a `next` link): an id is
 /// either refused or gives exactly the path intended under the base; a URL judged to be under
-/// the base is, by plain string prefix, under it.
-pub fn request_path(data: &[u8]) {
-    static CONN: OnceLock<Connection<crate::R4>> = OnceLock::new();
-    let conn = CONN.get_or_init(|| Connection::builder("https://ehr.example/fhir").build().expect("a valid base"));
+/// the base is, by plain string prefix, under it (`conn`: on `https://ehr.example/fhir`).
+pub fn request_path<V: ClientVersion>(conn: &Connection<V>, data: &[u8]) {
     let base = conn.base_url();
     let text = String::from_utf8_lossy(data);
     if let Ok(id) = crate::client::segment(&text) {

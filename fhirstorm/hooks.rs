@@ -13,7 +13,8 @@
 //! - Search builders: [`search_add`], [`search_chain`], [`search_has`], [`search_sort`] (a
 //!   parameter onto the builder's `Query`), and the constants' constructors [`include`],
 //!   [`sort_key`], [`element`].
-//! - The client adapter: [`reference_url`] (for `Reference::resolve`).
+//! - The client adapter: `__resolve_references!` (`Reference::resolve`, compiled with the
+//!   `client` feature) and [`reference_url`], which it calls.
 //! - Macros (at the crate root, as `macro_rules!` must be): `__choice!` and `__choice_slot!`
 //!   (choice elements), `__serde_via_json!` and `__serde_via_str!` (serde impls).
 
@@ -22,6 +23,48 @@ use crate::primitive::{Primitive, PrimitiveExt};
 use crate::search::{Element, Include, Query, SearchValue, SortKey};
 
 // ---- the client adapter ----
+
+/// `Reference::resolve` and `resolve_as` for a generated version's `Reference` (`$reference`,
+/// of the version `$marker`): compiled when this crate has its `client` feature, left out
+/// otherwise, so that generated models need no feature of their own to follow it.
+#[cfg(feature = "client")]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __resolve_references {
+    ($reference:ident, $marker:ident) => {
+        impl $reference {
+            /// Resolves this reference on `service`, looking first in `context` (the resource
+            /// holding it, for `#id`, or the Bundle it came in, for `fullUrl`s); see
+            /// `Service::resolve`.
+            pub async fn resolve(
+                &self,
+                service: &$crate::client::Service<$marker>,
+                context: Option<&<$marker as $crate::FhirVersion>::AnyResource>,
+            ) -> Result<<$marker as $crate::FhirVersion>::AnyResource, $crate::client::Error> {
+                let url = $crate::hooks::reference_url(self.reference.as_ref().and_then(|r| r.value.as_deref()))?;
+                service.resolve(url, context).await
+            }
+
+            /// [`resolve`](Self::resolve), as resource type `R`.
+            pub async fn resolve_as<R: $crate::Resource<Version = $marker>>(
+                &self,
+                service: &$crate::client::Service<$marker>,
+                context: Option<&<$marker as $crate::FhirVersion>::AnyResource>,
+            ) -> Result<R, $crate::client::Error> {
+                let url = $crate::hooks::reference_url(self.reference.as_ref().and_then(|r| r.value.as_deref()))?;
+                service.resolve_as(url, context).await
+            }
+        }
+    };
+}
+
+/// Without the `client` feature, there is nothing to resolve references with.
+#[cfg(not(feature = "client"))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __resolve_references {
+    ($reference:ident, $marker:ident) => {};
+}
 
 /// The URL a `Reference` holds (`Reference.reference`), or the error `resolve` gives without one.
 #[cfg(feature = "client")]

@@ -1,134 +1,8 @@
-//! # fhirstorm
-//!
-//! Typed SMART-on-FHIR for Rust: models generated from the official FHIR definitions of
-//! DSTU2, STU3, R4, R4B and R5 (one module per version, chosen by cargo feature), read and written
-//! losslessly by JSON code compiled once inside this crate; an async REST client with
-//! compile-time checked searches; and SMART App Launch.
-//!
-//! This guide walks through the parts in the order an app meets them. The examples that need a
-//! server are `no_run`; `examples/` in the repository has each of them as a program that runs
-//! against the local sandbox (`scripts/sandbox`).
-//!
-//! ## Authorizing (SMART App Launch)
-//!
-//! [`auth::SmartClient`] discovers the server's SMART configuration, builds the authorization
-//! URL (state and PKCE S256 always), exchanges the code, and makes a [`auth::Session`] that a
-//! [`client::Connection`] sends and renews:
-//!
-//! ```no_run
-//! # #[cfg(all(feature = "client", feature = "r4"))]
-//! # async fn run(redirect_back: &str) -> Result<(), Box<dyn std::error::Error>> {
-//! use fhirstorm::auth::{ClientAuth, ClientId, ClientSecret, RedirectUrl, SmartClient};
-//! use fhirstorm::client::Connection;
-//! use fhirstorm::R4;
-//!
-//! let conn = Connection::<R4>::new("https://ehr.example/fhir");
-//! let auth = ClientAuth::SecretBasic(ClientId::new("my-app"), ClientSecret::new("from your vault"));
-//! let client = SmartClient::discover(&conn, auth).await?
-//!     .redirect_url(RedirectUrl::new("https://app.example/callback")?);
-//! let (url, state, verifier) =
-//!     client.authorization_request("openid fhirUser launch/patient offline_access patient/*.read".parse()?)?.url()?;
-//! // Send the user to `url`; keep `state` and `verifier` (or sign the state, bound to the
-//! // browser: auth::jwt_state, and derive the verifier: PkceVerifier::for_signed_state).
-//! let token = client.exchange_redirect(redirect_back, &state, &verifier).await?;
-//! let conn = conn.with_session(client.session(token).on_refresh(|t| { /* save t.to_vec() */ }));
-//! # let _ = conn; Ok(()) }
-//! ```
-//!
-//! EHR launches start with [`auth::EhrLaunch::from_query`] (which checks `iss` against an
-//! allow-list first); system apps use [`auth::SmartClient::backend_session`]; new apps can
-//! [`auth::register`] themselves. Secrets are newtypes that never print.
-//!
-//! ## Reading and writing
-//!
-//! ```no_run
-//! # #[cfg(all(feature = "client", feature = "r4"))]
-//! # async fn run(conn: fhirstorm::client::Connection<fhirstorm::R4>) -> Result<(), fhirstorm::client::Error> {
-//! use fhirstorm::r4::Patient;
-//!
-//! let service = conn.service().await?;          // the capability statement's first rest entry
-//! let patients = service.r::<Patient>();
-//! let mut p: Patient = patients.fetch("123").await?;
-//! p.active = Some(true.into());
-//! let p = patients.update(&p).await?;           // If-Match: a concurrent change is a typed 412
-//! # let _ = p; Ok(()) }
-//! ```
-//!
-//! ## Searching and paging
-//!
-//! Each resource has a generated search builder whose methods are its search parameters, each
-//! taking a value of the parameter's kind; a wrong search does not compile (see [`search`]).
-//!
-//! ```no_run
-//! # #[cfg(all(feature = "client", feature = "r4"))]
-//! # async fn run(service: fhirstorm::client::Service<fhirstorm::R4>) -> Result<(), fhirstorm::client::Error> {
-//! use futures_util::TryStreamExt;
-//! use fhirstorm::r4::{Observation, Patient};
-//! use fhirstorm::search::{DateValue, TokenValue};
-//!
-//! let q = Observation::search()
-//!     .subject(Patient::reference("123"))
-//!     .code(TokenValue::code("http://loinc.org", "29463-7"))
-//!     .date(DateValue::ge("2026-01"))
-//!     .include(Observation::INCLUDE_SUBJECT);
-//! let page = service.r::<Observation>().search(q.clone()).await?;
-//! let subjects: Vec<Patient> = page.included_of::<Patient>();
-//! // Every match, page after page (one page in memory at a time):
-//! let all: Vec<Observation> = service.r::<Observation>().search_all(q).try_collect().await?;
-//! # let _ = (subjects, all); Ok(()) }
-//! ```
-//!
-//! ## Transactions
-//!
-//! [`client::Service::transaction`] (and `batch`) build a Bundle whose entries may refer to
-//! each other before they exist (`urn:uuid` full URLs), and answer per entry.
-//!
-//! ## Errors
-//!
-//! One [`client::Error`] with kind queries: [`client::ErrorKind`] says what failed (status,
-//! transport, timeout, parse, version mismatch, unsupported, too large, protocol, auth);
-//! `status()`, `outcome()` (the server's `OperationOutcome`), `json()` (the JSON path of a parse
-//! error) and `auth()` ([`client::AuthFailure`]: state mismatch, OAuth error codes, ...) say more.
-//! Bad input never panics and never loses data silently.
-//!
-//! ## Without a server
-//!
-//! ```
-//! # #[cfg(feature = "r4")] {
-//! use fhirstorm::r4::{AnyResource, Patient};
-//! use fhirstorm::prelude::*;
-//!
-//! let json = br#"{"resourceType":"Patient","id":"p1","birthDate":"1970-03","name":[{"family":"Chalmers"}]}"#;
-//! let patient: Patient = fhirstorm::json::from_slice(json)?;
-//! assert_eq!(patient.birth_date.value().map(|d| d.as_str()), Some("1970-03"));
-//!
-//! // Any resource, by its resourceType:
-//! let any = AnyResource::from_slice(json)?;
-//! assert_eq!(any.resource_type(), "Patient");
-//! assert_eq!(any.to_vec(), fhirstorm::json::to_vec(&patient));
-//! # }
-//! # Ok::<(), fhirstorm::json::Error>(())
-//! ```
-//!
-//! ## Versions
-//!
-//! | feature | module | FHIR |
-//! |---|---|---|
-//! | `dstu2` | `dstu2` | 1.0.2 |
-//! | `stu3` | `stu3` | 3.0.1 |
-//! | `r4` (default) | `r4` | 4.0.1 |
-//! | `client` (default) | [`client`], [`auth`] | the REST client and SMART |
-//!
-//! Every resource implements [`Resource`], whose `Version` is the module's marker type
-//! ([`R4`], ...), so that a resource of one version cannot be used where another's is expected;
-//! `Connection::<R4>` checks the server's `fhirVersion`.
-//!
-//! ## Lossless by design
-//!
-//! Primitive extensions (`_birthDate`) are kept in [`Primitive`]; decimals keep their text
-//! ([`Decimal`]); dates keep their precision ([`Date`], [`DateTime`], [`Instant`], [`Time`]);
-//! codes bound to a required value set are enums with an `Unrecognized` variant; JSON members
-//! the definitions do not know are kept in each struct's `unknown` and written back.
+//! The runtime of [fhirstorm](https://docs.rs/fhirstorm): what every FHIR version's generated
+//! models build on (FHIR JSON, primitives, the typed search's values, the traits each version
+//! implements) and what works with any version (the REST client, SMART App Launch). Use it
+//! through the `fhirstorm` crate, which re-exports all of it beside the versions its features
+//! choose; the guide is there.
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
@@ -147,6 +21,7 @@ pub mod search;
 mod serde_bridge;
 #[cfg(feature = "client")]
 mod transport;
+pub mod version;
 
 /// Behind the `fuzzing` feature, which only the fuzz crate and the fuzz smoke test turn on.
 #[cfg(feature = "fuzzing")]
@@ -157,13 +32,21 @@ pub mod fuzzing;
 pub use error::{AuthFailure, Error, ErrorKind, Outcome, OutcomeIssue};
 pub use primitive::{Date, DateTime, Decimal, Instant, Precision, Primitive, PrimitiveExt, PrimitiveValue, Time};
 
+/// What the macros of generated code name (serde, when the `serde` feature is on), so that a
+/// crate with generated models needs no dependency of its own on it.
+#[doc(hidden)]
+pub mod __private {
+    #[cfg(feature = "serde")]
+    pub use serde;
+}
+
 /// What most programs want in scope.
 pub mod prelude {
     pub use crate::json::{FromJson, ToJson};
     pub use crate::{AnyResourceOf, FhirVersion, PrimitiveValue, Resource};
 }
 
-/// A FHIR version, implemented by each version module's marker type ([`R4`], ...).
+/// A FHIR version, implemented by each version's marker type (`fhirstorm::R4`, ...).
 pub trait FhirVersion: Copy + Default + std::fmt::Debug + Send + Sync + 'static {
     /// The marker's name (`R4`).
     const NAME: &'static str;
@@ -214,24 +97,3 @@ pub trait Resource: json::FromJson + json::ToJson + Clone + std::fmt::Debug + De
         any: <Self::Version as FhirVersion>::AnyResource,
     ) -> Result<Self, <Self::Version as FhirVersion>::AnyResource>;
 }
-
-/// One generated version module (from `OUT_DIR/<feature>.rs`, written by `build.rs`) and its
-/// marker type at the crate root.
-macro_rules! fhir_version {
-    ($feature:literal, $module:ident, $marker:ident, $doc:literal) => {
-        #[doc = $doc]
-        #[cfg(feature = $feature)]
-        #[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_markdown)]
-        pub mod $module {
-            include!(concat!(env!("OUT_DIR"), "/", $feature, ".rs"));
-        }
-        #[cfg(feature = $feature)]
-        pub use $module::$marker;
-    };
-}
-
-fhir_version!("dstu2", dstu2, Dstu2, "FHIR DSTU2 (1.0.2) models.");
-fhir_version!("stu3", stu3, Stu3, "FHIR STU3 (3.0.1) models.");
-fhir_version!("r4", r4, R4, "FHIR R4 (4.0.1) models.");
-fhir_version!("r4b", r4b, R4B, "FHIR R4B (4.3.0) models.");
-fhir_version!("r5", r5, R5, "FHIR R5 (5.0.0) models.");

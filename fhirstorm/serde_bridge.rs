@@ -12,15 +12,15 @@
 #[doc(hidden)]
 macro_rules! __serde_via_json {
     ($($t:ident),* $(,)?) => {$(
-        impl ::serde::Serialize for $t {
-            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                ::serde::Serialize::serialize(&$crate::json::to_value(self), s)
+        impl $crate::__private::serde::Serialize for $t {
+            fn serialize<S: $crate::__private::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                $crate::__private::serde::Serialize::serialize(&$crate::json::to_value(self), s)
             }
         }
-        impl<'de> ::serde::Deserialize<'de> for $t {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let v: $crate::json::Value = ::serde::Deserialize::deserialize(d)?;
-                $crate::json::from_value(&v).map_err(<D::Error as ::serde::de::Error>::custom)
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $t {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let v: $crate::json::Value = $crate::__private::serde::Deserialize::deserialize(d)?;
+                $crate::json::from_value(&v).map_err(<D::Error as $crate::__private::serde::de::Error>::custom)
             }
         }
     )*};
@@ -32,14 +32,14 @@ macro_rules! __serde_via_json {
 #[doc(hidden)]
 macro_rules! __serde_via_str {
     ($($t:ident),* $(,)?) => {$(
-        impl ::serde::Serialize for $t {
-            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        impl $crate::__private::serde::Serialize for $t {
+            fn serialize<S: $crate::__private::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
             }
         }
-        impl<'de> ::serde::Deserialize<'de> for $t {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s: ::std::borrow::Cow<'de, str> = ::serde::Deserialize::deserialize(d)?;
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $t {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s: ::std::borrow::Cow<'de, str> = $crate::__private::serde::Deserialize::deserialize(d)?;
                 Ok($t::from(&*s))
             }
         }

@@ -13,10 +13,9 @@ usage:
   fhirstorm-codegen --definitions DIR --out FILE [--marker NAME] [--runtime PATH] [--no-client]
       Generate Rust models from a folder of FHIR definitions (JSON resources or Bundles).
       --marker: the version marker type (default from the FHIR version: R4, R4B, ...).
-      --runtime: where the code finds fhirstorm (default `crate`; `::fhirstorm` for a
-      module compiled in your own crate).
+      --runtime: where the code finds fhirstorm (default `::fhirstorm`).
       --no-client: leave out what fhirstorm's REST client needs of the version (its
-      ClientVersion impl and Reference::resolve), for a runtime without its `client` feature.
+      ClientVersion impl and Reference::resolve; compiled only with fhirstorm's `client`).
   fhirstorm-codegen trim --from PATH [--from PATH ...] [--xsd DIR] --out FILE
       Read an official package (a folder, JSON files or Bundles) and write the compact,
       trimmed Bundle of what generation uses (types, resources, search parameters and the

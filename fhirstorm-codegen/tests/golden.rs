@@ -56,10 +56,10 @@ fn r4_style_shapes() {
     assert!(code.contains("pub part: Vec<WidgetPart>"), "contentReference");
     assert!(code.contains("pub status: Option<Primitive<codes::WidgetStatus>>"), "required binding");
     assert!(code.contains("EnteredInError"), "nested concepts expanded");
-    assert!(code.contains("impl crate::client::ClientVersion for R4"), "the client adapter");
+    assert!(code.contains("impl ::fhirstorm::version::ClientVersion for R4"), "the client adapter");
     assert!(code.contains("const JSON_MIME: &'static str = \"application/fhir+json\""), "media type from the version");
     assert!(code.contains("const JSON_PATCH: bool = false"), "no patch code among the interactions");
-    assert!(code.contains("pub async fn resolve("), "Reference::resolve");
+    assert!(code.contains("::fhirstorm::__resolve_references!(Reference, R4);"), "Reference::resolve");
 }
 
 #[test]

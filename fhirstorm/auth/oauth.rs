@@ -283,7 +283,7 @@ impl SmartClient {
     }
 }
 
-#[cfg(all(test, feature = "r4"))]
+#[cfg(test)]
 mod tests {
     use crate::auth::{ClientAuth, ClientId, RedirectUrl, SmartClient, SmartConfiguration, State};
     use crate::client::Connection;
@@ -293,7 +293,8 @@ mod tests {
         r#""authorization_endpoint":"https://as.example/auth","token_endpoint":"https://as.example/token""#;
 
     fn client(config: &str) -> SmartClient {
-        let conn = Connection::<crate::R4>::builder("https://ehr.example/fhir").build().unwrap();
+        let conn =
+            Connection::<crate::client::test_version::Bare>::builder("https://ehr.example/fhir").build().unwrap();
         let config = SmartConfiguration::from_slice(format!("{{{ENDPOINTS}{config}}}").as_bytes(), false).unwrap();
         SmartClient::new(&conn, config, ClientAuth::Public(ClientId::new("app")))
             .redirect_url(RedirectUrl::new("https://app.example/callback").unwrap())

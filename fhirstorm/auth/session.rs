@@ -308,7 +308,7 @@ impl<V: ClientVersion> Connection<V> {
     }
 }
 
-#[cfg(all(test, feature = "r4"))]
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::auth::{ClientAuth, ClientId, SmartConfiguration};
@@ -316,8 +316,10 @@ mod tests {
 
     /// A client whose token endpoint refuses connections (nothing listens on port 9).
     fn unreachable_client() -> SmartClient {
-        let conn =
-            Connection::<crate::R4>::builder("http://127.0.0.1:9/fhir").allow_insecure_loopback(true).build().unwrap();
+        let conn = Connection::<crate::client::test_version::Bare>::builder("http://127.0.0.1:9/fhir")
+            .allow_insecure_loopback(true)
+            .build()
+            .unwrap();
         let config = br#"{"token_endpoint":"http://127.0.0.1:9/token"}"#;
         SmartClient::new(
             &conn,

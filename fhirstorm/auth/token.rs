@@ -357,7 +357,7 @@ mod fuzz_found {
     fn big_numbers_in_other_members_are_kept_exactly() {
         let body = std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/fuzz/regressions/token_response/big-number-in-other.json"
+            "/../fuzz/regressions/token_response/big-number-in-other.json"
         ))
         .unwrap();
         let t = super::TokenResponse::from_slice(&body).unwrap();

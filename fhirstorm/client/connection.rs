@@ -249,10 +249,9 @@ fn authorize(req: &mut Request, bearer: &Bearer) -> Result<(), Error> {
 mod tests {
     /// Issue 14, point 5: a build error of `Connection::new` keeps its kind and source, for the
     /// first call (as reqwest defers a builder's error to `send()`).
-    #[cfg(feature = "r4")]
     #[tokio::test]
     async fn a_build_error_is_kept_whole_for_the_first_call() {
-        let conn = super::Connection::<crate::R4>::new("not a URL");
+        let conn = super::Connection::<crate::client::test_version::Bare>::new("not a URL");
         let e = conn.metadata().await.expect_err("the build error, at the first call");
         assert_eq!(e.kind(), crate::error::ErrorKind::Config);
         assert!(e.to_string().contains("invalid FHIR base URL"), "{e}");

@@ -26,14 +26,15 @@ mod request;
 mod resources;
 mod search_set;
 mod service;
+#[cfg(test)]
+pub(crate) mod test_version;
 mod transaction;
-mod version;
 
 pub use crate::error::{AuthFailure, Error, ErrorKind, Outcome, OutcomeIssue};
 pub use crate::transport::RetryPolicy;
+pub use crate::version::{ClientVersion, Entry};
 pub use capabilities::{ResourceCapabilities, RestCapabilities};
 pub use transaction::{BundleKind, TransactionBuilder, TransactionEntry, TransactionResponse};
-pub use version::{ClientVersion, Entry};
 
 pub use authorizer::{AuthFuture, Authorizer, Bearer};
 pub use builder::ConnectionBuilder;

@@ -42,7 +42,7 @@ pub trait ChoiceJson {
 ///
 /// ```
 /// let bytes = b"\xEF\xBB\xBF{\"resourceType\":\"Patient\"}";
-/// # #[cfg(feature = "r4")] {
+/// # {
 /// let p: fhirstorm::r4::Patient = serde_json::from_slice(fhirstorm::json::strip_bom(bytes))?;
 /// # }
 /// # Ok::<(), serde_json::Error>(())
@@ -100,7 +100,7 @@ pub struct Lenient<T> {
 /// are still errors.
 ///
 /// ```
-/// # #[cfg(feature = "r4")] {
+/// # {
 /// use fhirstorm::{json, r4::Patient};
 /// let bytes = br#"{"resourceType":"Patient","active":"true","birthDate":"1970-01-01"}"#;
 /// assert!(json::from_slice::<Patient>(bytes).is_err());

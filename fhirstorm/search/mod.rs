@@ -223,6 +223,6 @@ mod tests {
 ///
 /// What does not compile, and the error each gets, is checked in `tests/compile-fail/` (one
 /// program per case, with the rustc error expected: see `tests/compile_fail.rs`).
-#[cfg(all(feature = "r4", feature = "stu3", feature = "client"))]
+#[cfg(feature = "client")]
 #[doc(hidden)]
 pub mod compile_checks {}

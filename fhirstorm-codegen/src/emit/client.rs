@@ -2,7 +2,9 @@
 //! `Reference::resolve`), emitted with the models so that any generated version, fhirstorm's own
 //! or a user's, plugs into `Connection<V>` with no change to fhirstorm.
 //!
-//! Everything is decided from the definitions: the media type from the FHIR version, whether
+//! `ClientVersion` needs no feature of the runtime; `Reference::resolve` comes from the runtime's
+//! `__resolve_references!`, which compiles it only with the `client` feature. Everything is
+//! decided from the definitions: the media type from the FHIR version, whether
 //! `patch` exists from the codes of the capability statement's interactions, and the Bundle,
 //! `Meta` and `Reference` shapes are checked to be the ones the adapter reads, so that a release
 //! that changes them fails here with the element's name instead of in the user's compiler.
@@ -80,7 +82,7 @@ impl Emitter<'_> {
         Ok(quote! {
             /// What the REST client needs of this version: its JSON media type and Bundle shape
             /// (generated from the definitions, as everything in this module).
-            impl crate::client::ClientVersion for #marker {
+            impl crate::version::ClientVersion for #marker {
                 type Bundle = Bundle;
                 const JSON_MIME: &'static str = #mime;
                 const JSON_PATCH: bool = #patch;
@@ -101,12 +103,12 @@ impl Emitter<'_> {
                     bundle.total.as_ref()?.value.map(u64::from)
                 }
 
-                fn entries(bundle: Bundle) -> Vec<crate::client::Entry<AnyResource>> {
+                fn entries(bundle: Bundle) -> Vec<crate::version::Entry<AnyResource>> {
                     let text = |p: Option<&Primitive<String>>| p.and_then(|p| p.value.clone());
                     bundle
                         .entry
                         .into_iter()
-                        .map(|e| crate::client::Entry {
+                        .map(|e| crate::version::Entry {
                             full_url: text(e.full_url.as_ref()),
                             search_mode: e.search.as_ref().and_then(|s| s.mode.as_ref()?.value.as_ref().map(|m| m.to_string())),
                             status: e.response.as_ref().and_then(|r| text(r.status.as_ref())),
@@ -122,27 +124,8 @@ impl Emitter<'_> {
                 }
             }
 
-            impl Reference {
-                /// Resolves this reference on `service`, looking first in `context` (the resource
-                /// holding it, for `#id`, or the Bundle it came in, for `fullUrl`s); see
-                /// [`Service::resolve`](crate::client::Service::resolve).
-                pub async fn resolve(
-                    &self,
-                    service: &crate::client::Service<#marker>,
-                    context: Option<&AnyResource>,
-                ) -> Result<AnyResource, crate::client::Error> {
-                    service.resolve(hooks::reference_url(self.reference.as_ref().and_then(|r| r.value.as_deref()))?, context).await
-                }
-
-                /// [`resolve`](Self::resolve), as resource type `R`.
-                pub async fn resolve_as<R: crate::Resource<Version = #marker>>(
-                    &self,
-                    service: &crate::client::Service<#marker>,
-                    context: Option<&AnyResource>,
-                ) -> Result<R, crate::client::Error> {
-                    service.resolve_as(hooks::reference_url(self.reference.as_ref().and_then(|r| r.value.as_deref()))?, context).await
-                }
-            }
+            // `Reference::resolve` and `resolve_as` (with fhirstorm's `client` feature).
+            crate::__resolve_references!(Reference, #marker);
         })
     }
 }

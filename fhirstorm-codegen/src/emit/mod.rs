@@ -78,11 +78,10 @@ struct Emitter<'m> {
 pub struct Target<'a> {
     /// Name of the version marker type (`R4`).
     pub marker: &'a str,
-    /// The path of the fhirstorm runtime in the generated code: `None` for `crate` (the module
-    /// is compiled inside fhirstorm), or e.g. `::fhirstorm` for another crate's build script.
+    /// The path of the fhirstorm runtime in the generated code (`::fhirstorm`); the code is
+    /// emitted with `crate` and rewritten to it; `None` keeps `crate`.
     pub runtime: Option<&'a str>,
-    /// Whether to emit the REST client's adapter (`ClientVersion`, `Reference::resolve`), for a
-    /// runtime built with its `client` feature.
+    /// Whether to emit the REST client's adapter (`ClientVersion`, `Reference::resolve`).
     pub client: bool,
 }
 

@@ -1,6 +1,8 @@
-//! What the client needs to know of a FHIR version's models. fhirstorm-codegen implements
-//! [`ClientVersion`] for each version it generates (fhirstorm's own and a user's alike), from the
-//! definitions; nothing here is written per version.
+//! What the REST client needs to know of a FHIR version's models: its JSON media type and the
+//! shape of its Bundle. fhirstorm-codegen implements [`ClientVersion`] for each version it
+//! generates (fhirstorm's own and a user's alike), from the definitions; nothing here is written
+//! per version. It needs no feature, so that generated code implements it unconditionally; the
+//! client (feature `client`) re-exports it.
 
 use crate::{FhirVersion, Resource};
 
@@ -23,7 +25,7 @@ pub struct Entry<A> {
 
 /// A FHIR version the REST client speaks: its JSON media type and Bundle shape. Implemented by
 /// the code fhirstorm-codegen generates for a version's marker type (`R4`, ...), so that models
-/// generated outside fhirstorm work with [`Connection`](crate::client::Connection) too.
+/// generated outside fhirstorm work with the client's `Connection` too.
 pub trait ClientVersion: FhirVersion {
     /// The version's `Bundle`.
     type Bundle: Resource<Version = Self>;

@@ -1,0 +1,13 @@
+//! The models of one FHIR version, generated at build time by fhirstorm-codegen from the
+//! official definitions in `fhir-definitions/<version>/` (this crate's name says which version):
+//! every datatype, resource and backbone element, choice and code enums, `AnyResource`, the JSON
+//! readers and writers, the typed search builders and the REST client's adapter. Use it through
+//! the `fhirstorm` crate (`fhirstorm::r4`, ...), whose features choose the versions. Each
+//! version is its own crate so that rustc holds one version at a time, and compiles them side by
+//! side.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_markdown)]
+
+include!(concat!(env!("OUT_DIR"), "/models.rs"));
