@@ -10,7 +10,6 @@ fn main() {
     let package = std::env::var("CARGO_PKG_NAME").expect("cargo sets CARGO_PKG_NAME");
     let version = package.strip_prefix("fhirstorm-").expect("a models crate is named fhirstorm-<version>");
     let defs = manifest.join("../../fhir-definitions").join(version);
-    println!("cargo:rerun-if-changed=../build.rs");
     println!("cargo:rerun-if-changed={}", defs.display());
     let result = fhirstorm_codegen::Config::new()
         .definitions(&defs)

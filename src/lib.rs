@@ -2,7 +2,7 @@
 //!
 //! Typed SMART-on-FHIR for Rust: models generated from the official FHIR definitions of
 //! DSTU2, STU3, R4, R4B and R5 (one module per version, chosen by cargo feature), read and written
-//! losslessly by JSON code compiled once inside this crate; an async REST client with
+//! losslessly by JSON code compiled once inside each version's crate; an async REST client with
 //! compile-time checked searches; and SMART App Launch.
 //!
 //! This guide walks through the parts in the order an app meets them. The examples that need a

@@ -115,7 +115,7 @@ impl Config {
             &model,
             &emit::Target {
                 marker: &marker,
-                runtime: Some(self.runtime.as_deref().unwrap_or("::fhirstorm")),
+                runtime: self.runtime.as_deref().unwrap_or("::fhirstorm"),
                 client: !self.no_client,
             },
         )

@@ -79,8 +79,8 @@ pub struct Target<'a> {
     /// Name of the version marker type (`R4`).
     pub marker: &'a str,
     /// The path of the fhirstorm runtime in the generated code (`::fhirstorm`); the code is
-    /// emitted with `crate` and rewritten to it; `None` keeps `crate`.
-    pub runtime: Option<&'a str>,
+    /// emitted with `crate` and rewritten to it.
+    pub runtime: &'a str,
     /// Whether to emit the REST client's adapter (`ClientVersion`, `Reference::resolve`).
     pub client: bool,
 }
@@ -89,14 +89,13 @@ pub struct Target<'a> {
 pub fn render(model: &Model, target: &Target<'_>) -> Result<String, crate::Error> {
     let e = Emitter { model, marker: format_ident!("{}", target.marker) };
     let client = if target.client { e.client_adapter()? } else { TokenStream::new() };
-    let mut file = e.file(client);
-    if let Some(path) = target.runtime {
-        let path: TokenStream =
-            path.parse().ok().filter(|p: &TokenStream| syn::parse2::<syn::Path>(p.clone()).is_ok()).ok_or_else(
-                || crate::Error::new(format!("invalid runtime path {path:?} (expected a Rust path, e.g. ::fhirstorm)")),
-            )?;
-        file = replace_crate(file, &path);
-    }
+    let file = e.file(client);
+    let path = target.runtime;
+    let path: TokenStream =
+        path.parse().ok().filter(|p: &TokenStream| syn::parse2::<syn::Path>(p.clone()).is_ok()).ok_or_else(|| {
+            crate::Error::new(format!("invalid runtime path {path:?} (expected a Rust path, e.g. ::fhirstorm)"))
+        })?;
+    let file = replace_crate(file, &path);
     // Not parsing is a bug in the generator: the error names the item whose code does not parse.
     let parsed: syn::File = syn::parse2(file).map_err(|err| {
         crate::Error::new(format!("generated code does not parse (a generator bug): {err}; {}", e.unparsable()))
