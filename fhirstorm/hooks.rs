@@ -15,12 +15,71 @@
 //!   [`sort_key`], [`element`].
 //! - The client adapter: `__resolve_references!` (`Reference::resolve`, compiled with the
 //!   `client` feature) and [`reference_url`], which it calls.
+//! - Typed extensions (code generated from an implementation guide): [`ext_optional`],
+//!   [`ext_required`] and [`ext_repeating`] check a sub-extension's cardinality.
 //! - Macros (at the crate root, as `macro_rules!` must be): `__choice!` and `__choice_slot!`
 //!   (choice elements), `__serde_via_json!` and `__serde_via_str!` (serde impls).
 
+use crate::extension::{ExtensionError, ExtensionErrorKind};
 use crate::json::{Error, ErrorKind, FromJson, Members, Parser, ToJson, Writer};
 use crate::primitive::{Primitive, PrimitiveExt};
 use crate::search::{Element, Include, Query, SearchValue, SortKey};
+
+// ---- typed extensions ----
+
+/// A sub-extension of at most one occurrence, from the values found for its slice.
+pub fn ext_optional<T>(
+    mut found: Vec<T>,
+    url: &'static str,
+    path: &'static str,
+    slice: &'static str,
+) -> Result<Option<T>, ExtensionError> {
+    if found.len() > 1 {
+        return Err(ExtensionError::new(url, path, ExtensionErrorKind::TooMany { slice, max: 1, found: found.len() }));
+    }
+    Ok(found.pop())
+}
+
+/// A sub-extension of exactly one occurrence.
+pub fn ext_required<T>(
+    found: Vec<T>,
+    url: &'static str,
+    path: &'static str,
+    slice: &'static str,
+) -> Result<T, ExtensionError> {
+    ext_optional(found, url, path, slice)?
+        .ok_or_else(|| ExtensionError::new(url, path, ExtensionErrorKind::Missing { slice }))
+}
+
+/// A repeating sub-extension, with its minimum and maximum (`None`: unbounded).
+pub fn ext_repeating<T>(
+    found: Vec<T>,
+    min: usize,
+    max: Option<usize>,
+    url: &'static str,
+    path: &'static str,
+    slice: &'static str,
+) -> Result<Vec<T>, ExtensionError> {
+    if found.len() < min {
+        return Err(ExtensionError::new(url, path, ExtensionErrorKind::Missing { slice }));
+    }
+    match max {
+        Some(max) if found.len() > max => {
+            Err(ExtensionError::new(url, path, ExtensionErrorKind::TooMany { slice, max, found: found.len() }))
+        }
+        _ => Ok(found),
+    }
+}
+
+/// The error for an extension value of a type its definition does not allow.
+pub fn ext_value_type(
+    url: &'static str,
+    path: &'static str,
+    expected: &'static [&'static str],
+    found: Option<&'static str>,
+) -> ExtensionError {
+    ExtensionError::new(url, path, ExtensionErrorKind::ValueType { expected, found })
+}
 
 // ---- the client adapter ----
 

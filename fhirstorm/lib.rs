@@ -13,6 +13,7 @@ pub mod auth;
 pub mod client;
 #[cfg(feature = "client")]
 mod error;
+pub mod extension;
 #[doc(hidden)]
 pub mod hooks;
 pub mod json;

@@ -156,6 +156,8 @@ pub struct Choice {
 pub struct Variant {
     /// Rust variant name and JSON key suffix (`Quantity`, `DateTime`).
     pub suffix: String,
+    /// The FHIR type code (`Quantity`, `dateTime`).
+    pub code: String,
     /// Variant type.
     pub ty: Ty,
     /// Reference targets, for `Reference`.

@@ -22,9 +22,14 @@
 mod defs;
 mod emit;
 mod ident;
+mod ig;
 mod ir;
+mod package;
 mod trim;
 mod xsd;
+
+pub use ig::Profiles;
+pub use package::Package;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

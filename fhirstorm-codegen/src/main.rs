@@ -3,6 +3,7 @@
 //! ```text
 //! fhirstorm-codegen --definitions DIR --out FILE [--marker NAME] [--runtime PATH] [--no-client]
 //! fhirstorm-codegen trim --from PATH... [--xsd DIR] --out FILE
+//! fhirstorm-codegen profiles --package PKG --out FILE [--runtime PATH] [--base PATH]
 //! ```
 
 use std::path::PathBuf;
@@ -20,7 +21,13 @@ usage:
       Read an official package (a folder, JSON files or Bundles) and write the compact,
       trimmed Bundle of what generation uses (types, resources, search parameters and the
       value sets of required bindings). --xsd: a folder of the official DSTU2 schemas, from
-      which the DSTU2 datatypes, missing resources and code lists are derived.";
+      which the DSTU2 datatypes, missing resources and code lists are derived.
+  fhirstorm-codegen profiles --package PKG --out FILE [--runtime PATH] [--base PATH]
+      Generate typed Rust from an implementation guide's package (the npm-format .tgz as
+      published, or its unpacked folder): a type per extension definition, read and written
+      through fhirstorm::extension::Extensions.
+      --base: the module of the base version's models (default from the package's
+      fhirVersions: ::fhirstorm::r4 for 4.0.1).";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,6 +44,9 @@ fn run(args: &[String]) -> Result<(), String> {
     if args.is_empty() || args.iter().any(|a| a == "--help" || a == "-h") {
         println!("{USAGE}");
         return Ok(());
+    }
+    if args.first().map(String::as_str) == Some("profiles") {
+        return profiles(&args[1..]);
     }
     let (trim, rest) = match args.first().map(String::as_str) {
         Some("trim") => (true, &args[1..]),
@@ -80,6 +90,36 @@ fn run(args: &[String]) -> Result<(), String> {
     }
     if let Some(r) = runtime {
         config.runtime_path(r);
+    }
+    config.generate().map_err(|e| e.to_string())
+}
+
+fn profiles(args: &[String]) -> Result<(), String> {
+    let mut config = fhirstorm_codegen::Profiles::new();
+    let (mut package, mut out) = (false, false);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().cloned().ok_or_else(|| format!("{a} needs a value\n{USAGE}"));
+        match a.as_str() {
+            "--package" => {
+                config.package(value()?);
+                package = true;
+            }
+            "--out" => {
+                config.out_file(value()?);
+                out = true;
+            }
+            "--runtime" => {
+                config.runtime_path(value()?);
+            }
+            "--base" => {
+                config.base_path(value()?);
+            }
+            other => return Err(format!("unknown argument {other}\n{USAGE}")),
+        }
+    }
+    if !package || !out {
+        return Err(format!("profiles needs --package and --out\n{USAGE}"));
     }
     config.generate().map_err(|e| e.to_string())
 }

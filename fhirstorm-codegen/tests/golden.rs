@@ -11,9 +11,15 @@ fn check(fixture: &str, client: bool) {
         .client(client)
         .render()
         .unwrap_or_else(|e| panic!("{fixture}: {e}"));
+    compare(fixture, &code);
+}
+
+/// Compares generated code with `tests/golden/{fixture}.rs` (or rewrites it under `UPDATE_GOLDEN`).
+fn compare(fixture: &str, code: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     let golden = dir.join("golden").join(format!("{fixture}.rs"));
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&golden, &code).unwrap();
+        std::fs::write(&golden, code).unwrap();
         return;
     }
     let expected = std::fs::read_to_string(&golden).unwrap_or_default();
@@ -82,4 +88,28 @@ fn a_bad_runtime_path_is_an_error_not_a_panic() {
     }
     let ok = fhirstorm_codegen::Config::new().definitions(&fixture).runtime_path("::fhirstorm").render().unwrap();
     assert!(ok.contains("::fhirstorm::json"));
+}
+
+#[test]
+fn ig_style() {
+    // An implementation guide's extensions: a simple one, a choice of value types, a complex one
+    // with a required code, a bounded choice, a nested sub-extension, a sub-extension that is
+    // another extension of the package, and one whose definition the package lacks.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let code = fhirstorm_codegen::Profiles::new()
+        .package(dir.join("fixtures/ig_style"))
+        .render()
+        .unwrap_or_else(|e| panic!("ig_style: {e}"));
+    compare("ig_style", &code);
+    assert!(
+        code.contains("pub struct Flavour(pub ::fhirstorm::r4::Coding);"),
+        "simple extension, base from fhirVersions"
+    );
+    assert!(code.contains("pub enum Origin {"), "a choice of value types is an enum");
+    assert!(code.contains("pub kind: ::fhirstorm::r4::Primitive<String>,"), "required sub-extension");
+    assert!(code.contains("pub note: Vec<RecipeNote>,"), "bounded repeating choice");
+    assert!(code.contains("pub step: Vec<RecipeStep>,"), "nested sub-extensions become a struct");
+    assert!(code.contains("pub flavour: Vec<Flavour>,"), "a sub-extension that is another extension");
+    assert!(code.contains("pub absent: Option<::fhirstorm::r4::Extension>,"), "a missing definition degrades");
+    assert!(code.contains("is not in the package"), "and says so");
 }

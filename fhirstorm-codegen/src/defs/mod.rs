@@ -339,7 +339,12 @@ impl<'d> Builder<'d> {
             let mut variants = Vec::new();
             for t in &types {
                 let vty = self.type_of(&t.code, None, false, path)?;
-                variants.push(Variant { suffix: ident::type_name(&t.code), ty: vty, targets: t.targets.clone() });
+                variants.push(Variant {
+                    suffix: ident::type_name(&t.code),
+                    code: t.code.clone(),
+                    ty: vty,
+                    targets: t.targets.clone(),
+                });
             }
             let name = self.unique_name(format!("{owner}{}", ident::type_name(&json)));
             self.model.choices.push(Choice { name, json: json.clone(), doc: short_doc(el), variants });

@@ -12,21 +12,21 @@ use crate::ir::*;
 mod client;
 mod search;
 
-fn ident(name: &str) -> Ident {
+pub(crate) fn ident(name: &str) -> Ident {
     match name.strip_prefix("r#") {
         Some(raw) => Ident::new_raw(raw, Span::call_site()),
         None => Ident::new(name, Span::call_site()),
     }
 }
 
-fn doc(text: &str) -> TokenStream {
+pub(crate) fn doc(text: &str) -> TokenStream {
     let lines: Vec<String> = text.replace('\r', "\n").lines().map(|l| format!(" {}", l.trim())).collect();
     quote! { #( #[doc = #lines] )* }
 }
 
 /// Escapes text from the definitions so that rustdoc reads it as plain text, not as links,
 /// HTML or code.
-fn md(text: &str) -> String {
+pub(crate) fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     // URLs become code spans (rustdoc warns about bare URLs); everything else is escaped.
@@ -54,7 +54,7 @@ fn md_plain(text: &str) -> String {
     out
 }
 
-fn prim_type(p: Prim) -> TokenStream {
+pub(crate) fn prim_type(p: Prim) -> TokenStream {
     match p {
         Prim::Boolean => quote!(bool),
         Prim::Integer => quote!(i32),
@@ -113,7 +113,7 @@ fn bare_snake(code: &str) -> String {
 }
 
 /// Replaces every `crate` path root with `path` (for code compiled outside fhirstorm).
-fn replace_crate(tokens: TokenStream, path: &TokenStream) -> TokenStream {
+pub(crate) fn replace_crate(tokens: TokenStream, path: &TokenStream) -> TokenStream {
     use proc_macro2::{Group, TokenTree};
     tokens
         .into_iter()
@@ -213,6 +213,7 @@ impl Emitter<'_> {
         let any = self.any_resource();
         let serde_types = self.model.structs.iter().map(|s| ident(&s.name));
         let code_types = self.model.codes.iter().map(|c| format_ident!("{}", c.name));
+        let extension = self.extension_element();
         let marker_doc =
             doc(&format!("Marker type of FHIR {fhir_version}: the `Version` of every resource in this module."));
         quote! {
@@ -247,9 +248,29 @@ impl Emitter<'_> {
 
             #any
 
+            #extension
+
             #client
 
             crate::__serde_via_json!(#(#serde_types,)* AnyResource);
+        }
+    }
+
+    /// `ExtensionElement` for the version's `Extension`, which typed extensions generated from an
+    /// implementation guide read and write (nothing when the definitions have no `Extension.url`).
+    fn extension_element(&self) -> TokenStream {
+        let has_url = self
+            .model
+            .structs
+            .iter()
+            .any(|s| s.path == "Extension" && s.fields.iter().any(|f| f.json == "url" && !f.many));
+        if !has_url {
+            return TokenStream::new();
+        }
+        quote! {
+            impl crate::extension::ExtensionElement for Extension {
+                fn url(&self) -> Option<&str> { self.url.as_deref() }
+            }
         }
     }
 
@@ -465,10 +486,21 @@ impl Emitter<'_> {
                 _ => quote! { Self::#vname(v) => w.value(#k, v), },
             }
         });
+        let codes = c.variants.iter().map(|v| {
+            let vname = format_ident!("{}", v.suffix);
+            let code = &v.code;
+            quote! { Self::#vname(_) => #code, }
+        });
         quote! {
             #cdoc
             #[derive(Clone, Debug, PartialEq)]
             pub enum #name { #(#variants)* }
+            impl #name {
+                /// The FHIR type of the value (`Quantity`, `dateTime`).
+                pub fn type_code(&self) -> &'static str {
+                    match self { #(#codes)* }
+                }
+            }
             impl json::ChoiceJson for #name {
                 fn write_field(&self, w: &mut json::Writer) {
                     match self { #(#writes)* }

@@ -156,6 +156,15 @@ mod datatypes {
         /// `valueReference`: references Gadget
         Reference(Box<Reference>),
     }
+    impl ExtensionValue {
+        /// The FHIR type of the value (`Quantity`, `dateTime`).
+        pub fn type_code(&self) -> &'static str {
+            match self {
+                Self::Integer(_) => "integer",
+                Self::Reference(_) => "Reference",
+            }
+        }
+    }
     impl json::ChoiceJson for ExtensionValue {
         fn write_field(&self, w: &mut json::Writer) {
             match self {
@@ -591,6 +600,11 @@ impl ToJson for AnyResource {
         match self {
             Self::Gadget(r) => r.to_json(w),
         }
+    }
+}
+impl ::fhirstorm::extension::ExtensionElement for Extension {
+    fn url(&self) -> Option<&str> {
+        self.url.as_deref()
     }
 }
 ::fhirstorm::__serde_via_json!(

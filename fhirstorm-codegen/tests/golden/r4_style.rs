@@ -600,6 +600,15 @@ mod datatypes {
         /// `valueNode`
         Node(Box<Node>),
     }
+    impl ExtensionValue {
+        /// The FHIR type of the value (`Quantity`, `dateTime`).
+        pub fn type_code(&self) -> &'static str {
+            match self {
+                Self::String(_) => "string",
+                Self::Node(_) => "Node",
+            }
+        }
+    }
     impl json::ChoiceJson for ExtensionValue {
         fn write_field(&self, w: &mut json::Writer) {
             match self {
@@ -1000,6 +1009,17 @@ mod widget {
         /// `valueReference`: references Widget
         Reference(Box<Reference>),
     }
+    impl WidgetValue {
+        /// The FHIR type of the value (`Quantity`, `dateTime`).
+        pub fn type_code(&self) -> &'static str {
+            match self {
+                Self::Boolean(_) => "boolean",
+                Self::DateTime(_) => "dateTime",
+                Self::Node(_) => "Node",
+                Self::Reference(_) => "Reference",
+            }
+        }
+    }
     impl json::ChoiceJson for WidgetValue {
         fn write_field(&self, w: &mut json::Writer) {
             match self {
@@ -1169,6 +1189,11 @@ impl ToJson for AnyResource {
             Self::Bundle(r) => r.to_json(w),
             Self::Widget(r) => r.to_json(w),
         }
+    }
+}
+impl ::fhirstorm::extension::ExtensionElement for Extension {
+    fn url(&self) -> Option<&str> {
+        self.url.as_deref()
     }
 }
 /// What the REST client needs of this version: its JSON media type and Bundle shape
