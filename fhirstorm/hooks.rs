@@ -17,13 +17,16 @@
 //!   `client` feature) and [`reference_url`], which it calls.
 //! - Typed extensions (code generated from an implementation guide): [`ext_optional`],
 //!   [`ext_required`] and [`ext_repeating`] check a sub-extension's cardinality.
+//! - Profiles: [`check_count`], [`check_type`], [`check_typed_slice`] and [`check_url_slice`]
+//!   collect validation issues.
 //! - Macros (at the crate root, as `macro_rules!` must be): `__choice!` and `__choice_slot!`
 //!   (choice elements), `__serde_via_json!` and `__serde_via_str!` (serde impls).
 
-use crate::extension::{ExtensionError, ExtensionErrorKind};
+use crate::extension::{ExtensionElement, ExtensionError, ExtensionErrorKind, TypedExtension};
 use crate::json::{Error, ErrorKind, FromJson, Members, Parser, ToJson, Writer};
 use crate::primitive::{Primitive, PrimitiveExt};
 use crate::search::{Element, Include, Query, SearchValue, SortKey};
+use crate::validation::{Issue, IssueKind};
 
 // ---- typed extensions ----
 
@@ -79,6 +82,52 @@ pub fn ext_value_type(
     found: Option<&'static str>,
 ) -> ExtensionError {
     ExtensionError::new(url, path, ExtensionErrorKind::ValueType { expected, found })
+}
+
+// ---- profiles ----
+
+/// An element that occurs `found` times where the profile allows `min..=max`.
+pub fn check_count(issues: &mut Vec<Issue>, path: &'static str, found: usize, min: usize, max: Option<usize>) {
+    if found < min || max.is_some_and(|m| found > m) {
+        issues.push(Issue::new(path, IssueKind::Cardinality { min, max, found }));
+    }
+}
+
+/// A choice element's value of type `found` where the profile allows `allowed`.
+pub fn check_type(issues: &mut Vec<Issue>, path: &'static str, found: &'static str, allowed: &'static [&'static str]) {
+    if !allowed.contains(&found) {
+        issues.push(Issue::new(path, IssueKind::Type { allowed, found }));
+    }
+}
+
+/// An extension slice whose extension type is known: its count, and each one read.
+pub fn check_typed_slice<T: TypedExtension>(
+    issues: &mut Vec<Issue>,
+    path: &'static str,
+    list: &[T::Element],
+    min: usize,
+    max: Option<usize>,
+) {
+    let mut found = 0;
+    for e in list.iter().filter(|e| e.url() == Some(T::URL)) {
+        found += 1;
+        if let Err(err) = T::from_extension(e) {
+            issues.push(Issue::new(path, IssueKind::Extension(err)));
+        }
+    }
+    check_count(issues, path, found, min, max);
+}
+
+/// An extension slice known by its URL only (its definition is not in the package): its count.
+pub fn check_url_slice<E: ExtensionElement>(
+    issues: &mut Vec<Issue>,
+    path: &'static str,
+    list: &[E],
+    url: &str,
+    min: usize,
+    max: Option<usize>,
+) {
+    check_count(issues, path, list.iter().filter(|e| e.url() == Some(url)).count(), min, max);
 }
 
 // ---- the client adapter ----

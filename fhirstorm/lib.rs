@@ -22,6 +22,7 @@ pub mod search;
 mod serde_bridge;
 #[cfg(feature = "client")]
 mod transport;
+pub mod validation;
 pub mod version;
 
 /// Behind the `fuzzing` feature, which only the fuzz crate and the fuzz smoke test turn on.

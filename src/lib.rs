@@ -117,11 +117,21 @@
 //! | `dstu2` | `dstu2` | 1.0.2 |
 //! | `stu3` | `stu3` | 3.0.1 |
 //! | `r4` (default) | `r4` | 4.0.1 |
+//! | `r4b` | `r4b` | 4.3.0 |
+//! | `r5` | `r5` | 5.0.0 |
 //! | `client` (default) | [`client`], [`auth`] | the REST client and SMART |
 //!
 //! Every resource implements [`Resource`], whose `Version` is the module's marker type
 //! ([`R4`], ...), so that a resource of one version cannot be used where another's is expected;
 //! `Connection::<R4>` checks the server's `fhirVersion`.
+//!
+//! ## Implementation guides
+//!
+//! `fhirstorm_codegen::Profiles`, in a build script, turns a guide's package (AU Base, mCODE,
+//! ...) into a type per extension (read and written on any element's `extension` list through
+//! [`extension::Extensions`]) and a type per resource profile (a base resource that `TryFrom`
+//! validated, with typed accessors for its extension slices; issues are
+//! [`validation::Issue`]s). The README's "Using an implementation guide" shows the set-up.
 //!
 //! ## Lossless by design
 //!

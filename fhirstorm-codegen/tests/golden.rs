@@ -94,7 +94,9 @@ fn a_bad_runtime_path_is_an_error_not_a_panic() {
 fn ig_style() {
     // An implementation guide's extensions: a simple one, a choice of value types, a complex one
     // with a required code, a bounded choice, a nested sub-extension, a sub-extension that is
-    // another extension of the package, and one whose definition the package lacks.
+    // another extension of the package, and one whose definition the package lacks; a resource
+    // profile with extension slices (typed, required and repeating, untyped), narrowed
+    // cardinalities and a narrowed choice.
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     let code = fhirstorm_codegen::Profiles::new()
         .package(dir.join("fixtures/ig_style"))
@@ -112,4 +114,17 @@ fn ig_style() {
     assert!(code.contains("pub flavour: Vec<Flavour>,"), "a sub-extension that is another extension");
     assert!(code.contains("pub absent: Option<::fhirstorm::r4::Extension>,"), "a missing definition degrades");
     assert!(code.contains("is not in the package"), "and says so");
+    assert!(code.contains("pub struct Cook(::fhirstorm::r4::Patient);"), "a resource profile wraps its base");
+    assert!(
+        code.contains("super::extensions::Recipe,") && code.contains("\"Patient.extension:recipe\""),
+        "a typed slice"
+    );
+    assert!(code.contains("\"http://elsewhere.example.org/StructureDefinition/missing\""), "an untyped one by URL");
+    assert!(code.contains("\"Patient.birthDate\""), "a cardinality the profile narrows");
+    assert!(code.contains("&[\"boolean\"]"), "a choice the profile narrows");
+    assert!(!code.contains("\"Patient.gender\""), "an element it leaves as the base has it is not checked");
+    assert!(
+        code.contains("Must support: `Patient.extension:flavour`, `Patient.name`, `Patient.gender`."),
+        "must-support listed"
+    );
 }

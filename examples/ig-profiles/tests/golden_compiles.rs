@@ -59,3 +59,47 @@ fn a_choice_reports_every_allowed_type() {
     let err = Origin::from_extension(&ext).unwrap_err();
     assert_eq!(err.to_string(), format!("extension {} at Extension.value[x]: expected a value of type CodeableConcept or Reference or date, found boolean", Origin::URL));
 }
+
+#[test]
+fn a_profile_reports_every_issue_with_its_element() {
+    use fhirstorm::r4::{HumanName, PatientDeceased};
+    use fhirstorm::validation::{Issue, IssueKind};
+    use ig_style::profiles::Cook;
+    let bare = Patient {
+        birth_date: Some("1990-01-01".parse::<fhirstorm::Date>().unwrap().into()),
+        deceased: Some(PatientDeceased::DateTime("2020-01-01".parse::<fhirstorm::DateTime>().unwrap().into())),
+        extension: vec![
+            Extension {
+                url: Some("http://elsewhere.example.org/StructureDefinition/missing".into()),
+                ..Default::default()
+            };
+            3
+        ],
+        ..Default::default()
+    };
+    let err = Cook::try_from(bare).unwrap_err();
+    let card = |path, min, max, found| Issue::new(path, IssueKind::Cardinality { min, max, found });
+    assert_eq!(
+        err.issues,
+        vec![
+            card("Patient.name", 1, None, 0),
+            card("Patient.birthDate", 0, Some(0), 1),
+            Issue::new("Patient.deceased[x]", IssueKind::Type { allowed: &["boolean"], found: "dateTime" }),
+            card("Patient.extension:recipe", 1, None, 0),
+            card("Patient.extension:elsewhere", 0, Some(2), 3),
+        ]
+    );
+    let mut cook = Cook::new();
+    cook.name.push(HumanName::default());
+    cook.set_recipe(vec![Recipe {
+        kind: "soup".to_string().into(),
+        count: None,
+        note: vec![],
+        step: vec![],
+        flavour: vec![],
+        absent: None,
+        other: vec![],
+    }]);
+    assert_eq!(cook.validate(), vec![]);
+    assert_eq!(cook.elsewhere().len(), 0);
+}

@@ -23,6 +23,7 @@ pub(crate) fn render(guide: &Guide, runtime: &str, base: &str) -> Result<String,
     let package = &guide.package;
     let items = guide.extensions.iter().map(|x| e.extension(x));
     let any = e.any_extension(guide);
+    let profiles = super::emit_profiles::module(&e.base, &guide.profiles, package);
     let mod_doc = doc(&format!(
         "The extensions that `{package}` defines, one type each: read and written through \
          `fhirstorm::extension::Extensions` on any element's `extension` list."
@@ -38,6 +39,8 @@ pub(crate) fn render(guide: &Guide, runtime: &str, base: &str) -> Result<String,
             #(#items)*
             #any
         }
+
+        #profiles
     };
     let file = replace_crate(file, &runtime);
     let parsed: syn::File = syn::parse2(file)

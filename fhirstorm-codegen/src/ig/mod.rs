@@ -16,6 +16,10 @@ use crate::package::Package;
 use crate::Error;
 
 mod emit;
+mod emit_profiles;
+mod profiles;
+
+use profiles::ProfileDef;
 
 /// Configures the generation of an implementation guide's types (the CLI's `profiles`).
 ///
@@ -105,6 +109,8 @@ pub(crate) struct Guide {
     pub package: String,
     /// Extension definitions, by Rust name.
     pub extensions: Vec<ExtensionDef>,
+    /// Resource profiles.
+    pub profiles: Vec<ProfileDef>,
 }
 
 /// One extension definition.
@@ -220,7 +226,15 @@ pub(crate) fn build(pkg: &Package) -> Result<Guide, Error> {
     for sd in ordered {
         extensions.push(extension(sd, &names, &mut used)?);
     }
-    Ok(Guide { package: pkg.id(), extensions })
+    let mut resource_profiles: Vec<&Value> =
+        pkg.resources.iter().map(|(_, v)| v).filter(|v| profiles::is_resource_profile(v)).collect();
+    resource_profiles.sort_by(|a, b| s(a, "url").cmp(s(b, "url")));
+    let mut profile_names = HashSet::new();
+    let profiles = profiles::names(&resource_profiles, &mut profile_names)
+        .into_iter()
+        .filter_map(|(sd, name)| profiles::profile(sd, name, &names))
+        .collect();
+    Ok(Guide { package: pkg.id(), extensions, profiles })
 }
 
 fn extension(sd: &Value, names: &HashMap<&str, String>, used: &mut HashSet<String>) -> Result<ExtensionDef, Error> {

@@ -455,3 +455,202 @@ pub mod extensions {
         }
     }
 }
+/// The resource profiles that `example.fhir.ig@0.1.0` defines, one type each: a base resource that `TryFrom` validated, with typed accessors for the profile's extension slices.
+pub mod profiles {
+    #[allow(unused_imports)]
+    use ::fhirstorm::extension::{ExtensionError, Extensions};
+    use ::fhirstorm::validation::{Invalid, Issue, IssueKind};
+    /// The canonical URLs of the package's resource profiles.
+    pub const URLS: &[&str] = &["http://example.org/fhir/StructureDefinition/cook"];
+    /// Validates `resource` against the package's profile `url` (every issue found);
+    /// `None` when the package defines no profile with that URL.
+    pub fn validate_as(
+        url: &str,
+        resource: &::fhirstorm::r4::AnyResource,
+    ) -> Option<Vec<Issue>> {
+        Some(
+            match url {
+                "http://example.org/fhir/StructureDefinition/cook" => {
+                    match resource {
+                        ::fhirstorm::r4::AnyResource::Patient(r) => {
+                            Cook::validate_resource(r)
+                        }
+                        other => {
+                            vec![
+                                Issue::new("Patient", IssueKind::ResourceType { expected :
+                                "Patient", found : other.resource_type() })
+                            ]
+                        }
+                    }
+                }
+                _ => return None,
+            },
+        )
+    }
+    /// Cook
+    ///
+    /// Profile `http://example.org/fhir/StructureDefinition/cook` on `Patient`.
+    ///
+    /// Must support: `Patient.extension:flavour`, `Patient.name`, `Patient.gender`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Cook(::fhirstorm::r4::Patient);
+    impl Cook {
+        /// The profile's canonical URL.
+        pub const URL: &'static str = "http://example.org/fhir/StructureDefinition/cook";
+        /// A new resource with `meta.profile` naming this profile.
+        pub fn new() -> Self {
+            Self(::fhirstorm::r4::Patient {
+                meta: Some(::fhirstorm::r4::Meta {
+                    profile: vec![Self::URL.to_string().into()],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+        }
+        /// Wraps `resource` without validating it (see `TryFrom` for the checked way).
+        pub fn from_unverified(resource: ::fhirstorm::r4::Patient) -> Self {
+            Self(resource)
+        }
+        /// The base resource.
+        pub fn into_inner(self) -> ::fhirstorm::r4::Patient {
+            self.0
+        }
+        /// Every way this resource does not meet the profile (empty when it does).
+        pub fn validate(&self) -> Vec<Issue> {
+            Self::validate_resource(&self.0)
+        }
+        /// Every way `resource` does not meet the profile (empty when it does).
+        pub fn validate_resource(resource: &::fhirstorm::r4::Patient) -> Vec<Issue> {
+            let mut issues = Vec::new();
+            ::fhirstorm::hooks::check_count(
+                &mut issues,
+                "Patient.name",
+                resource.name.len(),
+                1usize,
+                None,
+            );
+            ::fhirstorm::hooks::check_count(
+                &mut issues,
+                "Patient.birthDate",
+                usize::from(resource.birth_date.is_some()),
+                0usize,
+                Some(0usize),
+            );
+            if let Some(v) = &resource.deceased {
+                ::fhirstorm::hooks::check_type(
+                    &mut issues,
+                    "Patient.deceased[x]",
+                    v.type_code(),
+                    &["boolean"],
+                );
+            }
+            ::fhirstorm::hooks::check_typed_slice::<
+                super::extensions::Flavour,
+            >(
+                &mut issues,
+                "Patient.extension:flavour",
+                &resource.extension,
+                0usize,
+                Some(1usize),
+            );
+            ::fhirstorm::hooks::check_typed_slice::<
+                super::extensions::Recipe,
+            >(
+                &mut issues,
+                "Patient.extension:recipe",
+                &resource.extension,
+                1usize,
+                None,
+            );
+            ::fhirstorm::hooks::check_url_slice(
+                &mut issues,
+                "Patient.extension:elsewhere",
+                &resource.extension,
+                "http://elsewhere.example.org/StructureDefinition/missing",
+                0usize,
+                Some(2usize),
+            );
+            issues
+        }
+        /// Favourite flavour
+        ///
+        /// `Patient.extension:flavour` · 0..1 · extension `http://example.org/fhir/StructureDefinition/flavour`
+        pub fn flavour(
+            &self,
+        ) -> Result<Option<super::extensions::Flavour>, ExtensionError> {
+            self.0.extension.get_typed()
+        }
+        /// Sets (or, with `None`, removes) `Patient.extension:flavour`.
+        pub fn set_flavour(&mut self, value: Option<super::extensions::Flavour>) {
+            match value {
+                Some(v) => self.0.extension.set_typed(v),
+                None => {
+                    self.0.extension.remove_typed::<super::extensions::Flavour>();
+                }
+            }
+        }
+        /// Recipes
+        ///
+        /// `Patient.extension:recipe` · 1..* · extension `http://example.org/fhir/StructureDefinition/recipe`
+        pub fn recipe(&self) -> Result<Vec<super::extensions::Recipe>, ExtensionError> {
+            self.0.extension.all_typed()
+        }
+        /// Replaces every `Patient.extension:recipe` with `values`.
+        pub fn set_recipe(&mut self, values: Vec<super::extensions::Recipe>) {
+            self.0.extension.remove_typed::<super::extensions::Recipe>();
+            for v in values {
+                self.0.extension.push_typed(v);
+            }
+        }
+        /// Defined elsewhere
+        ///
+        /// `Patient.extension:elsewhere` · 0..2 · extension `http://elsewhere.example.org/StructureDefinition/missing`
+        ///
+        /// Its definition is not in the package: the extensions as they are.
+        pub fn elsewhere(&self) -> Vec<&::fhirstorm::r4::Extension> {
+            self.0
+                .extension
+                .iter()
+                .filter(|e| {
+                    e.url.as_deref()
+                        == Some(
+                            "http://elsewhere.example.org/StructureDefinition/missing",
+                        )
+                })
+                .collect()
+        }
+    }
+    impl Default for Cook {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+    impl std::ops::Deref for Cook {
+        type Target = ::fhirstorm::r4::Patient;
+        fn deref(&self) -> &Self::Target {
+            &self.0
+        }
+    }
+    impl std::ops::DerefMut for Cook {
+        fn deref_mut(&mut self) -> &mut Self::Target {
+            &mut self.0
+        }
+    }
+    impl TryFrom<::fhirstorm::r4::Patient> for Cook {
+        type Error = Invalid<::fhirstorm::r4::Patient>;
+        /// Validates `resource` against the profile: every issue found, and the resource back.
+        fn try_from(resource: ::fhirstorm::r4::Patient) -> Result<Self, Self::Error> {
+            let issues = Self::validate_resource(&resource);
+            if issues.is_empty() {
+                Ok(Self(resource))
+            } else {
+                Err(Invalid { resource, issues })
+            }
+        }
+    }
+    impl From<Cook> for ::fhirstorm::r4::Patient {
+        fn from(profiled: Cook) -> Self {
+            profiled.0
+        }
+    }
+}

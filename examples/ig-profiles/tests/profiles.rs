@@ -1,0 +1,168 @@
+//! The generated profile types against the packages' own examples: every example that declares a
+//! profile of its package (`meta.profile`) meets it; deliberately broken copies each give exactly
+//! the expected issue; the profile type wraps, derefs, converts both ways and reads its
+//! extension slices typed.
+
+use std::path::Path;
+
+use fhirstorm::json;
+use fhirstorm::r4::{AnyResource, Extension, ExtensionValue, Observation, ObservationEffective, Patient};
+use fhirstorm::validation::{Issue, IssueKind};
+use fhirstorm_codegen::Package;
+use fhirstorm_example_ig::{au_base, mcode};
+
+fn package(file: &str) -> Package {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fhir-definitions/packages").join(file);
+    Package::read(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn resource<R: fhirstorm::Resource>(pkg: &Package, file: &str) -> R {
+    let (_, v) = pkg.examples.iter().find(|(name, _)| name == file).unwrap_or_else(|| panic!("{file}"));
+    json::from_slice(&serde_json::to_vec(v).unwrap()).unwrap()
+}
+
+type Validate = dyn Fn(&str, &AnyResource) -> Option<Vec<Issue>>;
+
+/// Validates each example against every profile of the package it declares; returns how many
+/// (example, profile) pairs were checked.
+fn examples_meet_their_profiles(file: &str, validate: &Validate) -> usize {
+    let pkg = package(file);
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (name, example) in &pkg.examples {
+        let bytes = serde_json::to_vec(example).unwrap();
+        let Ok(any) = json::from_slice::<AnyResource>(&bytes) else { continue }; // not a resource of R4's
+        let declared: Vec<String> =
+            any.meta().map(|m| m.profile.iter().filter_map(|p| p.value.clone()).collect()).unwrap_or_default();
+        for url in declared {
+            if let Some(issues) = validate(&url, &any) {
+                checked += 1;
+                if !issues.is_empty() {
+                    let text: Vec<String> = issues.iter().map(ToString::to_string).collect();
+                    failures.push(format!("{name} against {url}: {}", text.join("; ")));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} examples of {file} fail their profiles:\n{}", failures.len(), failures.join("\n"));
+    checked
+}
+
+#[test]
+fn au_base_examples_meet_their_declared_profiles() {
+    let n = examples_meet_their_profiles("hl7.fhir.au.base-6.0.0.tgz", &au_base::profiles::validate_as);
+    println!("AU Base: {n} examples validated against their declared profiles, 0 issues");
+    assert!(n >= 40, "only {n} AU Base examples declare a profile of the package");
+}
+
+#[test]
+fn mcode_examples_meet_their_declared_profiles() {
+    let n = examples_meet_their_profiles("hl7.fhir.us.mcode-4.0.0.tgz", &mcode::profiles::validate_as);
+    println!("mCODE: {n} examples validated against their declared profiles, 0 issues");
+    assert!(n >= 40, "only {n} mCODE examples declare a profile of the package");
+}
+
+#[test]
+fn broken_copies_give_exactly_the_expected_issue() {
+    use au_base::extensions::AustralianIndigenousStatus;
+    use au_base::profiles::AUBasePatient;
+    use fhirstorm::extension::TypedExtension;
+    let au = package("hl7.fhir.au.base-6.0.0.tgz");
+    let patient: Patient = resource(&au, "Patient-example0.json");
+    assert_eq!(AUBasePatient::validate_resource(&patient), vec![]);
+
+    // An extension slice of 0..1 given twice.
+    let mut twice = patient.clone();
+    let status =
+        twice.extension.iter().find(|e| e.url.as_deref() == Some(AustralianIndigenousStatus::URL)).unwrap().clone();
+    twice.extension.push(status);
+    let err = AUBasePatient::try_from(twice.clone()).unwrap_err();
+    assert_eq!(err.resource, twice, "the resource comes back");
+    assert_eq!(
+        err.issues,
+        vec![Issue::new(
+            "Patient.extension:indigenousStatus",
+            IssueKind::Cardinality { min: 0, max: Some(1), found: 2 }
+        )]
+    );
+
+    // An extension of the slice with a value of the wrong type.
+    let mut wrong = patient.clone();
+    for e in wrong.extension.iter_mut().filter(|e| e.url.as_deref() == Some(AustralianIndigenousStatus::URL)) {
+        e.value = Some(ExtensionValue::String("4".to_string().into()));
+    }
+    let issues = AUBasePatient::validate_resource(&wrong);
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].path(), "Patient.extension:indigenousStatus");
+    assert!(matches!(issues[0].kind(), IssueKind::Extension(e) if e.path() == "Extension.value[x]"), "{issues:?}");
+
+    // A required element missing (mCODE's cancer disease status needs its subject).
+    let mc = package("hl7.fhir.us.mcode-4.0.0.tgz");
+    let (file, _) = mc
+        .examples
+        .iter()
+        .find(|(_, v)| v["meta"]["profile"][0] == mcode::profiles::CancerDiseaseStatus::URL)
+        .expect("an example of CancerDiseaseStatus");
+    let status: Observation = resource(&mc, file);
+    assert_eq!(mcode::profiles::CancerDiseaseStatus::validate_resource(&status), vec![]);
+    let orphan = Observation { subject: None, ..status.clone() };
+    assert_eq!(
+        mcode::profiles::CancerDiseaseStatus::validate_resource(&orphan),
+        vec![Issue::new("Observation.subject", IssueKind::Cardinality { min: 1, max: Some(1), found: 0 })]
+    );
+
+    // A choice of a type the profile leaves out (body surface area is dated by dateTime or Period).
+    let (file, _) = mc
+        .examples
+        .iter()
+        .find(|(_, v)| v["meta"]["profile"][0] == mcode::profiles::BodySurfaceArea::URL)
+        .expect("an example of BodySurfaceArea");
+    let bsa: Observation = resource(&mc, file);
+    let instant = Observation {
+        effective: Some(ObservationEffective::Instant(
+            "2020-01-01T00:00:00Z".parse::<fhirstorm::Instant>().unwrap().into(),
+        )),
+        ..bsa
+    };
+    let issues = mcode::profiles::BodySurfaceArea::validate_resource(&instant);
+    assert_eq!(
+        issues,
+        vec![Issue::new(
+            "Observation.effective[x]",
+            IssueKind::Type { allowed: &["dateTime", "Period"], found: "instant" }
+        )]
+    );
+
+    // A resource of another type.
+    let as_patient = mcode::profiles::validate_as(mcode::profiles::BodySurfaceArea::URL, &AnyResource::from(patient));
+    assert!(
+        matches!(as_patient.as_deref(), Some([i]) if matches!(i.kind(), IssueKind::ResourceType { expected: "Observation", found: "Patient" }))
+    );
+    assert_eq!(mcode::profiles::validate_as("http://example.org/not-a-profile", &AnyResource::from(instant)), None);
+}
+
+#[test]
+fn a_profile_type_wraps_derefs_and_reads_its_slices() {
+    use au_base::extensions::{AustralianIndigenousStatus, AustralianVeteranStatus};
+    use au_base::profiles::AUBasePatient;
+    let mut p = AUBasePatient::new();
+    assert_eq!(p.meta.as_ref().unwrap().profile[0].value.as_deref(), Some(AUBasePatient::URL));
+    assert_eq!(p.validate(), vec![]);
+    p.gender = Some(fhirstorm::r4::codes::AdministrativeGender::from("female").into()); // through DerefMut
+    let status = fhirstorm::r4::Coding { code: Some("4".to_string().into()), ..Default::default() };
+    p.set_indigenous_status(Some(AustralianIndigenousStatus(status.clone())));
+    assert_eq!(p.indigenous_status().unwrap(), Some(AustralianIndigenousStatus(status)));
+    p.set_veteran_status(vec![
+        AustralianVeteranStatus(Default::default()),
+        AustralianVeteranStatus(Default::default()),
+    ]);
+    assert_eq!(p.veteran_status().unwrap().len(), 2);
+    p.set_indigenous_status(None);
+    assert_eq!(p.indigenous_status().unwrap(), None);
+    assert!(p.birth_place().is_empty(), "an extension defined outside the package is read generically");
+    let inner: Patient = p.clone().into();
+    assert_eq!(inner.extension.len(), 2);
+    let back = AUBasePatient::try_from(inner).unwrap();
+    assert_eq!(back, p);
+    let _: Vec<&Extension> = back.birth_place();
+}

@@ -1,0 +1,257 @@
+//! Resource profiles → Rust: a type per profile wrapping the base resource, with accessors for
+//! its extension slices and `validate()`.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use super::profiles::{ExtensionSlice, FieldRule, ProfileDef};
+use crate::emit::{doc, ident, md};
+
+/// The `profiles` module (nothing when the package has no resource profile).
+pub(crate) fn module(base: &TokenStream, profiles: &[ProfileDef], package: &str) -> TokenStream {
+    if profiles.is_empty() {
+        return TokenStream::new();
+    }
+    let items = profiles.iter().map(|p| profile(base, p));
+    let urls = profiles.iter().map(|p| &p.url);
+    let arms = profiles.iter().map(|p| {
+        let (url, name, ty) = (&p.url, ident(&p.name), ident(&p.base_type));
+        let type_name = &p.base_type;
+        quote! {
+            #url => match resource {
+                #base::AnyResource::#ty(r) => #name::validate_resource(r),
+                other => vec![Issue::new(#type_name, IssueKind::ResourceType { expected: #type_name, found: other.resource_type() })],
+            },
+        }
+    });
+    let mdoc = doc(&format!(
+        "The resource profiles that `{package}` defines, one type each: a base resource that \
+         `TryFrom` validated, with typed accessors for the profile's extension slices."
+    ));
+    quote! {
+        #mdoc
+        pub mod profiles {
+            #[allow(unused_imports)]
+            use crate::extension::{ExtensionError, Extensions};
+            use crate::validation::{Invalid, Issue, IssueKind};
+
+            /// The canonical URLs of the package's resource profiles.
+            pub const URLS: &[&str] = &[#(#urls),*];
+
+            /// Validates `resource` against the package's profile `url` (every issue found);
+            /// `None` when the package defines no profile with that URL.
+            pub fn validate_as(url: &str, resource: &#base::AnyResource) -> Option<Vec<Issue>> {
+                Some(match url {
+                    #(#arms)*
+                    _ => return None,
+                })
+            }
+
+            #(#items)*
+        }
+    }
+}
+
+fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
+    let name = ident(&p.name);
+    let ty = ident(&p.base_type);
+    let url = &p.url;
+    let mut text = format!("{}\n\nProfile `{}` on `{}`", md(&p.doc), p.url, p.base_type);
+    if !p.derived_from.is_empty() {
+        text.push_str(&format!(", derived from `{}`", p.derived_from));
+    }
+    text.push('.');
+    if !p.must_support.is_empty() {
+        let list: Vec<String> = p.must_support.iter().map(|m| format!("`{m}`")).collect();
+        text.push_str(&format!("\n\nMust support: {}.", list.join(", ")));
+    }
+    let d = doc(&text);
+    let checks: Vec<TokenStream> = p.fields.iter().map(field_check).chain(p.slices.iter().map(slice_check)).collect();
+    let body = if checks.is_empty() {
+        quote! {
+            // The profile narrows nothing at the resource's own level that is checked yet.
+            let _ = resource;
+            Vec::new()
+        }
+    } else {
+        quote! {
+            let mut issues = Vec::new();
+            #(#checks)*
+            issues
+        }
+    };
+    let accessors = p.slices.iter().map(|s| accessor(base, s));
+    quote! {
+        #d
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct #name(#base::#ty);
+
+        impl #name {
+            /// The profile's canonical URL.
+            pub const URL: &'static str = #url;
+
+            /// A new resource with `meta.profile` naming this profile.
+            pub fn new() -> Self {
+                Self(#base::#ty {
+                    meta: Some(#base::Meta { profile: vec![Self::URL.to_string().into()], ..Default::default() }),
+                    ..Default::default()
+                })
+            }
+
+            /// Wraps `resource` without validating it (see `TryFrom` for the checked way).
+            pub fn from_unverified(resource: #base::#ty) -> Self {
+                Self(resource)
+            }
+
+            /// The base resource.
+            pub fn into_inner(self) -> #base::#ty {
+                self.0
+            }
+
+            /// Every way this resource does not meet the profile (empty when it does).
+            pub fn validate(&self) -> Vec<Issue> {
+                Self::validate_resource(&self.0)
+            }
+
+            /// Every way `resource` does not meet the profile (empty when it does).
+            pub fn validate_resource(resource: &#base::#ty) -> Vec<Issue> {
+                #body
+            }
+
+            #(#accessors)*
+        }
+
+        impl Default for #name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl std::ops::Deref for #name {
+            type Target = #base::#ty;
+            fn deref(&self) -> &Self::Target {
+                &self.0
+            }
+        }
+
+        impl std::ops::DerefMut for #name {
+            fn deref_mut(&mut self) -> &mut Self::Target {
+                &mut self.0
+            }
+        }
+
+        impl TryFrom<#base::#ty> for #name {
+            type Error = Invalid<#base::#ty>;
+            /// Validates `resource` against the profile: every issue found, and the resource back.
+            fn try_from(resource: #base::#ty) -> Result<Self, Self::Error> {
+                let issues = Self::validate_resource(&resource);
+                if issues.is_empty() { Ok(Self(resource)) } else { Err(Invalid { resource, issues }) }
+            }
+        }
+
+        impl From<#name> for #base::#ty {
+            fn from(profiled: #name) -> Self {
+                profiled.0
+            }
+        }
+    }
+}
+
+fn max_tokens(max: Option<usize>) -> TokenStream {
+    match max {
+        Some(m) => quote!(Some(#m)),
+        None => quote!(None),
+    }
+}
+
+fn field_check(f: &FieldRule) -> TokenStream {
+    let field = ident(&f.field);
+    let path = &f.path;
+    let count = f.count.map(|(min, max)| {
+        let max = max_tokens(max);
+        let found = if f.many { quote!(resource.#field.len()) } else { quote!(usize::from(resource.#field.is_some())) };
+        quote! { crate::hooks::check_count(&mut issues, #path, #found, #min, #max); }
+    });
+    let types = f.choice_types.as_ref().map(|t| {
+        quote! {
+            if let Some(v) = &resource.#field {
+                crate::hooks::check_type(&mut issues, #path, v.type_code(), &[#(#t),*]);
+            }
+        }
+    });
+    quote! { #count #types }
+}
+
+fn slice_check(s: &ExtensionSlice) -> TokenStream {
+    let (path, list, min, max) = (&s.path, ident(&s.list), s.min, max_tokens(s.max));
+    match &s.typed {
+        Some(t) => {
+            let t = ident(t);
+            quote! {
+                crate::hooks::check_typed_slice::<super::extensions::#t>(&mut issues, #path, &resource.#list, #min, #max);
+            }
+        }
+        None => {
+            let url = &s.url;
+            quote! { crate::hooks::check_url_slice(&mut issues, #path, &resource.#list, #url, #min, #max); }
+        }
+    }
+}
+
+fn accessor(base: &TokenStream, s: &ExtensionSlice) -> TokenStream {
+    let list = ident(&s.list);
+    let method: Ident = ident(&s.method);
+    let setter = format_ident!("set_{}", s.method);
+    let max_text = s.max.map_or("*".to_string(), |m| m.to_string());
+    let about = format!("{}\n\n`{}` · {}..{} · extension `{}`", md(&s.doc), s.path, s.min, max_text, s.url);
+    match &s.typed {
+        Some(t) => {
+            let t = ident(t);
+            if s.max.is_some_and(|m| m <= 1) {
+                let get = doc(&about);
+                let set = doc(&format!("Sets (or, with `None`, removes) `{}`.", s.path));
+                quote! {
+                    #get
+                    pub fn #method(&self) -> Result<Option<super::extensions::#t>, ExtensionError> {
+                        self.0.#list.get_typed()
+                    }
+                    #set
+                    pub fn #setter(&mut self, value: Option<super::extensions::#t>) {
+                        match value {
+                            Some(v) => self.0.#list.set_typed(v),
+                            None => {
+                                self.0.#list.remove_typed::<super::extensions::#t>();
+                            }
+                        }
+                    }
+                }
+            } else {
+                let get = doc(&about);
+                let set = doc(&format!("Replaces every `{}` with `values`.", s.path));
+                quote! {
+                    #get
+                    pub fn #method(&self) -> Result<Vec<super::extensions::#t>, ExtensionError> {
+                        self.0.#list.all_typed()
+                    }
+                    #set
+                    pub fn #setter(&mut self, values: Vec<super::extensions::#t>) {
+                        self.0.#list.remove_typed::<super::extensions::#t>();
+                        for v in values {
+                            self.0.#list.push_typed(v);
+                        }
+                    }
+                }
+            }
+        }
+        None => {
+            let url = &s.url;
+            let get = doc(&format!("{about}\n\nIts definition is not in the package: the extensions as they are."));
+            quote! {
+                #get
+                pub fn #method(&self) -> Vec<&#base::Extension> {
+                    self.0.#list.iter().filter(|e| e.url.as_deref() == Some(#url)).collect()
+                }
+            }
+        }
+    }
+}

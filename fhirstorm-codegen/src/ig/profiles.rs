@@ -1,0 +1,162 @@
+//! A package's resource profiles, read from their snapshots: what differs at the resource's own
+//! level (cardinality, choice types) and its extension slices.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use super::{max_of, s, type_profiles, types, unique};
+use crate::ident;
+
+/// One resource profile.
+#[derive(Debug)]
+pub(crate) struct ProfileDef {
+    /// Rust type name.
+    pub name: String,
+    /// Canonical URL.
+    pub url: String,
+    /// The base resource type (`Patient`).
+    pub base_type: String,
+    /// Title or short description.
+    pub doc: String,
+    /// The profile it derives from, when not the base resource.
+    pub derived_from: String,
+    /// Element ids flagged must-support.
+    pub must_support: Vec<String>,
+    /// Elements of the resource whose cardinality or types the profile narrows.
+    pub fields: Vec<FieldRule>,
+    /// Extension slices of the resource (`extension` and `modifierExtension`).
+    pub slices: Vec<ExtensionSlice>,
+}
+
+/// A top-level element the profile constrains.
+#[derive(Debug)]
+pub(crate) struct FieldRule {
+    /// Element id (`Observation.effective[x]`).
+    pub path: String,
+    /// Rust field name.
+    pub field: String,
+    /// Whether the base element repeats (a `Vec`).
+    pub many: bool,
+    /// The profile's cardinality, when it differs from the base's.
+    pub count: Option<(usize, Option<usize>)>,
+    /// For a choice element: the FHIR types the profile allows.
+    pub choice_types: Option<Vec<String>>,
+}
+
+/// An extension slice.
+#[derive(Debug)]
+pub(crate) struct ExtensionSlice {
+    /// Element id (`Patient.extension:indigenousStatus`).
+    pub path: String,
+    /// The accessor's name.
+    pub method: String,
+    /// `extension` or `modifier_extension`.
+    pub list: String,
+    /// The extension's canonical URL.
+    pub url: String,
+    /// Cardinality.
+    pub min: usize,
+    /// `None` for `*`.
+    pub max: Option<usize>,
+    /// The package's type for it; `None` when its definition is not in the package.
+    pub typed: Option<String>,
+    /// Short description.
+    pub doc: String,
+}
+
+/// Names the profile types can not take as accessors (their own methods).
+const RESERVED: &[&str] = &["new", "validate", "validate_resource", "into_inner", "from_unverified", "url"];
+
+pub(crate) fn is_resource_profile(sd: &Value) -> bool {
+    s(sd, "resourceType") == "StructureDefinition" && s(sd, "kind") == "resource" && s(sd, "derivation") == "constraint"
+}
+
+pub(crate) fn profile(sd: &Value, name: String, extensions: &HashMap<&str, String>) -> Option<ProfileDef> {
+    let base_type = s(sd, "type").to_string();
+    let elements: Vec<&Value> = sd.get("snapshot")?.get("element")?.as_array()?.iter().collect();
+    let root = elements.first().copied()?;
+    let mut fields = Vec::new();
+    let mut slices = Vec::new();
+    let mut methods: HashSet<String> = RESERVED.iter().map(|r| r.to_string()).collect();
+    for el in &elements {
+        let id = s(el, "id");
+        let Some(rest) = id.strip_prefix(&format!("{base_type}.")) else { continue };
+        let min = el.get("min").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let max = max_of(el);
+        if let Some((list, slice)) = rest.split_once(':') {
+            // Only extension slices of the resource itself (not their children).
+            if !matches!(list, "extension" | "modifierExtension") || slice.contains('.') {
+                continue;
+            }
+            let Some(url) = type_profiles(el).into_iter().next() else { continue };
+            let url = url.split('|').next().unwrap_or(&url).to_string();
+            let mut method = ident::snake(slice).trim_start_matches("r#").to_string();
+            if method.starts_with(|c: char| c.is_ascii_digit()) {
+                method = format!("n{method}");
+            }
+            while !methods.insert(method.clone()) {
+                method.push_str("_extension");
+            }
+            slices.push(ExtensionSlice {
+                path: id.to_string(),
+                method,
+                list: ident::snake(list),
+                typed: extensions.get(url.as_str()).cloned(),
+                url,
+                min,
+                max,
+                doc: s(el, "short").to_string(),
+            });
+            continue;
+        }
+        if rest.contains('.') || rest.contains(':') {
+            continue;
+        }
+        let base = el.get("base").unwrap_or(&Value::Null);
+        let base_min = base.get("min").and_then(Value::as_u64).unwrap_or(min as u64) as usize;
+        let base_max = if base.get("max").is_some() { max_of(base) } else { max };
+        let json = rest.strip_suffix("[x]").unwrap_or(rest);
+        let count = ((min, max) != (base_min, base_max)).then_some((min, max));
+        let choice_types = rest.ends_with("[x]").then(|| types(el)).filter(|t| !t.is_empty());
+        if count.is_some() || choice_types.is_some() {
+            fields.push(FieldRule {
+                path: id.to_string(),
+                field: ident::snake(json),
+                many: base_max != Some(1),
+                count,
+                choice_types,
+            });
+        }
+    }
+    let must_support = elements
+        .iter()
+        .filter(|e| e.get("mustSupport").and_then(Value::as_bool) == Some(true))
+        .map(|e| s(e, "id").to_string())
+        .collect();
+    let doc = [s(sd, "title"), s(root, "short"), s(sd, "name")].into_iter().find(|t| !t.is_empty()).unwrap_or("");
+    let parent = s(sd, "baseDefinition");
+    let derived_from =
+        if parent.ends_with(&format!("/StructureDefinition/{base_type}")) { String::new() } else { parent.to_string() };
+    Some(ProfileDef {
+        name,
+        url: s(sd, "url").to_string(),
+        base_type,
+        doc: doc.trim().to_string(),
+        derived_from,
+        must_support,
+        fields,
+        slices,
+    })
+}
+
+/// Names every resource profile of the package, uniquely.
+pub(crate) fn names<'a>(sds: &[&'a Value], used: &mut HashSet<String>) -> Vec<(&'a Value, String)> {
+    let mut out: Vec<(&Value, String)> = Vec::new();
+    for sd in sds {
+        let want = ident::type_name(if s(sd, "name").is_empty() { s(sd, "id") } else { s(sd, "name") });
+        let want = if want.starts_with(|c: char| c.is_ascii_digit()) { format!("Profile{want}") } else { want };
+        out.push((sd, unique(used, want)));
+    }
+    out
+}

@@ -1,0 +1,103 @@
+//! Validation against a profile: every issue found, each with the element at fault and what is
+//! wrong. The profile types fhirstorm-codegen generates from an implementation guide return
+//! these from `validate()` and from `TryFrom<the base resource>`.
+
+use std::fmt;
+
+use crate::extension::ExtensionError;
+
+/// One way a resource does not meet a profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    path: &'static str,
+    kind: IssueKind,
+}
+
+/// What is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IssueKind {
+    /// An element (or an extension slice) occurs fewer or more times than the profile allows.
+    Cardinality {
+        /// The least the profile allows.
+        min: usize,
+        /// The most (`None`: unbounded).
+        max: Option<usize>,
+        /// How many there are.
+        found: usize,
+    },
+    /// A choice element holds a type the profile does not allow.
+    Type {
+        /// The FHIR types the profile allows.
+        allowed: &'static [&'static str],
+        /// The FHIR type found.
+        found: &'static str,
+    },
+    /// An extension of a slice does not fit its definition.
+    Extension(ExtensionError),
+    /// The resource is not of the profile's resource type.
+    ResourceType {
+        /// The profile's resource type.
+        expected: &'static str,
+        /// The resource's.
+        found: &'static str,
+    },
+}
+
+impl Issue {
+    /// An issue at `path` (an element id of the profile: `Patient.name`,
+    /// `Patient.extension:indigenousStatus`).
+    pub fn new(path: &'static str, kind: IssueKind) -> Issue {
+        Issue { path, kind }
+    }
+
+    /// The element of the profile at fault, as its element id.
+    pub fn path(&self) -> &str {
+        self.path
+    }
+
+    /// What is wrong.
+    pub fn kind(&self) -> &IssueKind {
+        &self.kind
+    }
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.path)?;
+        match &self.kind {
+            IssueKind::Cardinality { min, max, found } => {
+                let max = max.map_or("*".to_string(), |m| m.to_string());
+                write!(f, "occurs {found} times, the profile allows {min}..{max}")
+            }
+            IssueKind::Type { allowed, found } => {
+                write!(f, "a value of type {found}, the profile allows {}", allowed.join(", "))
+            }
+            IssueKind::Extension(e) => write!(f, "{e}"),
+            IssueKind::ResourceType { expected, found } => {
+                write!(f, "a {found}, the profile is on {expected}")
+            }
+        }
+    }
+}
+
+/// A resource that does not meet a profile: the issues, and the resource back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid<R> {
+    /// The resource, unchanged.
+    pub resource: R,
+    /// Every issue found.
+    pub issues: Vec<Issue>,
+}
+
+impl<R> fmt::Display for Invalid<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the resource does not meet the profile ({} issues)", self.issues.len())?;
+        for issue in &self.issues {
+            write!(f, "; {issue}")?;
+        }
+        Ok(())
+    }
+}
+
+impl<R: fmt::Debug> std::error::Error for Invalid<R> {}
