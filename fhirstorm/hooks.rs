@@ -17,8 +17,9 @@
 //!   `client` feature) and [`reference_url`], which it calls.
 //! - Typed extensions (code generated from an implementation guide): [`ext_optional`],
 //!   [`ext_required`] and [`ext_repeating`] check a sub-extension's cardinality.
-//! - Profiles: [`check_count`], [`check_type`], [`check_typed_slice`] and [`check_url_slice`]
-//!   collect validation issues.
+//! - Profiles: [`check_count`], [`check_type`], [`check_pattern`], [`check_typed_slice`] and
+//!   [`check_url_slice`] collect validation issues; [`pattern_value`] and [`pattern_primitive`]
+//!   give a new resource its fixed and pattern values.
 //! - Macros (at the crate root, as `macro_rules!` must be): `__choice!` and `__choice_slot!`
 //!   (choice elements), `__serde_via_json!` and `__serde_via_str!` (serde impls).
 
@@ -98,6 +99,34 @@ pub fn check_type(issues: &mut Vec<Issue>, path: &'static str, found: &'static s
     if !allowed.contains(&found) {
         issues.push(Issue::new(path, IssueKind::Type { allowed, found }));
     }
+}
+
+/// Each value of an element with a fixed value or pattern (`expected`, JSON the generator wrote
+/// from the definitions) checked against it.
+pub fn check_pattern<'a>(
+    issues: &mut Vec<Issue>,
+    path: &'static str,
+    values: impl Iterator<Item = &'a dyn crate::json::ToJsonDyn>,
+    expected: &'static str,
+    exact: bool,
+) {
+    let pattern = crate::json::Value::parse(expected).unwrap_or_default();
+    for v in values {
+        if !crate::validation::matches(&crate::json::to_value(v), &pattern, exact) {
+            issues.push(Issue::new(path, IssueKind::Pattern { expected, exact }));
+        }
+    }
+}
+
+/// A profile's fixed value or pattern for a complex element, to start a new resource with
+/// (`None` if it does not read as `T`, which `validate()` would then report).
+pub fn pattern_value<T: FromJson>(json: &str) -> Option<T> {
+    crate::json::from_str(json).ok()
+}
+
+/// A profile's fixed value or pattern for a primitive element.
+pub fn pattern_primitive<T: FromJson, E>(json: &str) -> Option<Primitive<T, E>> {
+    crate::json::from_str::<T>(json).ok().map(Primitive::from)
 }
 
 /// An extension slice whose extension type is known: its count, and each one read.

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use crate::extension::ExtensionError;
+use crate::json::Value;
 
 /// One way a resource does not meet a profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +33,13 @@ pub enum IssueKind {
         allowed: &'static [&'static str],
         /// The FHIR type found.
         found: &'static str,
+    },
+    /// A value differs from the profile's fixed value (`exact`) or does not contain its pattern.
+    Pattern {
+        /// The fixed value or pattern, as JSON.
+        expected: &'static str,
+        /// Whether it is a fixed value (equality) rather than a pattern (containment).
+        exact: bool,
     },
     /// An extension of a slice does not fit its definition.
     Extension(ExtensionError),
@@ -73,6 +81,12 @@ impl fmt::Display for Issue {
             IssueKind::Type { allowed, found } => {
                 write!(f, "a value of type {found}, the profile allows {}", allowed.join(", "))
             }
+            IssueKind::Pattern { expected, exact: true } => {
+                write!(f, "differs from the profile's fixed value {expected}")
+            }
+            IssueKind::Pattern { expected, exact: false } => {
+                write!(f, "does not match the profile's pattern {expected}")
+            }
             IssueKind::Extension(e) => write!(f, "{e}"),
             IssueKind::ResourceType { expected, found } => {
                 write!(f, "a {found}, the profile is on {expected}")
@@ -101,3 +115,19 @@ impl<R> fmt::Display for Invalid<R> {
 }
 
 impl<R: fmt::Debug> std::error::Error for Invalid<R> {}
+
+/// Whether `value` matches `pattern` as FHIR defines it: every member of the pattern is present
+/// and matches, every item of a pattern array matches some item of the value's array, and
+/// primitives are equal. With `exact`, the two must be equal.
+pub fn matches(value: &Value, pattern: &Value, exact: bool) -> bool {
+    if exact {
+        return value == pattern;
+    }
+    match (value, pattern) {
+        (Value::Object(v), Value::Object(p)) => {
+            p.iter().all(|(key, pv)| v.get(key).is_some_and(|vv| matches(vv, pv, false)))
+        }
+        (Value::Array(v), Value::Array(p)) => p.iter().all(|pv| v.iter().any(|vv| matches(vv, pv, false))),
+        (v, p) => v == p,
+    }
+}

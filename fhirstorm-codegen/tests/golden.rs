@@ -122,6 +122,8 @@ fn ig_style() {
     assert!(code.contains("\"http://elsewhere.example.org/StructureDefinition/missing\""), "an untyped one by URL");
     assert!(code.contains("\"Patient.birthDate\""), "a cardinality the profile narrows");
     assert!(code.contains("&[\"boolean\"]"), "a choice the profile narrows");
+    assert!(code.contains("active: ::fhirstorm::hooks::pattern_primitive(\"true\")"), "a fixed primitive applied");
+    assert!(code.contains("marital_status: ::fhirstorm::hooks::pattern_value("), "a pattern applied");
     assert!(!code.contains("\"Patient.gender\""), "an element it leaves as the base has it is not checked");
     assert!(
         code.contains("Must support: `Patient.extension:flavour`, `Patient.name`, `Patient.gender`."),

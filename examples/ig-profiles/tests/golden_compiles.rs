@@ -102,4 +102,22 @@ fn a_profile_reports_every_issue_with_its_element() {
     }]);
     assert_eq!(cook.validate(), vec![]);
     assert_eq!(cook.elsewhere().len(), 0);
+    // new() applied the fixed value and the pattern; changing them is reported.
+    assert_eq!(cook.active.as_ref().and_then(|a| a.value), Some(true));
+    assert_eq!(cook.marital_status.as_ref().unwrap().coding[0].code.as_ref().unwrap().value.as_deref(), Some("chef"));
+    cook.active = Some(false.into());
+    cook.marital_status.as_mut().unwrap().coding[0].code = Some("cook".to_string().into());
+    assert_eq!(
+        cook.validate(),
+        vec![
+            Issue::new("Patient.active", IssueKind::Pattern { expected: "true", exact: true }),
+            Issue::new(
+                "Patient.maritalStatus",
+                IssueKind::Pattern {
+                    expected: r#"{"coding":[{"code":"chef","system":"http://example.org/cs"}]}"#,
+                    exact: false
+                }
+            ),
+        ]
+    );
 }

@@ -111,6 +111,26 @@ fn broken_copies_give_exactly_the_expected_issue() {
         vec![Issue::new("Observation.subject", IssueKind::Cardinality { min: 1, max: Some(1), found: 0 })]
     );
 
+    // A code that does not match the profile's pattern (LOINC 97509-4), and one that contains it.
+    let mut recoded = status.clone();
+    recoded.code.as_mut().unwrap().coding[0].code = Some("00000-0".to_string().into());
+    let issues = mcode::profiles::CancerDiseaseStatus::validate_resource(&recoded);
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].path(), "Observation.code");
+    assert!(
+        matches!(issues[0].kind(), IssueKind::Pattern { expected, exact: false } if expected.contains("97509-4")),
+        "{issues:?}"
+    );
+    let mut more = status.clone();
+    let extra = fhirstorm::r4::Coding { code: Some("x".to_string().into()), ..Default::default() };
+    more.code.as_mut().unwrap().coding.insert(0, extra);
+    more.code.as_mut().unwrap().text = Some("disease status".to_string().into());
+    assert_eq!(
+        mcode::profiles::CancerDiseaseStatus::validate_resource(&more),
+        vec![],
+        "a pattern is contained, not equal"
+    );
+
     // A choice of a type the profile leaves out (body surface area is dated by dateTime or Period).
     let (file, _) = mc
         .examples
@@ -165,4 +185,17 @@ fn a_profile_type_wraps_derefs_and_reads_its_slices() {
     let back = AUBasePatient::try_from(inner).unwrap();
     assert_eq!(back, p);
     let _: Vec<&Extension> = back.birth_place();
+}
+
+#[test]
+fn new_applies_the_profiles_patterns() {
+    use mcode::profiles::{CancerDiseaseStatus, MCODEPatientBundle};
+    let status = CancerDiseaseStatus::new();
+    let coding = &status.code.as_ref().expect("the pattern's code").coding[0];
+    assert_eq!(coding.code.as_ref().and_then(|c| c.value.as_deref()), Some("97509-4"));
+    assert_eq!(coding.system.as_ref().and_then(|c| c.value.as_deref()), Some("http://loinc.org"));
+    let issues = status.validate();
+    assert!(issues.iter().all(|i| !matches!(i.kind(), IssueKind::Pattern { .. })), "{issues:?}");
+    let bundle = MCODEPatientBundle::new();
+    assert_eq!(bundle.r#type.as_ref().and_then(|t| t.value.as_ref()).map(|t| t.as_str()), Some("collection"));
 }

@@ -81,6 +81,7 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
         }
     };
     let accessors = p.slices.iter().map(|s| accessor(base, s));
+    let patterns = pattern_members(p);
     quote! {
         #d
         #[derive(Clone, Debug, PartialEq)]
@@ -90,10 +91,12 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
             /// The profile's canonical URL.
             pub const URL: &'static str = #url;
 
-            /// A new resource with `meta.profile` naming this profile.
+            /// A new resource with `meta.profile` naming this profile and the profile's fixed and
+            /// pattern values on the resource's own single-valued elements.
             pub fn new() -> Self {
                 Self(#base::#ty {
                     meta: Some(#base::Meta { profile: vec![Self::URL.to_string().into()], ..Default::default() }),
+                    #(#patterns)*
                     ..Default::default()
                 })
             }
@@ -179,7 +182,34 @@ fn field_check(f: &FieldRule) -> TokenStream {
             }
         }
     });
-    quote! { #count #types }
+    let pattern = f.pattern.as_ref().map(|p| {
+        let (json, exact) = (&p.json, p.exact);
+        let values = if p.primitive {
+            quote!(resource.#field.iter().filter_map(|p| p.value.as_ref()).map(|v| v as &dyn crate::json::ToJsonDyn))
+        } else {
+            quote!(resource.#field.iter().map(|v| v as &dyn crate::json::ToJsonDyn))
+        };
+        quote! { crate::hooks::check_pattern(&mut issues, #path, #values, #json, #exact); }
+    });
+    quote! { #count #types #pattern }
+}
+
+/// The struct literal's members that give a new resource the profile's fixed and pattern values
+/// (single-valued elements of the resource's own level).
+fn pattern_members(p: &ProfileDef) -> Vec<TokenStream> {
+    p.fields
+        .iter()
+        .filter(|f| !f.many)
+        .filter_map(|f| {
+            let pattern = f.pattern.as_ref()?;
+            let (field, json) = (ident(&f.field), &pattern.json);
+            Some(if pattern.primitive {
+                quote! { #field: crate::hooks::pattern_primitive(#json), }
+            } else {
+                quote! { #field: crate::hooks::pattern_value(#json), }
+            })
+        })
+        .collect()
 }
 
 fn slice_check(s: &ExtensionSlice) -> TokenStream {

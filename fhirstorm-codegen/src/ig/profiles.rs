@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{max_of, s, type_profiles, types, unique};
 use crate::ident;
+use crate::ir::Prim;
 
 /// One resource profile.
 #[derive(Debug)]
@@ -42,6 +43,19 @@ pub(crate) struct FieldRule {
     pub count: Option<(usize, Option<usize>)>,
     /// For a choice element: the FHIR types the profile allows.
     pub choice_types: Option<Vec<String>>,
+    /// A fixed value or pattern, as JSON.
+    pub pattern: Option<Pattern>,
+}
+
+/// A fixed value (`exact`) or pattern.
+#[derive(Debug)]
+pub(crate) struct Pattern {
+    /// The value, as JSON.
+    pub json: String,
+    /// Fixed (equality) rather than pattern (containment).
+    pub exact: bool,
+    /// Whether the element is a primitive (the JSON is its value).
+    pub primitive: bool,
 }
 
 /// An extension slice.
@@ -119,13 +133,15 @@ pub(crate) fn profile(sd: &Value, name: String, extensions: &HashMap<&str, Strin
         let json = rest.strip_suffix("[x]").unwrap_or(rest);
         let count = ((min, max) != (base_min, base_max)).then_some((min, max));
         let choice_types = rest.ends_with("[x]").then(|| types(el)).filter(|t| !t.is_empty());
-        if count.is_some() || choice_types.is_some() {
+        let pattern = if rest.ends_with("[x]") { None } else { pattern(el) };
+        if count.is_some() || choice_types.is_some() || pattern.is_some() {
             fields.push(FieldRule {
                 path: id.to_string(),
                 field: ident::snake(json),
                 many: base_max != Some(1),
                 count,
                 choice_types,
+                pattern,
             });
         }
     }
@@ -159,4 +175,16 @@ pub(crate) fn names<'a>(sds: &[&'a Value], used: &mut HashSet<String>) -> Vec<(&
         out.push((sd, unique(used, want)));
     }
     out
+}
+
+/// An element's `fixed[x]` or `pattern[x]` (not on `System` types, which are plain strings).
+fn pattern(el: &Value) -> Option<Pattern> {
+    let obj = el.as_object()?;
+    let (key, value) = obj.iter().find(|(k, _)| k.starts_with("fixed") || k.starts_with("pattern"))?;
+    let exact = key.starts_with("fixed");
+    let code = types(el).into_iter().next()?;
+    if code.starts_with("http://hl7.org/fhirpath/System.") {
+        return None;
+    }
+    Some(Pattern { json: value.to_string(), exact, primitive: Prim::from_code(&code).is_some() })
 }

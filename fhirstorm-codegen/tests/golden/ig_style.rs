@@ -497,13 +497,18 @@ pub mod profiles {
     impl Cook {
         /// The profile's canonical URL.
         pub const URL: &'static str = "http://example.org/fhir/StructureDefinition/cook";
-        /// A new resource with `meta.profile` naming this profile.
+        /// A new resource with `meta.profile` naming this profile and the profile's fixed and
+        /// pattern values on the resource's own single-valued elements.
         pub fn new() -> Self {
             Self(::fhirstorm::r4::Patient {
                 meta: Some(::fhirstorm::r4::Meta {
                     profile: vec![Self::URL.to_string().into()],
                     ..Default::default()
                 }),
+                active: ::fhirstorm::hooks::pattern_primitive("true"),
+                marital_status: ::fhirstorm::hooks::pattern_value(
+                    "{\"coding\":[{\"code\":\"chef\",\"system\":\"http://example.org/cs\"}]}",
+                ),
                 ..Default::default()
             })
         }
@@ -522,6 +527,17 @@ pub mod profiles {
         /// Every way `resource` does not meet the profile (empty when it does).
         pub fn validate_resource(resource: &::fhirstorm::r4::Patient) -> Vec<Issue> {
             let mut issues = Vec::new();
+            ::fhirstorm::hooks::check_pattern(
+                &mut issues,
+                "Patient.active",
+                resource
+                    .active
+                    .iter()
+                    .filter_map(|p| p.value.as_ref())
+                    .map(|v| v as &dyn ::fhirstorm::json::ToJsonDyn),
+                "true",
+                true,
+            );
             ::fhirstorm::hooks::check_count(
                 &mut issues,
                 "Patient.name",
@@ -544,6 +560,16 @@ pub mod profiles {
                     &["boolean"],
                 );
             }
+            ::fhirstorm::hooks::check_pattern(
+                &mut issues,
+                "Patient.maritalStatus",
+                resource
+                    .marital_status
+                    .iter()
+                    .map(|v| v as &dyn ::fhirstorm::json::ToJsonDyn),
+                "{\"coding\":[{\"code\":\"chef\",\"system\":\"http://example.org/cs\"}]}",
+                false,
+            );
             ::fhirstorm::hooks::check_typed_slice::<
                 super::extensions::Flavour,
             >(
