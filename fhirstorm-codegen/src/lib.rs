@@ -130,12 +130,17 @@ impl Config {
     /// not rebuild needlessly).
     pub fn generate(&self) -> Result<(), Error> {
         let out = self.out_file.as_ref().ok_or_else(|| Error::new("no output file set"))?;
-        let code = self.render()?;
-        if std::fs::read_to_string(out).ok().as_deref() != Some(code.as_str()) {
-            std::fs::write(out, code).map_err(|e| Error::new(format!("writing {}: {e}", out.display())))?;
-        }
-        Ok(())
+        crate::write_if_changed(out, &self.render()?)
     }
+}
+
+/// Writes `code` to `out` only when it differs from what is there, so that cargo does not
+/// rebuild needlessly.
+fn write_if_changed(out: &Path, code: &str) -> Result<(), Error> {
+    if std::fs::read_to_string(out).ok().as_deref() != Some(code) {
+        std::fs::write(out, code).map_err(|e| Error::new(format!("writing {}: {e}", out.display())))?;
+    }
+    Ok(())
 }
 
 /// Reads an official definitions package (`paths`: its folders or files; `xsd`: the release's

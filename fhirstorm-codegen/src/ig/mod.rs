@@ -94,11 +94,7 @@ impl Profiles {
     /// Generates and writes the output file (only when its content changes).
     pub fn generate(&self) -> Result<(), Error> {
         let out = self.out_file.as_ref().ok_or_else(|| Error::new("no output file set"))?;
-        let code = self.render()?;
-        if std::fs::read_to_string(out).ok().as_deref() != Some(code.as_str()) {
-            std::fs::write(out, code).map_err(|e| Error::new(format!("writing {}: {e}", out.display())))?;
-        }
-        Ok(())
+        crate::write_if_changed(out, &self.render()?)
     }
 }
 
