@@ -17,7 +17,7 @@
 //!   `client` feature) and [`reference_url`], which it calls.
 //! - Typed extensions (code generated from an implementation guide): [`ext_optional`],
 //!   [`ext_required`] and [`ext_repeating`] check a sub-extension's cardinality.
-//! - Profiles: [`check_count`], [`check_type`], [`check_pattern`], [`check_typed_slice`] and
+//! - Profiles: [`check_count`], [`check_type`], [`check_pattern`], [`check_binding`], [`check_typed_slice`] and
 //!   [`check_url_slice`] collect validation issues; [`pattern_value`] and [`pattern_primitive`]
 //!   give a new resource its fixed and pattern values.
 //! - Macros (at the crate root, as `macro_rules!` must be): `__choice!` and `__choice_slot!`
@@ -114,6 +114,21 @@ pub fn check_pattern<'a>(
     for v in values {
         if !crate::validation::matches(&crate::json::to_value(v), &pattern, exact) {
             issues.push(Issue::new(path, IssueKind::Pattern { expected, exact }));
+        }
+    }
+}
+
+/// Each coded value of an element with a required binding checked against the value set's codes.
+pub fn check_binding<'a>(
+    issues: &mut Vec<Issue>,
+    path: &'static str,
+    values: impl Iterator<Item = &'a dyn crate::json::ToJsonDyn>,
+    codes: &'static [(&'static str, &'static str)],
+    value_set: &'static str,
+) {
+    for v in values {
+        if !crate::validation::has_code(&crate::json::to_value(v), codes) {
+            issues.push(Issue::new(path, IssueKind::Binding { value_set }));
         }
     }
 }

@@ -41,6 +41,11 @@ pub enum IssueKind {
         /// Whether it is a fixed value (equality) rather than a pattern (containment).
         exact: bool,
     },
+    /// A coded value has no code from the value set of the element's required binding.
+    Binding {
+        /// The value set's canonical URL.
+        value_set: &'static str,
+    },
     /// An extension of a slice does not fit its definition.
     Extension(ExtensionError),
     /// The resource is not of the profile's resource type.
@@ -87,6 +92,9 @@ impl fmt::Display for Issue {
             IssueKind::Pattern { expected, exact: false } => {
                 write!(f, "does not match the profile's pattern {expected}")
             }
+            IssueKind::Binding { value_set } => {
+                write!(f, "has no code from the value set {value_set}, which the profile requires")
+            }
             IssueKind::Extension(e) => write!(f, "{e}"),
             IssueKind::ResourceType { expected, found } => {
                 write!(f, "a {found}, the profile is on {expected}")
@@ -129,5 +137,52 @@ pub fn matches(value: &Value, pattern: &Value, exact: bool) -> bool {
         }
         (Value::Array(v), Value::Array(p)) => p.iter().all(|pv| v.iter().any(|vv| matches(vv, pv, false))),
         (v, p) => v == p,
+    }
+}
+
+/// Whether a coded value (a `code`'s JSON string, a `Coding` or a `CodeableConcept`) carries one
+/// of `codes` (`(system, code)`; a bare `code` is compared by code).
+pub fn has_code(value: &Value, codes: &[(&str, &str)]) -> bool {
+    let coding = |c: &Value| {
+        let (system, code) = (c.get("system").and_then(Value::as_str), c.get("code").and_then(Value::as_str));
+        codes.iter().any(|(s, k)| Some(*s) == system && Some(*k) == code)
+    };
+    match value {
+        Value::String(code) => codes.iter().any(|(_, k)| k == code),
+        Value::Object(_) => match value.get("coding").and_then(Value::as_array) {
+            Some(codings) => codings.iter().any(coding),
+            None => coding(value),
+        },
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(text: &str) -> Value {
+        Value::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_pattern_is_contained_a_fixed_value_equal() {
+        let concept =
+            v(r#"{"coding":[{"system":"s","code":"a"},{"system":"l","code":"97509-4","display":"x"}],"text":"t"}"#);
+        assert!(matches(&concept, &v(r#"{"coding":[{"system":"l","code":"97509-4"}]}"#), false));
+        assert!(!matches(&concept, &v(r#"{"coding":[{"system":"l","code":"0"}]}"#), false));
+        assert!(!matches(&concept, &v(r#"{"coding":[{"system":"l","code":"97509-4"}]}"#), true));
+        assert!(matches(&v("true"), &v("true"), true) && !matches(&v("false"), &v("true"), true));
+    }
+
+    #[test]
+    fn a_coded_value_has_a_code_of_the_set() {
+        let codes = [("urn:ietf:bcp:47", "fr"), ("http://snomed.info/sct", "254373007")];
+        assert!(has_code(&v(r#""fr""#), &codes));
+        assert!(!has_code(&v(r#""de""#), &codes));
+        assert!(has_code(&v(r#"{"system":"http://snomed.info/sct","code":"254373007"}"#), &codes));
+        assert!(!has_code(&v(r#"{"system":"http://other","code":"254373007"}"#), &codes));
+        assert!(has_code(&v(r#"{"coding":[{"code":"x"},{"system":"urn:ietf:bcp:47","code":"fr"}]}"#), &codes));
+        assert!(!has_code(&v(r#"{"text":"French"}"#), &codes), "text alone does not meet a required binding");
     }
 }

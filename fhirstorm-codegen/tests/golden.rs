@@ -124,6 +124,14 @@ fn ig_style() {
     assert!(code.contains("&[\"boolean\"]"), "a choice the profile narrows");
     assert!(code.contains("active: ::fhirstorm::hooks::pattern_primitive(\"true\")"), "a fixed primitive applied");
     assert!(code.contains("marital_status: ::fhirstorm::hooks::pattern_value("), "a pattern applied");
+    assert!(
+        code.contains("(\"urn:ietf:bcp:47\", \"fr-CA\")"),
+        "a required binding expanded through an included value set"
+    );
+    assert!(
+        code.contains("`Patient.gender` (`http://hl7.org/fhir/ValueSet/administrative-gender`)"),
+        "one not expandable is listed"
+    );
     assert!(!code.contains("\"Patient.gender\""), "an element it leaves as the base has it is not checked");
     assert!(
         code.contains("Must support: `Patient.extension:flavour`, `Patient.name`, `Patient.gender`."),

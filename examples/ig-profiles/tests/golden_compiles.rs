@@ -105,6 +105,17 @@ fn a_profile_reports_every_issue_with_its_element() {
     // new() applied the fixed value and the pattern; changing them is reported.
     assert_eq!(cook.active.as_ref().and_then(|a| a.value), Some(true));
     assert_eq!(cook.marital_status.as_ref().unwrap().coding[0].code.as_ref().unwrap().value.as_deref(), Some("chef"));
+    cook.language = Some("fr-CA".to_string().into());
+    assert_eq!(cook.validate(), vec![]);
+    cook.language = Some("de".to_string().into());
+    assert_eq!(
+        cook.validate(),
+        vec![Issue::new(
+            "Patient.language",
+            IssueKind::Binding { value_set: "http://example.org/fhir/ValueSet/kitchen-languages" }
+        )]
+    );
+    cook.language = None;
     cook.active = Some(false.into());
     cook.marital_status.as_mut().unwrap().coding[0].code = Some("cook".to_string().into());
     assert_eq!(

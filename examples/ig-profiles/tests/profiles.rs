@@ -131,6 +131,19 @@ fn broken_copies_give_exactly_the_expected_issue() {
         "a pattern is contained, not equal"
     );
 
+    // A code outside a required binding the package's value set lists (lymphoma staging method).
+    let stage: Observation = resource(&mc, "Observation-hodgkins-lymphoma-stage-IIIe.json");
+    assert_eq!(mcode::profiles::LymphomaStage::validate_resource(&stage), vec![]);
+    let mut restaged = stage.clone();
+    restaged.method.as_mut().expect("the example has a method").coding[0].code = Some("12345".to_string().into());
+    assert_eq!(
+        mcode::profiles::LymphomaStage::validate_resource(&restaged),
+        vec![Issue::new(
+            "Observation.method",
+            IssueKind::Binding { value_set: "http://hl7.org/fhir/us/mcode/ValueSet/mcode-lymphoma-staging-method-vs" }
+        )]
+    );
+
     // A choice of a type the profile leaves out (body surface area is dated by dateTime or Period).
     let (file, _) = mc
         .examples

@@ -65,6 +65,14 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
         let list: Vec<String> = p.must_support.iter().map(|m| format!("`{m}`")).collect();
         text.push_str(&format!("\n\nMust support: {}.", list.join(", ")));
     }
+    if !p.unchecked_bindings.is_empty() {
+        let list: Vec<String> = p.unchecked_bindings.iter().map(|(el, vs)| format!("`{el}` (`{vs}`)")).collect();
+        text.push_str(&format!(
+            "\n\nRequired bindings not checked by `validate()`, as their value sets cannot be expanded from the \
+             package: {}.",
+            list.join(", ")
+        ));
+    }
     let d = doc(&text);
     let checks: Vec<TokenStream> = p.fields.iter().map(field_check).chain(p.slices.iter().map(slice_check)).collect();
     let body = if checks.is_empty() {
@@ -184,14 +192,24 @@ fn field_check(f: &FieldRule) -> TokenStream {
     });
     let pattern = f.pattern.as_ref().map(|p| {
         let (json, exact) = (&p.json, p.exact);
-        let values = if p.primitive {
-            quote!(resource.#field.iter().filter_map(|p| p.value.as_ref()).map(|v| v as &dyn crate::json::ToJsonDyn))
-        } else {
-            quote!(resource.#field.iter().map(|v| v as &dyn crate::json::ToJsonDyn))
-        };
+        let values = values_of(&field, p.primitive);
         quote! { crate::hooks::check_pattern(&mut issues, #path, #values, #json, #exact); }
     });
-    quote! { #count #types #pattern }
+    let binding = f.binding.as_ref().map(|(vs, codes)| {
+        let values = values_of(&field, f.primitive);
+        let pairs = codes.iter().map(|(system, code)| quote!((#system, #code)));
+        quote! { crate::hooks::check_binding(&mut issues, #path, #values, &[#(#pairs),*], #vs); }
+    });
+    quote! { #count #types #pattern #binding }
+}
+
+/// The element's values as `&dyn ToJsonDyn` (a primitive's value, without its `_element`).
+fn values_of(field: &Ident, primitive: bool) -> TokenStream {
+    if primitive {
+        quote!(resource.#field.iter().filter_map(|p| p.value.as_ref()).map(|v| v as &dyn crate::json::ToJsonDyn))
+    } else {
+        quote!(resource.#field.iter().map(|v| v as &dyn crate::json::ToJsonDyn))
+    }
 }
 
 /// The struct literal's members that give a new resource the profile's fixed and pattern values

@@ -226,9 +226,14 @@ pub(crate) fn build(pkg: &Package) -> Result<Guide, Error> {
         pkg.resources.iter().map(|(_, v)| v).filter(|v| profiles::is_resource_profile(v)).collect();
     resource_profiles.sort_by(|a, b| s(a, "url").cmp(s(b, "url")));
     let mut profile_names = HashSet::new();
+    let of_type = |t: &'static str| pkg.resources.iter().map(|(_, v)| v).filter(move |v| s(v, "resourceType") == t);
+    let terminology = profiles::Terminology {
+        value_sets: of_type("ValueSet").map(|v| (s(v, "url"), v)).collect(),
+        code_systems: of_type("CodeSystem").map(|v| (s(v, "url"), v)).collect(),
+    };
     let profiles = profiles::names(&resource_profiles, &mut profile_names)
         .into_iter()
-        .filter_map(|(sd, name)| profiles::profile(sd, name, &names))
+        .filter_map(|(sd, name)| profiles::profile(sd, name, &names, &terminology))
         .collect();
     Ok(Guide { package: pkg.id(), extensions, profiles })
 }

@@ -26,6 +26,9 @@ pub(crate) struct ProfileDef {
     pub must_support: Vec<String>,
     /// Elements of the resource whose cardinality or types the profile narrows.
     pub fields: Vec<FieldRule>,
+    /// Required bindings on the resource's own elements that are not checked (element id, value
+    /// set), as their value sets cannot be expanded from the package.
+    pub unchecked_bindings: Vec<(String, String)>,
     /// Extension slices of the resource (`extension` and `modifierExtension`).
     pub slices: Vec<ExtensionSlice>,
 }
@@ -45,6 +48,10 @@ pub(crate) struct FieldRule {
     pub choice_types: Option<Vec<String>>,
     /// A fixed value or pattern, as JSON.
     pub pattern: Option<Pattern>,
+    /// A required binding whose value set the package lets us expand: its URL and codes.
+    pub binding: Option<(String, Vec<(String, String)>)>,
+    /// Whether the element is a primitive.
+    pub primitive: bool,
 }
 
 /// A fixed value (`exact`) or pattern.
@@ -86,12 +93,18 @@ pub(crate) fn is_resource_profile(sd: &Value) -> bool {
     s(sd, "resourceType") == "StructureDefinition" && s(sd, "kind") == "resource" && s(sd, "derivation") == "constraint"
 }
 
-pub(crate) fn profile(sd: &Value, name: String, extensions: &HashMap<&str, String>) -> Option<ProfileDef> {
+pub(crate) fn profile(
+    sd: &Value,
+    name: String,
+    extensions: &HashMap<&str, String>,
+    terminology: &Terminology<'_>,
+) -> Option<ProfileDef> {
     let base_type = s(sd, "type").to_string();
     let elements: Vec<&Value> = sd.get("snapshot")?.get("element")?.as_array()?.iter().collect();
     let root = elements.first().copied()?;
     let mut fields = Vec::new();
     let mut slices = Vec::new();
+    let mut unchecked_bindings = Vec::new();
     let mut methods: HashSet<String> = RESERVED.iter().map(|r| r.to_string()).collect();
     for el in &elements {
         let id = s(el, "id");
@@ -134,7 +147,15 @@ pub(crate) fn profile(sd: &Value, name: String, extensions: &HashMap<&str, Strin
         let count = ((min, max) != (base_min, base_max)).then_some((min, max));
         let choice_types = rest.ends_with("[x]").then(|| types(el)).filter(|t| !t.is_empty());
         let pattern = if rest.ends_with("[x]") { None } else { pattern(el) };
-        if count.is_some() || choice_types.is_some() || pattern.is_some() {
+        let mut binding = None;
+        if let Some(vs) = required_binding(el) {
+            let coded = types(el).iter().all(|t| matches!(t.as_str(), "code" | "Coding" | "CodeableConcept"));
+            match terminology.expand(&vs, 0) {
+                Some(codes) if coded && !rest.ends_with("[x]") => binding = Some((vs, codes)),
+                _ => unchecked_bindings.push((id.to_string(), vs)),
+            }
+        }
+        if count.is_some() || choice_types.is_some() || pattern.is_some() || binding.is_some() {
             fields.push(FieldRule {
                 path: id.to_string(),
                 field: ident::snake(json),
@@ -142,6 +163,8 @@ pub(crate) fn profile(sd: &Value, name: String, extensions: &HashMap<&str, Strin
                 count,
                 choice_types,
                 pattern,
+                binding,
+                primitive: types(el).first().is_some_and(|t| Prim::from_code(t).is_some()),
             });
         }
     }
@@ -162,6 +185,7 @@ pub(crate) fn profile(sd: &Value, name: String, extensions: &HashMap<&str, Strin
         derived_from,
         must_support,
         fields,
+        unchecked_bindings,
         slices,
     })
 }
@@ -187,4 +211,67 @@ fn pattern(el: &Value) -> Option<Pattern> {
         return None;
     }
     Some(Pattern { json: value.to_string(), exact, primitive: Prim::from_code(&code).is_some() })
+}
+
+fn required_binding(el: &Value) -> Option<String> {
+    let b = el.get("binding")?;
+    if s(b, "strength") != "required" {
+        return None;
+    }
+    let vs = s(b, "valueSet");
+    (!vs.is_empty()).then(|| vs.split('|').next().unwrap_or(vs).to_string())
+}
+
+/// The package's value sets and code systems, to expand required bindings from.
+pub(crate) struct Terminology<'a> {
+    pub value_sets: HashMap<&'a str, &'a Value>,
+    pub code_systems: HashMap<&'a str, &'a Value>,
+}
+
+impl Terminology<'_> {
+    /// The `(system, code)` pairs of a value set, when the package defines it and everything it
+    /// includes is listed (concepts, value sets of the package, code systems of the package); no
+    /// filters, no exclusions.
+    pub fn expand(&self, url: &str, depth: usize) -> Option<Vec<(String, String)>> {
+        let vs = self.value_sets.get(url)?;
+        let compose = vs.get("compose")?;
+        if depth > 8 || compose.get("exclude").is_some() {
+            return None;
+        }
+        let mut out = Vec::new();
+        for inc in compose.get("include")?.as_array()? {
+            if inc.get("filter").is_some() {
+                return None;
+            }
+            let system = s(inc, "system");
+            let nested: Vec<&str> =
+                inc.get("valueSet").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+            if !nested.is_empty() {
+                if !system.is_empty() {
+                    return None; // an intersection
+                }
+                for n in nested {
+                    out.extend(self.expand(n.split('|').next().unwrap_or(n), depth + 1)?);
+                }
+            } else if let Some(concepts) = inc.get("concept").and_then(Value::as_array) {
+                out.extend(concepts.iter().map(|c| (system.to_string(), s(c, "code").to_string())));
+            } else {
+                let cs = self.code_systems.get(system)?;
+                if s(cs, "content") != "complete" {
+                    return None;
+                }
+                collect_concepts(cs.get("concept")?, system, &mut out);
+            }
+        }
+        Some(out)
+    }
+}
+
+fn collect_concepts(concepts: &Value, system: &str, out: &mut Vec<(String, String)>) {
+    for c in concepts.as_array().into_iter().flatten() {
+        out.push((system.to_string(), s(c, "code").to_string()));
+        if let Some(children) = c.get("concept") {
+            collect_concepts(children, system, out);
+        }
+    }
 }

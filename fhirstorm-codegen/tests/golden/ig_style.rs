@@ -492,6 +492,8 @@ pub mod profiles {
     /// Profile `http://example.org/fhir/StructureDefinition/cook` on `Patient`.
     ///
     /// Must support: `Patient.extension:flavour`, `Patient.name`, `Patient.gender`.
+    ///
+    /// Required bindings not checked by `validate()`, as their value sets cannot be expanded from the package: `Patient.gender` (`http://hl7.org/fhir/ValueSet/administrative-gender`).
     #[derive(Clone, Debug, PartialEq)]
     pub struct Cook(::fhirstorm::r4::Patient);
     impl Cook {
@@ -569,6 +571,21 @@ pub mod profiles {
                     .map(|v| v as &dyn ::fhirstorm::json::ToJsonDyn),
                 "{\"coding\":[{\"code\":\"chef\",\"system\":\"http://example.org/cs\"}]}",
                 false,
+            );
+            ::fhirstorm::hooks::check_binding(
+                &mut issues,
+                "Patient.language",
+                resource
+                    .language
+                    .iter()
+                    .filter_map(|p| p.value.as_ref())
+                    .map(|v| v as &dyn ::fhirstorm::json::ToJsonDyn),
+                &[
+                    ("urn:ietf:bcp:47", "fr"),
+                    ("urn:ietf:bcp:47", "fr-CA"),
+                    ("urn:ietf:bcp:47", "it"),
+                ],
+                "http://example.org/fhir/ValueSet/kitchen-languages",
             );
             ::fhirstorm::hooks::check_typed_slice::<
                 super::extensions::Flavour,
