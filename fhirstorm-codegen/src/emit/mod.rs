@@ -90,11 +90,7 @@ pub fn render(model: &Model, target: &Target<'_>) -> Result<String, crate::Error
     let e = Emitter { model, marker: format_ident!("{}", target.marker) };
     let client = if target.client { e.client_adapter()? } else { TokenStream::new() };
     let file = e.file(client);
-    let path = target.runtime;
-    let path: TokenStream =
-        path.parse().ok().filter(|p: &TokenStream| syn::parse2::<syn::Path>(p.clone()).is_ok()).ok_or_else(|| {
-            crate::Error::new(format!("invalid runtime path {path:?} (expected a Rust path, e.g. ::fhirstorm)"))
-        })?;
+    let path = rust_path(target.runtime, "runtime", "::fhirstorm")?;
     let file = replace_crate(file, &path);
     // Not parsing is a bug in the generator: the error names the item whose code does not parse.
     let parsed: syn::File = syn::parse2(file).map_err(|err| {
@@ -110,6 +106,13 @@ pub fn render(model: &Model, target: &Target<'_>) -> Result<String, crate::Error
 /// `address_postalcode`, `type` → `type`.
 fn bare_snake(code: &str) -> String {
     ident::snake(code).trim_start_matches("r#").to_string()
+}
+
+/// Parses a configured Rust path (`::fhirstorm`, `::fhirstorm::r4`); `what` names it in the error.
+pub(crate) fn rust_path(text: &str, what: &str, example: &str) -> Result<TokenStream, crate::Error> {
+    text.parse().ok().filter(|p: &TokenStream| syn::parse2::<syn::Path>(p.clone()).is_ok()).ok_or_else(|| {
+        crate::Error::new(format!("invalid {what} path {text:?} (expected a Rust path, e.g. {example})"))
+    })
 }
 
 /// Replaces every `crate` path root with `path` (for code compiled outside fhirstorm).

@@ -5,20 +5,15 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use super::{ExtensionDef, Guide, Shape, SubExtension, SubKind};
-use crate::emit::{doc, ident, md, prim_type, replace_crate};
+use crate::emit::{doc, ident, md, prim_type, replace_crate, rust_path};
 use crate::ident as naming;
 use crate::ir::Prim;
 
 /// Renders a guide as one Rust source file; `runtime` and `base` are Rust paths (`::fhirstorm`,
 /// `::fhirstorm::r4`).
 pub(crate) fn render(guide: &Guide, runtime: &str, base: &str) -> Result<String, crate::Error> {
-    let path = |p: &str, what: &str| -> Result<TokenStream, crate::Error> {
-        p.parse().ok().filter(|t: &TokenStream| syn::parse2::<syn::Path>(t.clone()).is_ok()).ok_or_else(|| {
-            crate::Error::new(format!("invalid {what} path {p:?} (expected a Rust path, e.g. ::fhirstorm::r4)"))
-        })
-    };
-    let runtime = path(runtime, "runtime")?;
-    let base = path(base, "base")?;
+    let runtime = rust_path(runtime, "runtime", "::fhirstorm")?;
+    let base = rust_path(base, "base", "::fhirstorm::r4")?;
     let e = Emitter { base };
     let package = &guide.package;
     let items = guide.extensions.iter().map(|x| e.extension(x));

@@ -208,15 +208,7 @@ pub(crate) fn build(pkg: &Package) -> Result<Guide, Error> {
     let mut ordered: Vec<&Value> = sds.clone();
     ordered.sort_by(|a, b| s(a, "url").cmp(s(b, "url")));
     for sd in &ordered {
-        let want = ident::type_name(if s(sd, "name").is_empty() { s(sd, "id") } else { s(sd, "name") });
-        let want = if want.starts_with(|c: char| c.is_ascii_digit()) { format!("Ext{want}") } else { want };
-        let mut name = want.clone();
-        let mut n = 2;
-        while !used.insert(name.clone()) {
-            name = format!("{want}{n}");
-            n += 1;
-        }
-        names.insert(s(sd, "url"), name);
+        names.insert(s(sd, "url"), unique(&mut used, type_name_of(sd, "Ext")));
     }
     let mut extensions = Vec::new();
     for sd in ordered {
@@ -276,6 +268,17 @@ fn extension(sd: &Value, names: &HashMap<&str, String>, used: &mut HashSet<Strin
         modifier: root.get("isModifier").and_then(Value::as_bool).unwrap_or(false),
         shape,
     })
+}
+
+/// A StructureDefinition's Rust type name, from its `name` (or `id`); `prefix` goes before a
+/// leading digit.
+fn type_name_of(sd: &Value, prefix: &str) -> String {
+    let name = ident::type_name(if s(sd, "name").is_empty() { s(sd, "id") } else { s(sd, "name") });
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("{prefix}{name}")
+    } else {
+        name
+    }
 }
 
 fn unique(used: &mut HashSet<String>, want: String) -> String {

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use super::{max_of, s, type_profiles, types, unique};
+use super::{max_of, s, type_name_of, type_profiles, types, unique};
 use crate::ident;
 use crate::ir::Prim;
 
@@ -194,9 +194,7 @@ pub(crate) fn profile(
 pub(crate) fn names<'a>(sds: &[&'a Value], used: &mut HashSet<String>) -> Vec<(&'a Value, String)> {
     let mut out: Vec<(&Value, String)> = Vec::new();
     for sd in sds {
-        let want = ident::type_name(if s(sd, "name").is_empty() { s(sd, "id") } else { s(sd, "name") });
-        let want = if want.starts_with(|c: char| c.is_ascii_digit()) { format!("Profile{want}") } else { want };
-        out.push((sd, unique(used, want)));
+        out.push((sd, unique(used, type_name_of(sd, "Profile"))));
     }
     out
 }
