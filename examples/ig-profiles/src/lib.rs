@@ -15,6 +15,42 @@
 //! # Ok::<(), fhirstorm::extension::ExtensionError>(())
 //! ```
 
+//! The guides' search parameters are methods of the base search builders, with their checks:
+//!
+//! ```
+//! use fhirstorm::r4::{Observation, Patient, ServiceRequest};
+//! use fhirstorm::search::TokenValue;
+//! use fhirstorm_example_ig::au_base::search::{PatientSearchExt, ServiceRequestSearchExt};
+//!
+//! let q = Patient::search().indigenous_status(TokenValue::code("https://healthterminologies.gov.au/fhir/CodeSystem/australian-indigenous-status-1", "4"));
+//! assert!(q.to_query_string().starts_with("indigenous-status=https"));
+//! let s = ServiceRequest::search().supporting_info(Observation::reference("o1"));
+//! assert_eq!(s.to_query_string(), "supporting-info=Observation%2Fo1");
+//! ```
+//!
+//! A value of another kind does not compile (`E0277`: a date is not a token):
+//!
+//! ```compile_fail,E0277
+//! use fhirstorm::r4::Patient;
+//! use fhirstorm::search::DateValue;
+//! use fhirstorm_example_ig::au_base::search::PatientSearchExt;
+//!
+//! let q = Patient::search().indigenous_status(DateValue::ge("2020"));
+//! ```
+//!
+//! nor does the parameter on a resource the guide does not define it for (`E0599`):
+//!
+//! ```compile_fail,E0599
+//! use fhirstorm::r4::Observation;
+//! use fhirstorm::search::TokenValue;
+//! use fhirstorm_example_ig::au_base::search::PatientSearchExt;
+//!
+//! let q = Observation::search().indigenous_status(TokenValue::code("s", "4"));
+//! ```
+//!
+//! (and a reference outside the parameter's targets does not either: the hidden `target_checks` item
+//! holds that doctest).
+
 /// AU Base 6.0.0.
 pub mod au_base {
     include!(concat!(env!("OUT_DIR"), "/au_base.rs"));
@@ -25,3 +61,33 @@ pub mod au_base {
 pub mod mcode {
     include!(concat!(env!("OUT_DIR"), "/mcode.rs"));
 }
+
+/// A guide's reference parameter takes only its target types. The generator's golden guide
+/// (`fhirstorm-codegen/tests/golden/ig_style.rs`) defines `Patient?kitchen=` over Organization
+/// and Location:
+///
+/// ```
+/// mod ig_style {
+///     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fhirstorm-codegen/tests/golden/ig_style.rs"));
+/// }
+/// use fhirstorm::r4::{Organization, Patient};
+/// use ig_style::search::PatientSearchExt;
+///
+/// let q = Patient::search().kitchen(Organization::reference("o1"));
+/// assert_eq!(q.to_query_string(), "kitchen=Organization%2Fo1");
+/// ```
+///
+/// A Practitioner does not compile (`E0277`, "a `Practitioner` cannot be what `Patient?kitchen=`
+/// refers to"):
+///
+/// ```compile_fail,E0277
+/// mod ig_style {
+///     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fhirstorm-codegen/tests/golden/ig_style.rs"));
+/// }
+/// use fhirstorm::r4::{Patient, Practitioner};
+/// use ig_style::search::PatientSearchExt;
+///
+/// let q = Patient::search().kitchen(Practitioner::reference("p1"));
+/// ```
+#[doc(hidden)]
+pub mod target_checks {}

@@ -132,3 +132,33 @@ fn a_profile_reports_every_issue_with_its_element() {
         ]
     );
 }
+
+#[test]
+fn the_guides_search_parameters_are_builder_methods() {
+    use fhirstorm::r4::{Location, Organization, Practitioner};
+    use fhirstorm::search::{NumberValue, StringValue, TokenValue};
+    use ig_style::search::{patient, PatientSearchExt, PractitionerSearchExt};
+
+    let q = Patient::search()
+        .family(StringValue::exact("Cook"))
+        .flavour(TokenValue::in_value_set("http://example.org/fhir/ValueSet/flavours"))
+        .kitchen(Organization::reference("o1"))
+        .kitchen(Location::reference("l1"))
+        .kitchen_where(Organization::search().name("Bistro"))
+        .count_param(NumberValue::ge("2"))
+        .count(5)
+        .include(patient::INCLUDE_KITCHEN)
+        .sort_desc(patient::SORT_FLAVOUR);
+    assert_eq!(
+        q.to_query_string(),
+        "family%3Aexact=Cook&flavour%3Ain=http%3A%2F%2Fexample.org%2Ffhir%2FValueSet%2Fflavours\
+         &kitchen=Organization%2Fo1&kitchen=Location%2Fl1&kitchen%3AOrganization.name=Bistro&count=ge2\
+         &_count=5&_include=Patient%3Akitchen&_sort=-flavour"
+    );
+    // The same parameter on another of its base types.
+    let p = Practitioner::search().flavour(TokenValue::code("http://example.org/flavours", "umami"));
+    assert_eq!(p.to_query_string(), "flavour=http%3A%2F%2Fexample.org%2Fflavours%7Cumami");
+    // `_revinclude` of the guide's reference parameter, in a search on one of its targets.
+    let o = Organization::search().revinclude(patient::REVINCLUDE_KITCHEN);
+    assert_eq!(o.to_query_string(), "_revinclude=Patient%3Akitchen");
+}

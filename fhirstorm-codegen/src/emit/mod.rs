@@ -12,6 +12,8 @@ use crate::ir::*;
 mod client;
 mod search;
 
+pub(crate) use search::{value_type as search_value_type, RESERVED};
+
 pub(crate) fn ident(name: &str) -> Ident {
     match name.strip_prefix("r#") {
         Some(raw) => Ident::new_raw(raw, Span::call_site()),

@@ -11,7 +11,7 @@ use super::{bare_snake, doc, ident, md, Emitter};
 use crate::ir::*;
 
 /// Method names the builder has for itself; a parameter of that name gets `_param`.
-const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "raw",
     "include",
     "include_iterate",
@@ -39,7 +39,7 @@ struct Parts {
 }
 
 /// The search-value type of a parameter kind (`None` for a reference, typed per target).
-fn value_type(kind: &str) -> Option<TokenStream> {
+pub(crate) fn value_type(kind: &str) -> Option<TokenStream> {
     match kind {
         "string" => Some(quote!(crate::search::StringValue)),
         "token" => Some(quote!(crate::search::TokenValue)),
@@ -152,6 +152,11 @@ impl Emitter<'_> {
             }
             impl From<#builder> for crate::search::Query<#name> {
                 fn from(b: #builder) -> Self { b.0 }
+            }
+            impl From<crate::search::Query<#name>> for #builder {
+                /// The builder over a query built elsewhere (an implementation guide's
+                /// parameters add to it this way).
+                fn from(q: crate::search::Query<#name>) -> Self { Self(q) }
             }
             impl crate::search::IntoSearch<#name> for #builder {
                 fn into_pairs(self) -> Vec<(String, String)> { self.0.into_pairs() }

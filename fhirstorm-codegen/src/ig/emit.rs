@@ -19,6 +19,7 @@ pub(crate) fn render(guide: &Guide, runtime: &str, base: &str) -> Result<String,
     let items = guide.extensions.iter().map(|x| e.extension(x));
     let any = e.any_extension(guide);
     let profiles = super::emit_profiles::module(&e.base, &guide.profiles, package);
+    let search = super::search::module(&e.base, &guide.search_params, package);
     let mod_doc = doc(&format!(
         "The extensions that `{package}` defines, one type each: read and written through \
          `fhirstorm::extension::Extensions` on any element's `extension` list."
@@ -36,6 +37,8 @@ pub(crate) fn render(guide: &Guide, runtime: &str, base: &str) -> Result<String,
         }
 
         #profiles
+
+        #search
     };
     let file = replace_crate(file, &runtime);
     let parsed: syn::File = syn::parse2(file)

@@ -18,6 +18,7 @@ use crate::Error;
 mod emit;
 mod emit_profiles;
 mod profiles;
+mod search;
 
 use profiles::ProfileDef;
 
@@ -107,6 +108,8 @@ pub(crate) struct Guide {
     pub extensions: Vec<ExtensionDef>,
     /// Resource profiles.
     pub profiles: Vec<ProfileDef>,
+    /// Search parameters.
+    pub search_params: Vec<search::SearchParamDef>,
 }
 
 /// One extension definition.
@@ -227,7 +230,8 @@ pub(crate) fn build(pkg: &Package) -> Result<Guide, Error> {
         .into_iter()
         .filter_map(|(sd, name)| profiles::profile(sd, name, &names, &terminology))
         .collect();
-    Ok(Guide { package: pkg.id(), extensions, profiles })
+    let search_params = search::read(pkg.resources.iter().map(|(_, v)| v));
+    Ok(Guide { package: pkg.id(), extensions, profiles, search_params })
 }
 
 fn extension(sd: &Value, names: &HashMap<&str, String>, used: &mut HashSet<String>) -> Result<ExtensionDef, Error> {

@@ -373,6 +373,13 @@ mod gadget {
             b.0
         }
     }
+    impl From<::fhirstorm::search::Query<Gadget>> for GadgetSearch {
+        /// The builder over a query built elsewhere (an implementation guide's
+        /// parameters add to it this way).
+        fn from(q: ::fhirstorm::search::Query<Gadget>) -> Self {
+            Self(q)
+        }
+    }
     impl ::fhirstorm::search::IntoSearch<Gadget> for GadgetSearch {
         fn into_pairs(self) -> Vec<(String, String)> {
             self.0.into_pairs()

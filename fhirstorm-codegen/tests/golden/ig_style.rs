@@ -697,3 +697,129 @@ pub mod profiles {
         }
     }
 }
+/// The search parameters that `example.fhir.ig@0.1.0` defines, as methods on the base version's search builders: bring a resource's `...SearchExt` trait into scope (`use ...::search::PatientSearchExt;`) and call them on `Patient::search()` like its own. Where the base builder has a method of the same name (a guide redefining a base parameter), `.code(..)` calls the base one; this one is `ConditionSearchExt::code(query, ..)`. Each resource's module holds the parameters' `_sort` keys, and for references their `_include`/`_revinclude` values and target traits.
+pub mod search {
+    #[allow(unused_imports)]
+    use ::fhirstorm::hooks;
+    /// The guide's search parameters on `Patient`, as methods of `Patient::search()`.
+    pub trait PatientSearchExt: Sized {
+        /// A parameter named like one of the builder's own methods.
+        ///
+        /// `count` · number · `Patient.multipleBirth`
+        ///
+        /// Defined by `http://example.org/fhir/SearchParameter/count`.
+        fn count_param(self, value: impl Into<::fhirstorm::search::NumberValue>) -> Self;
+        /// Patients and practitioners by their flavour extension.
+        ///
+        /// `flavour` · token · `Patient.extension('http://example.org/fhir/StructureDefinition/flavour').value` · modifiers: in
+        ///
+        /// Defined by `http://example.org/fhir/SearchParameter/flavour`.
+        fn flavour(self, value: impl Into<::fhirstorm::search::TokenValue>) -> Self;
+        /// Patients by the organization or location of their kitchen.
+        ///
+        /// `kitchen` · reference · `Patient.managingOrganization`
+        ///
+        /// Defined by `http://example.org/fhir/SearchParameter/kitchen`.
+        fn kitchen<T: patient::KitchenTarget>(
+            self,
+            value: ::fhirstorm::search::Ref<T>,
+        ) -> Self;
+        /// Chained search through `kitchen`: `kitchen:Target.param=value` for each parameter of `query`.
+        fn kitchen_where<T: patient::KitchenTarget>(
+            self,
+            query: impl Into<::fhirstorm::search::Query<T>>,
+        ) -> Self;
+    }
+    impl PatientSearchExt for ::fhirstorm::r4::PatientSearch {
+        fn count_param(
+            self,
+            value: impl Into<::fhirstorm::search::NumberValue>,
+        ) -> Self {
+            Self::from(hooks::search_add(self.into(), "count", value.into()))
+        }
+        fn flavour(self, value: impl Into<::fhirstorm::search::TokenValue>) -> Self {
+            Self::from(hooks::search_add(self.into(), "flavour", value.into()))
+        }
+        fn kitchen<T: patient::KitchenTarget>(
+            self,
+            value: ::fhirstorm::search::Ref<T>,
+        ) -> Self {
+            Self::from(hooks::search_add(self.into(), "kitchen", value))
+        }
+        fn kitchen_where<T: patient::KitchenTarget>(
+            self,
+            query: impl Into<::fhirstorm::search::Query<T>>,
+        ) -> Self {
+            Self::from(
+                hooks::search_chain(
+                    self.into(),
+                    "kitchen",
+                    <T as ::fhirstorm::Resource>::TYPE,
+                    query.into(),
+                ),
+            )
+        }
+    }
+    /// `_sort` keys and reference helpers of the guide's parameters on `Patient`.
+    pub mod patient {
+        #[allow(unused_imports)]
+        use ::fhirstorm::hooks;
+        /// `_sort` by `count`.
+        pub const SORT_COUNT_PARAM: ::fhirstorm::search::SortKey<
+            ::fhirstorm::r4::Patient,
+        > = hooks::sort_key("count");
+        /// `_sort` by `flavour`.
+        pub const SORT_FLAVOUR: ::fhirstorm::search::SortKey<::fhirstorm::r4::Patient> = hooks::sort_key(
+            "flavour",
+        );
+        /// `_sort` by `kitchen`.
+        pub const SORT_KITCHEN: ::fhirstorm::search::SortKey<::fhirstorm::r4::Patient> = hooks::sort_key(
+            "kitchen",
+        );
+        /// The resource types `Patient?kitchen=` may refer to: Organization, Location.
+        #[diagnostic::on_unimplemented(
+            message = "a `{Self}` cannot be what `Patient?kitchen=` refers to",
+            label = "allowed targets: Organization, Location"
+        )]
+        pub trait KitchenTarget: ::fhirstorm::Resource {}
+        impl KitchenTarget for ::fhirstorm::r4::Organization {}
+        impl KitchenTarget for ::fhirstorm::r4::Location {}
+        /// `_revinclude=Patient:kitchen`, usable in a search on Organization, Location.
+        #[derive(Clone, Copy, Debug)]
+        pub struct KitchenRevInclude;
+        impl<T: KitchenTarget> ::fhirstorm::search::RevIncludable<T>
+        for KitchenRevInclude {
+            const VALUE: &'static str = "Patient:kitchen";
+            type Source = ::fhirstorm::r4::Patient;
+        }
+        /// `_revinclude=Patient:kitchen`, usable in a search on Organization, Location.
+        pub const REVINCLUDE_KITCHEN: KitchenRevInclude = KitchenRevInclude;
+        /// `_include=Patient:kitchen`.
+        pub const INCLUDE_KITCHEN: ::fhirstorm::search::Include<
+            ::fhirstorm::r4::Patient,
+        > = hooks::include("Patient:kitchen");
+    }
+    /// The guide's search parameters on `Practitioner`, as methods of `Practitioner::search()`.
+    pub trait PractitionerSearchExt: Sized {
+        /// Patients and practitioners by their flavour extension.
+        ///
+        /// `flavour` · token · `Practitioner.extension('http://example.org/fhir/StructureDefinition/flavour').value` · modifiers: in
+        ///
+        /// Defined by `http://example.org/fhir/SearchParameter/flavour`.
+        fn flavour(self, value: impl Into<::fhirstorm::search::TokenValue>) -> Self;
+    }
+    impl PractitionerSearchExt for ::fhirstorm::r4::PractitionerSearch {
+        fn flavour(self, value: impl Into<::fhirstorm::search::TokenValue>) -> Self {
+            Self::from(hooks::search_add(self.into(), "flavour", value.into()))
+        }
+    }
+    /// `_sort` keys and reference helpers of the guide's parameters on `Practitioner`.
+    pub mod practitioner {
+        #[allow(unused_imports)]
+        use ::fhirstorm::hooks;
+        /// `_sort` by `flavour`.
+        pub const SORT_FLAVOUR: ::fhirstorm::search::SortKey<
+            ::fhirstorm::r4::Practitioner,
+        > = hooks::sort_key("flavour");
+    }
+}

@@ -194,6 +194,13 @@ mod bundle {
             b.0
         }
     }
+    impl From<::fhirstorm::search::Query<Bundle>> for BundleSearch {
+        /// The builder over a query built elsewhere (an implementation guide's
+        /// parameters add to it this way).
+        fn from(q: ::fhirstorm::search::Query<Bundle>) -> Self {
+            Self(q)
+        }
+    }
     impl ::fhirstorm::search::IntoSearch<Bundle> for BundleSearch {
         fn into_pairs(self) -> Vec<(String, String)> {
             self.0.into_pairs()
@@ -892,6 +899,13 @@ mod widget {
     impl From<WidgetSearch> for ::fhirstorm::search::Query<Widget> {
         fn from(b: WidgetSearch) -> Self {
             b.0
+        }
+    }
+    impl From<::fhirstorm::search::Query<Widget>> for WidgetSearch {
+        /// The builder over a query built elsewhere (an implementation guide's
+        /// parameters add to it this way).
+        fn from(q: ::fhirstorm::search::Query<Widget>) -> Self {
+            Self(q)
         }
     }
     impl ::fhirstorm::search::IntoSearch<Widget> for WidgetSearch {
