@@ -61,6 +61,9 @@ pub trait FhirVersion: Copy + Default + std::fmt::Debug + Send + Sync + 'static 
     /// The version's `Meta` datatype.
     type Meta: Clone + std::fmt::Debug + Send + Sync + 'static;
 
+    /// The version's element table, which [`validation::Validate`] checks resources against.
+    fn definitions() -> &'static validation::Definitions;
+
     /// Whether a server's declared `fhirVersion` is this version.
     fn accepts(fhir_version: &str) -> bool {
         fhir_version == Self::RELEASE || fhir_version.starts_with(&format!("{}.", Self::RELEASE))

@@ -24,6 +24,13 @@ impl FhirVersion for Bare {
     const RELEASE: &'static str = "4.0";
     type AnyResource = BareResource;
     type Meta = ();
+
+    /// No definitions: nothing validates.
+    fn definitions() -> &'static crate::validation::Definitions {
+        static NONE: crate::validation::Definitions =
+            crate::validation::Definitions { types: &[], value_sets: &[], extension: 0, json_comments: false };
+        &NONE
+    }
 }
 
 impl ClientVersion for Bare {

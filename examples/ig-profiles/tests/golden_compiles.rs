@@ -100,6 +100,10 @@ fn a_profile_reports_every_issue_with_its_element() {
         absent: None,
         other: vec![],
     }]);
+    // The base definitions are checked too: an empty name is an empty element.
+    let issues: Vec<String> = cook.validate().iter().map(ToString::to_string).collect();
+    assert_eq!(issues, ["Patient.name[0]: has neither a value nor children (ele-1)"]);
+    cook.name[0].text = Some("Chef".to_string().into());
     assert_eq!(cook.validate(), vec![]);
     assert_eq!(cook.elsewhere().len(), 0);
     // new() applied the fixed value and the pattern; changing them is reported.

@@ -185,10 +185,8 @@ fn a_profile_type_wraps_derefs_and_reads_its_slices() {
     let status = fhirstorm::r4::Coding { code: Some("4".to_string().into()), ..Default::default() };
     p.set_indigenous_status(Some(AustralianIndigenousStatus(status.clone())));
     assert_eq!(p.indigenous_status().unwrap(), Some(AustralianIndigenousStatus(status)));
-    p.set_veteran_status(vec![
-        AustralianVeteranStatus(Default::default()),
-        AustralianVeteranStatus(Default::default()),
-    ]);
+    let veteran = |code: &str| fhirstorm::r4::Coding { code: Some(code.to_string().into()), ..Default::default() };
+    p.set_veteran_status(vec![AustralianVeteranStatus(veteran("DVAG")), AustralianVeteranStatus(veteran("DVAW"))]);
     assert_eq!(p.veteran_status().unwrap().len(), 2);
     p.set_indigenous_status(None);
     assert_eq!(p.indigenous_status().unwrap(), None);

@@ -10,6 +10,7 @@ use crate::ident;
 use crate::ir::*;
 
 mod client;
+mod definitions;
 mod search;
 
 pub(crate) use search::{value_type as search_value_type, RESERVED};
@@ -91,7 +92,8 @@ pub struct Target<'a> {
 pub fn render(model: &Model, target: &Target<'_>) -> Result<String, crate::Error> {
     let e = Emitter { model, marker: format_ident!("{}", target.marker) };
     let client = if target.client { e.client_adapter()? } else { TokenStream::new() };
-    let file = e.file(client);
+    let definitions = e.definitions()?;
+    let file = e.file(client, definitions);
     let path = rust_path(target.runtime, "runtime", "::fhirstorm")?;
     let file = replace_crate(file, &path);
     // Not parsing is a bug in the generator: the error names the item whose code does not parse.
@@ -179,7 +181,7 @@ impl Emitter<'_> {
         "in the file's own items (the marker, `AnyResource`, the serde list)".to_string()
     }
 
-    fn file(&self, client: TokenStream) -> TokenStream {
+    fn file(&self, client: TokenStream, definitions: TokenStream) -> TokenStream {
         let marker = &self.marker;
         let fhir_version = &self.model.fhir_version;
         let release: String = fhir_version.split('.').take(2).collect::<Vec<_>>().join(".");
@@ -238,7 +240,12 @@ impl Emitter<'_> {
                 const RELEASE: &'static str = #release;
                 type AnyResource = AnyResource;
                 type Meta = Meta;
+                fn definitions() -> &'static crate::validation::Definitions {
+                    &DEFINITIONS
+                }
             }
+
+            #definitions
 
             #(#modules)*
 
@@ -252,6 +259,14 @@ impl Emitter<'_> {
             }
 
             #any
+
+            impl AnyResource {
+                /// Every issue found against this version's base definitions
+                /// (`fhirstorm::validation::Validate`, for a resource of any type).
+                pub fn validate(&self) -> Vec<crate::validation::Issue> {
+                    DEFINITIONS.validate(&json::to_value(self))
+                }
+            }
 
             #extension
 

@@ -75,18 +75,12 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
     }
     let d = doc(&text);
     let checks: Vec<TokenStream> = p.fields.iter().map(field_check).chain(p.slices.iter().map(slice_check)).collect();
-    let body = if checks.is_empty() {
-        quote! {
-            // The profile narrows nothing at the resource's own level that is checked yet.
-            let _ = resource;
-            Vec::new()
-        }
-    } else {
-        quote! {
-            let mut issues = Vec::new();
-            #(#checks)*
-            issues
-        }
+    // The base definitions first (every element at every depth), then the profile's own rules.
+    let body = quote! {
+        #[allow(unused_mut)]
+        let mut issues = crate::validation::Validate::validate(resource);
+        #(#checks)*
+        issues
     };
     let accessors = p.slices.iter().map(|s| accessor(base, s));
     let patterns = pattern_members(p);
@@ -119,12 +113,14 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
                 self.0
             }
 
-            /// Every way this resource does not meet the profile (empty when it does).
+            /// Every way this resource does not meet the profile (empty when it does): the base
+            /// definitions' checks, then the profile's.
             pub fn validate(&self) -> Vec<Issue> {
                 Self::validate_resource(&self.0)
             }
 
-            /// Every way `resource` does not meet the profile (empty when it does).
+            /// Every way `resource` does not meet the profile (empty when it does): the base
+            /// definitions' checks, then the profile's.
             pub fn validate_resource(resource: &#base::#ty) -> Vec<Issue> {
                 #body
             }

@@ -13,7 +13,145 @@ impl ::fhirstorm::FhirVersion for Dstu2 {
     const RELEASE: &'static str = "1.0";
     type AnyResource = AnyResource;
     type Meta = Meta;
+    fn definitions() -> &'static ::fhirstorm::validation::Definitions {
+        &DEFINITIONS
+    }
 }
+/// This version's element table, which `fhirstorm::validation::Validate` checks
+/// resources against.
+pub static DEFINITIONS: ::fhirstorm::validation::Definitions = {
+    use ::fhirstorm::validation::{
+        ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef,
+    };
+    ::fhirstorm::validation::Definitions {
+        types: &[
+            TypeDef {
+                name: "Extension",
+                resource: false,
+                elements: &[
+                    ElementDef {
+                        name: "id",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Attribute(None),
+                    },
+                    ElementDef {
+                        name: "url",
+                        min: 1,
+                        many: false,
+                        ty: ElementType::Attribute(None),
+                    },
+                    ElementDef {
+                        name: "value",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Choice(
+                            &[
+                                (
+                                    "Integer",
+                                    ElementType::Primitive(PrimitiveType::Integer, None),
+                                ),
+                                ("Reference", ElementType::Complex(2)),
+                            ],
+                        ),
+                    },
+                ],
+            },
+            TypeDef {
+                name: "Meta",
+                resource: false,
+                elements: &[
+                    ElementDef {
+                        name: "lastUpdated",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::Instant, None),
+                    },
+                ],
+            },
+            TypeDef {
+                name: "Reference",
+                resource: false,
+                elements: &[
+                    ElementDef {
+                        name: "reference",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::String, None),
+                    },
+                ],
+            },
+            TypeDef {
+                name: "Gadget",
+                resource: true,
+                elements: &[
+                    ElementDef {
+                        name: "id",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Attribute(Some(PrimitiveType::Id)),
+                    },
+                    ElementDef {
+                        name: "meta",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Complex(1),
+                    },
+                    ElementDef {
+                        name: "mode",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::Code, Some(0)),
+                    },
+                    ElementDef {
+                        name: "alias",
+                        min: 0,
+                        many: true,
+                        ty: ElementType::Primitive(PrimitiveType::String, None),
+                    },
+                    ElementDef {
+                        name: "item",
+                        min: 0,
+                        many: true,
+                        ty: ElementType::Complex(4),
+                    },
+                    ElementDef {
+                        name: "owner",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Complex(2),
+                    },
+                ],
+            },
+            TypeDef {
+                name: "Gadget.item",
+                resource: false,
+                elements: &[
+                    ElementDef {
+                        name: "linkId",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::String, None),
+                    },
+                    ElementDef {
+                        name: "item",
+                        min: 0,
+                        many: true,
+                        ty: ElementType::Complex(4),
+                    },
+                ],
+            },
+        ],
+        value_sets: &[
+            ValueSetDef {
+                url: "http://example.org/vs/gadget-mode",
+                codes: &["on", "off"],
+            },
+        ],
+        extension: 0,
+        json_comments: true,
+    }
+};
 mod datatypes {
     #[allow(unused_imports)]
     use super::*;
@@ -607,6 +745,13 @@ impl ToJson for AnyResource {
         match self {
             Self::Gadget(r) => r.to_json(w),
         }
+    }
+}
+impl AnyResource {
+    /// Every issue found against this version's base definitions
+    /// (`fhirstorm::validation::Validate`, for a resource of any type).
+    pub fn validate(&self) -> Vec<::fhirstorm::validation::Issue> {
+        DEFINITIONS.validate(&json::to_value(self))
     }
 }
 impl ::fhirstorm::extension::ExtensionElement for Extension {

@@ -522,13 +522,16 @@ pub mod profiles {
         pub fn into_inner(self) -> ::fhirstorm::r4::Patient {
             self.0
         }
-        /// Every way this resource does not meet the profile (empty when it does).
+        /// Every way this resource does not meet the profile (empty when it does): the base
+        /// definitions' checks, then the profile's.
         pub fn validate(&self) -> Vec<Issue> {
             Self::validate_resource(&self.0)
         }
-        /// Every way `resource` does not meet the profile (empty when it does).
+        /// Every way `resource` does not meet the profile (empty when it does): the base
+        /// definitions' checks, then the profile's.
         pub fn validate_resource(resource: &::fhirstorm::r4::Patient) -> Vec<Issue> {
-            let mut issues = Vec::new();
+            #[allow(unused_mut)]
+            let mut issues = ::fhirstorm::validation::Validate::validate(resource);
             ::fhirstorm::hooks::check_pattern(
                 &mut issues,
                 "Patient.active",

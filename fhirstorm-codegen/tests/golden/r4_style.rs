@@ -13,7 +13,320 @@ impl ::fhirstorm::FhirVersion for R4 {
     const RELEASE: &'static str = "4.0";
     type AnyResource = AnyResource;
     type Meta = Meta;
+    fn definitions() -> &'static ::fhirstorm::validation::Definitions {
+        &DEFINITIONS
+    }
 }
+/// This version's element table, which `fhirstorm::validation::Validate` checks
+/// resources against.
+pub static DEFINITIONS: ::fhirstorm::validation::Definitions = {
+    use ::fhirstorm::validation::{
+        ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef,
+    };
+    ::fhirstorm::validation::Definitions {
+        types: &[
+            TypeDef {
+                name: "Extension",
+                resource: false,
+                elements: &[
+                    ElementDef {
+                        name: "id",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Attribute(None),
+                    },
+                    ElementDef {
+                        name: "url",
+                        min: 1,
+                        many: false,
+                        ty: ElementType::Attribute(None),
+                    },
+                    ElementDef {
+                        name: "value",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Choice(
+                            &[
+                                (
+                                    "String",
+                                    ElementType::Primitive(PrimitiveType::String, None),
+                                ),
+                                ("Node", ElementType::Complex(2)),
+                            ],
+                        ),
+                    },
+                ],
+            },
+            TypeDef {
+                name: "Meta",
+                resource: false,
+                elements: &[
+                    ElementDef {
+                        name: "versionId",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::Id, None),
+                    },
+                ],
+            },
+            TypeDef {
+                name: "Node",
+                resource: false,
+                elements: &[
+                    ElementDef {
+                        name: "extension",
+                        min: 0,
+                        many: true,
+                        ty: ElementType::Complex(0),
+                    },
+                    ElementDef {
+                        name: "label",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::String, None),
+                    },
+                    ElementDef {
+                        name: "next",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Complex(2),
+                    },
+                    ElementDef {
+                        name: "children",
+                        min: 0,
+                        many: true,
+                        ty: ElementType::Complex(2),
+                    },
+                ],
+            },
+            TypeDef {
+                name: "Reference",
+                resource: false,
+                elements: &[
+                    ElementDef {
+                        name: "reference",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::String, None),
+                    },
+                ],
+            },
+            TypeDef {
+                name: "Bundle",
+                resource: true,
+                elements: &[
+                    ElementDef {
+                        name: "id",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Attribute(Some(PrimitiveType::Id)),
+                    },
+                    ElementDef {
+                        name: "meta",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Complex(1),
+                    },
+                    ElementDef {
+                        name: "total",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::UnsignedInt, None),
+                    },
+                    ElementDef {
+                        name: "link",
+                        min: 0,
+                        many: true,
+                        ty: ElementType::Complex(5),
+                    },
+                    ElementDef {
+                        name: "entry",
+                        min: 0,
+                        many: true,
+                        ty: ElementType::Complex(6),
+                    },
+                ],
+            },
+            TypeDef {
+                name: "Bundle.link",
+                resource: false,
+                elements: &[
+                    ElementDef {
+                        name: "relation",
+                        min: 1,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::String, None),
+                    },
+                    ElementDef {
+                        name: "url",
+                        min: 1,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::Uri, None),
+                    },
+                ],
+            },
+            TypeDef {
+                name: "Bundle.entry",
+                resource: false,
+                elements: &[
+                    ElementDef {
+                        name: "fullUrl",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::Uri, None),
+                    },
+                    ElementDef {
+                        name: "resource",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Resource,
+                    },
+                    ElementDef {
+                        name: "search",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Complex(7),
+                    },
+                    ElementDef {
+                        name: "response",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Complex(8),
+                    },
+                ],
+            },
+            TypeDef {
+                name: "Bundle.entry.search",
+                resource: false,
+                elements: &[
+                    ElementDef {
+                        name: "mode",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::Code, None),
+                    },
+                ],
+            },
+            TypeDef {
+                name: "Bundle.entry.response",
+                resource: false,
+                elements: &[
+                    ElementDef {
+                        name: "status",
+                        min: 1,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::String, None),
+                    },
+                    ElementDef {
+                        name: "location",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::Uri, None),
+                    },
+                    ElementDef {
+                        name: "etag",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::String, None),
+                    },
+                ],
+            },
+            TypeDef {
+                name: "Widget",
+                resource: true,
+                elements: &[
+                    ElementDef {
+                        name: "id",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Attribute(Some(PrimitiveType::Id)),
+                    },
+                    ElementDef {
+                        name: "meta",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Complex(1),
+                    },
+                    ElementDef {
+                        name: "contained",
+                        min: 0,
+                        many: true,
+                        ty: ElementType::Resource,
+                    },
+                    ElementDef {
+                        name: "status",
+                        min: 1,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::Code, Some(0)),
+                    },
+                    ElementDef {
+                        name: "tag",
+                        min: 0,
+                        many: true,
+                        ty: ElementType::Primitive(PrimitiveType::String, None),
+                    },
+                    ElementDef {
+                        name: "size",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::Decimal, None),
+                    },
+                    ElementDef {
+                        name: "value",
+                        min: 0,
+                        many: false,
+                        ty: ElementType::Choice(
+                            &[
+                                (
+                                    "Boolean",
+                                    ElementType::Primitive(PrimitiveType::Boolean, None),
+                                ),
+                                (
+                                    "DateTime",
+                                    ElementType::Primitive(PrimitiveType::DateTime, None),
+                                ),
+                                ("Node", ElementType::Complex(2)),
+                                ("Reference", ElementType::Complex(3)),
+                            ],
+                        ),
+                    },
+                    ElementDef {
+                        name: "part",
+                        min: 0,
+                        many: true,
+                        ty: ElementType::Complex(10),
+                    },
+                ],
+            },
+            TypeDef {
+                name: "Widget.part",
+                resource: false,
+                elements: &[
+                    ElementDef {
+                        name: "name",
+                        min: 1,
+                        many: false,
+                        ty: ElementType::Primitive(PrimitiveType::String, None),
+                    },
+                    ElementDef {
+                        name: "part",
+                        min: 0,
+                        many: true,
+                        ty: ElementType::Complex(10),
+                    },
+                ],
+            },
+        ],
+        value_sets: &[
+            ValueSetDef {
+                url: "http://example.org/ValueSet/widget-status",
+                codes: &["draft", "active", "entered-in-error", "retired"],
+            },
+        ],
+        extension: 0,
+        json_comments: false,
+    }
+};
 mod bundle {
     #[allow(unused_imports)]
     use super::*;
@@ -1203,6 +1516,13 @@ impl ToJson for AnyResource {
             Self::Bundle(r) => r.to_json(w),
             Self::Widget(r) => r.to_json(w),
         }
+    }
+}
+impl AnyResource {
+    /// Every issue found against this version's base definitions
+    /// (`fhirstorm::validation::Validate`, for a resource of any type).
+    pub fn validate(&self) -> Vec<::fhirstorm::validation::Issue> {
+        DEFINITIONS.validate(&json::to_value(self))
     }
 }
 impl ::fhirstorm::extension::ExtensionElement for Extension {

@@ -1,26 +1,66 @@
-//! Validation against a profile: every issue found, each with the element at fault and what is
-//! wrong. The profile types fhirstorm-codegen generates from an implementation guide return
-//! these from `validate()` and from `TryFrom<the base resource>`.
+//! Validation: every issue found, each with the element at fault and what is wrong.
+//!
+//! - Against the base definitions: [`Validate::validate`] on any resource of any version
+//!   (`patient.validate()`), from the element table each version carries ([`Definitions`]):
+//!   cardinalities at every depth, primitive formats, codes of required bindings that the
+//!   version lists as an enum, elements the definition does not have, and empty elements
+//!   (`ele-1`).
+//! - Against a profile: the profile types fhirstorm-codegen generates from an implementation
+//!   guide return these from `validate()` and from `TryFrom<the base resource>`.
+//!
+//! ```
+//! use fhirstorm::r4::Patient;
+//! use fhirstorm::validation::{IssueKind, Validate};
+//!
+//! let mut patient: Patient = fhirstorm::json::from_str(r#"{"resourceType":"Patient","link":[{"type":"seealso"}]}"#)?;
+//! let issues = patient.validate();
+//! // `Patient.link.other` is required (1..1).
+//! assert_eq!(issues[0].path(), "Patient.link[0].other");
+//! assert!(matches!(issues[0].kind(), IssueKind::Cardinality { min: 1, found: 0, .. }));
+//! # Ok::<(), fhirstorm::json::Error>(())
+//! ```
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::extension::ExtensionError;
 use crate::json::Value;
 
-/// One way a resource does not meet a profile.
+mod definitions;
+mod formats;
+
+pub use definitions::{Definitions, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef};
+
+/// Validation against the base definitions of the resource's version, implemented for every
+/// resource of every generated version.
+pub trait Validate {
+    /// Every issue found against the base definitions (empty: valid as far as checked).
+    fn validate(&self) -> Vec<Issue>;
+}
+
+impl<R: crate::Resource> Validate for R {
+    fn validate(&self) -> Vec<Issue> {
+        let defs = <R::Version as crate::FhirVersion>::definitions();
+        defs.validate(&crate::json::to_value(self))
+    }
+}
+
+/// One way a resource does not meet its definition or a profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
-    path: &'static str,
+    path: Cow<'static, str>,
     kind: IssueKind,
+    constraint: Option<&'static str>,
 }
 
 /// What is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum IssueKind {
-    /// An element (or an extension slice) occurs fewer or more times than the profile allows.
+    /// An element (or an extension slice) occurs fewer or more times than the definition or
+    /// profile allows.
     Cardinality {
-        /// The least the profile allows.
+        /// The least allowed.
         min: usize,
         /// The most (`None`: unbounded).
         max: Option<usize>,
@@ -55,18 +95,47 @@ pub enum IssueKind {
         /// The resource's.
         found: &'static str,
     },
+    /// A primitive value not in its type's format (an `id` longer than 64 characters, a `code`
+    /// with leading whitespace, a `positiveInt` of 0, an empty `string`).
+    Format {
+        /// The FHIR type (`id`, `code`, `positiveInt`).
+        type_code: &'static str,
+        /// The value as written.
+        value: String,
+    },
+    /// A member the definition of the element does not have (kept as read).
+    Unknown,
+    /// An element with neither a value nor children (`ele-1`).
+    Empty,
 }
 
 impl Issue {
     /// An issue at `path` (an element id of the profile: `Patient.name`,
     /// `Patient.extension:indigenousStatus`).
     pub fn new(path: &'static str, kind: IssueKind) -> Issue {
-        Issue { path, kind }
+        Issue { path: Cow::Borrowed(path), kind, constraint: None }
     }
 
-    /// The element of the profile at fault, as its element id.
+    /// An issue at a location in the resource (`Patient.contact[1].name.family`).
+    pub fn at(path: String, kind: IssueKind) -> Issue {
+        Issue { path: Cow::Owned(path), kind, constraint: None }
+    }
+
+    /// The same issue, naming the key of the definition's constraint it enforces (`ele-1`).
+    pub fn with_constraint(mut self, key: &'static str) -> Issue {
+        self.constraint = Some(key);
+        self
+    }
+
+    /// Where: a profile's element id (`Patient.extension:indigenousStatus`) for a profile's
+    /// checks, a location in the resource (`Patient.contact[1].name`) for the base checks.
     pub fn path(&self) -> &str {
-        self.path
+        &self.path
+    }
+
+    /// The key of the definition's constraint this issue enforces, when it has one (`ele-1`).
+    pub fn constraint(&self) -> Option<&'static str> {
+        self.constraint
     }
 
     /// What is wrong.
@@ -81,7 +150,7 @@ impl fmt::Display for Issue {
         match &self.kind {
             IssueKind::Cardinality { min, max, found } => {
                 let max = max.map_or("*".to_string(), |m| m.to_string());
-                write!(f, "occurs {found} times, the profile allows {min}..{max}")
+                write!(f, "occurs {found} times, {min}..{max} allowed")
             }
             IssueKind::Type { allowed, found } => {
                 write!(f, "a value of type {found}, the profile allows {}", allowed.join(", "))
@@ -93,12 +162,19 @@ impl fmt::Display for Issue {
                 write!(f, "does not match the profile's pattern {expected}")
             }
             IssueKind::Binding { value_set } => {
-                write!(f, "has no code from the value set {value_set}, which the profile requires")
+                write!(f, "has no code from the value set {value_set}, whose binding is required")
             }
             IssueKind::Extension(e) => write!(f, "{e}"),
             IssueKind::ResourceType { expected, found } => {
                 write!(f, "a {found}, the profile is on {expected}")
             }
+            IssueKind::Format { type_code, value } => write!(f, "{value:?} is not a valid {type_code}"),
+            IssueKind::Unknown => write!(f, "not an element of the definition"),
+            IssueKind::Empty => write!(f, "has neither a value nor children"),
+        }?;
+        match self.constraint {
+            Some(key) => write!(f, " ({key})"),
+            None => Ok(()),
         }
     }
 }
