@@ -70,6 +70,13 @@ pub trait FhirVersion: Copy + Default + std::fmt::Debug + Send + Sync + 'static 
     }
 }
 
+// Every resource validates against its version's element table.
+impl<R: Resource> validation::Validate for R {
+    fn validate(&self) -> Vec<validation::Issue> {
+        R::Version::definitions().validate(&json::to_value(self))
+    }
+}
+
 /// What every version's `AnyResource` enum offers.
 pub trait AnyResourceOf {
     /// The `resourceType`.

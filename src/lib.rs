@@ -131,7 +131,14 @@
 //! ...) into a type per extension (read and written on any element's `extension` list through
 //! [`extension::Extensions`]) and a type per resource profile (a base resource that `TryFrom`
 //! validated, with typed accessors for its extension slices; issues are
-//! [`validation::Issue`]s). The README's "Using an implementation guide" shows the set-up.
+//! [`validation::Issue`]s), and its search parameters into methods of the base search
+//! builders. The README's "Using an implementation guide" shows the set-up.
+//!
+//! ## Validation
+//!
+//! [`validation::Validate`] checks any resource against its version's definitions and returns
+//! every issue with its location: cardinalities at every depth, primitive formats, codes of
+//! required bindings, unknown members and empty elements.
 //!
 //! ## Lossless by design
 //!

@@ -32,17 +32,10 @@ mod formats;
 pub use definitions::{Definitions, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef};
 
 /// Validation against the base definitions of the resource's version, implemented for every
-/// resource of every generated version.
+/// resource of every generated version (through its version's [`Definitions`]).
 pub trait Validate {
     /// Every issue found against the base definitions (empty: valid as far as checked).
     fn validate(&self) -> Vec<Issue>;
-}
-
-impl<R: crate::Resource> Validate for R {
-    fn validate(&self) -> Vec<Issue> {
-        let defs = <R::Version as crate::FhirVersion>::definitions();
-        defs.validate(&crate::json::to_value(self))
-    }
 }
 
 /// One way a resource does not meet its definition or a profile.
