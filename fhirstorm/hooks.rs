@@ -174,6 +174,34 @@ pub fn check_url_slice<E: ExtensionElement>(
     check_count(issues, path, list.iter().filter(|e| e.url() == Some(url)).count(), min, max);
 }
 
+/// The items of a repeating element that belong to a slice discriminated by value or pattern:
+/// those that contain `pattern` (JSON the generator wrote from the profile).
+pub fn slice_items<'a, T: crate::json::ToJson>(items: &'a [T], pattern: &str) -> Vec<&'a T> {
+    let pattern = crate::json::Value::parse(pattern).unwrap_or_default();
+    items.iter().filter(|item| crate::validation::matches(&crate::json::to_value(*item), &pattern, false)).collect()
+}
+
+/// The same, to change them.
+pub fn slice_items_mut<'a, T: crate::json::ToJson>(items: &'a mut [T], pattern: &str) -> Vec<&'a mut T> {
+    let pattern = crate::json::Value::parse(pattern).unwrap_or_default();
+    items
+        .iter_mut()
+        .filter(|item| crate::validation::matches(&crate::json::to_value(&**item), &pattern, false))
+        .collect()
+}
+
+/// A slice of a repeating element: how many items belong to it.
+pub fn check_element_slice<T: crate::json::ToJson>(
+    issues: &mut Vec<Issue>,
+    path: &'static str,
+    items: &[T],
+    pattern: &str,
+    min: usize,
+    max: Option<usize>,
+) {
+    check_count(issues, path, slice_items(items, pattern).len(), min, max);
+}
+
 // ---- the client adapter ----
 
 /// `Reference::resolve` and `resolve_as` for a generated version's `Reference` (`$reference`,

@@ -194,8 +194,9 @@ impl<R> fmt::Display for Invalid<R> {
 impl<R: fmt::Debug> std::error::Error for Invalid<R> {}
 
 /// Whether `value` matches `pattern` as FHIR defines it: every member of the pattern is present
-/// and matches, every item of a pattern array matches some item of the value's array, and
-/// primitives are equal. With `exact`, the two must be equal.
+/// and matches, every item of a pattern array matches some item of the value's array (a pattern
+/// object matches an array when some item matches), and primitives are equal. With `exact`, the
+/// two must be equal.
 pub fn matches(value: &Value, pattern: &Value, exact: bool) -> bool {
     if exact {
         return value == pattern;
@@ -205,6 +206,9 @@ pub fn matches(value: &Value, pattern: &Value, exact: bool) -> bool {
             p.iter().all(|(key, pv)| v.get(key).is_some_and(|vv| matches(vv, pv, false)))
         }
         (Value::Array(v), Value::Array(p)) => p.iter().all(|pv| v.iter().any(|vv| matches(vv, pv, false))),
+        // A slice's discriminator path (`coding.code`) goes through repeating elements: some item
+        // must match.
+        (Value::Array(v), p @ Value::Object(_)) => v.iter().any(|vv| matches(vv, p, false)),
         (v, p) => v == p,
     }
 }
@@ -242,6 +246,9 @@ mod tests {
         assert!(!matches(&concept, &v(r#"{"coding":[{"system":"l","code":"0"}]}"#), false));
         assert!(!matches(&concept, &v(r#"{"coding":[{"system":"l","code":"97509-4"}]}"#), true));
         assert!(matches(&v("true"), &v("true"), true) && !matches(&v("false"), &v("true"), true));
+        // A discriminator path through a repeating element.
+        assert!(matches(&concept, &v(r#"{"coding":{"system":"l","code":"97509-4"}}"#), false));
+        assert!(!matches(&concept, &v(r#"{"coding":{"system":"s","code":"97509-4"}}"#), false));
     }
 
     #[test]

@@ -62,7 +62,7 @@ fn a_choice_reports_every_allowed_type() {
 
 #[test]
 fn a_profile_reports_every_issue_with_its_element() {
-    use fhirstorm::r4::{HumanName, PatientDeceased};
+    use fhirstorm::r4::{CodeableConcept, Coding, HumanName, Identifier, PatientCommunication, PatientDeceased};
     use fhirstorm::validation::{Issue, IssueKind};
     use ig_style::profiles::Cook;
     let bare = Patient {
@@ -82,14 +82,23 @@ fn a_profile_reports_every_issue_with_its_element() {
     assert_eq!(
         err.issues,
         vec![
+            card("Patient.identifier", 1, None, 0),
             card("Patient.name", 1, None, 0),
             card("Patient.birthDate", 0, Some(0), 1),
             Issue::new("Patient.deceased[x]", IssueKind::Type { allowed: &["boolean"], found: "dateTime" }),
             card("Patient.extension:recipe", 1, None, 0),
             card("Patient.extension:elsewhere", 0, Some(2), 3),
+            card("Patient.identifier:kitchenId", 1, Some(1), 0),
         ]
     );
     let mut cook = Cook::new();
+    let id = |system: &str, value: &str| Identifier {
+        system: Some(system.to_string().into()),
+        value: Some(value.to_string().into()),
+        ..Default::default()
+    };
+    cook.identifier.push(id("http://example.org/other-ids", "O-1"));
+    cook.identifier.push(id("http://example.org/kitchen-ids", "K-7"));
     cook.name.push(HumanName::default());
     cook.set_recipe(vec![Recipe {
         kind: "soup".to_string().into(),
@@ -106,6 +115,35 @@ fn a_profile_reports_every_issue_with_its_element() {
     cook.name[0].text = Some("Chef".to_string().into());
     assert_eq!(cook.validate(), vec![]);
     assert_eq!(cook.elsewhere().len(), 0);
+    // Value- and pattern-discriminated slices: the items that contain the slice's values.
+    let kitchen: Vec<&str> =
+        cook.identifier_kitchen_id().iter().filter_map(|i| i.value.as_ref()?.value.as_deref()).collect();
+    assert_eq!(kitchen, ["K-7"]);
+    cook.identifier_kitchen_id_mut()[0].value = Some("K-8".to_string().into());
+    assert_eq!(cook.identifier[1].value.as_ref().unwrap().value.as_deref(), Some("K-8"));
+    cook.identifier.push(id("http://example.org/kitchen-ids", "K-9"));
+    assert_eq!(cook.validate(), vec![card("Patient.identifier:kitchenId", 1, Some(1), 2)]);
+    cook.identifier.pop();
+    let speaks = |system: &str, code: &str| PatientCommunication {
+        language: Some(CodeableConcept {
+            coding: vec![Coding {
+                system: Some(system.to_string().into()),
+                code: Some(code.to_string().into()),
+                display: Some("x".to_string().into()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    cook.communication.push(speaks("urn:ietf:bcp:47", "en"));
+    assert!(cook.communication_french().is_empty());
+    cook.communication.push(speaks("urn:ietf:bcp:47", "fr"));
+    cook.communication.push(speaks("http://other", "fr"));
+    assert_eq!(cook.communication_french().len(), 1, "a pattern's system must match too; extra members may differ");
+    cook.communication.push(speaks("urn:ietf:bcp:47", "fr"));
+    assert_eq!(cook.validate(), vec![card("Patient.communication:french", 0, Some(1), 2)]);
+    cook.communication.clear();
     // new() applied the fixed value and the pattern; changing them is reported.
     assert_eq!(cook.active.as_ref().and_then(|a| a.value), Some(true));
     assert_eq!(cook.marital_status.as_ref().unwrap().coding[0].code.as_ref().unwrap().value.as_deref(), Some("chef"));

@@ -166,6 +166,36 @@ fn broken_copies_give_exactly_the_expected_issue() {
         )]
     );
 
+    // A required slice of a repeating element missing (the tumor's longest dimension, the
+    // component whose code is LOINC 33728-7), and then given twice.
+    let size: Observation = resource(&mc, "Observation-tumor-size-jenny-m.json");
+    let tumor_size = mcode::profiles::TumorSize::from_unverified(size.clone());
+    assert_eq!(tumor_size.component_tumor_longest_dimension().len(), 1);
+    assert_eq!(tumor_size.validate(), vec![]);
+    let longest = |c: &fhirstorm::r4::ObservationComponent| {
+        c.code.as_ref().is_some_and(|cc| {
+            cc.coding.iter().any(|k| k.code.as_ref().and_then(|x| x.value.as_deref()) == Some("33728-7"))
+        })
+    };
+    let mut unmeasured = size.clone();
+    unmeasured.component.retain(|c| !longest(c));
+    let slice = "Observation.component:tumorLongestDimension";
+    // It was the example's only component, and the profile wants at least one.
+    assert_eq!(
+        mcode::profiles::TumorSize::validate_resource(&unmeasured),
+        vec![
+            Issue::new("Observation.component", IssueKind::Cardinality { min: 1, max: None, found: 0 }),
+            Issue::new(slice, IssueKind::Cardinality { min: 1, max: Some(1), found: 0 })
+        ]
+    );
+    let mut twice = size.clone();
+    let again = twice.component.iter().find(|c| longest(c)).unwrap().clone();
+    twice.component.push(again);
+    assert_eq!(
+        mcode::profiles::TumorSize::validate_resource(&twice),
+        vec![Issue::new(slice, IssueKind::Cardinality { min: 1, max: Some(1), found: 2 })]
+    );
+
     // A resource of another type.
     let as_patient = mcode::profiles::validate_as(mcode::profiles::BodySurfaceArea::URL, &AnyResource::from(patient));
     assert!(

@@ -4,7 +4,7 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::profiles::{ExtensionSlice, FieldRule, ProfileDef};
+use super::profiles::{ElementSlice, ExtensionSlice, FieldRule, ProfileDef};
 use crate::emit::{doc, ident, md};
 
 /// The `profiles` module (nothing when the package has no resource profile).
@@ -73,8 +73,22 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
             list.join(", ")
         ));
     }
+    if !p.unchecked_slices.is_empty() {
+        let list: Vec<String> = p.unchecked_slices.iter().map(|el| format!("`{el}`")).collect();
+        text.push_str(&format!(
+            "\n\nSlices not checked by `validate()` (discriminated by type or profile, or without the values \
+             that tell their items apart): {}.",
+            list.join(", ")
+        ));
+    }
     let d = doc(&text);
-    let checks: Vec<TokenStream> = p.fields.iter().map(field_check).chain(p.slices.iter().map(slice_check)).collect();
+    let checks: Vec<TokenStream> = p
+        .fields
+        .iter()
+        .map(field_check)
+        .chain(p.slices.iter().map(slice_check))
+        .chain(p.element_slices.iter().map(element_slice_check))
+        .collect();
     // The base definitions first (every element at every depth), then the profile's own rules.
     let body = quote! {
         #[allow(unused_mut)]
@@ -83,6 +97,7 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
         issues
     };
     let accessors = p.slices.iter().map(|s| accessor(base, s));
+    let slice_accessors = p.element_slices.iter().map(|s| element_slice_accessor(base, s));
     let patterns = pattern_members(p);
     quote! {
         #d
@@ -126,6 +141,7 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
             }
 
             #(#accessors)*
+            #(#slice_accessors)*
         }
 
         impl Default for #name {
@@ -209,9 +225,11 @@ fn values_of(field: &Ident, primitive: bool) -> TokenStream {
 }
 
 /// The struct literal's members that give a new resource the profile's fixed and pattern values
-/// (single-valued elements of the resource's own level).
+/// (single-valued elements of the resource's own level), and an item for each required slice
+/// whose pattern is a whole item.
 fn pattern_members(p: &ProfileDef) -> Vec<TokenStream> {
-    p.fields
+    let mut out: Vec<TokenStream> = p
+        .fields
         .iter()
         .filter(|f| !f.many)
         .filter_map(|f| {
@@ -223,7 +241,54 @@ fn pattern_members(p: &ProfileDef) -> Vec<TokenStream> {
                 quote! { #field: crate::hooks::pattern_value(#json), }
             })
         })
-        .collect()
+        .collect();
+    let mut fields: Vec<&str> = Vec::new();
+    for sl in p.element_slices.iter().filter(|s| s.whole && s.min > 0) {
+        if !fields.contains(&sl.field.as_str()) {
+            fields.push(&sl.field);
+        }
+    }
+    for field in fields {
+        let items = p.element_slices.iter().filter(|s| s.whole && s.min > 0 && s.field == field).flat_map(|s| {
+            let json = &s.pattern;
+            std::iter::repeat_n(quote!(crate::hooks::pattern_value(#json)), s.min)
+        });
+        let f = ident(field);
+        out.push(quote! { #f: [#(#items),*].into_iter().flatten().collect(), });
+    }
+    out
+}
+
+fn element_slice_check(s: &ElementSlice) -> TokenStream {
+    let (path, field, json, min, max) = (&s.path, ident(&s.field), &s.pattern, s.min, max_tokens(s.max));
+    quote! { crate::hooks::check_element_slice(&mut issues, #path, &resource.#field, #json, #min, #max); }
+}
+
+fn element_slice_accessor(base: &TokenStream, s: &ElementSlice) -> TokenStream {
+    let (field, json) = (ident(&s.field), &s.pattern);
+    let (method, method_mut) = (ident(&s.method), format_ident!("{}_mut", s.method));
+    let ty = ident(&s.item_type);
+    let max_text = s.max.map_or("*".to_string(), |m| m.to_string());
+    let get = doc(&format!(
+        "{}\n\n`{}` · {}..{} · the items of `{}` that contain `{}`",
+        md(&s.doc),
+        s.path,
+        s.min,
+        max_text,
+        s.field,
+        json.replace('`', "'")
+    ));
+    let get_mut = doc(&format!("The items of `{}`, to change them.", s.path));
+    quote! {
+        #get
+        pub fn #method(&self) -> Vec<&#base::#ty> {
+            crate::hooks::slice_items(&self.0.#field, #json)
+        }
+        #get_mut
+        pub fn #method_mut(&mut self) -> Vec<&mut #base::#ty> {
+            crate::hooks::slice_items_mut(&mut self.0.#field, #json)
+        }
+    }
 }
 
 fn slice_check(s: &ExtensionSlice) -> TokenStream {

@@ -31,6 +31,35 @@ pub(crate) struct ProfileDef {
     pub unchecked_bindings: Vec<(String, String)>,
     /// Extension slices of the resource (`extension` and `modifierExtension`).
     pub slices: Vec<ExtensionSlice>,
+    /// Slices of the resource's other repeating elements, discriminated by value or pattern.
+    pub element_slices: Vec<ElementSlice>,
+    /// Slices that are neither (discriminated by type or profile, or whose values the snapshot
+    /// does not give): element ids, listed in the docs as not checked.
+    pub unchecked_slices: Vec<String>,
+}
+
+/// A named slice of a repeating element (`Observation.category:us-core`), discriminated by value
+/// or pattern: the items that contain its pattern belong to it.
+#[derive(Debug)]
+pub(crate) struct ElementSlice {
+    /// Element id.
+    pub path: String,
+    /// The accessor's name (`category_us_core`).
+    pub method: String,
+    /// The element's Rust field name.
+    pub field: String,
+    /// The items' Rust type in the base version (`CodeableConcept`, `ObservationComponent`).
+    pub item_type: String,
+    /// What an item of the slice contains, as JSON.
+    pub pattern: String,
+    /// Whether the pattern is the whole item (`$this`), so that `new()` can add it.
+    pub whole: bool,
+    /// Cardinality.
+    pub min: usize,
+    /// `None` for `*`.
+    pub max: Option<usize>,
+    /// Short description.
+    pub doc: String,
 }
 
 /// A top-level element the profile constrains.
@@ -104,6 +133,7 @@ pub(crate) fn profile(
     let root = elements.first().copied()?;
     let mut fields = Vec::new();
     let mut slices = Vec::new();
+    let (mut element_slices, mut unchecked_slices) = (Vec::new(), Vec::new());
     let mut unchecked_bindings = Vec::new();
     let mut methods: HashSet<String> = RESERVED.iter().map(|r| r.to_string()).collect();
     for el in &elements {
@@ -112,8 +142,15 @@ pub(crate) fn profile(
         let min = el.get("min").and_then(Value::as_u64).unwrap_or(0) as usize;
         let max = max_of(el);
         if let Some((list, slice)) = rest.split_once(':') {
-            // Only extension slices of the resource itself (not their children).
-            if !matches!(list, "extension" | "modifierExtension") || slice.contains('.') {
+            // Only slices of the resource's own elements (not their children).
+            if slice.contains('.') || list.contains('.') {
+                continue;
+            }
+            if !matches!(list, "extension" | "modifierExtension") {
+                match element_slice(&elements, &base_type, list, el, &mut methods) {
+                    Some(slice) => element_slices.push(slice),
+                    None => unchecked_slices.push(id.to_string()),
+                }
                 continue;
             }
             let Some(url) = type_profiles(el).into_iter().next() else { continue };
@@ -187,6 +224,67 @@ pub(crate) fn profile(
         fields,
         unchecked_bindings,
         slices,
+        element_slices,
+        unchecked_slices,
+    })
+}
+
+/// A slice of the resource's repeating element `list`, when it is discriminated by value or
+/// pattern and the snapshot gives the values: the slice's own pattern (which contains every
+/// discriminator path), or the fixed values and patterns at each discriminator path, nested.
+fn element_slice(
+    elements: &[&Value],
+    base_type: &str,
+    list: &str,
+    el: &Value,
+    methods: &mut HashSet<String>,
+) -> Option<ElementSlice> {
+    let id = s(el, "id");
+    let sliced = elements.iter().find(|e| s(e, "id") == format!("{base_type}.{list}"))?;
+    let discriminators = sliced.get("slicing")?.get("discriminator")?.as_array()?;
+    if discriminators.is_empty() || discriminators.iter().any(|d| !matches!(s(d, "type"), "value" | "pattern")) {
+        return None;
+    }
+    let own = pattern(el).filter(|p| !p.primitive).and_then(|p| serde_json::from_str::<Value>(&p.json).ok());
+    let whole = own.is_some();
+    let pattern = match own {
+        Some(p) => p,
+        None => {
+            let mut combined = Value::Object(Default::default());
+            for d in discriminators {
+                let path = s(d, "path");
+                let at = elements.iter().find(|e| s(e, "id") == format!("{id}.{path}"))?;
+                let value = at.as_object()?.iter().find(|(k, _)| k.starts_with("fixed") || k.starts_with("pattern"))?.1;
+                let mut slot = &mut combined;
+                for part in path.split('.') {
+                    slot = slot.as_object_mut()?.entry(part).or_insert_with(|| Value::Object(Default::default()));
+                }
+                *slot = value.clone();
+            }
+            combined
+        }
+    };
+    let item_type = match types(sliced).first().map(String::as_str) {
+        Some("BackboneElement" | "Element") => format!("{base_type}{}", ident::type_name(list)),
+        Some(code) if Prim::from_code(code).is_none() => ident::type_name(code),
+        _ => return None,
+    };
+    let slice = s(el, "sliceName");
+    let mut method =
+        format!("{}_{}", ident::snake(list).trim_start_matches("r#"), ident::snake(slice).trim_start_matches("r#"));
+    while !methods.insert(method.clone()) {
+        method.push_str("_slice");
+    }
+    Some(ElementSlice {
+        path: id.to_string(),
+        method,
+        field: ident::snake(list),
+        item_type,
+        pattern: pattern.to_string(),
+        whole,
+        min: el.get("min").and_then(Value::as_u64).unwrap_or(0) as usize,
+        max: max_of(el),
+        doc: s(el, "short").to_string(),
     })
 }
 

@@ -545,6 +545,13 @@ pub mod profiles {
             );
             ::fhirstorm::hooks::check_count(
                 &mut issues,
+                "Patient.identifier",
+                resource.identifier.len(),
+                1usize,
+                None,
+            );
+            ::fhirstorm::hooks::check_count(
+                &mut issues,
                 "Patient.name",
                 resource.name.len(),
                 1usize,
@@ -616,6 +623,22 @@ pub mod profiles {
                 0usize,
                 Some(2usize),
             );
+            ::fhirstorm::hooks::check_element_slice(
+                &mut issues,
+                "Patient.identifier:kitchenId",
+                &resource.identifier,
+                "{\"system\":\"http://example.org/kitchen-ids\"}",
+                1usize,
+                Some(1usize),
+            );
+            ::fhirstorm::hooks::check_element_slice(
+                &mut issues,
+                "Patient.communication:french",
+                &resource.communication,
+                "{\"language\":{\"coding\":[{\"code\":\"fr\",\"system\":\"urn:ietf:bcp:47\"}]}}",
+                0usize,
+                Some(1usize),
+            );
             issues
         }
         /// Favourite flavour
@@ -664,6 +687,44 @@ pub mod profiles {
                         )
                 })
                 .collect()
+        }
+        /// The cook's number in the kitchen register
+        ///
+        /// `Patient.identifier:kitchenId` · 1..1 · the items of `identifier` that contain `{"system":"http://example.org/kitchen-ids"}`
+        pub fn identifier_kitchen_id(&self) -> Vec<&::fhirstorm::r4::Identifier> {
+            ::fhirstorm::hooks::slice_items(
+                &self.0.identifier,
+                "{\"system\":\"http://example.org/kitchen-ids\"}",
+            )
+        }
+        /// The items of `Patient.identifier:kitchenId`, to change them.
+        pub fn identifier_kitchen_id_mut(
+            &mut self,
+        ) -> Vec<&mut ::fhirstorm::r4::Identifier> {
+            ::fhirstorm::hooks::slice_items_mut(
+                &mut self.0.identifier,
+                "{\"system\":\"http://example.org/kitchen-ids\"}",
+            )
+        }
+        /// French, when the cook speaks it
+        ///
+        /// `Patient.communication:french` · 0..1 · the items of `communication` that contain `{"language":{"coding":[{"code":"fr","system":"urn:ietf:bcp:47"}]}}`
+        pub fn communication_french(
+            &self,
+        ) -> Vec<&::fhirstorm::r4::PatientCommunication> {
+            ::fhirstorm::hooks::slice_items(
+                &self.0.communication,
+                "{\"language\":{\"coding\":[{\"code\":\"fr\",\"system\":\"urn:ietf:bcp:47\"}]}}",
+            )
+        }
+        /// The items of `Patient.communication:french`, to change them.
+        pub fn communication_french_mut(
+            &mut self,
+        ) -> Vec<&mut ::fhirstorm::r4::PatientCommunication> {
+            ::fhirstorm::hooks::slice_items_mut(
+                &mut self.0.communication,
+                "{\"language\":{\"coding\":[{\"code\":\"fr\",\"system\":\"urn:ietf:bcp:47\"}]}}",
+            )
         }
     }
     impl Default for Cook {
