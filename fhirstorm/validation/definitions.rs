@@ -109,6 +109,16 @@ impl Definitions {
         issues
     }
 
+    /// Validates a datatype's JSON (`Identifier`), located from the type's name.
+    pub fn validate_type(&self, type_name: &str, value: &Value) -> Vec<Issue> {
+        let mut issues = Vec::new();
+        match (self.types.iter().find(|t| !t.resource && t.name == type_name), value.as_object()) {
+            (Some(ty), Some(m)) => self.object(ty, m, type_name, &mut issues),
+            _ => issues.push(Issue::at(type_name.to_string(), IssueKind::Unknown)),
+        }
+        issues
+    }
+
     /// A resource at `at` (`None` at the root, where the path starts with its type).
     fn resource(&self, m: &Members, at: Option<&str>, issues: &mut Vec<Issue>) {
         let rt = m.get("resourceType").and_then(Value::as_str).unwrap_or("");

@@ -204,3 +204,18 @@ fn the_guides_search_parameters_are_builder_methods() {
     let o = Organization::search().revinclude(patient::REVINCLUDE_KITCHEN);
     assert_eq!(o.to_query_string(), "_revinclude=Patient%3Akitchen");
 }
+
+#[test]
+fn a_datatype_profile_is_a_type_over_its_datatype() {
+    use fhirstorm::r4::Identifier;
+    use ig_style::profiles::KitchenId;
+
+    let id = KitchenId::new();
+    assert_eq!(id.system.as_ref().unwrap().value.as_deref(), Some("http://example.org/kitchen-ids"));
+    let issues: Vec<String> = id.validate().iter().map(ToString::to_string).collect();
+    assert_eq!(issues, ["Identifier.value: occurs 0 times, 1..1 allowed"]);
+    let mut inner: Identifier = id.into();
+    inner.value = Some("K-1".to_string().into());
+    let id = KitchenId::try_from(inner).expect("valid now");
+    assert_eq!(id.into_inner().value.unwrap().value.as_deref(), Some("K-1"));
+}

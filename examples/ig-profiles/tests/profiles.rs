@@ -240,3 +240,34 @@ fn new_applies_the_profiles_patterns() {
     let bundle = MCODEPatientBundle::new();
     assert_eq!(bundle.r#type.as_ref().and_then(|t| t.value.as_ref()).map(|t| t.as_str()), Some("collection"));
 }
+
+#[test]
+fn a_datatype_profile_wraps_its_datatype() {
+    use au_base::profiles::{AUMedicareCardNumber, AUIHI};
+
+    let au = package("hl7.fhir.au.base-6.0.0.tgz");
+    let patient: Patient = resource(&au, "Patient-example0.json");
+    let ihi = patient.identifier[0].clone();
+    let typed = AUIHI::try_from(ihi.clone()).expect("the example's IHI meets AU IHI");
+    assert_eq!(typed.value.as_ref().unwrap().value.as_deref(), Some("8003608833357361"));
+    assert_eq!(typed.ihi_status().unwrap().map(|s| s.0.code.unwrap().value), Some(Some("active".to_string())));
+    // The Medicare number is not an IHI: the fixed system and the type's pattern say so.
+    let medicare = patient.identifier[1].clone();
+    assert_eq!(AUMedicareCardNumber::validate_resource(&medicare), vec![]);
+    let issues: Vec<String> = AUIHI::validate_resource(&medicare).iter().map(|i| i.path().to_string()).collect();
+    assert_eq!(issues, ["Identifier.type", "Identifier.system"]);
+    // The base definitions are checked too, from the datatype's own level.
+    let mut blank = ihi.clone();
+    blank.period = Some(Default::default());
+    let issues: Vec<String> = AUIHI::validate_resource(&blank).iter().map(ToString::to_string).collect();
+    assert_eq!(issues, ["Identifier.period: has neither a value nor children (ele-1)"]);
+    // new() applies the fixed system and the type's pattern; the value is still missing.
+    let fresh = AUIHI::new();
+    assert_eq!(
+        fresh.system.as_ref().unwrap().value.as_deref(),
+        Some("http://ns.electronichealth.net.au/id/hi/ihi/1.0")
+    );
+    assert_eq!(fresh.r#type.as_ref().unwrap().coding[0].code.as_ref().unwrap().value.as_deref(), Some("NI"));
+    let issues: Vec<String> = fresh.validate().iter().map(|i| i.path().to_string()).collect();
+    assert_eq!(issues, ["Identifier.value"]);
+}

@@ -13,8 +13,9 @@ pub(crate) fn module(base: &TokenStream, profiles: &[ProfileDef], package: &str)
         return TokenStream::new();
     }
     let items = profiles.iter().map(|p| profile(base, p));
-    let urls = profiles.iter().map(|p| &p.url);
-    let arms = profiles.iter().map(|p| {
+    let resources: Vec<&ProfileDef> = profiles.iter().filter(|p| !p.datatype).collect();
+    let urls = resources.iter().map(|p| &p.url);
+    let arms = resources.iter().map(|p| {
         let (url, name, ty) = (&p.url, ident(&p.name), ident(&p.base_type));
         let type_name = &p.base_type;
         quote! {
@@ -25,8 +26,8 @@ pub(crate) fn module(base: &TokenStream, profiles: &[ProfileDef], package: &str)
         }
     });
     let mdoc = doc(&format!(
-        "The resource profiles that `{package}` defines, one type each: a base resource that \
-         `TryFrom` validated, with typed accessors for the profile's extension slices."
+        "The resource and datatype profiles that `{package}` defines, one type each: a base resource \
+         or datatype that `TryFrom` validated, with typed accessors for the profile's slices."
     ));
     quote! {
         #mdoc
@@ -90,11 +91,28 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
         .chain(p.element_slices.iter().map(element_slice_check))
         .collect();
     // The base definitions first (every element at every depth), then the profile's own rules.
+    let base_issues = if p.datatype {
+        let type_name = &p.base_type;
+        quote!(#base::DEFINITIONS.validate_type(#type_name, &crate::json::to_value(resource)))
+    } else {
+        quote!(crate::validation::Validate::validate(resource))
+    };
     let body = quote! {
         #[allow(unused_mut)]
-        let mut issues = crate::validation::Validate::validate(resource);
+        let mut issues = #base_issues;
         #(#checks)*
         issues
+    };
+    let new_doc = doc(if p.datatype {
+        "A new value with the profile's fixed and pattern values on its own single-valued elements."
+    } else {
+        "A new resource with `meta.profile` naming this profile and the profile's fixed and pattern values \
+         on the resource's own single-valued elements."
+    });
+    let meta = if p.datatype {
+        TokenStream::new()
+    } else {
+        quote!(meta: Some(#base::Meta { profile: vec![Self::URL.to_string().into()], ..Default::default() }),)
     };
     let accessors = p.slices.iter().map(|s| accessor(base, s));
     let slice_accessors = p.element_slices.iter().map(|s| element_slice_accessor(base, s));
@@ -108,11 +126,10 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
             /// The profile's canonical URL.
             pub const URL: &'static str = #url;
 
-            /// A new resource with `meta.profile` naming this profile and the profile's fixed and
-            /// pattern values on the resource's own single-valued elements.
+            #new_doc
             pub fn new() -> Self {
                 Self(#base::#ty {
-                    meta: Some(#base::Meta { profile: vec![Self::URL.to_string().into()], ..Default::default() }),
+                    #meta
                     #(#patterns)*
                     ..Default::default()
                 })

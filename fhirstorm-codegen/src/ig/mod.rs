@@ -218,7 +218,7 @@ pub(crate) fn build(pkg: &Package) -> Result<Guide, Error> {
         extensions.push(extension(sd, &names, &mut used)?);
     }
     let mut resource_profiles: Vec<&Value> =
-        pkg.resources.iter().map(|(_, v)| v).filter(|v| profiles::is_resource_profile(v)).collect();
+        pkg.resources.iter().map(|(_, v)| v).filter(|v| profiles::is_profile(v)).collect();
     resource_profiles.sort_by(|a, b| s(a, "url").cmp(s(b, "url")));
     let mut profile_names = HashSet::new();
     let of_type = |t: &'static str| pkg.resources.iter().map(|(_, v)| v).filter(move |v| s(v, "resourceType") == t);

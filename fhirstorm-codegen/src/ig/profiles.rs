@@ -16,8 +16,10 @@ pub(crate) struct ProfileDef {
     pub name: String,
     /// Canonical URL.
     pub url: String,
-    /// The base resource type (`Patient`).
+    /// The base resource or datatype (`Patient`, `Identifier`).
     pub base_type: String,
+    /// Whether the base is a datatype (no `meta`, not an `AnyResource`).
+    pub datatype: bool,
     /// Title or short description.
     pub doc: String,
     /// The profile it derives from, when not the base resource.
@@ -118,8 +120,12 @@ pub(crate) struct ExtensionSlice {
 /// Names the profile types can not take as accessors (their own methods).
 const RESERVED: &[&str] = &["new", "validate", "validate_resource", "into_inner", "from_unverified", "url"];
 
-pub(crate) fn is_resource_profile(sd: &Value) -> bool {
-    s(sd, "resourceType") == "StructureDefinition" && s(sd, "kind") == "resource" && s(sd, "derivation") == "constraint"
+/// A profile on a resource or a complex datatype (extension definitions are handled apart).
+pub(crate) fn is_profile(sd: &Value) -> bool {
+    s(sd, "resourceType") == "StructureDefinition"
+        && matches!(s(sd, "kind"), "resource" | "complex-type")
+        && s(sd, "derivation") == "constraint"
+        && s(sd, "type") != "Extension"
 }
 
 pub(crate) fn profile(
@@ -217,6 +223,7 @@ pub(crate) fn profile(
     Some(ProfileDef {
         name,
         url: s(sd, "url").to_string(),
+        datatype: s(sd, "kind") == "complex-type",
         base_type,
         doc: doc.trim().to_string(),
         derived_from,

@@ -455,7 +455,7 @@ pub mod extensions {
         }
     }
 }
-/// The resource profiles that `example.fhir.ig@0.1.0` defines, one type each: a base resource that `TryFrom` validated, with typed accessors for the profile's extension slices.
+/// The resource and datatype profiles that `example.fhir.ig@0.1.0` defines, one type each: a base resource or datatype that `TryFrom` validated, with typed accessors for the profile's slices.
 pub mod profiles {
     #[allow(unused_imports)]
     use ::fhirstorm::extension::{ExtensionError, Extensions};
@@ -499,8 +499,7 @@ pub mod profiles {
     impl Cook {
         /// The profile's canonical URL.
         pub const URL: &'static str = "http://example.org/fhir/StructureDefinition/cook";
-        /// A new resource with `meta.profile` naming this profile and the profile's fixed and
-        /// pattern values on the resource's own single-valued elements.
+        /// A new resource with `meta.profile` naming this profile and the profile's fixed and pattern values on the resource's own single-valued elements.
         pub fn new() -> Self {
             Self(::fhirstorm::r4::Patient {
                 meta: Some(::fhirstorm::r4::Meta {
@@ -757,6 +756,105 @@ pub mod profiles {
     }
     impl From<Cook> for ::fhirstorm::r4::Patient {
         fn from(profiled: Cook) -> Self {
+            profiled.0
+        }
+    }
+    /// Kitchen register number
+    ///
+    /// Profile `http://example.org/fhir/StructureDefinition/kitchen-id` on `Identifier`.
+    ///
+    /// Must support: `Identifier.value`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct KitchenId(::fhirstorm::r4::Identifier);
+    impl KitchenId {
+        /// The profile's canonical URL.
+        pub const URL: &'static str = "http://example.org/fhir/StructureDefinition/kitchen-id";
+        /// A new value with the profile's fixed and pattern values on its own single-valued elements.
+        pub fn new() -> Self {
+            Self(::fhirstorm::r4::Identifier {
+                system: ::fhirstorm::hooks::pattern_primitive(
+                    "\"http://example.org/kitchen-ids\"",
+                ),
+                ..Default::default()
+            })
+        }
+        /// Wraps `resource` without validating it (see `TryFrom` for the checked way).
+        pub fn from_unverified(resource: ::fhirstorm::r4::Identifier) -> Self {
+            Self(resource)
+        }
+        /// The base resource.
+        pub fn into_inner(self) -> ::fhirstorm::r4::Identifier {
+            self.0
+        }
+        /// Every way this resource does not meet the profile (empty when it does): the base
+        /// definitions' checks, then the profile's.
+        pub fn validate(&self) -> Vec<Issue> {
+            Self::validate_resource(&self.0)
+        }
+        /// Every way `resource` does not meet the profile (empty when it does): the base
+        /// definitions' checks, then the profile's.
+        pub fn validate_resource(resource: &::fhirstorm::r4::Identifier) -> Vec<Issue> {
+            #[allow(unused_mut)]
+            let mut issues = ::fhirstorm::r4::DEFINITIONS
+                .validate_type("Identifier", &::fhirstorm::json::to_value(resource));
+            ::fhirstorm::hooks::check_count(
+                &mut issues,
+                "Identifier.system",
+                usize::from(resource.system.is_some()),
+                1usize,
+                Some(1usize),
+            );
+            ::fhirstorm::hooks::check_pattern(
+                &mut issues,
+                "Identifier.system",
+                resource
+                    .system
+                    .iter()
+                    .filter_map(|p| p.value.as_ref())
+                    .map(|v| v as &dyn ::fhirstorm::json::ToJsonDyn),
+                "\"http://example.org/kitchen-ids\"",
+                true,
+            );
+            ::fhirstorm::hooks::check_count(
+                &mut issues,
+                "Identifier.value",
+                usize::from(resource.value.is_some()),
+                1usize,
+                Some(1usize),
+            );
+            issues
+        }
+    }
+    impl Default for KitchenId {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+    impl std::ops::Deref for KitchenId {
+        type Target = ::fhirstorm::r4::Identifier;
+        fn deref(&self) -> &Self::Target {
+            &self.0
+        }
+    }
+    impl std::ops::DerefMut for KitchenId {
+        fn deref_mut(&mut self) -> &mut Self::Target {
+            &mut self.0
+        }
+    }
+    impl TryFrom<::fhirstorm::r4::Identifier> for KitchenId {
+        type Error = Invalid<::fhirstorm::r4::Identifier>;
+        /// Validates `resource` against the profile: every issue found, and the resource back.
+        fn try_from(resource: ::fhirstorm::r4::Identifier) -> Result<Self, Self::Error> {
+            let issues = Self::validate_resource(&resource);
+            if issues.is_empty() {
+                Ok(Self(resource))
+            } else {
+                Err(Invalid { resource, issues })
+            }
+        }
+    }
+    impl From<KitchenId> for ::fhirstorm::r4::Identifier {
+        fn from(profiled: KitchenId) -> Self {
             profiled.0
         }
     }
