@@ -28,8 +28,10 @@ use crate::json::Value;
 
 mod definitions;
 mod formats;
+mod rules;
 
 pub use definitions::{Definitions, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef};
+pub use rules::{check_rules, Check, Rule, Slice, SliceBy};
 
 /// Validation against the base definitions of the resource's version, implemented for every
 /// resource of every generated version (through its version's [`Definitions`]).

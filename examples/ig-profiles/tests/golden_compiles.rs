@@ -124,6 +124,10 @@ fn a_profile_reports_every_issue_with_its_element() {
     cook.identifier.push(id("http://example.org/kitchen-ids", "K-9"));
     assert_eq!(cook.validate(), vec![card("Patient.identifier:kitchenId", 1, Some(1), 2)]);
     cook.identifier.pop();
+    // A rule inside the slice: its value is 1..1.
+    cook.identifier_kitchen_id_mut()[0].value = None;
+    assert_eq!(cook.validate(), vec![card("Patient.identifier:kitchenId.value", 1, Some(1), 0)]);
+    cook.identifier_kitchen_id_mut()[0].value = Some("K-8".to_string().into());
     let speaks = |system: &str, code: &str| PatientCommunication {
         language: Some(CodeableConcept {
             coding: vec![Coding {

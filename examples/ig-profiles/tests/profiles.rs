@@ -196,6 +196,34 @@ fn broken_copies_give_exactly_the_expected_issue() {
         vec![Issue::new(slice, IssueKind::Cardinality { min: 1, max: Some(1), found: 2 })]
     );
 
+    // Rules below the profile's own level: a choice inside a slice (the longest dimension is a
+    // Quantity), and an extension slice of a primitive (AU Base's birth date accuracy, 0..1).
+    let mut as_text = size.clone();
+    for c in as_text.component.iter_mut().filter(|c| longest(c)) {
+        c.value = Some(fhirstorm::r4::ObservationComponentValue::String("3 cm".to_string().into()));
+    }
+    assert_eq!(
+        mcode::profiles::TumorSize::validate_resource(&as_text),
+        vec![Issue::new(
+            "Observation.component:tumorLongestDimension.value[x]",
+            IssueKind::Type { allowed: &["Quantity"], found: "string" }
+        )]
+    );
+    let dated: Patient = resource(&au, "Patient-DateAccuracyIndicatorAAAexample0.json");
+    assert_eq!(AUBasePatient::validate_resource(&dated), vec![]);
+    let mut twice = dated.clone();
+    let accuracy =
+        twice.birth_date.as_mut().and_then(|b| b.ext.as_mut()).expect("the example's birthDate has extensions");
+    let again = accuracy.extension[0].clone();
+    accuracy.extension.push(again);
+    assert_eq!(
+        AUBasePatient::validate_resource(&twice),
+        vec![Issue::new(
+            "Patient.birthDate.extension:accuracyIndicator",
+            IssueKind::Cardinality { min: 0, max: Some(1), found: 2 }
+        )]
+    );
+
     // A resource of another type.
     let as_patient = mcode::profiles::validate_as(mcode::profiles::BodySurfaceArea::URL, &AnyResource::from(patient));
     assert!(

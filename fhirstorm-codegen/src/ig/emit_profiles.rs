@@ -4,6 +4,7 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
+use super::deep::{RuleDef, SliceDef};
 use super::profiles::{ElementSlice, ExtensionSlice, FieldRule, ProfileDef};
 use crate::emit::{doc, ident, md};
 
@@ -97,10 +98,12 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
     } else {
         quote!(crate::validation::Validate::validate(resource))
     };
+    let deep = deep_rules(p);
     let body = quote! {
         #[allow(unused_mut)]
         let mut issues = #base_issues;
         #(#checks)*
+        #deep
         issues
     };
     let new_doc = doc(if p.datatype {
@@ -378,6 +381,40 @@ fn accessor(base: &TokenStream, s: &ExtensionSlice) -> TokenStream {
                     self.0.#list.iter().filter(|e| e.url.as_deref() == Some(#url)).collect()
                 }
             }
+        }
+    }
+}
+
+/// The check of the rules below the profile's own level (nothing when it has none).
+fn deep_rules(p: &ProfileDef) -> TokenStream {
+    if p.deep_rules.is_empty() {
+        return TokenStream::new();
+    }
+    let slices = p.deep_slices.iter().map(|s| match s {
+        SliceDef::Url(path, url) => quote!(Slice { path: #path, by: SliceBy::Url(#url) }),
+        SliceDef::Pattern(path, json) => quote!(Slice { path: #path, by: SliceBy::Pattern(#json) }),
+    });
+    let rules = p.deep_rules.iter().map(|r| match r {
+        RuleDef::Count(path, min, max) => {
+            let max = max_tokens(*max);
+            quote!(Rule { path: #path, check: Check::Count { min: #min, max: #max } })
+        }
+        RuleDef::Pattern(path, json, exact) => {
+            quote!(Rule { path: #path, check: Check::Pattern { json: #json, exact: #exact } })
+        }
+        RuleDef::Types(path, t) => quote!(Rule { path: #path, check: Check::Types(&[#(#t),*]) }),
+        RuleDef::Binding(path, vs, codes) => {
+            let pairs = codes.iter().map(|(system, code)| quote!((#system, #code)));
+            quote!(Rule { path: #path, check: Check::Binding { value_set: #vs, codes: &[#(#pairs),*] } })
+        }
+    });
+    let root = &p.base_type;
+    quote! {
+        {
+            use crate::validation::{Check, Rule, Slice, SliceBy};
+            static SLICES: &[Slice] = &[#(#slices),*];
+            static RULES: &[Rule] = &[#(#rules),*];
+            issues.extend(crate::validation::check_rules(&crate::json::to_value(resource), #root, SLICES, RULES));
         }
     }
 }

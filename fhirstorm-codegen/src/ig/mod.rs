@@ -15,6 +15,7 @@ use crate::ident;
 use crate::package::Package;
 use crate::Error;
 
+mod deep;
 mod emit;
 mod emit_profiles;
 mod profiles;

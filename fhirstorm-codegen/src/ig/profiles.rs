@@ -38,6 +38,10 @@ pub(crate) struct ProfileDef {
     /// Slices that are neither (discriminated by type or profile, or whose values the snapshot
     /// does not give): element ids, listed in the docs as not checked.
     pub unchecked_slices: Vec<String>,
+    /// The slices that rules below the profile's own level go through.
+    pub deep_slices: Vec<super::deep::SliceDef>,
+    /// The rules below the profile's own level.
+    pub deep_rules: Vec<super::deep::RuleDef>,
 }
 
 /// A named slice of a repeating element (`Observation.category:us-core`), discriminated by value
@@ -217,6 +221,7 @@ pub(crate) fn profile(
         .map(|e| s(e, "id").to_string())
         .collect();
     let doc = [s(sd, "title"), s(root, "short"), s(sd, "name")].into_iter().find(|t| !t.is_empty()).unwrap_or("");
+    let (deep_slices, deep_rules) = super::deep::collect(&elements, &base_type, terminology);
     let parent = s(sd, "baseDefinition");
     let derived_from =
         if parent.ends_with(&format!("/StructureDefinition/{base_type}")) { String::new() } else { parent.to_string() };
@@ -233,6 +238,8 @@ pub(crate) fn profile(
         slices,
         element_slices,
         unchecked_slices,
+        deep_slices,
+        deep_rules,
     })
 }
 
@@ -248,29 +255,7 @@ fn element_slice(
 ) -> Option<ElementSlice> {
     let id = s(el, "id");
     let sliced = elements.iter().find(|e| s(e, "id") == format!("{base_type}.{list}"))?;
-    let discriminators = sliced.get("slicing")?.get("discriminator")?.as_array()?;
-    if discriminators.is_empty() || discriminators.iter().any(|d| !matches!(s(d, "type"), "value" | "pattern")) {
-        return None;
-    }
-    let own = pattern(el).filter(|p| !p.primitive).and_then(|p| serde_json::from_str::<Value>(&p.json).ok());
-    let whole = own.is_some();
-    let pattern = match own {
-        Some(p) => p,
-        None => {
-            let mut combined = Value::Object(Default::default());
-            for d in discriminators {
-                let path = s(d, "path");
-                let at = elements.iter().find(|e| s(e, "id") == format!("{id}.{path}"))?;
-                let value = at.as_object()?.iter().find(|(k, _)| k.starts_with("fixed") || k.starts_with("pattern"))?.1;
-                let mut slot = &mut combined;
-                for part in path.split('.') {
-                    slot = slot.as_object_mut()?.entry(part).or_insert_with(|| Value::Object(Default::default()));
-                }
-                *slot = value.clone();
-            }
-            combined
-        }
-    };
+    let (pattern, whole) = slice_pattern(elements, sliced, el)?;
     let item_type = match types(sliced).first().map(String::as_str) {
         Some("BackboneElement" | "Element") => format!("{base_type}{}", ident::type_name(list)),
         Some(code) if Prim::from_code(code).is_none() => ident::type_name(code),
@@ -295,6 +280,32 @@ fn element_slice(
     })
 }
 
+/// What the items of slice `el` of element `sliced` contain, when the slicing is by value or
+/// pattern and the snapshot gives the values: the slice's own pattern (`true`: a whole item), or
+/// the fixed values and patterns at each discriminator path, nested.
+pub(super) fn slice_pattern(elements: &[&Value], sliced: &Value, el: &Value) -> Option<(Value, bool)> {
+    let id = s(el, "id");
+    let discriminators = sliced.get("slicing")?.get("discriminator")?.as_array()?;
+    if discriminators.is_empty() || discriminators.iter().any(|d| !matches!(s(d, "type"), "value" | "pattern")) {
+        return None;
+    }
+    if let Some(own) = pattern(el).filter(|p| !p.primitive).and_then(|p| serde_json::from_str::<Value>(&p.json).ok()) {
+        return Some((own, true));
+    }
+    let mut combined = Value::Object(Default::default());
+    for d in discriminators {
+        let path = s(d, "path");
+        let at = elements.iter().find(|e| s(e, "id") == format!("{id}.{path}"))?;
+        let value = at.as_object()?.iter().find(|(k, _)| k.starts_with("fixed") || k.starts_with("pattern"))?.1;
+        let mut slot = &mut combined;
+        for part in path.split('.') {
+            slot = slot.as_object_mut()?.entry(part).or_insert_with(|| Value::Object(Default::default()));
+        }
+        *slot = value.clone();
+    }
+    Some((combined, false))
+}
+
 /// Names every resource profile of the package, uniquely.
 pub(crate) fn names<'a>(sds: &[&'a Value], used: &mut HashSet<String>) -> Vec<(&'a Value, String)> {
     let mut out: Vec<(&Value, String)> = Vec::new();
@@ -305,7 +316,7 @@ pub(crate) fn names<'a>(sds: &[&'a Value], used: &mut HashSet<String>) -> Vec<(&
 }
 
 /// An element's `fixed[x]` or `pattern[x]` (not on `System` types, which are plain strings).
-fn pattern(el: &Value) -> Option<Pattern> {
+pub(super) fn pattern(el: &Value) -> Option<Pattern> {
     let obj = el.as_object()?;
     let (key, value) = obj.iter().find(|(k, _)| k.starts_with("fixed") || k.starts_with("pattern"))?;
     let exact = key.starts_with("fixed");
@@ -316,7 +327,7 @@ fn pattern(el: &Value) -> Option<Pattern> {
     Some(Pattern { json: value.to_string(), exact, primitive: Prim::from_code(&code).is_some() })
 }
 
-fn required_binding(el: &Value) -> Option<String> {
+pub(super) fn required_binding(el: &Value) -> Option<String> {
     let b = el.get("binding")?;
     if s(b, "strength") != "required" {
         return None;

@@ -638,6 +638,80 @@ pub mod profiles {
                 0usize,
                 Some(1usize),
             );
+            {
+                use ::fhirstorm::validation::{Check, Rule, Slice, SliceBy};
+                static SLICES: &[Slice] = &[
+                    Slice {
+                        path: "Patient.extension:flavour",
+                        by: SliceBy::Url(
+                            "http://example.org/fhir/StructureDefinition/flavour",
+                        ),
+                    },
+                    Slice {
+                        path: "Patient.extension:recipe",
+                        by: SliceBy::Url(
+                            "http://example.org/fhir/StructureDefinition/recipe",
+                        ),
+                    },
+                    Slice {
+                        path: "Patient.extension:elsewhere",
+                        by: SliceBy::Url(
+                            "http://elsewhere.example.org/StructureDefinition/missing",
+                        ),
+                    },
+                    Slice {
+                        path: "Patient.identifier:kitchenId",
+                        by: SliceBy::Pattern(
+                            "{\"system\":\"http://example.org/kitchen-ids\"}",
+                        ),
+                    },
+                    Slice {
+                        path: "Patient.communication:french",
+                        by: SliceBy::Pattern(
+                            "{\"language\":{\"coding\":[{\"code\":\"fr\",\"system\":\"urn:ietf:bcp:47\"}]}}",
+                        ),
+                    },
+                ];
+                static RULES: &[Rule] = &[
+                    Rule {
+                        path: "Patient.identifier:kitchenId.system",
+                        check: Check::Count {
+                            min: 1usize,
+                            max: Some(1usize),
+                        },
+                    },
+                    Rule {
+                        path: "Patient.identifier:kitchenId.system",
+                        check: Check::Pattern {
+                            json: "\"http://example.org/kitchen-ids\"",
+                            exact: true,
+                        },
+                    },
+                    Rule {
+                        path: "Patient.identifier:kitchenId.value",
+                        check: Check::Count {
+                            min: 1usize,
+                            max: Some(1usize),
+                        },
+                    },
+                    Rule {
+                        path: "Patient.communication:french.language",
+                        check: Check::Pattern {
+                            json: "{\"coding\":[{\"code\":\"fr\",\"system\":\"urn:ietf:bcp:47\"}]}",
+                            exact: false,
+                        },
+                    },
+                ];
+                issues
+                    .extend(
+                        ::fhirstorm::validation::check_rules(
+                            &::fhirstorm::json::to_value(resource),
+                            "Patient",
+                            SLICES,
+                            RULES,
+                        ),
+                    );
+            }
             issues
         }
         /// Favourite flavour

@@ -1,0 +1,86 @@
+//! A profile's rules below its own level (inside backbone elements, datatypes, slices and
+//! primitives' extensions), as the data `fhirstorm::validation::check_rules` walks: the slices
+//! element ids go through, and per element its cardinality, fixed value or pattern, choice
+//! types and expandable required binding.
+
+use serde_json::Value;
+
+use super::profiles::{pattern, required_binding, slice_pattern, Terminology};
+use super::{max_of, s, type_profiles, types};
+
+/// A slice that rules' element ids may go through.
+#[derive(Debug)]
+pub(crate) enum SliceDef {
+    /// An extension slice, by URL.
+    Url(String, String),
+    /// A slice by value or pattern: element id, and what its items contain as JSON.
+    Pattern(String, String),
+}
+
+/// One rule.
+#[derive(Debug)]
+pub(crate) enum RuleDef {
+    Count(String, usize, Option<usize>),
+    Pattern(String, String, bool),
+    Types(String, Vec<String>),
+    Binding(String, String, Vec<(String, String)>),
+}
+
+/// Whether an element id lies inside an extension slice (`X.extension:a.value[x]`): an
+/// extension's own structure, which its typed extension checks.
+fn inside_extension(id: &str) -> bool {
+    id.split('.').rev().skip(1).any(|seg| seg.starts_with("extension:") || seg.starts_with("modifierExtension:"))
+}
+
+/// The slices and the rules of a profile below its own level (`root` is its base type).
+pub(crate) fn collect(elements: &[&Value], root: &str, terminology: &Terminology<'_>) -> (Vec<SliceDef>, Vec<RuleDef>) {
+    let (mut slices, mut rules) = (Vec::new(), Vec::new());
+    for el in elements {
+        let id = s(el, "id");
+        let Some(rest) = id.strip_prefix(&format!("{root}.")) else { continue };
+        if inside_extension(id) {
+            continue;
+        }
+        let min = el.get("min").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let max = max_of(el);
+        let last = rest.rsplit('.').next().unwrap_or(rest);
+        // Every slice at any level: rules below it go through it.
+        if let Some((name, _)) = last.split_once(':') {
+            let sliced_id = format!("{}{name}", &id[..id.len() - last.len()]);
+            if matches!(name, "extension" | "modifierExtension") {
+                if let Some(url) = type_profiles(el).into_iter().next() {
+                    let url = url.split('|').next().unwrap_or(&url).to_string();
+                    slices.push(SliceDef::Url(id.to_string(), url));
+                }
+            } else if let Some(sliced) = elements.iter().find(|e| s(e, "id") == sliced_id) {
+                if let Some((p, _)) = slice_pattern(elements, sliced, el) {
+                    slices.push(SliceDef::Pattern(id.to_string(), p.to_string()));
+                }
+            }
+        }
+        // The profile's own level is checked by the typed code.
+        if !rest.contains('.') {
+            continue;
+        }
+        let base = el.get("base").unwrap_or(&Value::Null);
+        let base_min = base.get("min").and_then(Value::as_u64).unwrap_or(min as u64) as usize;
+        let base_max = if base.get("max").is_some() { max_of(base) } else { max };
+        if (min, max) != (base_min, base_max) {
+            rules.push(RuleDef::Count(id.to_string(), min, max));
+        }
+        if let Some(p) = pattern(el) {
+            rules.push(RuleDef::Pattern(id.to_string(), p.json, p.exact));
+        }
+        let t = types(el);
+        if last.ends_with("[x]") && !t.is_empty() {
+            rules.push(RuleDef::Types(id.to_string(), t.clone()));
+        }
+        if let Some(vs) = required_binding(el) {
+            let coded = !t.is_empty() && t.iter().all(|t| matches!(t.as_str(), "code" | "Coding" | "CodeableConcept"));
+            if let (true, false, Some(codes)) = (coded, last.ends_with("[x]"), terminology.expand(&vs, 0)) {
+                rules.push(RuleDef::Binding(id.to_string(), vs, codes));
+            }
+        }
+    }
+    (slices, rules)
+}
