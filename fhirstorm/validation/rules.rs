@@ -97,10 +97,8 @@ pub fn check_rules(value: &Value, root: &str, slices: &[Slice], rules: &[Rule]) 
                         let Some(suffix) = key.strip_prefix(base).filter(|s| s.starts_with(char::is_uppercase)) else {
                             continue;
                         };
-                        if let Some(found) = allowed_code(suffix, allowed) {
-                            if let Err(found) = found {
-                                issues.push(Issue::new(rule.path, IssueKind::Type { allowed, found }));
-                            }
+                        if let Err(found) = allowed_code(suffix, allowed) {
+                            issues.push(Issue::new(rule.path, IssueKind::Type { allowed, found }));
                         }
                     }
                 }
@@ -118,16 +116,16 @@ pub fn check_rules(value: &Value, root: &str, slices: &[Slice], rules: &[Rule]) 
 }
 
 /// `Ok` when the JSON suffix (`DateTime`) is one of `allowed` (`dateTime`), else `Err` with a
-/// static name for it; `None` is never returned for a well-formed suffix.
-fn allowed_code(suffix: &str, allowed: &'static [&'static str]) -> Option<Result<(), &'static str>> {
+/// static name for the type found.
+fn allowed_code(suffix: &str, allowed: &'static [&'static str]) -> Result<(), &'static str> {
     let same = |code: &str| {
         let mut c = code.chars();
         c.next().is_some_and(|f| suffix.starts_with(f.to_ascii_uppercase()) && suffix[1..] == *c.as_str())
     };
     if allowed.iter().any(|c| same(c)) {
-        return Some(Ok(()));
+        return Ok(());
     }
-    Some(Err(TYPE_NAMES.iter().copied().find(|c| same(c)).unwrap_or("another type")))
+    Err(TYPE_NAMES.iter().copied().find(|c| same(c)).unwrap_or("another type"))
 }
 
 /// FHIR type codes, to name a type a choice holds (an issue's `found` is static).

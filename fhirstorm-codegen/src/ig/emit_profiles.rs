@@ -411,6 +411,7 @@ fn deep_rules(p: &ProfileDef) -> TokenStream {
     let root = &p.base_type;
     quote! {
         {
+            #[allow(unused_imports)]
             use crate::validation::{Check, Rule, Slice, SliceBy};
             static SLICES: &[Slice] = &[#(#slices),*];
             static RULES: &[Rule] = &[#(#rules),*];

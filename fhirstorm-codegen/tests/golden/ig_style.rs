@@ -639,6 +639,7 @@ pub mod profiles {
                 Some(1usize),
             );
             {
+                #[allow(unused_imports)]
                 use ::fhirstorm::validation::{Check, Rule, Slice, SliceBy};
                 static SLICES: &[Slice] = &[
                     Slice {
