@@ -94,3 +94,25 @@ fn a_model_built_in_code_is_validated_too() {
         "{text:?}"
     );
 }
+
+#[test]
+fn a_codeable_concept_of_a_required_binding_needs_a_code_of_the_set() {
+    let condition = |system: &str, code: &str| {
+        format!(
+            r#"{{"resourceType":"Condition","subject":{{"reference":"Patient/1"}},
+            "clinicalStatus":{{"coding":[{{"system":"{system}","code":"{code}"}}],"text":"t"}}}}"#
+        )
+    };
+    let clinical = "http://terminology.hl7.org/CodeSystem/condition-clinical";
+    assert_eq!(issues_of(&condition(clinical, "active")), vec![]);
+    let binding = IssueKind::Binding { value_set: "http://hl7.org/fhir/ValueSet/condition-clinical" };
+    assert_eq!(
+        issues_of(&condition(clinical, "cured")),
+        vec![("Condition.clinicalStatus".into(), binding.clone(), None)]
+    );
+    // The right code in another system is not the set's code.
+    assert_eq!(
+        issues_of(&condition("http://snomed.info/sct", "active")),
+        vec![("Condition.clinicalStatus".into(), binding, None)]
+    );
+}

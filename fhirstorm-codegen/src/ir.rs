@@ -11,6 +11,9 @@ pub struct Model {
     pub choices: Vec<Choice>,
     /// Enums for codes with a required binding.
     pub codes: Vec<CodeEnum>,
+    /// The value sets of required bindings on `Coding` and `CodeableConcept` elements that can be
+    /// expanded, for validation.
+    pub coded_bindings: Vec<CodedBinding>,
     /// Search parameters, per resource type.
     pub search_params: Vec<SearchParam>,
 }
@@ -64,6 +67,9 @@ pub struct Field {
     pub boxed: bool,
     /// Reference targets (resource type names), for `Reference` elements.
     pub targets: Vec<String>,
+    /// For a `Coding` or `CodeableConcept` element with a required binding that can be expanded:
+    /// its index in `Model::coded_bindings`.
+    pub binding: Option<usize>,
 }
 
 /// Primitive datatypes.
@@ -174,6 +180,15 @@ pub struct CodeEnum {
     /// Short description.
     pub doc: String,
     /// `(code, display)` pairs.
+    pub codes: Vec<(String, String)>,
+}
+
+/// The codes of a required binding on a `Coding` or `CodeableConcept` element.
+#[derive(Debug)]
+pub struct CodedBinding {
+    /// ValueSet canonical URL.
+    pub url: String,
+    /// `(system, code)` pairs.
     pub codes: Vec<(String, String)>,
 }
 

@@ -183,7 +183,7 @@ struct Synth<'s> {
     expanded: HashMap<String, String>,
 }
 
-const LIST_URL: &str = "urn:fhirstorm:dstu2-xsd:";
+pub(crate) const LIST_URL: &str = "urn:fhirstorm:dstu2-xsd:";
 
 impl Synth<'_> {
     fn type_code(&mut self, t: &str) -> (String, Option<String>) {

@@ -27,8 +27,13 @@ impl FhirVersion for Bare {
 
     /// No definitions: nothing validates.
     fn definitions() -> &'static crate::validation::Definitions {
-        static NONE: crate::validation::Definitions =
-            crate::validation::Definitions { types: &[], value_sets: &[], extension: 0, json_comments: false };
+        static NONE: crate::validation::Definitions = crate::validation::Definitions {
+            types: &[],
+            value_sets: &[],
+            coded_value_sets: &[],
+            extension: 0,
+            json_comments: false,
+        };
         &NONE
     }
 }

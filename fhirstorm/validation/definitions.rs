@@ -16,6 +16,9 @@ pub struct Definitions {
     pub types: &'static [TypeDef],
     /// The value sets of required bindings on `code` elements that the version lists.
     pub value_sets: &'static [ValueSetDef],
+    /// The value sets of required bindings on `Coding` and `CodeableConcept` elements that the
+    /// version lists, with their systems.
+    pub coded_value_sets: &'static [CodedValueSetDef],
     /// The index of `Extension` in `types`.
     pub extension: u16,
     /// Whether any object may carry `fhir_comments` (DSTU2's JSON format).
@@ -57,6 +60,9 @@ pub enum ElementType {
     Attribute(Option<PrimitiveType>),
     /// A complex type, by index in `types`.
     Complex(u16),
+    /// A `Coding` or `CodeableConcept` (by index in `types`) with a required binding, by index in
+    /// `coded_value_sets`.
+    Coded(u16, u16),
     /// Any resource (`contained`, `Bundle.entry.resource`).
     Resource,
     /// A choice: the JSON suffix of each allowed type (`Quantity`, `DateTime`) and its type.
@@ -87,6 +93,15 @@ pub enum PrimitiveType {
     DateTime,
     Instant,
     Time,
+}
+
+/// The codes of a value set a required binding on a `Coding` or `CodeableConcept` names.
+#[derive(Debug)]
+pub struct CodedValueSetDef {
+    /// Its canonical URL.
+    pub url: &'static str,
+    /// Its `(system, code)` pairs.
+    pub codes: &'static [(&'static str, &'static str)],
 }
 
 /// The codes of a value set a required binding names.
@@ -233,6 +248,17 @@ impl Definitions {
                 ElementType::Attribute(None) => {}
                 ElementType::Complex(t) => match (v.as_object(), self.types.get(t as usize)) {
                     (Some(m), Some(def)) => self.object(def, m, &at, issues),
+                    _ => issues.push(Issue::at(at, IssueKind::Unknown)),
+                },
+                ElementType::Coded(t, set) => match (v.as_object(), self.types.get(t as usize)) {
+                    (Some(m), Some(def)) => {
+                        self.object(def, m, &at, issues);
+                        if let Some(vs) = self.coded_value_sets.get(set as usize) {
+                            if !super::has_code(v, vs.codes) {
+                                issues.push(Issue::at(at, IssueKind::Binding { value_set: vs.url }));
+                            }
+                        }
+                    }
                     _ => issues.push(Issue::at(at, IssueKind::Unknown)),
                 },
                 ElementType::Resource => match v.as_object() {

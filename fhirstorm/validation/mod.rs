@@ -3,8 +3,8 @@
 //! - Against the base definitions: [`Validate::validate`] on any resource of any version
 //!   (`patient.validate()`), from the element table each version carries ([`Definitions`]):
 //!   cardinalities at every depth, primitive formats, codes of required bindings that the
-//!   version lists as an enum, elements the definition does not have, and empty elements
-//!   (`ele-1`).
+//!   version lists (on `code`, `Coding` and `CodeableConcept` elements), elements the
+//!   definition does not have, and empty elements (`ele-1`).
 //! - Against a profile: the profile types fhirstorm-codegen generates from an implementation
 //!   guide return these from `validate()` and from `TryFrom<the base resource>`.
 //!
@@ -30,7 +30,7 @@ mod definitions;
 mod formats;
 mod rules;
 
-pub use definitions::{Definitions, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef};
+pub use definitions::{CodedValueSetDef, Definitions, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef};
 pub use rules::{check_rules, Check, Rule, Slice, SliceBy};
 
 /// Validation against the base definitions of the resource's version, implemented for every

@@ -19,7 +19,17 @@ impl Builder<'_> {
             return *i;
         }
         let mut visiting = HashSet::new();
-        let expanded = self.expand(url, &mut visiting).filter(|c| !c.is_empty() && c.len() <= MAX_CODES);
+        let expanded = self
+            .expand(url, &mut visiting)
+            .map(|c| {
+                // One variant per code, whichever systems list it.
+                let mut seen = HashSet::new();
+                c.into_iter()
+                    .filter(|(_, code, _)| seen.insert(code.clone()))
+                    .map(|(_, code, display)| (code, display))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|c| !c.is_empty() && c.len() <= MAX_CODES);
         let idx = expanded.map(|codes| {
             let vs = self.value_sets[url];
             let title = if s(vs, "name").is_empty() { profile_type(url) } else { s(vs, "name").to_string() };
@@ -43,15 +53,36 @@ impl Builder<'_> {
         idx
     }
 
-    fn expand(&self, url: &str, visiting: &mut HashSet<String>) -> Option<Vec<(String, String)>> {
+    /// The index of the coded binding for a ValueSet bound to a `Coding` or `CodeableConcept`,
+    /// creating it when its codes can be listed with their real systems (not for the value sets
+    /// derived from DSTU2's schema lists, whose systems are made up).
+    pub(super) fn coded_binding(&mut self, url: &str) -> Option<usize> {
+        if let Some(i) = self.coded_index.get(url) {
+            return *i;
+        }
+        let mut visiting = HashSet::new();
+        let codes: Option<Vec<(String, String)>> = self
+            .expand(url, &mut visiting)
+            .filter(|c| !c.is_empty() && c.iter().all(|(system, ..)| !system.is_empty() && !derived(system, url)))
+            .map(|c| c.into_iter().map(|(system, code, _)| (system, code)).collect());
+        let idx = codes.map(|codes| {
+            self.model.coded_bindings.push(CodedBinding { url: url.to_string(), codes });
+            self.model.coded_bindings.len() - 1
+        });
+        self.coded_index.insert(url.to_string(), idx);
+        idx
+    }
+
+    /// A ValueSet's `(system, code, display)` triples, when they can be listed.
+    fn expand(&self, url: &str, visiting: &mut HashSet<String>) -> Option<Vec<(String, String, String)>> {
         if !visiting.insert(url.to_string()) {
             return None;
         }
         let vs = self.value_sets.get(url)?;
-        let mut out: Vec<(String, String)> = Vec::new();
+        let mut out: Vec<(String, String, String)> = Vec::new();
         // DSTU2: codes defined inline.
         if let Some(cs) = vs.get("codeSystem") {
-            flatten_concepts(cs.get("concept"), &mut out);
+            flatten_concepts(cs.get("concept"), s(cs, "system"), &mut out);
         }
         if let Some(compose) = vs.get("compose") {
             if compose.get("exclude").is_some() {
@@ -78,7 +109,7 @@ impl Builder<'_> {
                                 display = find_display(cs.get("concept"), &code).unwrap_or_default();
                             }
                         }
-                        out.push((code, display));
+                        out.push((system.to_string(), code, display));
                     }
                 } else if !system.is_empty() {
                     let cs = self.code_systems.get(system)?;
@@ -86,7 +117,7 @@ impl Builder<'_> {
                         return None;
                     }
                     let before = out.len();
-                    flatten_concepts(cs.get("concept"), &mut out);
+                    flatten_concepts(cs.get("concept"), system, &mut out);
                     if out.len() == before {
                         return None;
                     }
@@ -94,16 +125,22 @@ impl Builder<'_> {
             }
         }
         let mut seen = HashSet::new();
-        out.retain(|(c, _)| seen.insert(c.clone()));
+        out.retain(|(system, c, _)| seen.insert((system.clone(), c.clone())));
         visiting.remove(url);
         Some(out)
     }
 }
 
-fn flatten_concepts(concepts: Option<&Value>, out: &mut Vec<(String, String)>) {
+/// Whether a code system is one the trimmed DSTU2 definitions made up for a schema's list (not
+/// the system the data carries): `urn:fhirstorm:dstu2-xsd:...`, or the value set's own URL.
+fn derived(system: &str, value_set: &str) -> bool {
+    system.starts_with(crate::xsd::LIST_URL) || system == value_set
+}
+
+fn flatten_concepts(concepts: Option<&Value>, system: &str, out: &mut Vec<(String, String, String)>) {
     for c in concepts.and_then(Value::as_array).into_iter().flatten() {
-        out.push((s(c, "code").to_string(), s(c, "display").to_string()));
-        flatten_concepts(c.get("concept"), out);
+        out.push((system.to_string(), s(c, "code").to_string(), s(c, "display").to_string()));
+        flatten_concepts(c.get("concept"), system, out);
     }
 }
 

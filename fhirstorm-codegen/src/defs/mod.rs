@@ -188,6 +188,7 @@ struct Builder<'d> {
     code_systems: HashMap<&'d str, &'d Value>,
     model: Model,
     code_index: HashMap<String, Option<usize>>,
+    coded_index: HashMap<String, Option<usize>>,
     names: HashSet<String>,
 }
 
@@ -199,6 +200,7 @@ pub fn build_model(defs: &Definitions) -> Result<Model, Error> {
         code_systems: defs.code_systems.iter().map(|v| (canonical(s(v, "url")), v)).collect(),
         model: Model { fhir_version: fhir_version(defs), ..Default::default() },
         code_index: HashMap::new(),
+        coded_index: HashMap::new(),
         names: HashSet::new(),
     };
     // DSTU2 ValueSets define their codes inline (`codeSystem`): index those systems too.
@@ -322,6 +324,7 @@ impl<'d> Builder<'d> {
         let xml_attr =
             el.get("representation").and_then(Value::as_array).is_some_and(|r| r.iter().any(|x| x == "xmlAttr"));
         let mut targets = Vec::new();
+        let mut binding = None;
         let ty = if let Some(r) = el.get("contentReference").and_then(Value::as_str) {
             let target = r.rsplit_once('#').map(|x| x.1).unwrap_or(r);
             Ty::Struct(
@@ -357,6 +360,9 @@ impl<'d> Builder<'d> {
             targets = t.targets.clone();
             // `Resource.id` is a plain string in every version (R4 says so through System.String).
             let plain = xml_attr || (kind == StructKind::Resource && parent == root && json == "id");
+            if matches!(t.code.as_str(), "Coding" | "CodeableConcept") {
+                binding = binding_url(el).and_then(|url| self.coded_binding(&url));
+            }
             self.type_of(&t.code, binding_url(el), plain, path)?
         };
         targets.sort();
@@ -372,6 +378,7 @@ impl<'d> Builder<'d> {
             summary: el.get("isSummary").and_then(Value::as_bool).unwrap_or(false),
             boxed: false,
             targets,
+            binding,
         })
     }
 

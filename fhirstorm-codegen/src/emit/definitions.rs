@@ -30,6 +30,12 @@ impl Emitter<'_> {
                         // A resource's `id` is a plain string in JSON, of the `id` type's format.
                         let ty = if resource && f.json == "id" && f.ty == Ty::Plain {
                             quote!(ElementType::Attribute(Some(PrimitiveType::Id)))
+                        } else if let (Some(set), Ty::Struct(name)) = (f.binding, &f.ty) {
+                            let i = Literal::u16_unsuffixed(*index.get(name.as_str()).ok_or_else(|| {
+                                crate::Error::new(format!("{}: type {name} is not among the structs", st.path))
+                            })?);
+                            let set = Literal::usize_unsuffixed(set);
+                            quote!(ElementType::Coded(#i, #set))
                         } else {
                             self.element_type(&f.ty, &index, &st.path)?
                         };
@@ -44,6 +50,11 @@ impl Emitter<'_> {
             let codes = c.codes.iter().map(|(code, _)| code);
             quote! { ValueSetDef { url: #url, codes: &[#(#codes),*] } }
         });
+        let coded_value_sets = self.model.coded_bindings.iter().map(|c| {
+            let url = &c.url;
+            let pairs = c.codes.iter().map(|(system, code)| quote!((#system, #code)));
+            quote! { CodedValueSetDef { url: #url, codes: &[#(#pairs),*] } }
+        });
         let extension = Literal::u16_unsuffixed(
             *index.get("Extension").ok_or_else(|| crate::Error::new("the definitions have no Extension type"))?,
         );
@@ -53,10 +64,12 @@ impl Emitter<'_> {
             /// This version's element table, which `fhirstorm::validation::Validate` checks
             /// resources against.
             pub static DEFINITIONS: crate::validation::Definitions = {
-                use crate::validation::{ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef};
+                #[allow(unused_imports)]
+                use crate::validation::{CodedValueSetDef, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef};
                 crate::validation::Definitions {
                     types: &[#(#types),*],
                     value_sets: &[#(#value_sets),*],
+                    coded_value_sets: &[#(#coded_value_sets),*],
                     extension: #extension,
                     json_comments: #json_comments,
                 }

@@ -20,8 +20,9 @@ impl ::fhirstorm::FhirVersion for Dstu2 {
 /// This version's element table, which `fhirstorm::validation::Validate` checks
 /// resources against.
 pub static DEFINITIONS: ::fhirstorm::validation::Definitions = {
+    #[allow(unused_imports)]
     use ::fhirstorm::validation::{
-        ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef,
+        CodedValueSetDef, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef,
     };
     ::fhirstorm::validation::Definitions {
         types: &[
@@ -148,6 +149,7 @@ pub static DEFINITIONS: ::fhirstorm::validation::Definitions = {
                 codes: &["on", "off"],
             },
         ],
+        coded_value_sets: &[],
         extension: 0,
         json_comments: true,
     }

@@ -20,8 +20,9 @@ impl ::fhirstorm::FhirVersion for R4 {
 /// This version's element table, which `fhirstorm::validation::Validate` checks
 /// resources against.
 pub static DEFINITIONS: ::fhirstorm::validation::Definitions = {
+    #[allow(unused_imports)]
     use ::fhirstorm::validation::{
-        ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef,
+        CodedValueSetDef, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef,
     };
     ::fhirstorm::validation::Definitions {
         types: &[
@@ -323,6 +324,7 @@ pub static DEFINITIONS: ::fhirstorm::validation::Definitions = {
                 codes: &["draft", "active", "entered-in-error", "retired"],
             },
         ],
+        coded_value_sets: &[],
         extension: 0,
         json_comments: false,
     }
