@@ -299,7 +299,7 @@ impl Definitions {
 }
 
 /// An element's JSON as a list of occurrences (`null` in an array: absent at that index).
-fn as_list(v: Option<&Value>) -> Vec<Option<&Value>> {
+pub(super) fn as_list(v: Option<&Value>) -> Vec<Option<&Value>> {
     match v {
         None => Vec::new(),
         Some(Value::Array(a)) => a.iter().map(|x| (!matches!(x, Value::Null)).then_some(x)).collect(),

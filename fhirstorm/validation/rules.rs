@@ -3,6 +3,7 @@
 //! and checked on the resource's JSON: each rule's element id is followed through the JSON,
 //! slices picked by their extension URL or pattern.
 
+use super::definitions::as_list;
 use super::{has_code, matches, Issue, IssueKind};
 use crate::json::Value;
 
@@ -22,6 +23,11 @@ pub enum SliceBy {
     Url(&'static str),
     /// A slice discriminated by value or pattern: what its items contain, as JSON.
     Pattern(&'static str),
+    /// A type slice of a choice element: the JSON name of its type (`medicationCodeableConcept`).
+    Key(&'static str),
+    /// A slice discriminated by the type of a resource inside each item
+    /// (`Bundle.entry` by `resource`): that member's name and the resource type.
+    ResourceType(&'static str, &'static str),
 }
 
 /// One rule on an element below the profile's own level.
@@ -212,14 +218,19 @@ fn step(node: &Value, id: &str, seg: &str, slices: &[Slice]) -> Option<Vec<Value
         None => (seg, None),
     };
     let Some(m) = node.as_object() else { return Some(Vec::new()) };
+    let by = match slice {
+        Some(slice) => Some(&slices.iter().find(|s| s.path == format!("{id}.{name}:{slice}"))?.by),
+        None => None,
+    };
     let mut items: Vec<Value> = Vec::new();
-    let keys: Vec<&str> = match name.strip_suffix("[x]") {
-        Some(base) => m
+    let keys: Vec<&str> = match (name.strip_suffix("[x]"), by) {
+        (Some(_), Some(SliceBy::Key(key))) => vec![key],
+        (Some(base), _) => m
             .iter()
             .map(|(k, _)| k)
             .filter(|k| k.strip_prefix(base).is_some_and(|s| s.starts_with(char::is_uppercase)))
             .collect(),
-        None => vec![name],
+        (None, _) => vec![name],
     };
     for key in keys {
         let (values, exts) = (as_list(m.get(key)), as_list(m.get(&format!("_{key}"))));
@@ -238,25 +249,19 @@ fn step(node: &Value, id: &str, seg: &str, slices: &[Slice]) -> Option<Vec<Value
             }
         }
     }
-    let Some(slice) = slice else { return Some(items) };
-    let path = format!("{id}.{name}:{slice}");
-    let by = &slices.iter().find(|s| s.path == path)?.by;
+    let Some(by) = by else { return Some(items) };
     Some(match by {
         SliceBy::Url(url) => items.into_iter().filter(|i| i.get("url").and_then(Value::as_str) == Some(url)).collect(),
         SliceBy::Pattern(json) => {
             let pattern = Value::parse(json).unwrap_or_default();
             items.into_iter().filter(|i| matches(i, &pattern, false)).collect()
         }
+        SliceBy::Key(_) => items,
+        SliceBy::ResourceType(member, ty) => items
+            .into_iter()
+            .filter(|i| i.get(member).and_then(|r| r.get("resourceType")).and_then(Value::as_str) == Some(ty))
+            .collect(),
     })
-}
-
-/// An element's JSON as occurrences (`null` in an array: absent at that index).
-fn as_list(v: Option<&Value>) -> Vec<Option<&Value>> {
-    match v {
-        None => Vec::new(),
-        Some(Value::Array(a)) => a.iter().map(|x| (!matches!(x, Value::Null)).then_some(x)).collect(),
-        Some(x) => vec![Some(x)],
-    }
 }
 
 #[cfg(test)]
@@ -266,6 +271,7 @@ mod tests {
     const SLICES: &[Slice] = &[
         Slice { path: "Patient.identifier:ihi", by: SliceBy::Pattern(r#"{"system":"ihi"}"#) },
         Slice { path: "Patient.birthDate.extension:accuracy", by: SliceBy::Url("http://x/accuracy") },
+        Slice { path: "Patient.deceased[x]:deceasedBoolean", by: SliceBy::Key("deceasedBoolean") },
     ];
     const RULES: &[Rule] = &[
         Rule { path: "Patient.identifier:ihi.value", check: Check::Count { min: 1, max: Some(1) } },
@@ -273,10 +279,32 @@ mod tests {
         Rule { path: "Patient.contact.name.use", check: Check::Pattern { json: r#""official""#, exact: true } },
         Rule { path: "Patient.deceased[x]", check: Check::Types(&["boolean"]) },
         Rule { path: "Patient.identifier:other.value", check: Check::Count { min: 1, max: Some(1) } },
+        Rule { path: "Patient.deceased[x]:deceasedBoolean", check: Check::Pattern { json: "false", exact: true } },
     ];
 
     fn issues(json: &str) -> Vec<String> {
         check_rules(&Value::parse(json).unwrap(), "Patient", SLICES, RULES).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_type_slice_of_a_choice_is_its_type_s_member() {
+        assert_eq!(issues(r#"{"deceasedDateTime":"2020"}"#).len(), 1, "the Types rule, not the slice's pattern");
+        assert_eq!(
+            issues(r#"{"deceasedBoolean":true}"#),
+            ["Patient.deceased[x]:deceasedBoolean: differs from the profile's fixed value false"]
+        );
+    }
+
+    #[test]
+    fn a_slice_by_resource_type_picks_the_entries_of_that_type() {
+        let slices = [Slice { path: "Bundle.entry:patient", by: SliceBy::ResourceType("resource", "Patient") }];
+        let rules = [Rule { path: "Bundle.entry:patient", check: Check::Count { min: 1, max: Some(1) } }];
+        let check = |json: &str| check_rules(&Value::parse(json).unwrap(), "Bundle", &slices, &rules).len();
+        assert_eq!(
+            check(r#"{"entry":[{"resource":{"resourceType":"Observation"}},{"resource":{"resourceType":"Patient"}}]}"#),
+            0
+        );
+        assert_eq!(check(r#"{"entry":[{"resource":{"resourceType":"Observation"}}]}"#), 1);
     }
 
     #[test]

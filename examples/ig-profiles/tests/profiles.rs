@@ -230,6 +230,23 @@ fn broken_copies_give_exactly_the_expected_issue() {
         )]
     );
 
+    // A slice by the type of the resource in each entry: mCODE's patient bundle holds exactly
+    // one Patient.
+    let (file, _) = mc
+        .examples
+        .iter()
+        .find(|(_, v)| v["meta"]["profile"][0] == mcode::profiles::MCODEPatientBundle::URL)
+        .expect("an example of MCODEPatientBundle");
+    let bundle: fhirstorm::r4::Bundle = resource(&mc, file);
+    assert_eq!(mcode::profiles::MCODEPatientBundle::validate_resource(&bundle), vec![]);
+    let mut orphaned = bundle.clone();
+    orphaned.entry.retain(|e| !matches!(e.resource, Some(AnyResource::Patient(_))));
+    assert!(orphaned.entry.len() < bundle.entry.len());
+    assert_eq!(
+        mcode::profiles::MCODEPatientBundle::validate_resource(&orphaned),
+        vec![Issue::new("Bundle.entry:cancerPatient", IssueKind::Cardinality { min: 1, max: Some(1), found: 0 })]
+    );
+
     // A resource of another type.
     let as_patient = mcode::profiles::validate_as(mcode::profiles::BodySurfaceArea::URL, &AnyResource::from(patient));
     assert!(

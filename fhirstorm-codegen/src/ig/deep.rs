@@ -15,6 +15,33 @@ pub(crate) enum SliceDef {
     Url(String, String),
     /// A slice by value or pattern: element id, and what its items contain as JSON.
     Pattern(String, String),
+    /// A type slice of a choice: element id, and the JSON name of its type.
+    Key(String, String),
+    /// A slice by the type of a resource member: element id, the member, the resource type.
+    ResourceType(String, String, String),
+}
+
+/// A slice discriminated by type, when its items can be told apart from the JSON: a type slice
+/// of a choice element (`medication[x]:medicationCodeableConcept`), or of items holding a
+/// resource (`Bundle.entry:patient`, by `resource`).
+pub(crate) fn type_slice(elements: &[&Value], sliced: &Value, el: &Value) -> Option<SliceDef> {
+    let id = s(el, "id");
+    let discriminators = sliced.get("slicing")?.get("discriminator")?.as_array()?;
+    let [d] = discriminators.as_slice() else { return None };
+    if s(d, "type") != "type" {
+        return None;
+    }
+    match s(d, "path") {
+        "$this" if s(sliced, "id").ends_with("[x]") => {
+            Some(SliceDef::Key(id.to_string(), s(el, "sliceName").to_string()))
+        }
+        "resource" => {
+            let child = elements.iter().find(|e| s(e, "id") == format!("{id}.resource"))?;
+            let [ty] = types(child).try_into().ok()?;
+            Some(SliceDef::ResourceType(id.to_string(), "resource".to_string(), ty))
+        }
+        _ => None,
+    }
 }
 
 /// One rule.
@@ -55,6 +82,13 @@ pub(crate) fn collect(elements: &[&Value], root: &str, terminology: &Terminology
             } else if let Some(sliced) = elements.iter().find(|e| s(e, "id") == sliced_id) {
                 if let Some((p, _)) = slice_pattern(elements, sliced, el) {
                     slices.push(SliceDef::Pattern(id.to_string(), p.to_string()));
+                } else if let Some(t) = type_slice(elements, sliced, el) {
+                    // The typed code counts value and pattern slices at the profile's own
+                    // level; type slices are counted here, at every level.
+                    if !rest.contains('.') {
+                        rules.push(RuleDef::Count(id.to_string(), min, max));
+                    }
+                    slices.push(t);
                 }
             }
         }

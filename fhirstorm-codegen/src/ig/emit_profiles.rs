@@ -78,7 +78,7 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
     if !p.unchecked_slices.is_empty() {
         let list: Vec<String> = p.unchecked_slices.iter().map(|el| format!("`{el}`")).collect();
         text.push_str(&format!(
-            "\n\nSlices not checked by `validate()` (discriminated by type or profile, or without the values \
+            "\n\nSlices not checked by `validate()` (discriminated by profile, or without the values \
              that tell their items apart): {}.",
             list.join(", ")
         ));
@@ -393,6 +393,10 @@ fn deep_rules(p: &ProfileDef) -> TokenStream {
     let slices = p.deep_slices.iter().map(|s| match s {
         SliceDef::Url(path, url) => quote!(Slice { path: #path, by: SliceBy::Url(#url) }),
         SliceDef::Pattern(path, json) => quote!(Slice { path: #path, by: SliceBy::Pattern(#json) }),
+        SliceDef::Key(path, key) => quote!(Slice { path: #path, by: SliceBy::Key(#key) }),
+        SliceDef::ResourceType(path, member, ty) => {
+            quote!(Slice { path: #path, by: SliceBy::ResourceType(#member, #ty) })
+        }
     });
     let rules = p.deep_rules.iter().map(|r| match r {
         RuleDef::Count(path, min, max) => {

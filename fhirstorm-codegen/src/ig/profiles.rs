@@ -35,8 +35,8 @@ pub(crate) struct ProfileDef {
     pub slices: Vec<ExtensionSlice>,
     /// Slices of the resource's other repeating elements, discriminated by value or pattern.
     pub element_slices: Vec<ElementSlice>,
-    /// Slices that are neither (discriminated by type or profile, or whose values the snapshot
-    /// does not give): element ids, listed in the docs as not checked.
+    /// Slices that are neither, nor type slices (discriminated by profile, or whose values the
+    /// snapshot does not give): element ids, listed in the docs as not checked.
     pub unchecked_slices: Vec<String>,
     /// The slices that rules below the profile's own level go through.
     pub deep_slices: Vec<super::deep::SliceDef>,
@@ -157,8 +157,11 @@ pub(crate) fn profile(
                 continue;
             }
             if !matches!(list, "extension" | "modifierExtension") {
+                let sliced = elements.iter().find(|e| s(e, "id") == format!("{base_type}.{list}"));
                 match element_slice(&elements, &base_type, list, el, &mut methods) {
                     Some(slice) => element_slices.push(slice),
+                    // Type slices are counted with the rules below the profile's own level.
+                    None if sliced.and_then(|x| super::deep::type_slice(&elements, x, el)).is_some() => {}
                     None => unchecked_slices.push(id.to_string()),
                 }
                 continue;
