@@ -49,6 +49,12 @@ const EXPLAINED: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The example sets `EXPLAINED` was written for (`../shared/fhir-examples`), by their number of
+/// files. Another set of a version (the npm examples package a newcomer's `scripts/fhir-examples`
+/// fetches: R4 5,306 files, STU3 8,287) is validated and its issues printed and counted, but not
+/// held to explanations written for another set.
+const EXPLAINED_SETS: &[(&str, usize)] = &[("dstu2", 1164), ("stu3", 528), ("r4", 2459), ("r4b", 2840), ("r5", 2822)];
+
 type Check = fn(&[u8]) -> Result<Vec<Issue>, String>;
 
 fn check<A: fhirstorm::json::FromJson>(bytes: &[u8], validate: fn(&A) -> Vec<Issue>) -> Result<Vec<Issue>, String> {
@@ -87,6 +93,7 @@ fn main() {
         // The npm package's manifest sits beside the examples.
         files.retain(|p| p.extension().is_some_and(|x| x == "json") && !p.ends_with("package.json"));
         files.sort();
+        let held = EXPLAINED_SETS.contains(&(version, files.len()));
         let (mut count, mut explained) = (0, 0);
         for file in &files {
             let name = file.file_name().unwrap_or_default().to_string_lossy();
@@ -101,12 +108,20 @@ fn main() {
                         used[i] = true;
                         explained += 1;
                     }
-                    None => unexplained.push(format!("{version} {name}: {text}")),
+                    None if held => unexplained.push(format!("{version} {name}: {text}")),
+                    None => {}
                 }
             }
         }
-        println!("{version}: {} examples, {count} issues ({explained} explained)", files.len());
-        ran.push(version);
+        if held {
+            println!("{version}: {} examples, {count} issues ({explained} explained)", files.len());
+            ran.push(version);
+        } else {
+            println!(
+                "{version}: {} examples, {count} issues (another example set than the explanations'; not held to them)",
+                files.len()
+            );
+        }
     }
     let stale: Vec<String> = EXPLAINED
         .iter()
