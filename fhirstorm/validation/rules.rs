@@ -77,6 +77,11 @@ pub fn check_rules(value: &Value, root: &str, slices: &[Slice], rules: &[Rule]) 
         let Some((last, parents)) = segments.split_last() else { continue };
         let Some(parent_nodes) = walk(value, root, parents, slices) else { continue };
         let parent_id = if parents.is_empty() { root.to_string() } else { format!("{root}.{}", parents.join(".")) };
+        // A rule's pattern is parsed once, not once per parent occurrence.
+        let pattern = match &rule.check {
+            Check::Pattern { json, .. } => Value::parse(json).unwrap_or_default(),
+            _ => Value::Null,
+        };
         for node in &parent_nodes {
             let Some(children) = step(node, &parent_id, last, slices) else { break };
             let children: Vec<&Value> = children.iter().map(|c| c.get(VALUE).unwrap_or(c)).collect();
@@ -90,7 +95,6 @@ pub fn check_rules(value: &Value, root: &str, slices: &[Slice], rules: &[Rule]) 
                     }
                 }
                 Check::Pattern { json, exact } => {
-                    let pattern = Value::parse(json).unwrap_or_default();
                     for c in &children {
                         if !matches(c, &pattern, *exact) {
                             issues.push(Issue::new(rule.path, IssueKind::Pattern { expected: json, exact: *exact }));
