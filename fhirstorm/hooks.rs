@@ -18,7 +18,8 @@
 //! - Typed extensions (code generated from an implementation guide): [`ext_optional`],
 //!   [`ext_required`] and [`ext_repeating`] check a sub-extension's cardinality.
 //! - Profiles: [`check_count`], [`check_type`], [`check_pattern`], [`check_binding`], [`check_typed_slice`] and
-//!   [`check_url_slice`] collect validation issues; [`pattern_value`] and [`pattern_primitive`]
+//!   [`check_url_slice`] collect validation issues, [`reads_as`] reads an extension below the
+//!   profile's own level; [`pattern_value`] and [`pattern_primitive`]
 //!   give a new resource its fixed and pattern values.
 //! - Macros (at the crate root, as `macro_rules!` must be): `__choice!` and `__choice_slot!`
 //!   (choice elements), `__serde_via_json!` and `__serde_via_str!` (serde impls).
@@ -160,6 +161,19 @@ pub fn check_typed_slice<T: TypedExtension>(
         }
     }
     check_count(issues, path, found, min, max);
+}
+
+/// An extension's JSON read as `T`, for a profile's rules below its own level
+/// (`crate::validation::Check::Extension`): `Ok` when it reads, or when it is no `Extension` at
+/// all (the base definitions, which a profile's `validate()` checks first, report that).
+pub fn reads_as<T: TypedExtension>(json: &crate::json::Value) -> Result<(), ExtensionError>
+where
+    T::Element: FromJson,
+{
+    match crate::json::from_value::<T::Element>(json) {
+        Ok(e) => T::from_extension(&e).map(drop),
+        Err(_) => Ok(()),
+    }
 }
 
 /// An extension slice known by its URL only (its definition is not in the package): its count.

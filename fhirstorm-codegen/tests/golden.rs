@@ -95,8 +95,9 @@ fn ig_style() {
     // An implementation guide's extensions: a simple one, a choice of value types, a complex one
     // with a required code, a bounded choice, a nested sub-extension, a sub-extension that is
     // another extension of the package, and one whose definition the package lacks; a resource
-    // profile with extension slices (typed, required and repeating, untyped), narrowed
-    // cardinalities and a narrowed choice.
+    // profile with extension slices (typed, required and repeating, untyped; one below the
+    // profile's level), narrowed cardinalities and a narrowed choice, slices by value, pattern
+    // and profile; a Bundle profile with a slice by its entries' resource type.
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     let code = fhirstorm_codegen::Profiles::new()
         .package(dir.join("fixtures/ig_style"))
@@ -115,6 +116,11 @@ fn ig_style() {
     assert!(code.contains("pub absent: Option<::fhirstorm::r4::Extension>,"), "a missing definition degrades");
     assert!(code.contains("is not in the package"), "and says so");
     assert!(code.contains("pub struct Cook(::fhirstorm::r4::Patient);"), "a resource profile wraps its base");
+    assert!(code.contains("pub fn entry_cook(&self)"), "a slice by the type of an entry's resource");
+    assert!(code.contains("pub fn general_practitioner_kitchen<'a>("), "a slice by profile, resolving");
+    assert!(code.contains("pub fn validate_resolving<'a>("), "which validate_resolving counts");
+    assert!(code.contains("reads_as::<super::extensions::Flavour>"), "an extension slice below the profile's level");
+    assert!(code.contains("`Patient.contact.gender` (`http://example.org/fhir/ValueSet/nowhere`)"), "listed");
     assert!(
         code.contains("super::extensions::Recipe,") && code.contains("\"Patient.extension:recipe\""),
         "a typed slice"

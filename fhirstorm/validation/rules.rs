@@ -5,6 +5,7 @@
 
 use super::definitions::as_list;
 use super::{has_code, matches, Issue, IssueKind};
+use crate::extension::ExtensionError;
 use crate::json::Value;
 
 /// A slice that element ids may go through.
@@ -65,6 +66,9 @@ pub enum Check {
         /// Its `(system, code)` pairs.
         codes: &'static [(&'static str, &'static str)],
     },
+    /// Each extension of an extension slice reads as the extension's type: the generated reader,
+    /// given the extension's JSON (`crate::hooks::reads_as`).
+    Extension(fn(&Value) -> Result<(), ExtensionError>),
 }
 
 /// Checks `rules` on a resource's (or datatype's) JSON whose root element id is `root`; a rule
@@ -116,6 +120,13 @@ pub fn check_rules(value: &Value, root: &str, slices: &[Slice], rules: &[Rule]) 
                     for c in &children {
                         if !has_code(c, codes) {
                             issues.push(Issue::new(rule.path, IssueKind::Binding { value_set }));
+                        }
+                    }
+                }
+                Check::Extension(read) => {
+                    for c in &children {
+                        if let Err(e) = read(c) {
+                            issues.push(Issue::new(rule.path, IssueKind::Extension(e)));
                         }
                     }
                 }

@@ -223,3 +223,72 @@ fn a_datatype_profile_is_a_type_over_its_datatype() {
     let id = KitchenId::try_from(inner).expect("valid now");
     assert_eq!(id.into_inner().value.unwrap().value.as_deref(), Some("K-1"));
 }
+
+#[test]
+fn slices_by_resource_type_and_by_profile_have_accessors() {
+    use fhirstorm::r4::{AnyResource, BundleEntry, Organization, Practitioner, Reference};
+    use ig_style::profiles::{Cook, Menu};
+    use std::collections::HashMap;
+
+    // By the type of the resource an entry holds.
+    let mut menu = Menu::new();
+    menu.r#type = Some(fhirstorm::r4::codes::BundleType::Collection.into());
+    let entry = |r: AnyResource| BundleEntry { resource: Some(r), ..Default::default() };
+    menu.entry.push(entry(AnyResource::from(Practitioner::default())));
+    menu.entry.push(entry(AnyResource::from(Patient::default())));
+    assert_eq!(menu.entry_cook().len(), 1);
+    assert!(menu.validate().is_empty(), "{:?}", menu.validate());
+    menu.entry_cook_mut()[0].full_url = Some("urn:uuid:7e0b2f1c-2d1e-4c55-9a53-3f0e1c9b1a01".to_string().into());
+    assert!(menu.entry[1].full_url.is_some());
+    menu.entry.remove(1);
+    let issues = menu.validate();
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].path(), "Bundle.entry:cook");
+
+    // By a profile the reference's target meets: a contained one is found by the profile type
+    // itself, another through `resolve`; a base resource's definition is met by its type.
+    let mut cook = Cook::new();
+    cook.contained.push(AnyResource::from(Organization { id: Some("k".into()), ..Default::default() }));
+    let to = |r: &str| Reference { reference: Some(r.to_string().into()), ..Default::default() };
+    cook.general_practitioner = vec![to("#k"), to("Practitioner/p"), to("Organization/o"), to("Organization/gone")];
+    let bundle: HashMap<&str, AnyResource> = [
+        ("Practitioner/p", AnyResource::from(Practitioner::default())),
+        ("Organization/o", AnyResource::from(Organization::default())),
+    ]
+    .into();
+    let resolve = |r: &Reference| bundle.get(r.reference.as_ref()?.value.as_deref()?);
+    let kitchens = cook.general_practitioner_kitchen(resolve);
+    assert_eq!(kitchens, vec![&to("#k"), &to("Organization/o")]);
+    assert!(cook.general_practitioner_kitchen(|_| None).len() == 1, "only the contained one");
+    // `validate()` leaves slices by profile alone; `validate_resolving()` counts them (0..1).
+    let base_issues = cook.validate();
+    let issues = cook.validate_resolving(resolve);
+    assert_eq!(issues.len(), base_issues.len() + 1, "{issues:?}");
+    let extra = issues.iter().find(|i| i.path() == "Patient.generalPractitioner:kitchen").expect("the slice's count");
+    assert!(extra.to_string().contains("occurs 2 times"), "{extra}");
+}
+
+#[test]
+fn an_extension_slice_below_the_profiles_level_reads_as_its_type() {
+    use fhirstorm::r4::{ExtensionValue, HumanName};
+    use fhirstorm::validation::IssueKind;
+    use ig_style::profiles::Cook;
+
+    let mut cook = Cook::new();
+    let mut name = HumanName { family: Some("Bocuse".to_string().into()), ..Default::default() };
+    name.extension.set_typed(Flavour(Coding { code: Some("umami".to_string().into()), ..Default::default() }));
+    cook.name.push(name);
+    let on_name = |issues: Vec<fhirstorm::validation::Issue>| {
+        issues.into_iter().filter(|i| i.path().starts_with("Patient.name")).collect::<Vec<_>>()
+    };
+    assert_eq!(on_name(cook.validate()), vec![]);
+    // The flavour as a string: the extension's reader says what and where.
+    cook.name[0].extension[0].value = Some(ExtensionValue::String("sweet".to_string().into()));
+    let issues = on_name(cook.validate());
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].path(), "Patient.name.extension:flavour");
+    match issues[0].kind() {
+        IssueKind::Extension(e) => assert_eq!(e.path(), "Extension.value[x]"),
+        other => panic!("{other:?}"),
+    }
+}

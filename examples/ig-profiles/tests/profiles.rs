@@ -322,3 +322,67 @@ fn a_datatype_profile_wraps_its_datatype() {
     let issues: Vec<String> = fresh.validate().iter().map(|i| i.path().to_string()).collect();
     assert_eq!(issues, ["Identifier.value"]);
 }
+
+#[test]
+fn slices_by_resource_type_and_by_profile_read_the_packages_examples() {
+    use mcode::profiles::{GenomicsReport, MCODEPatientBundle};
+    use std::collections::HashMap;
+    let mc = package("hl7.fhir.us.mcode-4.0.0.tgz");
+
+    // mCODE's patient bundle: its entries by the type of the resource they hold.
+    let bundle = MCODEPatientBundle::from_unverified(resource(&mc, "Bundle-mcode-patient-bundle-jenny-m.json"));
+    assert_eq!(bundle.entry_cancer_patient().len(), 1);
+    let conditions = bundle.entry_mcode_conditions().len();
+    assert!(conditions > 0 && conditions < bundle.entry.len(), "{conditions} of {}", bundle.entry.len());
+
+    // The genomics report's results by the profile their targets meet, the targets found among
+    // the package's examples ("Observation/genomic-variant-jenny-m").
+    let examples: HashMap<String, AnyResource> = mc
+        .examples
+        .iter()
+        .filter_map(|(_, v)| {
+            let any: AnyResource = json::from_slice(&serde_json::to_vec(v).unwrap()).ok()?;
+            Some((format!("{}/{}", any.resource_type(), any.id()?), any))
+        })
+        .collect();
+    let resolve = |r: &fhirstorm::r4::Reference| examples.get(r.reference.as_ref()?.value.as_deref()?);
+    let report = GenomicsReport::from_unverified(resource(&mc, "DiagnosticReport-genomics-report-jenny-m.json"));
+    let reference = |r: &fhirstorm::r4::Reference| r.reference.as_ref().and_then(|x| x.value.clone());
+    let variants: Vec<_> = report.result_variant(resolve).into_iter().filter_map(reference).collect();
+    assert_eq!(variants, ["Observation/genomic-variant-jenny-m"]);
+    let regions: Vec<_> = report.result_region_studied(resolve).into_iter().filter_map(reference).collect();
+    assert_eq!(regions, ["Observation/genomic-region-studied-jenny-m"]);
+    assert_eq!(report.validate_resolving(resolve), vec![]);
+    // A target that does not meet the variant profile (its code changed) leaves the slice.
+    let mut examples = examples.clone();
+    if let Some(AnyResource::Observation(o)) = examples.get_mut("Observation/genomic-variant-jenny-m") {
+        o.code.as_mut().unwrap().coding[0].code = Some("00000-0".to_string().into());
+    }
+    let resolve = |r: &fhirstorm::r4::Reference| examples.get(r.reference.as_ref()?.value.as_deref()?);
+    assert!(report.result_variant(resolve).is_empty());
+}
+
+#[test]
+fn an_extension_below_the_profiles_level_reads_as_its_type() {
+    use au_base::extensions::MedicationType;
+    use au_base::profiles::AUBaseMedication;
+    use fhirstorm::extension::TypedExtension;
+    let au = package("hl7.fhir.au.base-6.0.0.tgz");
+    let medication: fhirstorm::r4::Medication = resource(&au, "Medication-BrandedPack0.json");
+    assert_eq!(AUBaseMedication::validate_resource(&medication), vec![]);
+    let mut wrong = medication.clone();
+    let mut changed = 0;
+    for coding in &mut wrong.code.as_mut().unwrap().coding {
+        for e in coding.extension.iter_mut().filter(|e| e.url.as_deref() == Some(MedicationType::URL)) {
+            e.value = Some(ExtensionValue::String("BPG".to_string().into()));
+            changed += 1;
+        }
+    }
+    assert_eq!(changed, 3, "the example's three codings each carry a medication class");
+    let issues = AUBaseMedication::validate_resource(&wrong);
+    assert_eq!(issues.len(), 3, "one per extension: {issues:?}");
+    for issue in &issues {
+        assert_eq!(issue.path(), "Medication.code.coding.extension:medicationClass");
+        assert!(matches!(issue.kind(), IssueKind::Extension(e) if e.path() == "Extension.value[x]"), "{issue:?}");
+    }
+}

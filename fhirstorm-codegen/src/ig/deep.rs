@@ -3,6 +3,8 @@
 //! element ids go through, and per element its cardinality, fixed value or pattern, choice
 //! types and expandable required binding.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use super::profiles::{pattern, required_binding, slice_pattern, Terminology};
@@ -51,6 +53,8 @@ pub(crate) enum RuleDef {
     Pattern(String, String, bool),
     Types(String, Vec<String>),
     Binding(String, String, Vec<(String, String)>),
+    /// An extension slice's items read as the package's type for the extension (its name).
+    Extension(String, String),
 }
 
 /// Whether an element id lies inside an extension slice (`X.extension:a.value[x]`): an
@@ -59,9 +63,26 @@ fn inside_extension(id: &str) -> bool {
     id.split('.').rev().skip(1).any(|seg| seg.starts_with("extension:") || seg.starts_with("modifierExtension:"))
 }
 
-/// The slices and the rules of a profile below its own level (`root` is its base type).
-pub(crate) fn collect(elements: &[&Value], root: &str, terminology: &Terminology<'_>) -> (Vec<SliceDef>, Vec<RuleDef>) {
-    let (mut slices, mut rules) = (Vec::new(), Vec::new());
+/// What a profile requires below its own level.
+#[derive(Debug, Default)]
+pub(crate) struct Deep {
+    /// The slices that rules' element ids go through.
+    pub slices: Vec<SliceDef>,
+    /// The rules.
+    pub rules: Vec<RuleDef>,
+    /// Required bindings whose value sets the package cannot expand: element id, value set.
+    pub unchecked_bindings: Vec<(String, String)>,
+}
+
+/// The slices and the rules of a profile below its own level (`root` is its base type;
+/// `extensions` names the package's extension types by URL).
+pub(crate) fn collect(
+    elements: &[&Value],
+    root: &str,
+    terminology: &Terminology<'_>,
+    extensions: &HashMap<&str, String>,
+) -> Deep {
+    let (mut slices, mut rules, mut unchecked_bindings) = (Vec::new(), Vec::new(), Vec::new());
     for el in elements {
         let id = s(el, "id");
         let Some(rest) = id.strip_prefix(&format!("{root}.")) else { continue };
@@ -77,6 +98,10 @@ pub(crate) fn collect(elements: &[&Value], root: &str, terminology: &Terminology
             if matches!(name, "extension" | "modifierExtension") {
                 if let Some(url) = type_profiles(el).into_iter().next() {
                     let url = url.split('|').next().unwrap_or(&url).to_string();
+                    // (at the profile's own level, the typed code reads them)
+                    if let Some(typed) = extensions.get(url.as_str()).filter(|_| rest.contains('.')) {
+                        rules.push(RuleDef::Extension(id.to_string(), typed.clone()));
+                    }
                     slices.push(SliceDef::Url(id.to_string(), url));
                 }
             } else if let Some(sliced) = elements.iter().find(|e| s(e, "id") == sliced_id) {
@@ -111,10 +136,13 @@ pub(crate) fn collect(elements: &[&Value], root: &str, terminology: &Terminology
         }
         if let Some(vs) = required_binding(el) {
             let coded = !t.is_empty() && t.iter().all(|t| matches!(t.as_str(), "code" | "Coding" | "CodeableConcept"));
-            if let (true, false, Some(codes)) = (coded, last.ends_with("[x]"), terminology.expand(&vs, 0)) {
-                rules.push(RuleDef::Binding(id.to_string(), vs, codes));
+            match terminology.expand(&vs, 0) {
+                Some(codes) if coded && !last.ends_with("[x]") => {
+                    rules.push(RuleDef::Binding(id.to_string(), vs, codes))
+                }
+                _ => unchecked_bindings.push((id.to_string(), vs)),
             }
         }
     }
-    (slices, rules)
+    Deep { slices, rules, unchecked_bindings }
 }

@@ -5,7 +5,8 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use super::deep::{RuleDef, SliceDef};
-use super::profiles::{ElementSlice, ExtensionSlice, FieldRule, ProfileDef};
+use super::emit_slices::{element_slice_accessor, element_slice_check, kind_slice_accessor, resolving};
+use super::profiles::{ExtensionSlice, FieldRule, ProfileDef};
 use crate::emit::{doc, ident, md};
 
 /// The `profiles` module (nothing when the package has no resource profile).
@@ -14,6 +15,7 @@ pub(crate) fn module(base: &TokenStream, profiles: &[ProfileDef], package: &str)
         return TokenStream::new();
     }
     let items = profiles.iter().map(|p| profile(base, p));
+    let helpers = super::emit_slices::profile_slice_helpers(base, profiles);
     let resources: Vec<&ProfileDef> = profiles.iter().filter(|p| !p.datatype).collect();
     let urls = resources.iter().map(|p| &p.url);
     let arms = resources.iter().map(|p| {
@@ -49,6 +51,8 @@ pub(crate) fn module(base: &TokenStream, profiles: &[ProfileDef], package: &str)
                 })
             }
 
+            #helpers
+
             #(#items)*
         }
     }
@@ -70,8 +74,8 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
     if !p.unchecked_bindings.is_empty() {
         let list: Vec<String> = p.unchecked_bindings.iter().map(|(el, vs)| format!("`{el}` (`{vs}`)")).collect();
         text.push_str(&format!(
-            "\n\nRequired bindings not checked by `validate()`, as their value sets cannot be expanded from the \
-             package: {}.",
+            "\n\nRequired bindings that the profile's own rules do not check, as their value sets cannot be \
+             expanded from the package (on `code` elements, the base version's code lists still apply): {}.",
             list.join(", ")
         ));
     }
@@ -81,6 +85,19 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
             "\n\nSlices not checked by `validate()` (discriminated by profile, or without the values \
              that tell their items apart): {}.",
             list.join(", ")
+        ));
+    }
+    let by_profile: Vec<String> = p
+        .kind_slices
+        .iter()
+        .filter(|s| matches!(s.by, super::profiles::SliceKind::Profile(_)))
+        .map(|s| format!("`{}`", s.path))
+        .collect();
+    if !by_profile.is_empty() {
+        text.push_str(&format!(
+            "\n\nSlices by profile, counted by `validate_resolving()` rather than `validate()`, as they need \
+             the references' targets: {}.",
+            by_profile.join(", ")
         ));
     }
     let d = doc(&text);
@@ -119,6 +136,8 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
     };
     let accessors = p.slices.iter().map(|s| accessor(base, s));
     let slice_accessors = p.element_slices.iter().map(|s| element_slice_accessor(base, s));
+    let kind_accessors = p.kind_slices.iter().map(|s| kind_slice_accessor(base, p, s));
+    let resolving = resolving(base, p);
     let patterns = pattern_members(p);
     quote! {
         #d
@@ -160,8 +179,11 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
                 #body
             }
 
+            #resolving
+
             #(#accessors)*
             #(#slice_accessors)*
+            #(#kind_accessors)*
         }
 
         impl Default for #name {
@@ -200,7 +222,7 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
     }
 }
 
-fn max_tokens(max: Option<usize>) -> TokenStream {
+pub(super) fn max_tokens(max: Option<usize>) -> TokenStream {
     match max {
         Some(m) => quote!(Some(#m)),
         None => quote!(None),
@@ -279,38 +301,6 @@ fn pattern_members(p: &ProfileDef) -> Vec<TokenStream> {
     out
 }
 
-fn element_slice_check(s: &ElementSlice) -> TokenStream {
-    let (path, field, json, min, max) = (&s.path, ident(&s.field), &s.pattern, s.min, max_tokens(s.max));
-    quote! { crate::hooks::check_element_slice(&mut issues, #path, &resource.#field, #json, #min, #max); }
-}
-
-fn element_slice_accessor(base: &TokenStream, s: &ElementSlice) -> TokenStream {
-    let (field, json) = (ident(&s.field), &s.pattern);
-    let (method, method_mut) = (ident(&s.method), format_ident!("{}_mut", s.method));
-    let ty = ident(&s.item_type);
-    let max_text = s.max.map_or("*".to_string(), |m| m.to_string());
-    let get = doc(&format!(
-        "{}\n\n`{}` · {}..{} · the items of `{}` that contain `{}`",
-        md(&s.doc),
-        s.path,
-        s.min,
-        max_text,
-        s.field,
-        json.replace('`', "'")
-    ));
-    let get_mut = doc(&format!("The items of `{}`, to change them.", s.path));
-    quote! {
-        #get
-        pub fn #method(&self) -> Vec<&#base::#ty> {
-            crate::hooks::slice_items(&self.0.#field, #json)
-        }
-        #get_mut
-        pub fn #method_mut(&mut self) -> Vec<&mut #base::#ty> {
-            crate::hooks::slice_items_mut(&mut self.0.#field, #json)
-        }
-    }
-}
-
 fn slice_check(s: &ExtensionSlice) -> TokenStream {
     let (path, list, min, max) = (&s.path, ident(&s.list), s.min, max_tokens(s.max));
     match &s.typed {
@@ -387,10 +377,10 @@ fn accessor(base: &TokenStream, s: &ExtensionSlice) -> TokenStream {
 
 /// The check of the rules below the profile's own level (nothing when it has none).
 fn deep_rules(p: &ProfileDef) -> TokenStream {
-    if p.deep_rules.is_empty() {
+    if p.deep.rules.is_empty() {
         return TokenStream::new();
     }
-    let slices = p.deep_slices.iter().map(|s| match s {
+    let slices = p.deep.slices.iter().map(|s| match s {
         SliceDef::Url(path, url) => quote!(Slice { path: #path, by: SliceBy::Url(#url) }),
         SliceDef::Pattern(path, json) => quote!(Slice { path: #path, by: SliceBy::Pattern(#json) }),
         SliceDef::Key(path, key) => quote!(Slice { path: #path, by: SliceBy::Key(#key) }),
@@ -398,7 +388,7 @@ fn deep_rules(p: &ProfileDef) -> TokenStream {
             quote!(Slice { path: #path, by: SliceBy::ResourceType(#member, #ty) })
         }
     });
-    let rules = p.deep_rules.iter().map(|r| match r {
+    let rules = p.deep.rules.iter().map(|r| match r {
         RuleDef::Count(path, min, max) => {
             let max = max_tokens(*max);
             quote!(Rule { path: #path, check: Check::Count { min: #min, max: #max } })
@@ -410,6 +400,10 @@ fn deep_rules(p: &ProfileDef) -> TokenStream {
         RuleDef::Binding(path, vs, codes) => {
             let pairs = codes.iter().map(|(system, code)| quote!((#system, #code)));
             quote!(Rule { path: #path, check: Check::Binding { value_set: #vs, codes: &[#(#pairs),*] } })
+        }
+        RuleDef::Extension(path, typed) => {
+            let t = ident(typed);
+            quote!(Rule { path: #path, check: Check::Extension(crate::hooks::reads_as::<super::extensions::#t>) })
         }
     });
     let root = &p.base_type;

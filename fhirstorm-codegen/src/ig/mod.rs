@@ -18,6 +18,7 @@ use crate::Error;
 mod deep;
 mod emit;
 mod emit_profiles;
+mod emit_slices;
 mod profiles;
 mod search;
 

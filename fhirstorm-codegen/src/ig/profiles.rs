@@ -20,6 +20,8 @@ pub(crate) struct ProfileDef {
     pub base_type: String,
     /// Whether the base is a datatype (no `meta`, not an `AnyResource`).
     pub datatype: bool,
+    /// Whether the base resource has `contained` resources.
+    pub has_contained: bool,
     /// Title or short description.
     pub doc: String,
     /// The profile it derives from, when not the base resource.
@@ -35,13 +37,15 @@ pub(crate) struct ProfileDef {
     pub slices: Vec<ExtensionSlice>,
     /// Slices of the resource's other repeating elements, discriminated by value or pattern.
     pub element_slices: Vec<ElementSlice>,
-    /// Slices that are neither, nor type slices (discriminated by profile, or whose values the
-    /// snapshot does not give): element ids, listed in the docs as not checked.
+    /// Slices of repeating elements discriminated by the type of the resource their items hold,
+    /// or by a profile their references' targets meet.
+    pub kind_slices: Vec<KindSlice>,
+    /// Slices that are none of these, nor type slices of a choice (whose values the snapshot
+    /// does not give, or by a path we do not follow): element ids, listed in the docs as not
+    /// checked.
     pub unchecked_slices: Vec<String>,
-    /// The slices that rules below the profile's own level go through.
-    pub deep_slices: Vec<super::deep::SliceDef>,
-    /// The rules below the profile's own level.
-    pub deep_rules: Vec<super::deep::RuleDef>,
+    /// What the profile requires below its own level.
+    pub deep: super::deep::Deep,
 }
 
 /// A named slice of a repeating element (`Observation.category:us-core`), discriminated by value
@@ -66,6 +70,41 @@ pub(crate) struct ElementSlice {
     pub max: Option<usize>,
     /// Short description.
     pub doc: String,
+}
+
+/// A named slice of a repeating element whose items are told apart by what they hold or refer to.
+#[derive(Debug)]
+pub(crate) struct KindSlice {
+    /// Element id.
+    pub path: String,
+    /// The accessor's name (`entry_cancer_patient`).
+    pub method: String,
+    /// The element's Rust field name.
+    pub field: String,
+    /// The items' Rust type in the base version (`BundleEntry`, `Reference`).
+    pub item_type: String,
+    /// How its items are told apart.
+    pub by: SliceKind,
+    /// Cardinality.
+    pub min: usize,
+    /// `None` for `*`.
+    pub max: Option<usize>,
+    /// Short description.
+    pub doc: String,
+}
+
+/// How a [`KindSlice`]'s items are told apart.
+#[derive(Debug)]
+pub(crate) enum SliceKind {
+    /// Items holding a resource of this type in this member (`Bundle.entry` by `resource`).
+    ResourceType {
+        /// The member's Rust field name.
+        member: String,
+        /// The resource type.
+        resource_type: String,
+    },
+    /// References whose target meets one of these profiles (discriminator `resolve()`).
+    Profile(Vec<String>),
 }
 
 /// A top-level element the profile constrains.
@@ -143,7 +182,7 @@ pub(crate) fn profile(
     let root = elements.first().copied()?;
     let mut fields = Vec::new();
     let mut slices = Vec::new();
-    let (mut element_slices, mut unchecked_slices) = (Vec::new(), Vec::new());
+    let (mut element_slices, mut kind_slices, mut unchecked_slices) = (Vec::new(), Vec::new(), Vec::new());
     let mut unchecked_bindings = Vec::new();
     let mut methods: HashSet<String> = RESERVED.iter().map(|r| r.to_string()).collect();
     for el in &elements {
@@ -158,11 +197,16 @@ pub(crate) fn profile(
             }
             if !matches!(list, "extension" | "modifierExtension") {
                 let sliced = elements.iter().find(|e| s(e, "id") == format!("{base_type}.{list}"));
-                match element_slice(&elements, &base_type, list, el, &mut methods) {
-                    Some(slice) => element_slices.push(slice),
-                    // Type slices are counted with the rules below the profile's own level.
-                    None if sliced.and_then(|x| super::deep::type_slice(&elements, x, el)).is_some() => {}
-                    None => unchecked_slices.push(id.to_string()),
+                if let Some(slice) = element_slice(&elements, &base_type, list, el, &mut methods) {
+                    element_slices.push(slice);
+                } else if let Some(slice) =
+                    sliced.and_then(|x| kind_slice(&elements, &base_type, list, x, el, &mut methods))
+                {
+                    kind_slices.push(slice);
+                } else if sliced.and_then(|x| super::deep::type_slice(&elements, x, el)).is_none() {
+                    // (type slices of a choice are counted with the rules below the profile's
+                    // own level; the choice's enum is their accessor)
+                    unchecked_slices.push(id.to_string());
                 }
                 continue;
             }
@@ -224,7 +268,8 @@ pub(crate) fn profile(
         .map(|e| s(e, "id").to_string())
         .collect();
     let doc = [s(sd, "title"), s(root, "short"), s(sd, "name")].into_iter().find(|t| !t.is_empty()).unwrap_or("");
-    let (deep_slices, deep_rules) = super::deep::collect(&elements, &base_type, terminology);
+    let deep = super::deep::collect(&elements, &base_type, terminology, extensions);
+    unchecked_bindings.extend(deep.unchecked_bindings.iter().cloned());
     let parent = s(sd, "baseDefinition");
     let derived_from =
         if parent.ends_with(&format!("/StructureDefinition/{base_type}")) { String::new() } else { parent.to_string() };
@@ -232,6 +277,7 @@ pub(crate) fn profile(
         name,
         url: s(sd, "url").to_string(),
         datatype: s(sd, "kind") == "complex-type",
+        has_contained: elements.iter().any(|e| s(e, "id") == format!("{base_type}.contained")),
         base_type,
         doc: doc.trim().to_string(),
         derived_from,
@@ -240,9 +286,9 @@ pub(crate) fn profile(
         unchecked_bindings,
         slices,
         element_slices,
+        kind_slices,
         unchecked_slices,
-        deep_slices,
-        deep_rules,
+        deep,
     })
 }
 
@@ -259,24 +305,82 @@ fn element_slice(
     let id = s(el, "id");
     let sliced = elements.iter().find(|e| s(e, "id") == format!("{base_type}.{list}"))?;
     let (pattern, whole) = slice_pattern(elements, sliced, el)?;
-    let item_type = match types(sliced).first().map(String::as_str) {
-        Some("BackboneElement" | "Element") => format!("{base_type}{}", ident::type_name(list)),
-        Some(code) if Prim::from_code(code).is_none() => ident::type_name(code),
-        _ => return None,
-    };
+    let item_type = item_type(base_type, list, sliced)?;
+    Some(ElementSlice {
+        path: id.to_string(),
+        method: slice_method(list, el, methods),
+        field: ident::snake(list),
+        item_type,
+        pattern: pattern.to_string(),
+        whole,
+        min: el.get("min").and_then(Value::as_u64).unwrap_or(0) as usize,
+        max: max_of(el),
+        doc: s(el, "short").to_string(),
+    })
+}
+
+/// The Rust type of the items of the resource's element `list` (`sliced`), unless primitive.
+fn item_type(base_type: &str, list: &str, sliced: &Value) -> Option<String> {
+    match types(sliced).first().map(String::as_str) {
+        Some("BackboneElement" | "Element") => Some(format!("{base_type}{}", ident::type_name(list))),
+        Some(code) if Prim::from_code(code).is_none() => Some(ident::type_name(code)),
+        _ => None,
+    }
+}
+
+/// A slice accessor's name (`category_us_core`), unique among the type's methods.
+fn slice_method(list: &str, el: &Value, methods: &mut HashSet<String>) -> String {
     let slice = s(el, "sliceName");
     let mut method =
         format!("{}_{}", ident::snake(list).trim_start_matches("r#"), ident::snake(slice).trim_start_matches("r#"));
     while !methods.insert(method.clone()) {
         method.push_str("_slice");
     }
-    Some(ElementSlice {
-        path: id.to_string(),
-        method,
+    method
+}
+
+/// A slice of the resource's repeating element `list` (`sliced`) discriminated by the type of
+/// the resource its items hold, or by a profile its references' targets meet (`resolve()`).
+fn kind_slice(
+    elements: &[&Value],
+    base_type: &str,
+    list: &str,
+    sliced: &Value,
+    el: &Value,
+    methods: &mut HashSet<String>,
+) -> Option<KindSlice> {
+    let [d] = sliced.get("slicing")?.get("discriminator")?.as_array()?.as_slice() else { return None };
+    let by = match (s(d, "type"), s(d, "path")) {
+        ("profile", "resolve()" | "$this.resolve()") if types(sliced) == ["Reference"] => {
+            let targets: Vec<String> = el
+                .get("type")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t.get("targetProfile")?.as_array())
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|u| u.split('|').next().unwrap_or(u).to_string())
+                .collect();
+            if targets.is_empty() {
+                return None;
+            }
+            SliceKind::Profile(targets)
+        }
+        ("type", _) => match super::deep::type_slice(elements, sliced, el)? {
+            super::deep::SliceDef::ResourceType(_, member, resource_type) => {
+                SliceKind::ResourceType { member: ident::snake(&member), resource_type }
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(KindSlice {
+        path: s(el, "id").to_string(),
+        item_type: item_type(base_type, list, sliced)?,
+        method: slice_method(list, el, methods),
         field: ident::snake(list),
-        item_type,
-        pattern: pattern.to_string(),
-        whole,
+        by,
         min: el.get("min").and_then(Value::as_u64).unwrap_or(0) as usize,
         max: max_of(el),
         doc: s(el, "short").to_string(),

@@ -461,7 +461,10 @@ pub mod profiles {
     use ::fhirstorm::extension::{ExtensionError, Extensions};
     use ::fhirstorm::validation::{Invalid, Issue, IssueKind};
     /// The canonical URLs of the package's resource profiles.
-    pub const URLS: &[&str] = &["http://example.org/fhir/StructureDefinition/cook"];
+    pub const URLS: &[&str] = &[
+        "http://example.org/fhir/StructureDefinition/cook",
+        "http://example.org/fhir/StructureDefinition/menu",
+    ];
     /// Validates `resource` against the package's profile `url` (every issue found);
     /// `None` when the package defines no profile with that URL.
     pub fn validate_as(
@@ -483,9 +486,48 @@ pub mod profiles {
                         }
                     }
                 }
+                "http://example.org/fhir/StructureDefinition/menu" => {
+                    match resource {
+                        ::fhirstorm::r4::AnyResource::Bundle(r) => {
+                            Menu::validate_resource(r)
+                        }
+                        other => {
+                            vec![
+                                Issue::new("Bundle", IssueKind::ResourceType { expected :
+                                "Bundle", found : other.resource_type() })
+                            ]
+                        }
+                    }
+                }
                 _ => return None,
             },
         )
+    }
+    /// The resource among `contained` that `reference` points to (`#id`).
+    fn contained_target<'a>(
+        contained: &'a [::fhirstorm::r4::AnyResource],
+        reference: &::fhirstorm::r4::Reference,
+    ) -> Option<&'a ::fhirstorm::r4::AnyResource> {
+        let id = reference.reference.as_ref()?.value.as_deref()?.strip_prefix('#')?;
+        contained.iter().find(|c| c.id() == Some(id))
+    }
+    /// Whether `target` meets one of the profiles `urls`: one the package defines when it
+    /// validates against it, a base resource's definition when it is that resource, another
+    /// when its `meta.profile` names it.
+    fn conforms(target: &::fhirstorm::r4::AnyResource, urls: &[&str]) -> bool {
+        urls.iter()
+            .any(|url| match validate_as(url, target) {
+                Some(issues) => issues.is_empty(),
+                None => {
+                    url.strip_prefix("http://hl7.org/fhir/StructureDefinition/")
+                        == Some(target.resource_type())
+                        || target
+                            .meta()
+                            .is_some_and(|m| {
+                                m.profile.iter().any(|p| p.value.as_deref() == Some(*url))
+                            })
+                }
+            })
     }
     /// Cook
     ///
@@ -493,7 +535,9 @@ pub mod profiles {
     ///
     /// Must support: `Patient.extension:flavour`, `Patient.name`, `Patient.gender`.
     ///
-    /// Required bindings not checked by `validate()`, as their value sets cannot be expanded from the package: `Patient.gender` (`http://hl7.org/fhir/ValueSet/administrative-gender`).
+    /// Required bindings that the profile's own rules do not check, as their value sets cannot be expanded from the package (on `code` elements, the base version's code lists still apply): `Patient.gender` (`http://hl7.org/fhir/ValueSet/administrative-gender`), `Patient.contact.gender` (`http://example.org/fhir/ValueSet/nowhere`).
+    ///
+    /// Slices by profile, counted by `validate_resolving()` rather than `validate()`, as they need the references' targets: `Patient.generalPractitioner:kitchen`.
     #[derive(Clone, Debug, PartialEq)]
     pub struct Cook(::fhirstorm::r4::Patient);
     impl Cook {
@@ -667,6 +711,12 @@ pub mod profiles {
                         ),
                     },
                     Slice {
+                        path: "Patient.name.extension:flavour",
+                        by: SliceBy::Url(
+                            "http://example.org/fhir/StructureDefinition/flavour",
+                        ),
+                    },
+                    Slice {
                         path: "Patient.communication:french",
                         by: SliceBy::Pattern(
                             "{\"language\":{\"coding\":[{\"code\":\"fr\",\"system\":\"urn:ietf:bcp:47\"}]}}",
@@ -696,6 +746,19 @@ pub mod profiles {
                         },
                     },
                     Rule {
+                        path: "Patient.name.extension:flavour",
+                        check: Check::Extension(
+                            ::fhirstorm::hooks::reads_as::<super::extensions::Flavour>,
+                        ),
+                    },
+                    Rule {
+                        path: "Patient.name.extension:flavour",
+                        check: Check::Count {
+                            min: 0usize,
+                            max: Some(1usize),
+                        },
+                    },
+                    Rule {
                         path: "Patient.communication:french.language",
                         check: Check::Pattern {
                             json: "{\"coding\":[{\"code\":\"fr\",\"system\":\"urn:ietf:bcp:47\"}]}",
@@ -713,6 +776,23 @@ pub mod profiles {
                         ),
                     );
             }
+            issues
+        }
+        /// `validate()`, and the counts of the slices by profile (`Patient.generalPractitioner:kitchen`), which need the references' targets: `resolve` finds them, as for those slices' accessors.
+        pub fn validate_resolving<'a>(
+            &'a self,
+            mut resolve: impl FnMut(
+                &::fhirstorm::r4::Reference,
+            ) -> Option<&'a ::fhirstorm::r4::AnyResource>,
+        ) -> Vec<Issue> {
+            let mut issues = self.validate();
+            ::fhirstorm::hooks::check_count(
+                &mut issues,
+                "Patient.generalPractitioner:kitchen",
+                self.general_practitioner_kitchen(&mut resolve).len(),
+                0usize,
+                Some(1usize),
+            );
             issues
         }
         /// Favourite flavour
@@ -799,6 +879,30 @@ pub mod profiles {
                 &mut self.0.communication,
                 "{\"language\":{\"coding\":[{\"code\":\"fr\",\"system\":\"urn:ietf:bcp:47\"}]}}",
             )
+        }
+        /// The kitchen the cook works in
+        ///
+        /// `Patient.generalPractitioner:kitchen` · 0..1 · the references of `general_practitioner` whose target meets `http://hl7.org/fhir/StructureDefinition/Organization`
+        ///
+        /// `resolve` finds a reference's target (a `Bundle`'s entries, a client's cache); contained resources are found without it; a reference without a target found belongs to no slice. A target meets a profile the package defines when it validates against it, a base resource's definition when it is that resource, and another profile when its `meta.profile` names it.
+        pub fn general_practitioner_kitchen<'a>(
+            &'a self,
+            mut resolve: impl FnMut(
+                &::fhirstorm::r4::Reference,
+            ) -> Option<&'a ::fhirstorm::r4::AnyResource>,
+        ) -> Vec<&'a ::fhirstorm::r4::Reference> {
+            self.0
+                .general_practitioner
+                .iter()
+                .filter(|r| {
+                    contained_target(&self.0.contained, r)
+                        .or_else(|| resolve(r))
+                        .is_some_and(|t| conforms(
+                            t,
+                            &["http://hl7.org/fhir/StructureDefinition/Organization"],
+                        ))
+                })
+                .collect()
         }
     }
     impl Default for Cook {
@@ -930,6 +1034,142 @@ pub mod profiles {
     }
     impl From<KitchenId> for ::fhirstorm::r4::Identifier {
         fn from(profiled: KitchenId) -> Self {
+            profiled.0
+        }
+    }
+    /// Menu
+    ///
+    /// Profile `http://example.org/fhir/StructureDefinition/menu` on `Bundle`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Menu(::fhirstorm::r4::Bundle);
+    impl Menu {
+        /// The profile's canonical URL.
+        pub const URL: &'static str = "http://example.org/fhir/StructureDefinition/menu";
+        /// A new resource with `meta.profile` naming this profile and the profile's fixed and pattern values on the resource's own single-valued elements.
+        pub fn new() -> Self {
+            Self(::fhirstorm::r4::Bundle {
+                meta: Some(::fhirstorm::r4::Meta {
+                    profile: vec![Self::URL.to_string().into()],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+        }
+        /// Wraps `resource` without validating it (see `TryFrom` for the checked way).
+        pub fn from_unverified(resource: ::fhirstorm::r4::Bundle) -> Self {
+            Self(resource)
+        }
+        /// The base resource.
+        pub fn into_inner(self) -> ::fhirstorm::r4::Bundle {
+            self.0
+        }
+        /// Every way this resource does not meet the profile (empty when it does): the base
+        /// definitions' checks, then the profile's.
+        pub fn validate(&self) -> Vec<Issue> {
+            Self::validate_resource(&self.0)
+        }
+        /// Every way `resource` does not meet the profile (empty when it does): the base
+        /// definitions' checks, then the profile's.
+        pub fn validate_resource(resource: &::fhirstorm::r4::Bundle) -> Vec<Issue> {
+            #[allow(unused_mut)]
+            let mut issues = ::fhirstorm::validation::Validate::validate(resource);
+            ::fhirstorm::hooks::check_count(
+                &mut issues,
+                "Bundle.entry",
+                resource.entry.len(),
+                1usize,
+                None,
+            );
+            {
+                #[allow(unused_imports)]
+                use ::fhirstorm::validation::{Check, Rule, Slice, SliceBy};
+                static SLICES: &[Slice] = &[
+                    Slice {
+                        path: "Bundle.entry:cook",
+                        by: SliceBy::ResourceType("resource", "Patient"),
+                    },
+                ];
+                static RULES: &[Rule] = &[
+                    Rule {
+                        path: "Bundle.entry:cook",
+                        check: Check::Count {
+                            min: 1usize,
+                            max: Some(1usize),
+                        },
+                    },
+                    Rule {
+                        path: "Bundle.entry:cook.resource",
+                        check: Check::Count {
+                            min: 1usize,
+                            max: Some(1usize),
+                        },
+                    },
+                ];
+                issues
+                    .extend(
+                        ::fhirstorm::validation::check_rules(
+                            &::fhirstorm::json::to_value(resource),
+                            "Bundle",
+                            SLICES,
+                            RULES,
+                        ),
+                    );
+            }
+            issues
+        }
+        /// The cook
+        ///
+        /// `Bundle.entry:cook` · 1..1 · the items of `entry` holding a `Patient`
+        pub fn entry_cook(&self) -> Vec<&::fhirstorm::r4::BundleEntry> {
+            self.0
+                .entry
+                .iter()
+                .filter(|i| {
+                    i.resource.as_ref().is_some_and(|r| r.resource_type() == "Patient")
+                })
+                .collect()
+        }
+        /// The items of `Bundle.entry:cook`, to change them.
+        pub fn entry_cook_mut(&mut self) -> Vec<&mut ::fhirstorm::r4::BundleEntry> {
+            self.0
+                .entry
+                .iter_mut()
+                .filter(|i| {
+                    i.resource.as_ref().is_some_and(|r| r.resource_type() == "Patient")
+                })
+                .collect()
+        }
+    }
+    impl Default for Menu {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+    impl std::ops::Deref for Menu {
+        type Target = ::fhirstorm::r4::Bundle;
+        fn deref(&self) -> &Self::Target {
+            &self.0
+        }
+    }
+    impl std::ops::DerefMut for Menu {
+        fn deref_mut(&mut self) -> &mut Self::Target {
+            &mut self.0
+        }
+    }
+    impl TryFrom<::fhirstorm::r4::Bundle> for Menu {
+        type Error = Invalid<::fhirstorm::r4::Bundle>;
+        /// Validates `resource` against the profile: every issue found, and the resource back.
+        fn try_from(resource: ::fhirstorm::r4::Bundle) -> Result<Self, Self::Error> {
+            let issues = Self::validate_resource(&resource);
+            if issues.is_empty() {
+                Ok(Self(resource))
+            } else {
+                Err(Invalid { resource, issues })
+            }
+        }
+    }
+    impl From<Menu> for ::fhirstorm::r4::Bundle {
+        fn from(profiled: Menu) -> Self {
             profiled.0
         }
     }
