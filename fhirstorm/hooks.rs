@@ -19,8 +19,9 @@
 //!   [`ext_required`] and [`ext_repeating`] check a sub-extension's cardinality.
 //! - Profiles: [`check_count`], [`check_type`], [`check_pattern`], [`check_binding`], [`check_typed_slice`] and
 //!   [`check_url_slice`] collect validation issues, [`reads_as`] reads an extension below the
-//!   profile's own level; [`pattern_value`] and [`pattern_primitive`]
-//!   give a new resource its fixed and pattern values.
+//!   profile's own level, [`extensions_at`] and [`extension_elements_at`] are the accessors
+//!   there; [`pattern_value`] and [`pattern_primitive`] give a new resource its fixed and
+//!   pattern values.
 //! - Macros (at the crate root, as `macro_rules!` must be): `__choice!` and `__choice_slot!`
 //!   (choice elements), `__serde_via_json!` and `__serde_via_str!` (serde impls).
 
@@ -174,6 +175,39 @@ where
         Ok(e) => T::from_extension(&e).map(drop),
         Err(_) => Ok(()),
     }
+}
+
+/// The extensions of an extension slice below a profile's own level (`path`, an element id
+/// below `root`), at every occurrence, read as `T`.
+pub fn extensions_at<T: TypedExtension>(
+    value: &dyn crate::json::ToJsonDyn,
+    root: &str,
+    path: &str,
+    slices: &[crate::validation::Slice],
+) -> Result<Vec<T>, ExtensionError>
+where
+    T::Element: FromJson,
+{
+    let mut out = Vec::new();
+    for e in extension_elements_at::<T::Element>(value, root, path, slices) {
+        out.push(T::from_extension(&e)?);
+    }
+    Ok(out)
+}
+
+/// The same, as the version's generic `Extension`s (for an extension defined outside the package).
+pub fn extension_elements_at<E: FromJson>(
+    value: &dyn crate::json::ToJsonDyn,
+    root: &str,
+    path: &str,
+    slices: &[crate::validation::Slice],
+) -> Vec<E> {
+    let json = crate::json::to_value(value);
+    // (the JSON is the typed model's own writing: each item of an extension list reads back)
+    crate::validation::values_at(&json, root, path, slices)
+        .iter()
+        .filter_map(|v| crate::json::from_value(v).ok())
+        .collect()
 }
 
 /// An extension slice known by its URL only (its definition is not in the package): its count.

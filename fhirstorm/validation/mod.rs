@@ -31,7 +31,7 @@ mod formats;
 mod rules;
 
 pub use definitions::{CodedValueSetDef, Definitions, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef};
-pub use rules::{check_rules, Check, Rule, Slice, SliceBy};
+pub use rules::{check_rules, values_at, Check, Rule, Slice, SliceBy};
 
 /// Validation against the base definitions of the resource's version, implemented for every
 /// resource of every generated version (through its version's [`Definitions`]).

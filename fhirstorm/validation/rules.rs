@@ -136,6 +136,15 @@ pub fn check_rules(value: &Value, root: &str, slices: &[Slice], rules: &[Rule]) 
     issues
 }
 
+/// The values of element `path` (an element id below `root`, through the slices `slices`
+/// describes) in a resource's (or datatype's) JSON, at every occurrence: a primitive's value, or
+/// its `_element` object when it has one. Empty when a slice on the way is not described.
+pub fn values_at(value: &Value, root: &str, path: &str, slices: &[Slice]) -> Vec<Value> {
+    let Some(rest) = path.strip_prefix(root).and_then(|r| r.strip_prefix('.')) else { return Vec::new() };
+    let segments: Vec<&str> = rest.split('.').collect();
+    walk(value, root, &segments, slices).unwrap_or_default()
+}
+
 /// `Ok` when the JSON suffix (`DateTime`) is one of `allowed` (`dateTime`), else `Err` with a
 /// static name for the type found.
 fn allowed_code(suffix: &str, allowed: &'static [&'static str]) -> Result<(), &'static str> {

@@ -282,6 +282,8 @@ fn an_extension_slice_below_the_profiles_level_reads_as_its_type() {
         issues.into_iter().filter(|i| i.path().starts_with("Patient.name")).collect::<Vec<_>>()
     };
     assert_eq!(on_name(cook.validate()), vec![]);
+    let umami = Flavour(Coding { code: Some("umami".to_string().into()), ..Default::default() });
+    assert_eq!(cook.name_flavour().unwrap(), vec![umami], "read below the profile's level");
     // The flavour as a string: the extension's reader says what and where.
     cook.name[0].extension[0].value = Some(ExtensionValue::String("sweet".to_string().into()));
     let issues = on_name(cook.validate());
@@ -291,4 +293,5 @@ fn an_extension_slice_below_the_profiles_level_reads_as_its_type() {
         IssueKind::Extension(e) => assert_eq!(e.path(), "Extension.value[x]"),
         other => panic!("{other:?}"),
     }
+    assert_eq!(cook.name_flavour().unwrap_err().path(), "Extension.value[x]");
 }

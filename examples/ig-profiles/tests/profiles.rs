@@ -217,6 +217,8 @@ fn broken_copies_give_exactly_the_expected_issue() {
     );
     let dated: Patient = resource(&au, "Patient-DateAccuracyIndicatorAAAexample0.json");
     assert_eq!(AUBasePatient::validate_resource(&dated), vec![]);
+    let accuracy = AUBasePatient::from_unverified(dated.clone()).birth_date_accuracy_indicator().unwrap();
+    assert_eq!(accuracy.len(), 1, "{accuracy:?}");
     let mut twice = dated.clone();
     let accuracy =
         twice.birth_date.as_mut().and_then(|b| b.ext.as_mut()).expect("the example's birthDate has extensions");
@@ -370,6 +372,8 @@ fn an_extension_below_the_profiles_level_reads_as_its_type() {
     let au = package("hl7.fhir.au.base-6.0.0.tgz");
     let medication: fhirstorm::r4::Medication = resource(&au, "Medication-BrandedPack0.json");
     assert_eq!(AUBaseMedication::validate_resource(&medication), vec![]);
+    let classes = AUBaseMedication::from_unverified(medication.clone()).code_coding_medication_class().unwrap();
+    assert_eq!(classes.len(), 3, "typed accessor below the profile's level: {classes:?}");
     let mut wrong = medication.clone();
     let mut changed = 0;
     for coding in &mut wrong.code.as_mut().unwrap().coding {

@@ -59,7 +59,7 @@ pub(crate) enum RuleDef {
 
 /// Whether an element id lies inside an extension slice (`X.extension:a.value[x]`): an
 /// extension's own structure, which its typed extension checks.
-fn inside_extension(id: &str) -> bool {
+pub(super) fn inside_extension(id: &str) -> bool {
     id.split('.').rev().skip(1).any(|seg| seg.starts_with("extension:") || seg.starts_with("modifierExtension:"))
 }
 

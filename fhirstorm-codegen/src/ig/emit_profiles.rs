@@ -135,6 +135,8 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
         quote!(meta: Some(#base::Meta { profile: vec![Self::URL.to_string().into()], ..Default::default() }),)
     };
     let accessors = p.slices.iter().map(|s| accessor(base, s));
+    let deep_accessors = p.deep_extensions.iter().map(|s| deep_accessor(base, &p.base_type, s));
+    let slices_const = slices_const(p);
     let slice_accessors = p.element_slices.iter().map(|s| element_slice_accessor(base, s));
     let kind_accessors = p.kind_slices.iter().map(|s| kind_slice_accessor(base, p, s));
     let resolving = resolving(base, p);
@@ -147,6 +149,8 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
         impl #name {
             /// The profile's canonical URL.
             pub const URL: &'static str = #url;
+
+            #slices_const
 
             #new_doc
             pub fn new() -> Self {
@@ -182,6 +186,7 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
             #resolving
 
             #(#accessors)*
+            #(#deep_accessors)*
             #(#slice_accessors)*
             #(#kind_accessors)*
         }
@@ -375,9 +380,10 @@ fn accessor(base: &TokenStream, s: &ExtensionSlice) -> TokenStream {
     }
 }
 
-/// The check of the rules below the profile's own level (nothing when it has none).
-fn deep_rules(p: &ProfileDef) -> TokenStream {
-    if p.deep.rules.is_empty() {
+/// The slices that element ids below the profile's own level go through, as the associated
+/// constant `SLICES` (nothing when there are none).
+fn slices_const(p: &ProfileDef) -> TokenStream {
+    if p.deep.slices.is_empty() || (p.deep.rules.is_empty() && p.deep_extensions.is_empty()) {
         return TokenStream::new();
     }
     let slices = p.deep.slices.iter().map(|s| match s {
@@ -388,6 +394,20 @@ fn deep_rules(p: &ProfileDef) -> TokenStream {
             quote!(Slice { path: #path, by: SliceBy::ResourceType(#member, #ty) })
         }
     });
+    quote! {
+        /// The slices that the element ids below the profile's own level go through.
+        const SLICES: &'static [crate::validation::Slice] = {
+            use crate::validation::{Slice, SliceBy};
+            &[#(#slices),*]
+        };
+    }
+}
+
+/// The check of the rules below the profile's own level (nothing when it has none).
+fn deep_rules(p: &ProfileDef) -> TokenStream {
+    if p.deep.rules.is_empty() {
+        return TokenStream::new();
+    }
     let rules = p.deep.rules.iter().map(|r| match r {
         RuleDef::Count(path, min, max) => {
             let max = max_tokens(*max);
@@ -407,13 +427,48 @@ fn deep_rules(p: &ProfileDef) -> TokenStream {
         }
     });
     let root = &p.base_type;
+    let slices = if p.deep.slices.is_empty() { quote!(&[]) } else { quote!(Self::SLICES) };
     quote! {
         {
-            #[allow(unused_imports)]
-            use crate::validation::{Check, Rule, Slice, SliceBy};
-            static SLICES: &[Slice] = &[#(#slices),*];
+            use crate::validation::{Check, Rule};
             static RULES: &[Rule] = &[#(#rules),*];
-            issues.extend(crate::validation::check_rules(&crate::json::to_value(resource), #root, SLICES, RULES));
+            issues.extend(crate::validation::check_rules(&crate::json::to_value(resource), #root, #slices, RULES));
         }
+    }
+}
+
+/// The accessor of an extension slice below the profile's own level: every occurrence, read
+/// from the JSON.
+fn deep_accessor(base: &TokenStream, root: &str, s: &ExtensionSlice) -> TokenStream {
+    let method = ident(&s.method);
+    let path = &s.path;
+    let max_text = s.max.map_or("*".to_string(), |m| m.to_string());
+    let about = format!(
+        "{}\n\n`{}` · {}..{} · extension `{}`\n\nEvery occurrence in the resource (one per occurrence of the \
+         elements on the way); to change them, use the element's `extension` list with \
+         `fhirstorm::extension::Extensions`.",
+        md(&s.doc),
+        s.path,
+        s.min,
+        max_text,
+        s.url
+    );
+    let get = doc(&about);
+    match &s.typed {
+        Some(t) => {
+            let t = ident(t);
+            quote! {
+                #get
+                pub fn #method(&self) -> Result<Vec<super::extensions::#t>, ExtensionError> {
+                    crate::hooks::extensions_at(&self.0, #root, #path, Self::SLICES)
+                }
+            }
+        }
+        None => quote! {
+            #get
+            pub fn #method(&self) -> Vec<#base::Extension> {
+                crate::hooks::extension_elements_at(&self.0, #root, #path, Self::SLICES)
+            }
+        },
     }
 }

@@ -35,6 +35,8 @@ pub(crate) struct ProfileDef {
     pub unchecked_bindings: Vec<(String, String)>,
     /// Extension slices of the resource (`extension` and `modifierExtension`).
     pub slices: Vec<ExtensionSlice>,
+    /// Extension slices below the resource's own level (`Patient.birthDate.extension:accuracy`).
+    pub deep_extensions: Vec<ExtensionSlice>,
     /// Slices of the resource's other repeating elements, discriminated by value or pattern.
     pub element_slices: Vec<ElementSlice>,
     /// Slices of repeating elements discriminated by the type of the resource their items hold,
@@ -181,7 +183,7 @@ pub(crate) fn profile(
     let elements: Vec<&Value> = sd.get("snapshot")?.get("element")?.as_array()?.iter().collect();
     let root = elements.first().copied()?;
     let mut fields = Vec::new();
-    let mut slices = Vec::new();
+    let (mut slices, mut deep_extensions) = (Vec::new(), Vec::new());
     let (mut element_slices, mut kind_slices, mut unchecked_slices) = (Vec::new(), Vec::new(), Vec::new());
     let mut unchecked_bindings = Vec::new();
     let mut methods: HashSet<String> = RESERVED.iter().map(|r| r.to_string()).collect();
@@ -190,6 +192,24 @@ pub(crate) fn profile(
         let Some(rest) = id.strip_prefix(&format!("{base_type}.")) else { continue };
         let min = el.get("min").and_then(Value::as_u64).unwrap_or(0) as usize;
         let max = max_of(el);
+        let last = rest.rsplit('.').next().unwrap_or(rest);
+        if rest.contains('.') && !super::deep::inside_extension(id) {
+            if let Some((list @ ("extension" | "modifierExtension"), _)) = last.split_once(':') {
+                let Some(url) = type_profiles(el).into_iter().next() else { continue };
+                let url = url.split('|').next().unwrap_or(&url).to_string();
+                deep_extensions.push(ExtensionSlice {
+                    path: id.to_string(),
+                    method: deep_method(rest, &mut methods),
+                    list: ident::snake(list),
+                    typed: extensions.get(url.as_str()).cloned(),
+                    url,
+                    min,
+                    max,
+                    doc: s(el, "short").to_string(),
+                });
+                continue;
+            }
+        }
         if let Some((list, slice)) = rest.split_once(':') {
             // Only slices of the resource's own elements (not their children).
             if slice.contains('.') || list.contains('.') {
@@ -285,6 +305,7 @@ pub(crate) fn profile(
         fields,
         unchecked_bindings,
         slices,
+        deep_extensions,
         element_slices,
         kind_slices,
         unchecked_slices,
@@ -317,6 +338,28 @@ fn element_slice(
         max: max_of(el),
         doc: s(el, "short").to_string(),
     })
+}
+
+/// The accessor's name for an extension slice below the profile's own level, from its element
+/// id below the root (`birthDate.extension:accuracyIndicator` → `birth_date_accuracy_indicator`;
+/// a slice on the way by its slice name).
+fn deep_method(rest: &str, methods: &mut HashSet<String>) -> String {
+    let parts: Vec<String> = rest
+        .split('.')
+        .map(|seg| {
+            let name = match seg.split_once(':') {
+                Some((_, slice)) => slice,
+                None => seg.trim_end_matches("[x]"),
+            };
+            ident::snake(name).trim_start_matches("r#").to_string()
+        })
+        .filter(|p| p != "extension" && p != "modifier_extension")
+        .collect();
+    let mut method = parts.join("_");
+    while !methods.insert(method.clone()) {
+        method.push_str("_extension");
+    }
+    method
 }
 
 /// The Rust type of the items of the resource's element `list` (`sliced`), unless primitive.

@@ -543,6 +543,48 @@ pub mod profiles {
     impl Cook {
         /// The profile's canonical URL.
         pub const URL: &'static str = "http://example.org/fhir/StructureDefinition/cook";
+        /// The slices that the element ids below the profile's own level go through.
+        const SLICES: &'static [::fhirstorm::validation::Slice] = {
+            use ::fhirstorm::validation::{Slice, SliceBy};
+            &[
+                Slice {
+                    path: "Patient.extension:flavour",
+                    by: SliceBy::Url(
+                        "http://example.org/fhir/StructureDefinition/flavour",
+                    ),
+                },
+                Slice {
+                    path: "Patient.extension:recipe",
+                    by: SliceBy::Url(
+                        "http://example.org/fhir/StructureDefinition/recipe",
+                    ),
+                },
+                Slice {
+                    path: "Patient.extension:elsewhere",
+                    by: SliceBy::Url(
+                        "http://elsewhere.example.org/StructureDefinition/missing",
+                    ),
+                },
+                Slice {
+                    path: "Patient.identifier:kitchenId",
+                    by: SliceBy::Pattern(
+                        "{\"system\":\"http://example.org/kitchen-ids\"}",
+                    ),
+                },
+                Slice {
+                    path: "Patient.name.extension:flavour",
+                    by: SliceBy::Url(
+                        "http://example.org/fhir/StructureDefinition/flavour",
+                    ),
+                },
+                Slice {
+                    path: "Patient.communication:french",
+                    by: SliceBy::Pattern(
+                        "{\"language\":{\"coding\":[{\"code\":\"fr\",\"system\":\"urn:ietf:bcp:47\"}]}}",
+                    ),
+                },
+            ]
+        };
         /// A new resource with `meta.profile` naming this profile and the profile's fixed and pattern values on the resource's own single-valued elements.
         pub fn new() -> Self {
             Self(::fhirstorm::r4::Patient {
@@ -683,46 +725,7 @@ pub mod profiles {
                 Some(1usize),
             );
             {
-                #[allow(unused_imports)]
-                use ::fhirstorm::validation::{Check, Rule, Slice, SliceBy};
-                static SLICES: &[Slice] = &[
-                    Slice {
-                        path: "Patient.extension:flavour",
-                        by: SliceBy::Url(
-                            "http://example.org/fhir/StructureDefinition/flavour",
-                        ),
-                    },
-                    Slice {
-                        path: "Patient.extension:recipe",
-                        by: SliceBy::Url(
-                            "http://example.org/fhir/StructureDefinition/recipe",
-                        ),
-                    },
-                    Slice {
-                        path: "Patient.extension:elsewhere",
-                        by: SliceBy::Url(
-                            "http://elsewhere.example.org/StructureDefinition/missing",
-                        ),
-                    },
-                    Slice {
-                        path: "Patient.identifier:kitchenId",
-                        by: SliceBy::Pattern(
-                            "{\"system\":\"http://example.org/kitchen-ids\"}",
-                        ),
-                    },
-                    Slice {
-                        path: "Patient.name.extension:flavour",
-                        by: SliceBy::Url(
-                            "http://example.org/fhir/StructureDefinition/flavour",
-                        ),
-                    },
-                    Slice {
-                        path: "Patient.communication:french",
-                        by: SliceBy::Pattern(
-                            "{\"language\":{\"coding\":[{\"code\":\"fr\",\"system\":\"urn:ietf:bcp:47\"}]}}",
-                        ),
-                    },
-                ];
+                use ::fhirstorm::validation::{Check, Rule};
                 static RULES: &[Rule] = &[
                     Rule {
                         path: "Patient.identifier:kitchenId.system",
@@ -771,7 +774,7 @@ pub mod profiles {
                         ::fhirstorm::validation::check_rules(
                             &::fhirstorm::json::to_value(resource),
                             "Patient",
-                            SLICES,
+                            Self::SLICES,
                             RULES,
                         ),
                     );
@@ -841,6 +844,21 @@ pub mod profiles {
                         )
                 })
                 .collect()
+        }
+        /// The name's flavour
+        ///
+        /// `Patient.name.extension:flavour` · 0..1 · extension `http://example.org/fhir/StructureDefinition/flavour`
+        ///
+        /// Every occurrence in the resource (one per occurrence of the elements on the way); to change them, use the element's `extension` list with `fhirstorm::extension::Extensions`.
+        pub fn name_flavour(
+            &self,
+        ) -> Result<Vec<super::extensions::Flavour>, ExtensionError> {
+            ::fhirstorm::hooks::extensions_at(
+                &self.0,
+                "Patient",
+                "Patient.name.extension:flavour",
+                Self::SLICES,
+            )
         }
         /// The cook's number in the kitchen register
         ///
@@ -1045,6 +1063,16 @@ pub mod profiles {
     impl Menu {
         /// The profile's canonical URL.
         pub const URL: &'static str = "http://example.org/fhir/StructureDefinition/menu";
+        /// The slices that the element ids below the profile's own level go through.
+        const SLICES: &'static [::fhirstorm::validation::Slice] = {
+            use ::fhirstorm::validation::{Slice, SliceBy};
+            &[
+                Slice {
+                    path: "Bundle.entry:cook",
+                    by: SliceBy::ResourceType("resource", "Patient"),
+                },
+            ]
+        };
         /// A new resource with `meta.profile` naming this profile and the profile's fixed and pattern values on the resource's own single-valued elements.
         pub fn new() -> Self {
             Self(::fhirstorm::r4::Bundle {
@@ -1081,14 +1109,7 @@ pub mod profiles {
                 None,
             );
             {
-                #[allow(unused_imports)]
-                use ::fhirstorm::validation::{Check, Rule, Slice, SliceBy};
-                static SLICES: &[Slice] = &[
-                    Slice {
-                        path: "Bundle.entry:cook",
-                        by: SliceBy::ResourceType("resource", "Patient"),
-                    },
-                ];
+                use ::fhirstorm::validation::{Check, Rule};
                 static RULES: &[Rule] = &[
                     Rule {
                         path: "Bundle.entry:cook",
@@ -1110,7 +1131,7 @@ pub mod profiles {
                         ::fhirstorm::validation::check_rules(
                             &::fhirstorm::json::to_value(resource),
                             "Bundle",
-                            SLICES,
+                            Self::SLICES,
                             RULES,
                         ),
                     );
