@@ -19,7 +19,7 @@
 //!   [`ext_required`] and [`ext_repeating`] check a sub-extension's cardinality.
 //! - Profiles: [`check_count`], [`check_type`], [`check_pattern`], [`check_binding`], [`check_typed_slice`] and
 //!   [`check_url_slice`] collect validation issues, [`reads_as`] reads an extension below the
-//!   profile's own level, [`extensions_at`] and [`extension_elements_at`] are the accessors
+//!   profile's own level, [`extensions_at`] and [`items_at`] are the accessors
 //!   there; [`pattern_value`] and [`pattern_primitive`] give a new resource its fixed and
 //!   pattern values.
 //! - Macros (at the crate root, as `macro_rules!` must be): `__choice!` and `__choice_slot!`
@@ -189,14 +189,15 @@ where
     T::Element: FromJson,
 {
     let mut out = Vec::new();
-    for e in extension_elements_at::<T::Element>(value, root, path, slices) {
+    for e in items_at::<T::Element>(value, root, path, slices) {
         out.push(T::from_extension(&e)?);
     }
     Ok(out)
 }
 
-/// The same, as the version's generic `Extension`s (for an extension defined outside the package).
-pub fn extension_elements_at<E: FromJson>(
+/// The items of element `path` below a profile's own level (an element id below `root`: a slice's
+/// items, or a slice's extensions as the version's generic `Extension`), at every occurrence.
+pub fn items_at<E: FromJson>(
     value: &dyn crate::json::ToJsonDyn,
     root: &str,
     path: &str,

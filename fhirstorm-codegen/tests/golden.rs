@@ -120,6 +120,8 @@ fn ig_style() {
     assert!(code.contains("pub fn general_practitioner_kitchen<'a>("), "a slice by profile, resolving");
     assert!(code.contains("pub fn validate_resolving<'a>("), "which validate_resolving counts");
     assert!(code.contains("reads_as::<super::extensions::Flavour>"), "an extension slice below the profile's level");
+    assert!(code.contains("pub fn name_flavour("), "with a typed accessor");
+    assert!(code.contains("pub fn marital_status_coding_v3(&self)"), "as a value slice below the profile's level");
     assert!(code.contains("`Patient.contact.gender` (`http://example.org/fhir/ValueSet/nowhere`)"), "listed");
     assert!(
         code.contains("super::extensions::Recipe,") && code.contains("\"Patient.extension:recipe\""),

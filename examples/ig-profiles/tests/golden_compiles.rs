@@ -295,3 +295,32 @@ fn an_extension_slice_below_the_profiles_level_reads_as_its_type() {
     }
     assert_eq!(cook.name_flavour().unwrap_err().path(), "Extension.value[x]");
 }
+
+#[test]
+fn a_slice_below_the_profiles_level_has_a_read_accessor() {
+    use fhirstorm::validation::IssueKind;
+    use ig_style::profiles::Cook;
+
+    let coding = |system: &str, code: &str| Coding {
+        system: Some(system.to_string().into()),
+        code: Some(code.to_string().into()),
+        ..Default::default()
+    };
+    let v3 = coding("http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", "M");
+    let mut cook = Cook::new();
+    // (new() gave it the profile's pattern, a coding of its own)
+    let status = cook.marital_status.as_mut().expect("the pattern");
+    status.coding.push(coding("http://example.org/local", "wed"));
+    status.coding.push(v3.clone());
+    assert_eq!(cook.marital_status_coding_v3(), vec![v3.clone()]);
+    let on_status =
+        |cook: &Cook| cook.validate().into_iter().filter(|i| i.path().contains("maritalStatus")).collect::<Vec<_>>();
+    assert_eq!(on_status(&cook), vec![]);
+    // The slice is 0..1 in each CodeableConcept.
+    cook.marital_status.as_mut().unwrap().coding.push(v3);
+    assert_eq!(cook.marital_status_coding_v3().len(), 2);
+    let issues = on_status(&cook);
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].path(), "Patient.maritalStatus.coding:v3");
+    assert!(matches!(issues[0].kind(), IssueKind::Cardinality { found: 2, .. }), "{issues:?}");
+}

@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 
 use super::deep::{RuleDef, SliceDef};
 use super::emit_slices::{element_slice_accessor, element_slice_check, kind_slice_accessor, resolving};
-use super::profiles::{ExtensionSlice, FieldRule, ProfileDef};
+use super::profiles::{DeepSlice, ExtensionSlice, FieldRule, ProfileDef};
 use crate::emit::{doc, ident, md};
 
 /// The `profiles` module (nothing when the package has no resource profile).
@@ -136,6 +136,7 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
     };
     let accessors = p.slices.iter().map(|s| accessor(base, s));
     let deep_accessors = p.deep_extensions.iter().map(|s| deep_accessor(base, &p.base_type, s));
+    let deep_slice_accessors = p.deep_element_slices.iter().map(|s| deep_slice_accessor(base, &p.base_type, s));
     let slices_const = slices_const(p);
     let slice_accessors = p.element_slices.iter().map(|s| element_slice_accessor(base, s));
     let kind_accessors = p.kind_slices.iter().map(|s| kind_slice_accessor(base, p, s));
@@ -187,6 +188,7 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
 
             #(#accessors)*
             #(#deep_accessors)*
+            #(#deep_slice_accessors)*
             #(#slice_accessors)*
             #(#kind_accessors)*
         }
@@ -383,7 +385,8 @@ fn accessor(base: &TokenStream, s: &ExtensionSlice) -> TokenStream {
 /// The slices that element ids below the profile's own level go through, as the associated
 /// constant `SLICES` (nothing when there are none).
 fn slices_const(p: &ProfileDef) -> TokenStream {
-    if p.deep.slices.is_empty() || (p.deep.rules.is_empty() && p.deep_extensions.is_empty()) {
+    let used = !p.deep.rules.is_empty() || !p.deep_extensions.is_empty() || !p.deep_element_slices.is_empty();
+    if p.deep.slices.is_empty() || !used {
         return TokenStream::new();
     }
     let slices = p.deep.slices.iter().map(|s| match s {
@@ -467,8 +470,29 @@ fn deep_accessor(base: &TokenStream, root: &str, s: &ExtensionSlice) -> TokenStr
         None => quote! {
             #get
             pub fn #method(&self) -> Vec<#base::Extension> {
-                crate::hooks::extension_elements_at(&self.0, #root, #path, Self::SLICES)
+                crate::hooks::items_at(&self.0, #root, #path, Self::SLICES)
             }
         },
+    }
+}
+
+/// The accessor of a slice by value or pattern below the profile's own level: its items at every
+/// occurrence, read from the JSON.
+fn deep_slice_accessor(base: &TokenStream, root: &str, s: &DeepSlice) -> TokenStream {
+    let (method, ty, path) = (ident(&s.method), ident(&s.item_type), &s.path);
+    let max_text = s.max.map_or("*".to_string(), |m| m.to_string());
+    let get = doc(&format!(
+        "{}\n\n`{}` · {}..{} · the items of the slice at every occurrence of the elements on the way, \
+         as copies; to change them, go through the elements.",
+        md(&s.doc),
+        s.path,
+        s.min,
+        max_text
+    ));
+    quote! {
+        #get
+        pub fn #method(&self) -> Vec<#base::#ty> {
+            crate::hooks::items_at(&self.0, #root, #path, Self::SLICES)
+        }
     }
 }

@@ -37,6 +37,9 @@ pub(crate) struct ProfileDef {
     pub slices: Vec<ExtensionSlice>,
     /// Extension slices below the resource's own level (`Patient.birthDate.extension:accuracy`).
     pub deep_extensions: Vec<ExtensionSlice>,
+    /// Slices by value or pattern below the resource's own level whose items are datatypes
+    /// (`Observation.code.coding:loinc`).
+    pub deep_element_slices: Vec<DeepSlice>,
     /// Slices of the resource's other repeating elements, discriminated by value or pattern.
     pub element_slices: Vec<ElementSlice>,
     /// Slices of repeating elements discriminated by the type of the resource their items hold,
@@ -107,6 +110,23 @@ pub(crate) enum SliceKind {
     },
     /// References whose target meets one of these profiles (discriminator `resolve()`).
     Profile(Vec<String>),
+}
+
+/// A slice by value or pattern below the resource's own level, of a datatype's items.
+#[derive(Debug)]
+pub(crate) struct DeepSlice {
+    /// Element id.
+    pub path: String,
+    /// The accessor's name (`code_coding_loinc`).
+    pub method: String,
+    /// The items' Rust type in the base version (`Coding`).
+    pub item_type: String,
+    /// Cardinality.
+    pub min: usize,
+    /// `None` for `*`.
+    pub max: Option<usize>,
+    /// Short description.
+    pub doc: String,
 }
 
 /// A top-level element the profile constrains.
@@ -183,7 +203,7 @@ pub(crate) fn profile(
     let elements: Vec<&Value> = sd.get("snapshot")?.get("element")?.as_array()?.iter().collect();
     let root = elements.first().copied()?;
     let mut fields = Vec::new();
-    let (mut slices, mut deep_extensions) = (Vec::new(), Vec::new());
+    let (mut slices, mut deep_extensions, mut deep_element_slices) = (Vec::new(), Vec::new(), Vec::new());
     let (mut element_slices, mut kind_slices, mut unchecked_slices) = (Vec::new(), Vec::new(), Vec::new());
     let mut unchecked_bindings = Vec::new();
     let mut methods: HashSet<String> = RESERVED.iter().map(|r| r.to_string()).collect();
@@ -207,6 +227,25 @@ pub(crate) fn profile(
                     max,
                     doc: s(el, "short").to_string(),
                 });
+                continue;
+            }
+            if let Some((list, _)) = last.split_once(':') {
+                let sliced_id = format!("{}{list}", &id[..id.len() - last.len()]);
+                let Some(sliced) = elements.iter().find(|e| s(e, "id") == sliced_id) else { continue };
+                let item = types(sliced).into_iter().next().unwrap_or_default();
+                let datatype = Prim::from_code(&item).is_none()
+                    && item.starts_with(char::is_uppercase)
+                    && !matches!(item.as_str(), "BackboneElement" | "Element" | "Extension" | "Resource");
+                if datatype && slice_pattern(&elements, sliced, el).is_some() {
+                    deep_element_slices.push(DeepSlice {
+                        path: id.to_string(),
+                        method: deep_method(rest, &mut methods),
+                        item_type: ident::type_name(&item),
+                        min,
+                        max,
+                        doc: s(el, "short").to_string(),
+                    });
+                }
                 continue;
             }
         }
@@ -306,6 +345,7 @@ pub(crate) fn profile(
         unchecked_bindings,
         slices,
         deep_extensions,
+        deep_element_slices,
         element_slices,
         kind_slices,
         unchecked_slices,
@@ -344,20 +384,21 @@ fn element_slice(
 /// id below the root (`birthDate.extension:accuracyIndicator` → `birth_date_accuracy_indicator`;
 /// a slice on the way by its slice name).
 fn deep_method(rest: &str, methods: &mut HashSet<String>) -> String {
-    let parts: Vec<String> = rest
-        .split('.')
-        .map(|seg| {
-            let name = match seg.split_once(':') {
-                Some((_, slice)) => slice,
-                None => seg.trim_end_matches("[x]"),
-            };
-            ident::snake(name).trim_start_matches("r#").to_string()
-        })
-        .filter(|p| p != "extension" && p != "modifier_extension")
-        .collect();
+    let segments: Vec<&str> = rest.split('.').collect();
+    let mut parts = Vec::new();
+    for (i, seg) in segments.iter().enumerate() {
+        let name = match seg.split_once(':') {
+            Some(("extension" | "modifierExtension", slice)) => slice.to_string(),
+            // the last one is the list the accessor reads (`coding_loinc`)
+            Some((list, slice)) if i + 1 == segments.len() => format!("{list}_{slice}"),
+            Some((_, slice)) => slice.to_string(),
+            None => seg.trim_end_matches("[x]").to_string(),
+        };
+        parts.push(ident::snake(&name).trim_start_matches("r#").to_string());
+    }
     let mut method = parts.join("_");
     while !methods.insert(method.clone()) {
-        method.push_str("_extension");
+        method.push_str("_slice");
     }
     method
 }

@@ -578,6 +578,12 @@ pub mod profiles {
                     ),
                 },
                 Slice {
+                    path: "Patient.maritalStatus.coding:v3",
+                    by: SliceBy::Pattern(
+                        "{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-MaritalStatus\"}",
+                    ),
+                },
+                Slice {
                     path: "Patient.communication:french",
                     by: SliceBy::Pattern(
                         "{\"language\":{\"coding\":[{\"code\":\"fr\",\"system\":\"urn:ietf:bcp:47\"}]}}",
@@ -762,6 +768,27 @@ pub mod profiles {
                         },
                     },
                     Rule {
+                        path: "Patient.maritalStatus.coding:v3",
+                        check: Check::Count {
+                            min: 0usize,
+                            max: Some(1usize),
+                        },
+                    },
+                    Rule {
+                        path: "Patient.maritalStatus.coding:v3.system",
+                        check: Check::Count {
+                            min: 1usize,
+                            max: Some(1usize),
+                        },
+                    },
+                    Rule {
+                        path: "Patient.maritalStatus.coding:v3.system",
+                        check: Check::Pattern {
+                            json: "\"http://terminology.hl7.org/CodeSystem/v3-MaritalStatus\"",
+                            exact: true,
+                        },
+                    },
+                    Rule {
                         path: "Patient.communication:french.language",
                         check: Check::Pattern {
                             json: "{\"coding\":[{\"code\":\"fr\",\"system\":\"urn:ietf:bcp:47\"}]}",
@@ -857,6 +884,17 @@ pub mod profiles {
                 &self.0,
                 "Patient",
                 "Patient.name.extension:flavour",
+                Self::SLICES,
+            )
+        }
+        /// The HL7 v3 marital status
+        ///
+        /// `Patient.maritalStatus.coding:v3` · 0..1 · the items of the slice at every occurrence of the elements on the way, as copies; to change them, go through the elements.
+        pub fn marital_status_coding_v3(&self) -> Vec<::fhirstorm::r4::Coding> {
+            ::fhirstorm::hooks::items_at(
+                &self.0,
+                "Patient",
+                "Patient.maritalStatus.coding:v3",
                 Self::SLICES,
             )
         }
