@@ -7,7 +7,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::profiles::{pattern, required_binding, slice_pattern, Terminology};
+use super::profiles::{pattern, required_binding, slice_pattern};
+use super::terminology::Terminology;
 use super::{max_of, s, type_profiles, types};
 
 /// A slice that rules' element ids may go through.

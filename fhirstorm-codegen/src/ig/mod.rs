@@ -21,6 +21,7 @@ mod emit_profiles;
 mod emit_slices;
 mod profiles;
 mod search;
+mod terminology;
 
 use profiles::ProfileDef;
 
@@ -224,7 +225,7 @@ pub(crate) fn build(pkg: &Package) -> Result<Guide, Error> {
     resource_profiles.sort_by(|a, b| s(a, "url").cmp(s(b, "url")));
     let mut profile_names = HashSet::new();
     let of_type = |t: &'static str| pkg.resources.iter().map(|(_, v)| v).filter(move |v| s(v, "resourceType") == t);
-    let terminology = profiles::Terminology {
+    let terminology = terminology::Terminology {
         value_sets: of_type("ValueSet").map(|v| (s(v, "url"), v)).collect(),
         code_systems: of_type("CodeSystem").map(|v| (s(v, "url"), v)).collect(),
     };

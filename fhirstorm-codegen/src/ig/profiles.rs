@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
+use super::terminology::Terminology;
 use super::{max_of, s, type_name_of, type_profiles, types, unique};
 use crate::ident;
 use crate::ir::Prim;
@@ -215,18 +216,10 @@ pub(crate) fn profile(
         let last = rest.rsplit('.').next().unwrap_or(rest);
         if rest.contains('.') && !super::deep::inside_extension(id) {
             if let Some((list @ ("extension" | "modifierExtension"), _)) = last.split_once(':') {
-                let Some(url) = type_profiles(el).into_iter().next() else { continue };
-                let url = url.split('|').next().unwrap_or(&url).to_string();
-                deep_extensions.push(ExtensionSlice {
-                    path: id.to_string(),
-                    method: deep_method(rest, &mut methods),
-                    list: ident::snake(list),
-                    typed: extensions.get(url.as_str()).cloned(),
-                    url,
-                    min,
-                    max,
-                    doc: s(el, "short").to_string(),
-                });
+                if !type_profiles(el).is_empty() {
+                    let method = deep_method(rest, &mut methods);
+                    deep_extensions.extend(extension_slice(el, list, method, extensions));
+                }
                 continue;
             }
             if let Some((list, _)) = last.split_once(':') {
@@ -256,7 +249,9 @@ pub(crate) fn profile(
             }
             if !matches!(list, "extension" | "modifierExtension") {
                 let sliced = elements.iter().find(|e| s(e, "id") == format!("{base_type}.{list}"));
-                if let Some(slice) = element_slice(&elements, &base_type, list, el, &mut methods) {
+                if let Some(slice) =
+                    sliced.and_then(|x| element_slice(&elements, &base_type, list, x, el, &mut methods))
+                {
                     element_slices.push(slice);
                 } else if let Some(slice) =
                     sliced.and_then(|x| kind_slice(&elements, &base_type, list, x, el, &mut methods))
@@ -269,8 +264,9 @@ pub(crate) fn profile(
                 }
                 continue;
             }
-            let Some(url) = type_profiles(el).into_iter().next() else { continue };
-            let url = url.split('|').next().unwrap_or(&url).to_string();
+            if type_profiles(el).is_empty() {
+                continue;
+            }
             let mut method = ident::snake(slice).trim_start_matches("r#").to_string();
             if method.starts_with(|c: char| c.is_ascii_digit()) {
                 method = format!("n{method}");
@@ -278,16 +274,7 @@ pub(crate) fn profile(
             while !methods.insert(method.clone()) {
                 method.push_str("_extension");
             }
-            slices.push(ExtensionSlice {
-                path: id.to_string(),
-                method,
-                list: ident::snake(list),
-                typed: extensions.get(url.as_str()).cloned(),
-                url,
-                min,
-                max,
-                doc: s(el, "short").to_string(),
-            });
+            slices.extend(extension_slice(el, list, method, extensions));
             continue;
         }
         if rest.contains('.') || rest.contains(':') {
@@ -360,11 +347,11 @@ fn element_slice(
     elements: &[&Value],
     base_type: &str,
     list: &str,
+    sliced: &Value,
     el: &Value,
     methods: &mut HashSet<String>,
 ) -> Option<ElementSlice> {
     let id = s(el, "id");
-    let sliced = elements.iter().find(|e| s(e, "id") == format!("{base_type}.{list}"))?;
     let (pattern, whole) = slice_pattern(elements, sliced, el)?;
     let item_type = item_type(base_type, list, sliced)?;
     Some(ElementSlice {
@@ -374,6 +361,28 @@ fn element_slice(
         item_type,
         pattern: pattern.to_string(),
         whole,
+        min: el.get("min").and_then(Value::as_u64).unwrap_or(0) as usize,
+        max: max_of(el),
+        doc: s(el, "short").to_string(),
+    })
+}
+
+/// The extension slice `el` of the list `list` (`extension`, `modifierExtension`), by its
+/// extension's URL; `None` when the slice names no extension.
+fn extension_slice(
+    el: &Value,
+    list: &str,
+    method: String,
+    extensions: &HashMap<&str, String>,
+) -> Option<ExtensionSlice> {
+    let url = type_profiles(el).into_iter().next()?;
+    let url = url.split('|').next().unwrap_or(&url).to_string();
+    Some(ExtensionSlice {
+        path: s(el, "id").to_string(),
+        method,
+        list: ident::snake(list),
+        typed: extensions.get(url.as_str()).cloned(),
+        url,
         min: el.get("min").and_then(Value::as_u64).unwrap_or(0) as usize,
         max: max_of(el),
         doc: s(el, "short").to_string(),
@@ -525,58 +534,4 @@ pub(super) fn required_binding(el: &Value) -> Option<String> {
     }
     let vs = s(b, "valueSet");
     (!vs.is_empty()).then(|| vs.split('|').next().unwrap_or(vs).to_string())
-}
-
-/// The package's value sets and code systems, to expand required bindings from.
-pub(crate) struct Terminology<'a> {
-    pub value_sets: HashMap<&'a str, &'a Value>,
-    pub code_systems: HashMap<&'a str, &'a Value>,
-}
-
-impl Terminology<'_> {
-    /// The `(system, code)` pairs of a value set, when the package defines it and everything it
-    /// includes is listed (concepts, value sets of the package, code systems of the package); no
-    /// filters, no exclusions.
-    pub fn expand(&self, url: &str, depth: usize) -> Option<Vec<(String, String)>> {
-        let vs = self.value_sets.get(url)?;
-        let compose = vs.get("compose")?;
-        if depth > 8 || compose.get("exclude").is_some() {
-            return None;
-        }
-        let mut out = Vec::new();
-        for inc in compose.get("include")?.as_array()? {
-            if inc.get("filter").is_some() {
-                return None;
-            }
-            let system = s(inc, "system");
-            let nested: Vec<&str> =
-                inc.get("valueSet").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
-            if !nested.is_empty() {
-                if !system.is_empty() {
-                    return None; // an intersection
-                }
-                for n in nested {
-                    out.extend(self.expand(n.split('|').next().unwrap_or(n), depth + 1)?);
-                }
-            } else if let Some(concepts) = inc.get("concept").and_then(Value::as_array) {
-                out.extend(concepts.iter().map(|c| (system.to_string(), s(c, "code").to_string())));
-            } else {
-                let cs = self.code_systems.get(system)?;
-                if s(cs, "content") != "complete" {
-                    return None;
-                }
-                collect_concepts(cs.get("concept")?, system, &mut out);
-            }
-        }
-        Some(out)
-    }
-}
-
-fn collect_concepts(concepts: &Value, system: &str, out: &mut Vec<(String, String)>) {
-    for c in concepts.as_array().into_iter().flatten() {
-        out.push((system.to_string(), s(c, "code").to_string()));
-        if let Some(children) = c.get("concept") {
-            collect_concepts(children, system, out);
-        }
-    }
 }
