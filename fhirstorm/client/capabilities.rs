@@ -16,6 +16,8 @@ pub struct RestCapabilities {
     pub interactions: BTreeSet<String>,
     /// The SMART OAuth endpoints from the `security` extension, by name (`authorize`, `token`, ...).
     pub oauth_uris: BTreeMap<String, String>,
+    /// System-level operations, by name without `$` (`export`).
+    pub operations: BTreeSet<String>,
 }
 
 /// What a server supports for one resource type.
@@ -34,6 +36,8 @@ pub struct ResourceCapabilities {
     pub conditional_update: bool,
     /// See `conditional_create`.
     pub conditional_delete: bool,
+    /// Operations on the type or its instances, by name without `$` (`export` on `Patient`).
+    pub operations: BTreeSet<String>,
 }
 
 fn s(v: &Value, key: &str) -> String {
@@ -46,6 +50,11 @@ fn items<'a>(v: &'a Value, key: &str) -> &'a [Value] {
 
 fn flag(v: &Value, key: &str) -> bool {
     matches!(v.get(key), Some(Value::Bool(true)))
+}
+
+/// The names of `v`'s `operation`s, without a leading `$`.
+fn operations(v: &Value) -> BTreeSet<String> {
+    items(v, "operation").iter().map(|o| s(o, "name").trim_start_matches('$').to_string()).collect()
 }
 
 const OAUTH_URIS: &str = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
@@ -68,10 +77,12 @@ pub(crate) fn read(statement: &Value) -> (String, Vec<RestCapabilities>) {
                         .get("conditionalDelete")
                         .and_then(Value::as_str)
                         .is_some_and(|d| d != "not-supported"),
+                    operations: operations(res),
                 };
                 rc.resources.insert(s(res, "type"), caps);
             }
             rc.interactions = items(r, "interaction").iter().map(|i| s(i, "code")).collect();
+            rc.operations = operations(r);
             if let Some(security) = r.get("security") {
                 for ext in items(security, "extension").iter().filter(|e| s(e, "url") == OAUTH_URIS) {
                     for uri in items(ext, "extension") {

@@ -14,7 +14,7 @@ use super::service::Service;
 use super::{capabilities, ClientVersion, RestCapabilities};
 use crate::error::{AuthFailure, Error, ErrorKind};
 use crate::json;
-use crate::transport::{under_base, Request, Response, Transport};
+use crate::transport::{under_base, Opened, Request, Response, Transport};
 
 /// What the clones of a [`Connection`] share: settings, the HTTP client, the cached statement.
 pub(super) struct Shared<V: ClientVersion> {
@@ -202,10 +202,18 @@ impl<V: ClientVersion> Connection<V> {
     /// Sends a FHIR request: only to a URL under the base, with the authorizer's bearer token;
     /// after a `401` to that token, once more with the one the authorizer gives instead.
     /// (Retries, limits and redaction are the transport's.)
-    pub(super) async fn send(&self, mut req: Request) -> Result<Response, Error> {
+    pub(super) async fn send(&self, req: Request) -> Result<Response, Error> {
+        let opened = self.open(req, true).await?;
+        opened.read(self.shared.transport.max_response_bytes()).await
+    }
+
+    /// Sends a request as [`send`](Self::send) does, and returns the answer with its body still
+    /// to be read. With `token` false, the request carries no token and may go to a URL outside
+    /// the base (a bulk data file on another host), HTTPS unless plain HTTP is allowed there.
+    pub(crate) async fn open(&self, mut req: Request, token: bool) -> Result<Opened, Error> {
         self.check_config()?;
         let (method, url) = (req.method.clone(), req.url.clone());
-        if !under_base(&self.shared.base, &url) {
+        if token && !under_base(&self.shared.base, &url) {
             return Err(Error::new(ErrorKind::Protocol, "refusing to send a request outside the FHIR base")
                 .with_request(method.as_str(), &url));
         }
@@ -215,12 +223,13 @@ impl<V: ClientVersion> Connection<V> {
         if req.body.is_some() && !req.headers.contains_key(CONTENT_TYPE) {
             req.headers.insert(CONTENT_TYPE, HeaderValue::from_static(V::JSON_MIME));
         }
-        let Some(authorizer) = &self.shared.authorizer else {
-            return self.shared.transport.send(&req).await;
+        let transport = &self.shared.transport;
+        let Some(authorizer) = self.shared.authorizer.as_ref().filter(|_| token) else {
+            return transport.open(&req).await;
         };
         let bearer = authorizer.bearer().await.map_err(|e| e.or_request(method.as_str(), &url))?;
         authorize(&mut req, &bearer)?;
-        let resp = self.shared.transport.send(&req).await?;
+        let resp = transport.open(&req).await?;
         if resp.status != 401 {
             return Ok(resp);
         }
@@ -230,7 +239,7 @@ impl<V: ClientVersion> Connection<V> {
         drop(resp);
         let bearer = authorizer.rejected(&bearer).await.map_err(|e| e.or_request(method.as_str(), &url))?;
         authorize(&mut req, &bearer)?;
-        self.shared.transport.send(&req).await
+        transport.open(&req).await
     }
 }
 

@@ -19,6 +19,7 @@
 
 mod authorizer;
 mod builder;
+pub mod bulk;
 mod capabilities;
 mod connection;
 mod policy;

@@ -165,6 +165,23 @@ impl<V: ClientVersion> Service<V> {
         Err(Error::new(ErrorKind::Unsupported, format!("the server does not advertise the {interaction} interaction")))
     }
 
+    /// Whether the server advertises operation `name` at system level (`ty` none) or on type
+    /// `ty` (unless capabilities are not trusted).
+    pub(crate) fn check_operation(&self, ty: Option<&str>, name: &str) -> Result<(), Error> {
+        if !self.conn.shared.trust_capabilities {
+            return Ok(());
+        }
+        let caps = self.capabilities();
+        let (advertised, at) = match ty {
+            None => (caps.operations.contains(name), "system level".to_string()),
+            Some(t) => (caps.resources.get(t).is_some_and(|r| r.operations.contains(name)), t.to_string()),
+        };
+        if advertised {
+            return Ok(());
+        }
+        Err(Error::new(ErrorKind::Unsupported, format!("the server does not advertise ${name} at {at}")))
+    }
+
     pub(super) fn check(&self, ty: &str, interaction: &str) -> Result<(), Error> {
         if !self.conn.shared.trust_capabilities {
             return Ok(());

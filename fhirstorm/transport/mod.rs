@@ -2,7 +2,8 @@
 //! that stay under the FHIR base, no `Referer`), HTTPS unless plain HTTP is allowed, retries
 //! of `429` and `503` with `Retry-After`, bounded bodies, and logs and errors that show URLs
 //! redacted. It knows nothing of FHIR resources or of SMART: the client and the authorization
-//! flows hand it a [`Request`] and get a [`Response`] back, read whole.
+//! flows hand it a [`Request`] and get a [`Response`] back, read whole (or an [`Opened`] one,
+//! read piece by piece).
 
 mod body;
 mod policy;
@@ -19,7 +20,7 @@ use body::{read_limited, read_prefix, retry_after, transport_error, MAX_ERROR_BO
 
 #[cfg(feature = "fuzzing")]
 pub(crate) use body::retry_after_value;
-pub(crate) use body::{excerpt, reason};
+pub(crate) use body::{excerpt, reason, retry_after as retry_after_header};
 pub(crate) use policy::{check_secure, checked_url, under_base, PlainHttp};
 
 /// How often and how long to retry when the server says it is busy.
@@ -144,6 +145,11 @@ impl Transport {
         self.plain_http
     }
 
+    /// The most a body read whole may have.
+    pub(crate) fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
+    }
+
     /// The same transport, accepting bodies of at most `max` bytes.
     pub(crate) fn with_max_response_bytes(&self, max: usize) -> Transport {
         Transport { max_response_bytes: max, ..self.clone() }
@@ -154,6 +160,14 @@ impl Transport {
     /// maximum, or for an error status its first MiB (enough for an `OperationOutcome` or an
     /// OAuth error, and a hostile server cannot make it cost more).
     pub(crate) async fn send(&self, req: &Request) -> Result<Response, Error> {
+        let opened = self.open(req).await?;
+        let max = self.max_response_bytes;
+        opened.read(max).await
+    }
+
+    /// Sends `req` as [`send`](Self::send) does, and returns the response with its body still
+    /// to be read ([`Opened::chunk`]): for a body too large to hold (a bulk data file).
+    pub(crate) async fn open(&self, req: &Request) -> Result<Opened, Error> {
         let (method, url) = (&req.method, &req.url);
         check_secure(url, self.plain_http).map_err(|e| e.with_request(method.as_str(), url))?;
         let policy = &self.retry;
@@ -190,15 +204,57 @@ impl Transport {
                 attempt += 1;
                 continue;
             }
-            let headers = resp.headers().clone();
-            let body = if status >= 400 {
-                read_prefix(resp, MAX_ERROR_BODY.min(self.max_response_bytes)).await
-            } else {
-                read_limited(resp, self.max_response_bytes).await
-            }
-            .map_err(|e| e.with_request(method.as_str(), url))?;
-            tracing::debug!(parent: &span, status, elapsed_ms = started.elapsed().as_millis() as u64, bytes = body.len(), "response");
-            return Ok(Response { status, headers, body, url: url.clone(), method: method.clone() });
+            return Ok(Opened {
+                status,
+                headers: resp.headers().clone(),
+                url: url.clone(),
+                method: method.clone(),
+                body: resp,
+                span,
+                started,
+            });
         }
+    }
+}
+
+/// A response whose body is still to be read.
+pub(crate) struct Opened {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) url: Url,
+    pub(crate) method: Method,
+    body: reqwest::Response,
+    span: tracing::Span,
+    started: Instant,
+}
+
+impl Opened {
+    /// The next piece of the body as it arrives; `None` at its end.
+    pub(crate) async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, Error> {
+        self.body.chunk().await.map_err(|e| {
+            let kind =
+                if e.is_timeout() { crate::error::ErrorKind::Timeout } else { crate::error::ErrorKind::Transport };
+            Error::new(kind, "reading the response body failed")
+                .with_source(e.without_url())
+                .with_request(self.method.as_str(), &self.url)
+        })
+    }
+
+    /// The body's length, when the server declared it.
+    pub(crate) fn content_length(&self) -> Option<u64> {
+        self.body.content_length()
+    }
+
+    /// The whole body, up to `max` bytes, or for an error status its first MiB.
+    pub(crate) async fn read(self, max: usize) -> Result<Response, Error> {
+        let Opened { status, headers, url, method, body, span, started } = self;
+        let body = if status >= 400 {
+            read_prefix(body, MAX_ERROR_BODY.min(max)).await
+        } else {
+            read_limited(body, max).await
+        }
+        .map_err(|e| e.with_request(method.as_str(), &url))?;
+        tracing::debug!(parent: &span, status, elapsed_ms = started.elapsed().as_millis() as u64, bytes = body.len(), "response");
+        Ok(Response { status, headers, body, url, method })
     }
 }

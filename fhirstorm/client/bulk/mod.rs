@@ -1,0 +1,59 @@
+//! Bulk Data Access 2.0 ("Flat FHIR"): export a population from kick-off to a stream of typed
+//! resources, in bounded memory.
+//!
+//! ```no_run
+//! # async fn run(service: fhirstorm::client::Service<fhirstorm::R4>) -> Result<(), fhirstorm::client::Error> {
+//! use fhirstorm::r4::{Observation, Patient};
+//!
+//! let mut job = service
+//!     .export_group("diabetes-cohort")
+//!     .resource_type::<Patient>()
+//!     .resource_type::<Observation>()
+//!     .type_filter(Observation::search().status("final"))
+//!     .start()
+//!     .await?;
+//! let manifest = job.wait_with(|progress| println!("{progress:?}")).await?;
+//! for file in job.pending(&manifest) {
+//!     if file.resource_type == "Observation" {
+//!         let mut observations = job.download::<Observation>(&manifest, file).await?;
+//!         while let Some(observation) = observations.next().await {
+//!             let observation = observation?; // a line that does not read names file, line and path
+//!             println!("{:?}", observation.id);
+//!         }
+//!         job.mark_fetched(file);
+//!     }
+//! }
+//! job.cancel().await?; // the server may delete the files
+//! # Ok(()) }
+//! ```
+//!
+//! - **Kick-off** at system, all-patients or group level ([`Service::export`](crate::client::Service::export),
+//!   [`Service::export_patients`](crate::client::Service::export_patients), [`Service::export_group`](crate::client::Service::export_group)), by GET or with `Parameters`
+//!   (POST): `_type` (typed: a resource of another version does not compile), `_since`,
+//!   `_typeFilter` (the typed search builders), `_elements`, `patient`, `_outputFormat`,
+//!   `includeAssociatedData`, `organizeOutputBy`; `Prefer: respond-async`, and
+//!   `handling=strict` on request. The server must advertise the operation at that level.
+//! - **Status** ([`ExportJob::wait`]): `Retry-After` (seconds or HTTP date) within a floor and
+//!   a ceiling, `X-Progress` logged and passed on, failed polls retried within a budget, the
+//!   export's own failure (an `OperationOutcome`) an error at once; [`ExportJob::cancel`].
+//! - **Resume**: [`JobState`] (status URL, transaction time, files fetched) is JSON; a process
+//!   that restarts calls [`ExportJob::resume`] and fetches only [`ExportJob::pending`] files.
+//! - **Download**: each file as a [`NdjsonStream`] of `R` or of the version's `AnyResource`, a
+//!   line at a time (memory: the longest line and one piece of the body). The bearer token is
+//!   sent only when the manifest's `requiresAccessToken` is true, and only to URLs under the
+//!   FHIR base: a file on another host is fetched without it. Redirects follow the
+//!   connection's policy (only under the FHIR base). Limits on line and file size are in
+//!   [`PollPolicy`].
+//!
+//! Not yet: paged manifests are read (`Manifest::next`) but not followed, files are not
+//! resumed by HTTP `Range`, and parsing uses one core.
+
+mod job;
+mod kickoff;
+mod manifest;
+mod ndjson;
+
+pub use job::{ExportJob, ExportStatus, JobState, PollPolicy};
+pub use kickoff::{ExportLevel, ExportRequest};
+pub use manifest::{Manifest, ManifestLink, OutputFile};
+pub use ndjson::{NdjsonStream, SkippedLine};
