@@ -1,0 +1,298 @@
+//! Bulk export against a hostile or broken server (the hand-written fake of `tests/support/`,
+//! for what no real server does on demand): a status that never completes, a failed export, a
+//! failed poll, a connection cut mid-file, a file that is not NDJSON, a truncated last line, a
+//! file larger than allowed, a line longer than allowed, a manifest naming another host. Each
+//! is a typed error or a bounded retry. And the memory a 200 MB file takes to stream (a
+//! counting allocator).
+
+mod support;
+
+#[path = "support/counting.rs"]
+mod counting;
+#[path = "support/fake.rs"]
+mod fake;
+
+use std::time::Duration;
+
+use counting::peak_growth;
+use fake::{start_with, Fake, Reply};
+use fhirstorm::auth::{Session, TokenResponse};
+use fhirstorm::client::bulk::{ExportJob, Manifest, PollPolicy};
+use fhirstorm::client::{Connection, ErrorKind, Service};
+use fhirstorm::r4::{AnyResource, Observation, Patient};
+use fhirstorm::R4;
+use support::Runner;
+
+const TOKEN: &str = "bulk-fault-token-abc123";
+
+/// A capability statement advertising `$export` at every level.
+fn metadata() -> Reply {
+    let op =
+        r#""operation":[{"name":"export","definition":"http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}]"#;
+    Reply::json(
+        200,
+        &format!(
+            r#"{{"resourceType":"CapabilityStatement","status":"active","fhirVersion":"4.0.1","rest":[{{"mode":"server",{op},"resource":[{{"type":"Patient",{op}}},{{"type":"Group",{op}}}]}}]}}"#
+        ),
+    )
+}
+
+fn kickoff(base: &str) -> Reply {
+    Reply::json(202, "").header("content-location", &format!("{base}/status/1"))
+}
+
+fn manifest(files: &[(&str, &str)]) -> Reply {
+    let output: Vec<String> = files.iter().map(|(t, url)| format!(r#"{{"type":"{t}","url":"{url}"}}"#)).collect();
+    Reply::json(
+        200,
+        &format!(
+            r#"{{"transactionTime":"2026-11-29T10:00:00Z","request":"x","requiresAccessToken":true,"output":[{}],"error":[]}}"#,
+            output.join(",")
+        ),
+    )
+}
+
+fn ndjson(body: &str) -> Reply {
+    Reply::new(200, "application/fhir+ndjson", body)
+}
+
+fn patient_line(i: usize) -> String {
+    format!(r#"{{"resourceType":"Patient","id":"p{i}","name":[{{"family":"Line{i}"}}]}}"#)
+}
+
+async fn service(f: &Fake) -> Service<R4> {
+    let token = format!(r#"{{"access_token":"{TOKEN}","token_type":"Bearer"}}"#);
+    Connection::<R4>::builder(&f.base)
+        .allow_insecure_loopback(true)
+        .session(Session::fixed(TokenResponse::from_slice(token.as_bytes()).unwrap()))
+        .build()
+        .unwrap()
+        .service()
+        .await
+        .expect("service")
+}
+
+fn fast() -> PollPolicy {
+    PollPolicy { floor: Duration::from_millis(5), ceiling: Duration::from_millis(20), ..Default::default() }
+}
+
+/// Starts an export on a fake with `replies` after the metadata and the kick-off, and waits for
+/// the manifest.
+async fn export(
+    replies: impl FnOnce(&str) -> Vec<Reply>,
+) -> (Fake, ExportJob<R4>, Result<Manifest, fhirstorm::client::Error>) {
+    let f = start_with(|base| [vec![metadata(), kickoff(base)], replies(base)].concat()).await;
+    let s = service(&f).await;
+    let mut job = s.export().start().await.expect("kick-off").with_policy(fast());
+    let m = job.wait().await;
+    (f, job, m)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let mut t = Runner::new();
+
+    t.case("a status that never completes: the deadline ends the wait, typed Timeout", || async {
+        let f = start_with(|base| {
+            vec![metadata(), kickoff(base), Reply::json(202, "").header("retry-after", "1").header("x-progress", "10%")]
+        })
+        .await;
+        let s = service(&f).await;
+        let policy = PollPolicy { deadline: Some(Duration::from_millis(300)), ..fast() };
+        let mut job = s.export().start().await.map_err(|e| e.to_string())?.with_policy(policy);
+        let mut seen = Vec::new();
+        let e = job.wait_with(|p| seen.push(p.map(String::from))).await.err().ok_or("an endless export completed")?;
+        ensure!(e.kind() == ErrorKind::Timeout, "{e}");
+        ensure!(seen.iter().all(|p| p.as_deref() == Some("10%")) && !seen.is_empty(), "{seen:?}");
+        Ok(())
+    })
+    .await;
+
+    t.case("a failed export (500 with an OperationOutcome) is an error at once; a bare 500 is retried", || async {
+        let outcome = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","diagnostics":"disk full"}]}"#;
+        let (f, _, m) = export(|_| vec![Reply::json(500, outcome), manifest(&[])]).await;
+        let e = m.err().ok_or("a failed export completed")?;
+        ensure!(e.status() == Some(500) && e.outcome().is_some(), "{e}");
+        ensure!(f.seen.lock().unwrap().len() == 3, "retried a failed export");
+        let (f, _, m) = export(|_| vec![Reply::new(500, "text/html", "<h1>oops</h1>"), Reply::json(202, ""), manifest(&[])]).await;
+        m.map_err(|e| format!("a transient 500 was not retried: {e}"))?;
+        ensure!(f.seen.lock().unwrap().len() == 5, "polls: {}", f.seen.lock().unwrap().len());
+        Ok(())
+    })
+    .await;
+
+    t.case("a connection cut mid-file: what arrived, then a typed transport error", || async {
+        let body: String = (0..50).map(|i| patient_line(i) + "\n").collect();
+        let (_f, job, m) = export(|base| {
+            let mut cut = ndjson(&body);
+            cut.cut_after = Some(body.len() / 2);
+            vec![manifest(&[("Patient", &format!("{base}/files/p.ndjson"))]), cut]
+        })
+        .await;
+        let m = m.map_err(|e| e.to_string())?;
+        let mut stream = job.download::<Patient>(&m, &m.output[0]).await.map_err(|e| e.to_string())?;
+        let mut n = 0;
+        let e = loop {
+            match stream.next().await {
+                Some(Ok(_)) => n += 1,
+                Some(Err(e)) => break e,
+                None => return Err(format!("the cut file ended cleanly after {n}")),
+            }
+        };
+        ensure!(n > 0 && n < 50, "{n} resources before the cut");
+        ensure!(e.kind() == ErrorKind::Transport, "{e}");
+        ensure!(stream.next().await.is_none(), "the stream goes on after an error");
+        Ok(())
+    })
+    .await;
+
+    t.case("a file that is not NDJSON: file, line and path; or every line skipped and kept", || async {
+        let (_f, job, m) = export(|base| {
+            vec![
+                manifest(&[("Patient", &format!("{base}/files/p.ndjson"))]),
+                ndjson("<html>\n<body>gateway</body>\n"),
+                ndjson(&format!(
+                    "{}\n{{\"resourceType\":\"Patient\",\"birthDate\":7}}\n{}\n",
+                    patient_line(1),
+                    patient_line(3)
+                )),
+            ]
+        })
+        .await;
+        let m = m.map_err(|e| e.to_string())?;
+        let file = &m.output[0];
+        let mut stream = job.download::<Patient>(&m, file).await.map_err(|e| e.to_string())?;
+        let e = stream.next().await.ok_or("nothing")?.err().ok_or("HTML read as a Patient")?;
+        ensure!(e.kind() == ErrorKind::Parse, "{e}");
+        ensure!(e.to_string().contains("/files/p.ndjson: line 1"), "{e}");
+        // A bad line in the middle, skipped: the path of the bad member is named.
+        let mut stream = job.download::<Patient>(&m, file).await.map_err(|e| e.to_string())?.skip_bad_lines(true);
+        let mut ids = Vec::new();
+        while let Some(p) = stream.next().await {
+            ids.push(p.map_err(|e| e.to_string())?.id.unwrap_or_default());
+        }
+        ensure!(ids == ["p1", "p3"], "{ids:?}");
+        let skipped = stream.skipped();
+        ensure!(skipped.len() == 1 && skipped[0].line == 2, "{skipped:?}");
+        ensure!(skipped[0].error.to_string().contains("birthDate"), "{}", skipped[0].error);
+        Ok(())
+    })
+    .await;
+
+    t.case("a truncated last line: the whole lines, then a parse error naming the last", || async {
+        let body = format!("{}\n{}", patient_line(1), &patient_line(2)[..20]);
+        let (_f, job, m) =
+            export(|base| vec![manifest(&[("Patient", &format!("{base}/files/p.ndjson"))]), ndjson(&body)]).await;
+        let m = m.map_err(|e| e.to_string())?;
+        let mut stream = job.download_any(&m, &m.output[0]).await.map_err(|e| e.to_string())?;
+        ensure!(matches!(stream.next().await, Some(Ok(AnyResource::Patient(_)))), "the first line");
+        let e = stream.next().await.ok_or("the cut line vanished")?.err().ok_or("a cut line read")?;
+        ensure!(e.kind() == ErrorKind::Parse && e.to_string().contains("line 2"), "{e}");
+        Ok(())
+    })
+    .await;
+
+    t.case("a file larger than allowed (an endless one), a line longer than allowed: TooLarge", || async {
+        let line = patient_line(0) + "\n";
+        let (_f, job, m) = export(|base| {
+            let mut endless = ndjson(&line.repeat(1000));
+            endless.endless = true;
+            let mut no_newline = ndjson(&"x".repeat(4096));
+            no_newline.endless = true;
+            vec![
+                manifest(&[
+                    ("Patient", &format!("{base}/files/a.ndjson")),
+                    ("Patient", &format!("{base}/files/b.ndjson")),
+                ]),
+                endless,
+                no_newline,
+            ]
+        })
+        .await;
+        let m = m.map_err(|e| e.to_string())?;
+        let policy = PollPolicy { max_file_bytes: Some(2 << 20), max_line_bytes: 1 << 20, ..fast() };
+        let job = job.with_policy(policy);
+        let mut stream = job.download::<Patient>(&m, &m.output[0]).await.map_err(|e| e.to_string())?;
+        let mut n = 0;
+        let e = loop {
+            match stream.next().await {
+                Some(Ok(_)) => n += 1,
+                Some(Err(e)) => break e,
+                None => return Err("an endless file ended".into()),
+            }
+        };
+        ensure!(e.kind() == ErrorKind::TooLarge && n > 1000, "{e} after {n}");
+        let mut stream = job.download::<Patient>(&m, &m.output[1]).await.map_err(|e| e.to_string())?;
+        let e = stream.next().await.ok_or("nothing")?.err().ok_or("an endless line read")?;
+        ensure!(e.kind() == ErrorKind::TooLarge && e.to_string().contains("line 1"), "{e}");
+        Ok(())
+    })
+    .await;
+
+    t.case("a file on another host gets no token; one under the base does", || async {
+        let other = start_with(|_| vec![ndjson(&(patient_line(9) + "\n"))]).await;
+        // Another host: `localhost` is not the base's `127.0.0.1`.
+        let elsewhere = other.base.replace("127.0.0.1", "localhost") + "/files/p.ndjson";
+        let (f, job, m) = export(|base| {
+            vec![
+                manifest(&[("Patient", &format!("{base}/files/p.ndjson")), ("Patient", &elsewhere)]),
+                ndjson(&(patient_line(1) + "\n")),
+            ]
+        })
+        .await;
+        let m = m.map_err(|e| e.to_string())?;
+        for file in &m.output {
+            let mut s = job.download::<Patient>(&m, file).await.map_err(|e| e.to_string())?;
+            s.next().await.ok_or("empty")?.map_err(|e| e.to_string())?;
+        }
+        let auth = |seen: &[fake::Seen]| {
+            seen.last().and_then(|s| s.headers.iter().find(|(k, _)| k == "authorization").map(|(_, v)| v.clone()))
+        };
+        ensure!(auth(&f.seen.lock().unwrap()) == Some(format!("Bearer {TOKEN}")), "the base's file without the token");
+        ensure!(auth(&other.seen.lock().unwrap()).is_none(), "the token went to another host");
+        Ok(())
+    })
+    .await;
+
+    t.case("no $export advertised: refused before any request", || async {
+        let f = start_with(|_| vec![Reply::json(200, &fake::metadata("4.0.1", &["Patient"]))]).await;
+        let s = service(&f).await;
+        let e = s.export_patients().start().await.err().ok_or("an export the server does not offer")?;
+        ensure!(e.kind() == ErrorKind::Unsupported, "{e}");
+        ensure!(f.seen.lock().unwrap().len() == 1, "a request was sent");
+        Ok(())
+    })
+    .await;
+
+    t.case("a 200 MB file streams in bounded memory", || async {
+        // ~520 bytes a line, 400,000 lines: the body is built before measuring.
+        let line = format!(
+            "{}\n",
+            r#"{"resourceType":"Observation","id":"o","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8867-4","display":"Heart rate"}],"text":"Heart rate"},"subject":{"reference":"Patient/example"},"effectiveDateTime":"2026-11-29T10:00:00Z","valueQuantity":{"value":72,"unit":"beats/minute","system":"http://unitsofmeasure.org","code":"/min"},"note":[{"text":"resting, seated, after five minutes; the cuff fitted; no arrhythmia was noticed during the measurement"}]}"#
+        );
+        let lines = 200_000_000 / line.len();
+        let (_f, job, m) = export(|base| {
+            vec![manifest(&[("Observation", &format!("{base}/files/o.ndjson"))]), ndjson(&line.repeat(lines))]
+        })
+        .await;
+        let m = m.map_err(|e| e.to_string())?;
+        let (n, peak) = peak_growth(async {
+            let mut stream = job.download::<Observation>(&m, &m.output[0]).await.map_err(|e| e.to_string())?;
+            let mut n = 0usize;
+            while let Some(o) = stream.next().await {
+                o.map_err(|e| e.to_string())?;
+                n += 1;
+            }
+            Ok::<_, String>(n)
+        })
+        .await;
+        let n = n?;
+        ensure!(n == lines, "{n} of {lines}");
+        println!("  {:.0} MB in {n} lines: peak heap growth {:.2} MB", (n * line.len()) as f64 / 1e6, peak as f64 / 1e6);
+        ensure!(peak < 64 << 20, "{peak} bytes at peak");
+        Ok(())
+    })
+    .await;
+
+    t.finish();
+}
