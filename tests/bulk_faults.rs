@@ -264,6 +264,48 @@ async fn main() {
     })
     .await;
 
+    t.case("parallel parsing: every resource once, each batch in order; a bad line ends it or is skipped", || async {
+        use fhirstorm::client::bulk::NdjsonStream;
+        use std::sync::{Arc, Mutex};
+        let mut lines: Vec<String> = (0..40_000).map(patient_line).collect();
+        let reader = |lines: &[String]| std::io::Cursor::new(lines.join("\n").into_bytes());
+        let run = |lines: Vec<String>, skip: bool| async move {
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let log = seen.clone();
+            let summary = NdjsonStream::<Patient>::from_reader(reader(&lines), "p.ndjson")
+                .skip_bad_lines(skip)
+                .for_each_parallel(4, move |p| {
+                    let id = p.id.unwrap_or_default();
+                    log.lock().unwrap().push((std::thread::current().id(), id[1..].parse::<usize>().unwrap()));
+                })
+                .await;
+            let seen = std::mem::take(&mut *seen.lock().unwrap());
+            (summary, seen)
+        };
+        let (summary, seen) = run(lines.clone(), false).await;
+        let summary = summary.map_err(|e| e.to_string())?;
+        let mut ids: Vec<usize> = seen.iter().map(|(_, i)| *i).collect();
+        ensure!(summary.resources == 40_000 && ids.len() == 40_000, "{summary:?}");
+        // Each thread's resources come in increasing order (batches are consecutive lines).
+        for thread in seen.iter().map(|(t, _)| *t).collect::<std::collections::HashSet<_>>() {
+            let mine: Vec<usize> = seen.iter().filter(|(t, _)| *t == thread).map(|(_, i)| *i).collect();
+            let runs = mine.windows(2).filter(|w| w[1] != w[0] + 1).count();
+            ensure!(mine.windows(2).all(|w| w[0] != w[1]) && runs < mine.len() / 100 + 10, "{runs} jumps");
+        }
+        ids.sort();
+        ensure!(ids == (0..40_000).collect::<Vec<_>>(), "missing or twice");
+        lines[30_000] = "{\"resourceType\":\"Patient\",\"active\":\"yes\"}".to_string();
+        let (summary, _) = run(lines.clone(), false).await;
+        let e = summary.err().ok_or("a bad line went through")?.to_string();
+        ensure!(e.contains("p.ndjson: line 30001") && e.contains("active"), "{e}");
+        let (summary, seen) = run(lines, true).await;
+        let summary = summary.map_err(|e| e.to_string())?;
+        ensure!(summary.resources == 39_999 && seen.len() == 39_999, "{}", summary.resources);
+        ensure!(summary.skipped.len() == 1 && summary.skipped[0].line == 30_001, "{:?}", summary.skipped);
+        Ok(())
+    })
+    .await;
+
     t.case("a 200 MB file streams in bounded memory", || async {
         // ~520 bytes a line, 400,000 lines: the body is built before measuring.
         let line = format!(

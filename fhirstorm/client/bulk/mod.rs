@@ -45,8 +45,12 @@
 //!   connection's policy (only under the FHIR base). Limits on line and file size are in
 //!   [`PollPolicy`].
 //!
-//! Not yet: paged manifests are read (`Manifest::next`) but not followed, files are not
-//! resumed by HTTP `Range`, and parsing uses one core.
+//! - **Parallel parsing**: [`NdjsonStream::for_each_parallel`] parses on several threads and
+//!   hands each resource to a function on the thread that parsed it (in the file's order
+//!   within batches of about 1 MiB of lines; across batches, any order).
+//!
+//! Not yet: paged manifests are read (`Manifest::next`) but not followed, and files are not
+//! resumed by HTTP `Range`.
 
 mod job;
 mod kickoff;
@@ -56,4 +60,4 @@ mod ndjson;
 pub use job::{ExportJob, ExportStatus, JobState, PollPolicy};
 pub use kickoff::{ExportLevel, ExportRequest};
 pub use manifest::{Manifest, ManifestLink, OutputFile};
-pub use ndjson::{NdjsonStream, SkippedLine};
+pub use ndjson::{NdjsonStream, ParallelSummary, SkippedLine};
