@@ -5,7 +5,8 @@
 //
 // - FHIR R4 server: PyPI sekmet-fhir (pinned by scripts/install-test-servers), with SMART bearer
 //   tokens required and their scopes enforced, seeded with sandbox/seed.json (synthetic data
-//   written for fhirstorm: three patients, their conditions, medications and weights).
+//   written for fhirstorm: three patients, their conditions, medications and weights) and a
+//   generated cohort for bulk export (`cohortBundle`, the Group `sandbox-cohort`).
 // - SMART authorization server: npm oidc-provider (tests/smart-server/server.mjs, pinned by its
 //   package-lock.json), signing access tokens with a key it shares with the FHIR server.
 // Prints the addresses and demo clients, writes them to DIR/sandbox.json, prints a line
@@ -116,6 +117,12 @@ async function main() {
     body: fs.readFileSync(path.join(root, 'sandbox/seed.json')),
   });
   if (!seed.ok) throw new Error(`seeding failed: HTTP ${seed.status} ${(await seed.text()).slice(0, 300)}`);
+  const cohort = await fetch(fhirBase, {
+    method: 'POST',
+    headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify(cohortBundle()),
+  });
+  if (!cohort.ok) throw new Error(`seeding the cohort failed: HTTP ${cohort.status} ${(await cohort.text()).slice(0, 300)}`);
 
   // The SMART authorization server.
   const web = (id, method, extra = {}) => ({
@@ -174,3 +181,46 @@ SANDBOX READY`);
 }
 
 main().catch((e) => fail(e.message));
+
+// A cohort for bulk export (examples/bulk_export.rs): 60 synthetic patients, each with four
+// vital-sign observations, a condition and an encounter (360 resources), and the Group
+// `sandbox-cohort` of them; fixed ids, so that every sandbox holds the same data.
+function cohortBundle() {
+  const entry = [];
+  const put = (resource) => entry.push({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } });
+  const families = ['Okafor', 'Lindqvist', 'Tanaka', 'Moreau', 'Haddad', 'Novak'];
+  const vitals = [
+    ['8867-4', 'Heart rate', '/min', 'beats/minute', (i) => 58 + (i % 30)],
+    ['8310-5', 'Body temperature', 'Cel', 'C', (i) => 36.1 + (i % 12) / 10],
+    ['29463-7', 'Body weight', 'kg', 'kg', (i) => 52 + (i % 40)],
+    ['8302-2', 'Body height', 'cm', 'cm', (i) => 150 + (i % 35)],
+  ];
+  const members = [];
+  for (let i = 1; i <= 60; i++) {
+    const id = `cohort-${i}`;
+    const subject = { reference: `Patient/${id}` };
+    members.push({ entity: subject });
+    put({
+      resourceType: 'Patient', id, name: [{ family: families[i % families.length], given: [`Cohort${i}`] }],
+      gender: i % 2 ? 'female' : 'male', birthDate: `${1940 + i}-0${1 + (i % 9)}-1${i % 10}`,
+    });
+    vitals.forEach(([code, display, unit, shown, value], k) => put({
+      resourceType: 'Observation', id: `${id}-vital-${k + 1}`, status: 'final',
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+      code: { coding: [{ system: 'http://loinc.org', code, display }], text: display }, subject,
+      effectiveDateTime: `2026-0${1 + (k % 9)}-1${i % 10}T09:00:00Z`,
+      valueQuantity: { value: Number(value(i).toFixed(1)), unit: shown, system: 'http://unitsofmeasure.org', code: unit },
+    }));
+    put({
+      resourceType: 'Condition', id: `${id}-condition`, subject,
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+      code: { coding: [{ system: 'http://snomed.info/sct', code: '44054006', display: 'Diabetes mellitus type 2' }] },
+    });
+    put({
+      resourceType: 'Encounter', id: `${id}-encounter`, status: 'finished', subject,
+      class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB', display: 'ambulatory' },
+    });
+  }
+  put({ resourceType: 'Group', id: 'sandbox-cohort', type: 'person', actual: true, name: 'Sandbox cohort', member: members });
+  return { resourceType: 'Bundle', type: 'transaction', entry };
+}

@@ -271,6 +271,7 @@ impl<T: FromJson> NdjsonStream<T> {
                 Ok(Some(line)) => line,
                 Ok(None) => {
                     self.ended = true;
+                    tracing::info!(file = %self.file, bytes = self.bytes, resources = self.resources, "bulk file read");
                     return None;
                 }
                 Err(e) => {
@@ -397,7 +398,10 @@ impl<T: FromJson + Send + 'static> NdjsonStream<T> {
                     None => done = true,
                 }
             }
-            let Some(joined) = running.next().await else { return Ok(summary) };
+            let Some(joined) = running.next().await else {
+                tracing::info!(file = %self.file, bytes = self.bytes, resources = summary.resources, "bulk file read");
+                return Ok(summary);
+            };
             let (count, bad) =
                 joined.map_err(|e| Error::new(ErrorKind::Parse, "a parsing worker failed").with_source(e))?;
             summary.resources += count;
