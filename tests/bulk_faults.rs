@@ -146,6 +146,74 @@ async fn main() {
     })
     .await;
 
+    t.case("a download cut short resumes with Range where the server takes it; each resource once", || async {
+        let body: String = (0..50).map(|i| patient_line(i) + "\n").collect();
+        let half = body.len() / 2 + 7; // mid-line
+        let (f, job, m) = export(|base| {
+            let mut cut = ndjson(&body).header("accept-ranges", "bytes");
+            cut.cut_after = Some(half);
+            let rest = Reply::new(206, "application/fhir+ndjson", &body[half..])
+                .header("content-range", &format!("bytes {half}-{}/{}", body.len() - 1, body.len()));
+            vec![manifest(&[("Patient", &format!("{base}/files/p.ndjson"))]), cut, rest]
+        })
+        .await;
+        let m = m.map_err(|e| e.to_string())?;
+        let mut stream = job.download::<Patient>(&m, &m.output[0]).await.map_err(|e| e.to_string())?;
+        let mut ids = Vec::new();
+        while let Some(p) = stream.next().await {
+            ids.push(p.map_err(|e| e.to_string())?.id.unwrap_or_default());
+        }
+        ensure!(ids == (0..50).map(|i| format!("p{i}")).collect::<Vec<_>>(), "{} resources: {ids:?}", ids.len());
+        let range = {
+            let seen = f.seen.lock().unwrap();
+            seen.last().and_then(|s| s.headers.iter().find(|(k, _)| k == "range").map(|(_, v)| v.clone()))
+        };
+        ensure!(range == Some(format!("bytes={half}-")), "{range:?}");
+        ensure!(stream.bytes_read() == body.len() as u64, "{} bytes", stream.bytes_read());
+        Ok(())
+    })
+    .await;
+
+    t.case("a cut download whose server ignores Range: the transport error, said so", || async {
+        let body: String = (0..50).map(|i| patient_line(i) + "\n").collect();
+        let (_f, job, m) = export(|base| {
+            let mut cut = ndjson(&body).header("accept-ranges", "bytes");
+            cut.cut_after = Some(100);
+            vec![manifest(&[("Patient", &format!("{base}/files/p.ndjson"))]), cut, ndjson(&body)]
+        })
+        .await;
+        let m = m.map_err(|e| e.to_string())?;
+        let mut stream = job.download::<Patient>(&m, &m.output[0]).await.map_err(|e| e.to_string())?;
+        let e = loop {
+            match stream.next().await {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => break e,
+                None => return Err("a cut file ended cleanly".into()),
+            }
+        };
+        ensure!(e.kind() == ErrorKind::Transport && e.to_string().contains("resuming from byte 100 failed"), "{e}");
+        Ok(())
+    })
+    .await;
+
+    t.case("a paged manifest: next_manifest follows its next link", || async {
+        let (f, job, m) = export(|base| {
+            let first = format!(
+                r#"{{"transactionTime":"2026-11-29T10:00:00Z","request":"x","requiresAccessToken":true,"output":[{{"type":"Patient","url":"{base}/files/1.ndjson"}}],"error":[],"link":[{{"relation":"next","url":"{base}/status/1/page/2"}}]}}"#
+            );
+            vec![Reply::json(200, &first), manifest(&[("Observation", &format!("{base}/files/2.ndjson"))])]
+        })
+        .await;
+        let m = m.map_err(|e| e.to_string())?;
+        let second = job.next_manifest(&m).await.map_err(|e| e.to_string())?.ok_or("no second page")?;
+        ensure!(second.output[0].resource_type == "Observation", "{second:?}");
+        ensure!(job.next_manifest(&second).await.map_err(|e| e.to_string())?.is_none(), "a third page");
+        let last = f.seen.lock().unwrap().last().map(|s| s.path.clone()).unwrap_or_default();
+        ensure!(last.ends_with("/status/1/page/2"), "not followed: {last}");
+        Ok(())
+    })
+    .await;
+
     t.case("a file that is not NDJSON: file, line and path; or every line skipped and kept", || async {
         let (_f, job, m) = export(|base| {
             vec![

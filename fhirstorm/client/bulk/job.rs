@@ -9,7 +9,7 @@ use reqwest::Method;
 use url::Url;
 
 use super::manifest::{Manifest, OutputFile};
-use super::ndjson::NdjsonStream;
+use super::ndjson::{NdjsonStream, Reopen};
 use crate::client::{ClientVersion, Service};
 use crate::error::{redact_url, Error, ErrorKind};
 use crate::json::{self, Members, Value};
@@ -153,13 +153,7 @@ impl<V: ClientVersion> ExportJob<V> {
                 Ok(ExportStatus::InProgress { progress, retry_after })
             }
             200 => {
-                let value = Value::parse(std::str::from_utf8(&resp.body).unwrap_or("")).map_err(|e| {
-                    Error::new(ErrorKind::Parse, "the export manifest is not JSON")
-                        .with_source(e)
-                        .with_request(resp.method.as_str(), &resp.url)
-                })?;
-                let manifest =
-                    Manifest::from_json(&value).map_err(|e| e.or_request(resp.method.as_str(), &resp.url))?;
+                let manifest = manifest_of(&resp)?;
                 self.state.transaction_time = Some(manifest.transaction_time.clone());
                 Ok(ExportStatus::Complete(manifest))
             }
@@ -218,6 +212,17 @@ impl<V: ClientVersion> ExportJob<V> {
         Ok(())
     }
 
+    /// The next page of a paged manifest (its `next` link), or `None` after the last.
+    pub async fn next_manifest(&self, manifest: &Manifest) -> Result<Option<Manifest>, Error> {
+        let Some(next) = manifest.next() else { return Ok(None) };
+        let conn = self.service.connection();
+        let url = Url::parse(next)
+            .map_err(|e| Error::new(ErrorKind::Protocol, "the manifest's next link does not parse").with_source(e))?;
+        let resp =
+            conn.call(Method::GET, url).header(ACCEPT, HeaderValue::from_static("application/json")).send().await?;
+        manifest_of(&resp).map(Some)
+    }
+
     /// The files of `manifest` not fetched yet.
     pub fn pending<'m>(&self, manifest: &'m Manifest) -> Vec<&'m OutputFile> {
         manifest.output.iter().filter(|f| !self.state.fetched.contains(&f.url)).collect()
@@ -258,10 +263,27 @@ impl<V: ClientVersion> ExportJob<V> {
         let conn = self.service.connection();
         let url = crate::transport::checked_url(&file.url, conn.transport().plain_http())?;
         let token = manifest.requires_access_token && crate::transport::under_base(conn.base_url(), &url);
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static("application/fhir+ndjson"));
-        let req = Request { method: Method::GET, url, headers, body: None, idempotent: true, purpose: Purpose::Fhir };
-        let opened = conn.open(req, token).await?;
+        let request = move |range: Option<u64>| {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert(ACCEPT, HeaderValue::from_static("application/fhir+ndjson"));
+            if let Some(from) = range.and_then(|f| HeaderValue::try_from(format!("bytes={f}-")).ok()) {
+                headers.insert(reqwest::header::RANGE, from);
+            }
+            Request {
+                method: Method::GET,
+                url: url.clone(),
+                headers,
+                body: None,
+                idempotent: true,
+                purpose: Purpose::Fhir,
+            }
+        };
+        let opened = conn.open(request(None), token).await?;
+        let again = conn.clone();
+        let reopen: Reopen = Box::new(move |from| {
+            let (conn, req) = (again.clone(), request(Some(from)));
+            Box::pin(async move { conn.open(req, token).await })
+        });
         if opened.status >= 400 {
             let resp = opened.read(conn.transport().max_response_bytes()).await?;
             return Err(conn
@@ -278,8 +300,18 @@ impl<V: ClientVersion> ExportJob<V> {
             }
         }
         tracing::debug!(url = %redact_url(&opened.url), token, "bulk file opened");
-        Ok(NdjsonStream::new(opened, self.policy.max_line_bytes, self.policy.max_file_bytes))
+        Ok(NdjsonStream::new(opened, reopen, self.policy.max_line_bytes, self.policy.max_file_bytes))
     }
+}
+
+/// A manifest from a response's body.
+fn manifest_of(resp: &crate::transport::Response) -> Result<Manifest, Error> {
+    let value = Value::parse(std::str::from_utf8(&resp.body).unwrap_or("")).map_err(|e| {
+        Error::new(ErrorKind::Parse, "the export manifest is not JSON")
+            .with_source(e)
+            .with_request(resp.method.as_str(), &resp.url)
+    })?;
+    Manifest::from_json(&value).map_err(|e| e.or_request(resp.method.as_str(), &resp.url))
 }
 
 /// Whether a failed poll may be retried: no answer, or a server error that is not the export's

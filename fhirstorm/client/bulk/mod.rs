@@ -49,8 +49,10 @@
 //!   hands each resource to a function on the thread that parsed it (in the file's order
 //!   within batches of about 1 MiB of lines; across batches, any order).
 //!
-//! Not yet: paged manifests are read (`Manifest::next`) but not followed, and files are not
-//! resumed by HTTP `Range`.
+//! - **Cuts and pages**: a download cut short resumes from where it stopped with `Range`
+//!   (up to three times) when the server said it takes byte ranges; a server that then does
+//!   not answer `206` from that byte leaves the cut's error. [`ExportJob::next_manifest`]
+//!   follows a paged manifest's `next` link.
 
 mod job;
 mod kickoff;

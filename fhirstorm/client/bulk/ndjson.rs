@@ -118,10 +118,17 @@ pub struct SkippedLine {
     pub error: Error,
 }
 
+/// Opens the same file again from a byte offset (`Range: bytes=N-`).
+pub(crate) type Reopen =
+    Box<dyn Fn(u64) -> Pin<Box<dyn std::future::Future<Output = Result<Opened, Error>> + Send>> + Send + Sync>;
+
+/// How often a download cut short is resumed with `Range` before its error is returned.
+const RESUMES: u32 = 3;
+
 /// Where a file's bytes come from.
 enum Source {
-    /// A download.
-    Http(Box<Opened>),
+    /// A download, and how to resume it when the server takes byte ranges.
+    Http(Box<Opened>, Option<Reopen>),
     /// Anything else (a file on disk).
     Reader(Pin<Box<dyn AsyncRead + Send>>),
 }
@@ -168,9 +175,17 @@ const READ_BYTES: usize = 256 << 10;
 const BATCH_BYTES: usize = 1 << 20;
 
 impl<T: FromJson> NdjsonStream<T> {
-    pub(crate) fn new(body: Opened, max_line: usize, max_bytes: Option<u64>) -> NdjsonStream<T> {
+    /// A download; `reopen` resumes it after a cut when the server said it takes byte ranges
+    /// (`Accept-Ranges: bytes`).
+    pub(crate) fn new(body: Opened, reopen: Reopen, max_line: usize, max_bytes: Option<u64>) -> NdjsonStream<T> {
         let file = crate::error::redact_url(&body.url);
-        NdjsonStream::with_source(Source::Http(Box::new(body)), file, max_line, max_bytes)
+        let ranges = body
+            .headers
+            .get(reqwest::header::ACCEPT_RANGES)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|u| u.trim().eq_ignore_ascii_case("bytes")));
+        let source = Source::Http(Box::new(body), ranges.then_some(reopen));
+        NdjsonStream::with_source(source, file, max_line, max_bytes)
     }
 
     /// The resources of NDJSON read from `reader` (a file an export saved, say), named `name`
@@ -221,13 +236,26 @@ impl<T: FromJson> NdjsonStream<T> {
     /// Reads one more piece of the file into the lines; `false` at its end.
     async fn fill(&mut self) -> Result<bool, Error> {
         let n = match &mut self.source {
-            Source::Http(body) => match body.chunk().await? {
-                Some(piece) => {
-                    self.lines.push(&piece);
-                    piece.len()
+            Source::Http(body, reopen) => {
+                let mut resumed = 0;
+                loop {
+                    match body.chunk().await {
+                        Ok(Some(piece)) => {
+                            self.lines.push(&piece);
+                            break piece.len();
+                        }
+                        Ok(None) => break 0,
+                        Err(e) => {
+                            let Some(reopen) = reopen.as_ref().filter(|_| resumed < RESUMES) else { return Err(e) };
+                            resumed += 1;
+                            tracing::warn!(file = %self.file, from = self.bytes, error = %e, "download cut; resuming with Range");
+                            **body = resume(reopen, self.bytes).await.map_err(|r| {
+                                Error::new(e.kind(), format!("{e}; resuming from byte {} failed: {r}", self.bytes))
+                            })?;
+                        }
+                    }
                 }
-                None => 0,
-            },
+            }
             Source::Reader(reader) => {
                 // straight into the line buffer's spare room
                 reader.read_buf(self.lines.room(READ_BYTES)).await.map_err(|e| {
@@ -462,6 +490,25 @@ impl Batch {
         }
         (count, bad)
     }
+}
+
+/// The file again from byte `from`: a `206` whose `Content-Range` starts there.
+async fn resume(reopen: &Reopen, from: u64) -> Result<Opened, Error> {
+    let opened = reopen(from).await?;
+    let start = opened
+        .headers
+        .get(reqwest::header::CONTENT_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes "))
+        .and_then(|v| v.split('-').next())
+        .and_then(|s| s.trim().parse::<u64>().ok());
+    if opened.status != 206 || start != Some(from) {
+        return Err(Error::new(
+            ErrorKind::Protocol,
+            format!("the server answered {} (range start {start:?}) to a request from byte {from}", opened.status),
+        ));
+    }
+    Ok(opened)
 }
 
 /// One line read as `T`; the error names the file, the line and the JSON path.
