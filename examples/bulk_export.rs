@@ -14,7 +14,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{Args, Result};
-use fhirstorm::auth::{ClientAuth, ClientId, PrivateKey, SigningAlgorithm, SmartClient, SmartConfiguration};
+use fhirstorm::auth::{ClientAuth, ClientId, SigningAlgorithm, SmartClient, SmartConfiguration};
 use fhirstorm::r4::{Observation, ObservationValue};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -37,15 +37,7 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> Result<()> {
     let usage = usage();
     let args = Args::parse(&usage, &["--fhir-base", "--client-id", "--key", "--kid", "--group"], &[]);
-    let default_key = concat!(env!("CARGO_MANIFEST_DIR"), "/.cache/sandbox/keys/rs384.pem");
-    let key_path = std::path::PathBuf::from(args.get_or("--key", default_key));
-    let kid = match args.get("--kid") {
-        Some(k) => k.to_string(),
-        None => std::fs::read_to_string(key_path.with_extension("kid"))
-            .map_err(|e| format!("no --kid, and {} has no .kid file beside it: {e}", key_path.display()))?,
-    };
-    let pem = std::fs::read(&key_path).map_err(|e| format!("reading {}: {e}", key_path.display()))?;
-    let key = PrivateKey::from_pem(SigningAlgorithm::Rs384, &pem, kid)?;
+    let key = common::backend_key(&args, SigningAlgorithm::Rs384)?;
 
     let conn = common::connect(&args)?;
     let config = SmartConfiguration::discover(&conn).await?;

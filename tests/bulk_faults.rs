@@ -17,7 +17,7 @@ use std::time::Duration;
 use counting::peak_growth;
 use fake::{start_with, Fake, Reply};
 use fhirstorm::auth::{Session, TokenResponse};
-use fhirstorm::client::bulk::{ExportJob, Manifest, PollPolicy};
+use fhirstorm::client::bulk::{ExportJob, Manifest, NdjsonStream, PollPolicy};
 use fhirstorm::client::{Connection, ErrorKind, Service};
 use fhirstorm::r4::{AnyResource, Observation, Patient};
 use fhirstorm::R4;
@@ -70,6 +70,20 @@ async fn service(f: &Fake) -> Service<R4> {
         .service()
         .await
         .expect("service")
+}
+
+/// Reads `stream` to its first error: how many resources came before it, and the error.
+async fn until_error<T: fhirstorm::json::FromJson>(
+    stream: &mut NdjsonStream<T>,
+) -> Result<(usize, fhirstorm::client::Error), String> {
+    let mut n = 0;
+    loop {
+        match stream.next().await {
+            Some(Ok(_)) => n += 1,
+            Some(Err(e)) => return Ok((n, e)),
+            None => return Err(format!("the file ended cleanly after {n} resources")),
+        }
+    }
 }
 
 fn fast() -> PollPolicy {
@@ -131,14 +145,7 @@ async fn main() {
         .await;
         let m = m.map_err(|e| e.to_string())?;
         let mut stream = job.download::<Patient>(&m, &m.output[0]).await.map_err(|e| e.to_string())?;
-        let mut n = 0;
-        let e = loop {
-            match stream.next().await {
-                Some(Ok(_)) => n += 1,
-                Some(Err(e)) => break e,
-                None => return Err(format!("the cut file ended cleanly after {n}")),
-            }
-        };
+        let (n, e) = until_error(&mut stream).await?;
         ensure!(n > 0 && n < 50, "{n} resources before the cut");
         ensure!(e.kind() == ErrorKind::Transport, "{e}");
         ensure!(stream.next().await.is_none(), "the stream goes on after an error");
@@ -184,13 +191,7 @@ async fn main() {
         .await;
         let m = m.map_err(|e| e.to_string())?;
         let mut stream = job.download::<Patient>(&m, &m.output[0]).await.map_err(|e| e.to_string())?;
-        let e = loop {
-            match stream.next().await {
-                Some(Ok(_)) => {}
-                Some(Err(e)) => break e,
-                None => return Err("a cut file ended cleanly".into()),
-            }
-        };
+        let (_, e) = until_error(&mut stream).await?;
         ensure!(e.kind() == ErrorKind::Transport && e.to_string().contains("resuming from byte 100 failed"), "{e}");
         Ok(())
     })
@@ -281,14 +282,7 @@ async fn main() {
         let policy = PollPolicy { max_file_bytes: Some(2 << 20), max_line_bytes: 1 << 20, ..fast() };
         let job = job.with_policy(policy);
         let mut stream = job.download::<Patient>(&m, &m.output[0]).await.map_err(|e| e.to_string())?;
-        let mut n = 0;
-        let e = loop {
-            match stream.next().await {
-                Some(Ok(_)) => n += 1,
-                Some(Err(e)) => break e,
-                None => return Err("an endless file ended".into()),
-            }
-        };
+        let (n, e) = until_error(&mut stream).await?;
         ensure!(e.kind() == ErrorKind::TooLarge && n > 1000, "{e} after {n}");
         let mut stream = job.download::<Patient>(&m, &m.output[1]).await.map_err(|e| e.to_string())?;
         let e = stream.next().await.ok_or("nothing")?.err().ok_or("an endless line read")?;
@@ -333,7 +327,6 @@ async fn main() {
     .await;
 
     t.case("parallel parsing: every resource once, each batch in order; a bad line ends it or is skipped", || async {
-        use fhirstorm::client::bulk::NdjsonStream;
         use std::sync::{Arc, Mutex};
         let mut lines: Vec<String> = (0..40_000).map(patient_line).collect();
         let reader = |lines: &[String]| std::io::Cursor::new(lines.join("\n").into_bytes());

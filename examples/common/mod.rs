@@ -112,6 +112,20 @@ pub async fn configuration(conn: &Connection<R4>, args: &Args) -> Result<SmartCo
     }
 }
 
+/// A Backend Services client's private key: `--key` (PKCS#8 PEM; the sandbox's RS384 key by
+/// default), its id `--kid` (or the `.kid` file beside it), signing with `alg`.
+pub fn backend_key(args: &Args, alg: fhirstorm::auth::SigningAlgorithm) -> Result<fhirstorm::auth::PrivateKey> {
+    let default_key = concat!(env!("CARGO_MANIFEST_DIR"), "/.cache/sandbox/keys/rs384.pem");
+    let key_path = std::path::PathBuf::from(args.get_or("--key", default_key));
+    let kid = match args.get("--kid") {
+        Some(k) => k.to_string(),
+        None => std::fs::read_to_string(key_path.with_extension("kid"))
+            .map_err(|e| format!("no --kid, and {} has no .kid file beside it: {e}", key_path.display()))?,
+    };
+    let pem = std::fs::read(&key_path).map_err(|e| format!("reading {}: {e}", key_path.display()))?;
+    Ok(fhirstorm::auth::PrivateKey::from_pem(alg, &pem, kid)?)
+}
+
 /// The client: confidential (Basic) when there is a secret, public otherwise.
 pub fn client_auth(id: &str, secret: Option<&str>) -> ClientAuth {
     match secret {
