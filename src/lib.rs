@@ -83,6 +83,28 @@
 //! [`client::Service::transaction`] (and `batch`) build a Bundle whose entries may refer to
 //! each other before they exist (`urn:uuid` full URLs), and answer per entry.
 //!
+//! ## Bulk export
+//!
+//! [`client::bulk`] exports a population (Bulk Data Access 2.0) from kick-off to typed
+//! resources, a line of NDJSON at a time:
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "client", feature = "r4"))]
+//! # async fn run(service: fhirstorm::client::Service<fhirstorm::R4>) -> Result<(), fhirstorm::client::Error> {
+//! use fhirstorm::r4::Observation;
+//!
+//! let mut job = service.export_group("cohort").resource_type::<Observation>().start().await?;
+//! let manifest = job.wait().await?;
+//! for file in job.pending(&manifest) {
+//!     let mut observations = job.download::<Observation>(&manifest, file).await?;
+//!     while let Some(observation) = observations.next().await {
+//!         let _typed: Observation = observation?;
+//!     }
+//!     job.mark_fetched(file); // job.state().to_json() resumes from here after a restart
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! ## Errors
 //!
 //! One [`client::Error`] with kind queries: [`client::ErrorKind`] says what failed (status,

@@ -316,6 +316,26 @@ async fn main() {
     })
     .await;
 
+    t.case("a manifest that does not require the token: not sent, even under the base", || async {
+        let (f, job, m) = export(|base| {
+            let manifest = format!(
+                r#"{{"transactionTime":"2026-11-29T10:00:00Z","request":"x","requiresAccessToken":false,"output":[{{"type":"Patient","url":"{base}/files/p.ndjson"}}],"error":[]}}"#
+            );
+            vec![Reply::json(200, &manifest), ndjson(&(patient_line(1) + "\n"))]
+        })
+        .await;
+        let m = m.map_err(|e| e.to_string())?;
+        let mut s = job.download::<Patient>(&m, &m.output[0]).await.map_err(|e| e.to_string())?;
+        s.next().await.ok_or("empty")?.map_err(|e| e.to_string())?;
+        let seen = f.seen.lock().unwrap();
+        let file = seen.last().ok_or("nothing seen")?;
+        ensure!(file.path.ends_with("/files/p.ndjson"), "{}", file.path);
+        ensure!(!file.headers.iter().any(|(k, _)| k == "authorization"), "the token went with the file");
+        ensure!(seen[seen.len() - 2].headers.iter().any(|(k, _)| k == "authorization"), "the status poll had no token");
+        Ok(())
+    })
+    .await;
+
     t.case("no $export advertised: refused before any request", || async {
         let f = start_with(|_| vec![Reply::json(200, &fake::metadata("4.0.1", &["Patient"]))]).await;
         let s = service(&f).await;
