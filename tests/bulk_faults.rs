@@ -336,6 +336,36 @@ async fn main() {
     })
     .await;
 
+    t.case("kick-off: every parameter in the query, typed, with Prefer", || async {
+        let f = start_with(|base| vec![metadata(), kickoff(base)]).await;
+        let s = service(&f).await;
+        let since: fhirstorm::Instant = "2026-11-01T00:00:00Z".parse().map_err(|e| format!("{e:?}"))?;
+        s.export_patients()
+            .resource_type::<Patient>()
+            .resource_type::<Observation>()
+            .since(&since)
+            .type_filter(Observation::search().status("final"))
+            .elements(&["id", "Observation.code"])
+            .output_format("application/fhir+ndjson")
+            .include_associated_data("LatestProvenanceResources")
+            .organize_output_by::<Patient>()
+            .strict(true)
+            .start()
+            .await
+            .map_err(|e| e.to_string())?;
+        let seen = f.seen.lock().unwrap();
+        let kick = seen.last().ok_or("no kick-off")?;
+        let want = "/fhir/Patient/$export?_type=Patient%2CObservation&_since=2026-11-01T00%3A00%3A00Z\
+                    &_typeFilter=Observation%3Fstatus%3Dfinal&_elements=id%2CObservation.code\
+                    &_outputFormat=application%2Ffhir%2Bndjson&includeAssociatedData=LatestProvenanceResources\
+                    &organizeOutputBy=Patient";
+        ensure!(kick.method == "GET" && kick.path == want, "{} {}", kick.method, kick.path);
+        let prefer = kick.headers.iter().find(|(k, _)| k == "prefer").map(|(_, v)| v.as_str());
+        ensure!(prefer == Some("respond-async, handling=strict"), "{prefer:?}");
+        Ok(())
+    })
+    .await;
+
     t.case("no $export advertised: refused before any request", || async {
         let f = start_with(|_| vec![Reply::json(200, &fake::metadata("4.0.1", &["Patient"]))]).await;
         let s = service(&f).await;

@@ -75,7 +75,14 @@ impl<V: ClientVersion> ExportRequest<V> {
     /// `_type`: export resources of type `R` (call once per type; none: every type the server
     /// exports). A type of another version does not compile.
     pub fn resource_type<R: Resource<Version = V>>(mut self) -> Self {
-        self.params.push(("_type", Param::String(R::TYPE.to_string())));
+        // One comma-separated `_type`, the form every server takes.
+        match self.params.iter_mut().find(|(name, _)| *name == "_type") {
+            Some((_, Param::String(types))) => {
+                types.push(',');
+                types.push_str(R::TYPE);
+            }
+            _ => self.params.push(("_type", Param::String(R::TYPE.to_string()))),
+        }
         self
     }
 
