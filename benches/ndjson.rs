@@ -9,7 +9,9 @@
 //!
 //! Examples come from `$FHIR_EXAMPLES_DIR/r4` (default `../shared/fhir-examples/r4`).
 
-use std::path::{Path, PathBuf};
+#[path = "common/examples.rs"]
+mod examples;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,19 +42,8 @@ fn minify(json: &[u8]) -> String {
 }
 
 /// One example per line (without whitespace), repeated until the target size.
-fn build_file(dir: &Path) -> Arc<[u8]> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("no examples at {}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    let lines: Vec<String> = files
-        .iter()
-        .filter_map(|f| std::fs::read(f).ok())
-        .filter(|b| AnyResource::from_slice(b).is_ok())
-        .map(|b| minify(&b))
-        .collect();
+fn build_file() -> Arc<[u8]> {
+    let lines: Vec<String> = examples::r4_examples().iter().map(|b| minify(b)).collect();
     let mut out = Vec::with_capacity(TARGET_BYTES + (1 << 20));
     let mut i = 0;
     while out.len() < TARGET_BYTES {
@@ -78,10 +69,7 @@ fn measure(runs: usize, mut f: impl FnMut() -> usize) -> (Duration, usize) {
 }
 
 fn main() {
-    let root = std::env::var_os("FHIR_EXAMPLES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fhir-examples"));
-    let file = build_file(&root.join("r4"));
+    let file = build_file();
     let mb = file.len() as f64 / 1e6;
     println!("NDJSON file: {mb:.1} MB");
     let single = tokio::runtime::Builder::new_current_thread().build().unwrap();

@@ -7,25 +7,18 @@
 //!
 //! Examples come from `$FHIR_EXAMPLES_DIR/r4` (default `../shared/fhir-examples/r4`).
 
-use std::path::{Path, PathBuf};
+#[path = "common/examples.rs"]
+mod examples;
+
 use std::time::{Duration, Instant};
 
 use fhirstorm::r4::AnyResource;
 
 const TARGET_BYTES: usize = 5 * 1024 * 1024;
 
-fn build_bundle(dir: &Path) -> Vec<u8> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("no examples at {}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    let resources: Vec<String> = files
-        .iter()
-        .filter_map(|f| std::fs::read_to_string(f).ok())
-        .filter(|t| AnyResource::from_slice(t.as_bytes()).is_ok())
-        .collect();
+fn build_bundle() -> Vec<u8> {
+    let resources: Vec<String> =
+        examples::r4_examples().into_iter().map(|b| String::from_utf8(b).expect("UTF-8 examples")).collect();
     let mut out = String::from(r#"{"resourceType":"Bundle","type":"searchset","entry":["#);
     let mut i = 0;
     while out.len() < TARGET_BYTES {
@@ -55,10 +48,7 @@ fn measure(budget: Duration, mut f: impl FnMut()) -> Duration {
 }
 
 fn main() {
-    let root = std::env::var_os("FHIR_EXAMPLES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fhir-examples"));
-    let bundle = build_bundle(&root.join("r4"));
+    let bundle = build_bundle();
     let mb = bundle.len() as f64 / 1e6;
     let budget = Duration::from_secs(3);
     println!("bundle: {:.2} MB", mb);

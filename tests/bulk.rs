@@ -8,7 +8,7 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use fhirstorm::auth::{ClientAuth, ClientId, ClientSecret, Session, SmartClient, SmartConfiguration, TokenResponse};
+use fhirstorm::auth::{ClientAuth, ClientId, ClientSecret, SmartClient, SmartConfiguration};
 use fhirstorm::client::bulk::{ExportJob, ExportStatus, JobState, Manifest};
 use fhirstorm::client::{Connection, ErrorKind, Service};
 use fhirstorm::r4::{AnyResource, Condition, Encounter, Observation, Patient};
@@ -37,15 +37,7 @@ impl Seeded {
 }
 
 async fn admin(fhir: &FhirServer) -> Service<R4> {
-    let token = format!(r#"{{"access_token":"{ADMIN}","token_type":"Bearer"}}"#);
-    Connection::<R4>::builder(fhir.base.clone())
-        .allow_insecure_loopback(true)
-        .session(Session::fixed(TokenResponse::from_slice(token.as_bytes()).unwrap()))
-        .build()
-        .unwrap()
-        .service()
-        .await
-        .expect("service")
+    support::fixed_token_service(&fhir.base, ADMIN).await
 }
 
 async fn create(service: &Service<R4>, json: &str) -> (String, String) {

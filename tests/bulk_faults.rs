@@ -16,9 +16,8 @@ use std::time::Duration;
 
 use counting::peak_growth;
 use fake::{start_with, Fake, Reply};
-use fhirstorm::auth::{Session, TokenResponse};
 use fhirstorm::client::bulk::{ExportJob, Manifest, NdjsonStream, PollPolicy};
-use fhirstorm::client::{Connection, ErrorKind, Service};
+use fhirstorm::client::{ErrorKind, Service};
 use fhirstorm::r4::{AnyResource, Observation, Patient};
 use fhirstorm::R4;
 use support::Runner;
@@ -61,15 +60,7 @@ fn patient_line(i: usize) -> String {
 }
 
 async fn service(f: &Fake) -> Service<R4> {
-    let token = format!(r#"{{"access_token":"{TOKEN}","token_type":"Bearer"}}"#);
-    Connection::<R4>::builder(&f.base)
-        .allow_insecure_loopback(true)
-        .session(Session::fixed(TokenResponse::from_slice(token.as_bytes()).unwrap()))
-        .build()
-        .unwrap()
-        .service()
-        .await
-        .expect("service")
+    support::fixed_token_service(&f.base, TOKEN).await
 }
 
 /// Reads `stream` to its first error: how many resources came before it, and the error.

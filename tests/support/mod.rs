@@ -377,3 +377,17 @@ macro_rules! ensure {
         }
     };
 }
+
+/// A service at `base` whose requests carry the bearer `token` (a fixed session, never renewed).
+pub async fn fixed_token_service(base: &str, token: &str) -> fhirstorm::client::Service<fhirstorm::R4> {
+    use fhirstorm::auth::{Session, TokenResponse};
+    let response = format!(r#"{{"access_token":"{token}","token_type":"Bearer"}}"#);
+    fhirstorm::client::Connection::<fhirstorm::R4>::builder(base)
+        .allow_insecure_loopback(true)
+        .session(Session::fixed(TokenResponse::from_slice(response.as_bytes()).expect("a token response")))
+        .build()
+        .expect("a connection")
+        .service()
+        .await
+        .expect("the service")
+}
