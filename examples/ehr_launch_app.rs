@@ -1,7 +1,13 @@
 //! EHR launch web app — the seed's Flask app, in Rust with axum: the EHR opens `/launch` with
 //! `iss` and `launch`; the app checks `iss` against its allow-list before anything else,
-//! discovers the server, and sends the user to authorize (state + PKCE + `launch`); `/callback`
-//! checks the state, exchanges the code and shows the patient in context with their medications.
+//! discovers the server, and sends the user to authorize (signed state + PKCE + `launch`);
+//! `/callback` checks the state, exchanges the code and shows the patient in context with their
+//! medications.
+//!
+//! The app keeps no session: the state is signed (`jwt_state`, with an expiry and the launch's
+//! `iss`), bound to the browser by a cookie, and single-use; the PKCE verifier is derived from
+//! it. Two tabs launching at once each get their own state; a callback replayed (Back, a
+//! refresh) or too late is refused with a page that says why, before any token request.
 //!
 //! ```text
 //! cargo run --example ehr_launch_app                      # listens on http://127.0.0.1:8000
@@ -10,24 +16,27 @@
 //! ```
 //!
 //! With `scripts/sandbox` running, the app prints a launch link (a launch context made at the
-//! sandbox) to open in a browser.
+//! sandbox) to open in a browser. `tests/browser.rs` drives it in Chromium.
 
 #[path = "common/mod.rs"]
 mod common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::{RawQuery, State as AxumState};
-use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use common::{Args, Result};
 use fhirstorm::auth::{
-    ClientAuth, EhrLaunch, IssuerAllowList, PendingAuthorization, RedirectUrl, SmartClient, SmartConfiguration,
+    jwt_state, BrowserBinding, ClientAuth, EhrLaunch, IssuerAllowList, PkceVerifier, RedirectUrl, SmartClient,
+    SmartConfiguration, StateKey, StateValidator,
 };
-use fhirstorm::client::Connection;
+use fhirstorm::client::{AuthFailure, Connection};
+use fhirstorm::prelude::PrimitiveValue;
 use fhirstorm::r4::{MedicationRequest, Patient};
 use fhirstorm::R4;
 
@@ -39,72 +48,194 @@ fn usage() -> String {
                         from iss                             [default: the sandbox's]\n\
   --client-id ID        [default: demo-confidential]\n\
   --client-secret S     [default: the sandbox demo secret]\n\
+  --state-lifetime S    seconds a launch may take from /launch to /callback [default: 600]\n\
   --self-test           make a launch at the sandbox, follow it like a browser, print the page, exit\n\
   -h, --help            this help"
         .to_string()
 }
+
+/// The cookie that binds a signed state to the browser that started the launch.
+const BINDING_COOKIE: &str = "ehr_app_binding";
 
 struct App {
     allowed: IssuerAllowList,
     smart_config: Option<String>,
     auth: ClientAuth,
     redirect: RedirectUrl,
-    /// Launches in progress, by state. (A real app keeps these in its session store.)
-    pending: Mutex<HashMap<String, PendingAuthorization>>,
+    /// Signs the states (a new key per run: a restart ends the launches in flight).
+    key: StateKey,
+    state_lifetime: Duration,
+    /// Nonces of the states already used, with when they may be forgotten.
+    used: Mutex<HashMap<String, Instant>>,
+    /// The client of each FHIR server launched from, discovered once.
+    clients: Mutex<HashMap<String, SmartClient>>,
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!("<!doctype html><meta charset=utf-8><title>{t}</title><h1>{t}</h1>{body}", t = escape(title));
-    (status, Html(html)).into_response()
-}
-
-fn failure(e: impl std::fmt::Display) -> Response {
-    page(StatusCode::BAD_REQUEST, "Launch failed", &format!("<p>{}</p>", escape(&e.to_string())))
-}
-
-async fn launch(AxumState(app): AxumState<Arc<App>>, RawQuery(query): RawQuery) -> Response {
-    // iss is checked before any request is made.
-    let launch = match EhrLaunch::from_query(query.as_deref().unwrap_or(""), &app.allowed) {
-        Ok(l) => l,
-        Err(e) => return failure(e),
-    };
-    let started = async {
-        let conn = Connection::<R4>::builder(launch.iss.as_str()).allow_insecure_loopback(true).build()?;
-        let config = match &app.smart_config {
+impl App {
+    async fn client(&self, iss: &str) -> std::result::Result<SmartClient, fhirstorm::client::Error> {
+        if let Some(c) = self.clients.lock().unwrap().get(iss) {
+            return Ok(c.clone());
+        }
+        let conn = Connection::<R4>::builder(iss).allow_insecure_loopback(true).build()?;
+        let config = match &self.smart_config {
             Some(url) => SmartConfiguration::from_url(&conn, url).await?,
             None => SmartConfiguration::discover(&conn).await?,
         };
-        let client = SmartClient::new(&conn, config, app.auth.clone()).redirect_url(app.redirect.clone());
-        launch.authorize_with(client, "launch openid fhirUser patient/*.read".parse().expect("valid scopes"))
+        let client = SmartClient::new(&conn, config, self.auth.clone()).redirect_url(self.redirect.clone());
+        self.clients.lock().unwrap().insert(iss.to_string(), client.clone());
+        Ok(client)
     }
-    .await;
-    match started {
-        Ok(pending) => {
-            let to = pending.url.to_string();
-            app.pending.lock().unwrap().insert(pending.state.secret().to_string(), pending);
-            Redirect::to(&to).into_response()
+
+    /// A validator of this browser's states; `single_use` also records the state's nonce.
+    fn validator(self: &Arc<Self>, binding: &BrowserBinding, single_use: bool) -> StateValidator {
+        let v = StateValidator::new(self.key.clone(), binding);
+        if !single_use {
+            return v;
         }
-        Err(e) => failure(e),
+        let app = Arc::clone(self);
+        v.single_use(move |nonce| {
+            let mut used = app.used.lock().unwrap();
+            let now = Instant::now();
+            used.retain(|_, forget_at| *forget_at > now);
+            used.insert(nonce.to_string(), now + app.state_lifetime).is_none()
+        })
     }
 }
 
-async fn callback(AxumState(app): AxumState<Arc<App>>, RawQuery(query): RawQuery) -> Response {
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// A whole HTML page. No script runs on it (the content security policy allows none), and
+/// nothing is cached: the callback's URL carries a code.
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{t} · fhirstorm EHR launch example</title>\n<style>\
+         body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
+         dt{{font-weight:600}}dd{{margin:0 0 .5rem 0}}\
+         </style>\n</head>\n<body>\n<h1>{t}</h1>\n{body}\n</body>\n</html>\n",
+        t = escape(title)
+    );
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'"),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+fn failure(title: &str, why: &str) -> Response {
+    page(StatusCode::BAD_REQUEST, title, &format!("<p>{}</p>", escape(why)))
+}
+
+/// The page for a callback that failed, in words for the person looking at it.
+fn callback_failure(app: &App, e: &fhirstorm::client::Error) -> Response {
+    let minutes = app.state_lifetime.as_secs().div_ceil(60);
+    match e.auth() {
+        Some(AuthFailure::StateExpired) => failure(
+            "This sign-in has expired",
+            &format!("It took longer than the {minutes} minute(s) a launch may take. Start again from the EHR."),
+        ),
+        Some(AuthFailure::StateInvalid | AuthFailure::StateMissing | AuthFailure::StateMismatch) => failure(
+            "This sign-in link was already used, or is not for this browser",
+            &format!("{e}. Nothing was requested with it. Start again from the EHR."),
+        ),
+        Some(AuthFailure::Denied { error, description }) => failure(
+            "Access was not granted",
+            &format!("The authorization server said: {}", description.as_deref().unwrap_or(error)),
+        ),
+        _ => failure("Launch failed", &e.to_string()),
+    }
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| kv.trim().strip_prefix(name)?.strip_prefix('=').map(str::to_string))
+}
+
+async fn launch(AxumState(app): AxumState<Arc<App>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    // iss is checked before any request is made.
+    let launch = match EhrLaunch::from_query(query.as_deref().unwrap_or(""), &app.allowed) {
+        Ok(l) => l,
+        Err(e) => return failure("Launch refused", &e.to_string()),
+    };
+    // One binding per browser, kept across launches, so that two tabs launching at once both
+    // come back to a browser their states are bound to.
+    let binding = match cookie(&headers, BINDING_COOKIE) {
+        Some(b) if b.len() >= 32 => BrowserBinding::new(b),
+        _ => match BrowserBinding::random() {
+            Ok(b) => b,
+            Err(e) => return failure("Launch failed", &e.to_string()),
+        },
+    };
+    let started = async {
+        let client = app.client(launch.iss.as_str()).await?;
+        let state = jwt_state(&app.key, app.state_lifetime, &binding, &[("iss", launch.iss.as_str())])?;
+        let verifier = PkceVerifier::for_signed_state(&app.key, state.secret());
+        let scopes = "launch openid fhirUser patient/*.read".parse().expect("valid scopes");
+        let (url, _, _) = client
+            .authorization_request(scopes)?
+            .launch(launch.launch.clone())
+            .state(state)
+            .pkce_verifier(verifier)
+            .url()
+            .map_err(|e| e.to_string())?;
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(url)
+    }
+    .await;
+    match started {
+        Ok(url) => {
+            let secure = if app.redirect.url().scheme() == "https" { "; Secure" } else { "" };
+            let set_cookie =
+                format!("{BINDING_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age=86400{secure}", binding.secret());
+            ([(header::SET_COOKIE, set_cookie)], Redirect::to(url.as_str())).into_response()
+        }
+        Err(e) => failure("Launch failed", &e.to_string()),
+    }
+}
+
+async fn callback(AxumState(app): AxumState<Arc<App>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let query = query.unwrap_or_default();
+    let Some(binding) = cookie(&headers, BINDING_COOKIE).map(BrowserBinding::new) else {
+        return failure(
+            "This browser did not start a launch",
+            "The cookie set when the launch started is missing. Start again from the EHR.",
+        );
+    };
     let state = url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "state").map(|(_, v)| v.into_owned());
-    let Some(pending) = state.and_then(|s| app.pending.lock().unwrap().remove(&s)) else {
-        return failure("unknown or already used state: start again from the EHR");
+    // The state says which FHIR server the launch was for (checked again, and spent, below).
+    let claims = match app.validator(&binding, false).validate(state.as_deref().unwrap_or("")) {
+        Ok(c) => c,
+        Err(e) => return callback_failure(&app, &e),
+    };
+    let iss = claims.get("iss").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let client = match app.client(&iss).await {
+        Ok(c) => c,
+        Err(e) => return failure("Launch failed", &e.to_string()),
     };
     let url = format!("{}?{query}", app.redirect.as_str());
+    let code = match client.code_from_redirect(&url, &app.validator(&binding, true)) {
+        Ok(code) => code,
+        Err(e) => return callback_failure(&app, &e),
+    };
+    let verifier = PkceVerifier::for_signed_state(&app.key, state.as_deref().unwrap_or(""));
     let shown = async {
-        let token = pending.client.exchange_redirect(&url, &pending.state, &pending.verifier).await?;
+        let token = client.exchange_code(&code, &verifier).await?;
         let patient_id = token.patient_id().ok_or("the EHR gave no patient context")?.to_string();
-        let conn = Connection::<R4>::builder(pending.client.aud().as_str())
+        let conn = Connection::<R4>::builder(client.aud().as_str())
             .allow_insecure_loopback(true)
-            .session(pending.client.session(token))
+            .session(client.session(token))
             .build()?;
         let service = conn.service().await?;
         let patient: Patient = service.r::<Patient>().fetch(&patient_id).await?;
@@ -112,19 +243,30 @@ async fn callback(AxumState(app): AxumState<Arc<App>>, RawQuery(query): RawQuery
             .r::<MedicationRequest>()
             .search(MedicationRequest::search().patient(Patient::reference(&patient_id)))
             .await?;
-        let items: String =
-            meds.matches().iter().map(|m| format!("<li>{}</li>", escape(&common::medication_text(m)))).collect();
-        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(format!(
-            "<p>Patient: <b>{}</b> ({})</p><h2>Medications</h2><ul>{items}</ul>",
-            escape(&common::display_name(&patient.name)),
-            escape(&patient_id)
-        ))
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(patient_page(&patient_id, &patient, meds.matches()))
     }
     .await;
     match shown {
         Ok(body) => page(StatusCode::OK, "Patient in context", &body),
-        Err(e) => failure(e),
+        Err(e) => failure("Launch failed", &e.to_string()),
     }
+}
+
+fn patient_page(id: &str, patient: &Patient, meds: &[MedicationRequest]) -> String {
+    let born = patient.birth_date.value().map(|d| d.to_string()).unwrap_or_else(|| "not recorded".into());
+    let list = if meds.is_empty() {
+        "<p>No medication requests.</p>".to_string()
+    } else {
+        let items: String = meds.iter().map(|m| format!("<li>{}</li>", escape(&common::medication_text(m)))).collect();
+        format!("<ul>{items}</ul>")
+    };
+    format!(
+        "<dl>\n<dt>Name</dt><dd>{}</dd>\n<dt>Birth date</dt><dd>{}</dd>\n<dt>Patient id</dt><dd>{}</dd>\n</dl>\n\
+         <h2>Medications</h2>\n{list}",
+        escape(&common::display_name(&patient.name)),
+        escape(&born),
+        escape(id)
+    )
 }
 
 async fn index() -> impl IntoResponse {
@@ -140,7 +282,7 @@ async fn run() -> Result<()> {
     let usage = usage();
     let args = Args::parse(
         &usage,
-        &["--listen", "--iss", "--smart-config", "--client-id", "--client-secret"],
+        &["--listen", "--iss", "--smart-config", "--client-id", "--client-secret", "--state-lifetime"],
         &["--self-test"],
     );
     let listen = args.get_or("--listen", "127.0.0.1:8000").to_string();
@@ -149,6 +291,7 @@ async fn run() -> Result<()> {
         .get("--smart-config")
         .map(String::from)
         .or_else(|| (iss == common::SANDBOX_FHIR).then(|| common::SANDBOX_SMART.to_string()));
+    let state_lifetime = Duration::from_secs(args.get_or("--state-lifetime", "600").parse()?);
     let app = Arc::new(App {
         allowed: IssuerAllowList::new().allow(&iss)?,
         smart_config: smart_config.clone(),
@@ -157,7 +300,10 @@ async fn run() -> Result<()> {
             Some(args.get_or("--client-secret", "demo-secret-for-the-local-sandbox-only")),
         ),
         redirect: RedirectUrl::new(&format!("http://{listen}/callback"))?,
-        pending: Mutex::new(HashMap::new()),
+        key: StateKey::random()?,
+        state_lifetime,
+        used: Mutex::new(HashMap::new()),
+        clients: Mutex::new(HashMap::new()),
     });
     let router = Router::new()
         .route("/", get(index))

@@ -40,6 +40,8 @@ const redirects = ['http://127.0.0.1:8000/callback', 'http://localhost:8000/call
 const clients = {
   confidential: { client_id: 'demo-confidential', client_secret: 'demo-secret-for-the-local-sandbox-only' },
   public: { client_id: 'demo-public' },
+  // A desktop or command-line app (RFC 8252): any port on 127.0.0.1 (auth::LoopbackRedirect).
+  native: { client_id: 'demo-native' },
   backend: { client_id: 'demo-backend' },
 };
 const patient = 'sandbox-1';
@@ -135,6 +137,7 @@ async function main() {
     clients: [
       web(clients.confidential.client_id, 'client_secret_basic', { client_secret: clients.confidential.client_secret }),
       web(clients.public.client_id, 'none'),
+      web(clients.native.client_id, 'none', { application_type: 'native', redirect_uris: ['http://127.0.0.1/callback'] }),
       { client_id: clients.backend.client_id, token_endpoint_auth_method: 'private_key_jwt', jwks,
         grant_types: ['client_credentials'], response_types: [], redirect_uris: [] },
     ],
@@ -159,6 +162,7 @@ async function main() {
     clients: {
       confidential: clients.confidential,
       public: clients.public,
+      native: { ...clients.native, redirectUri: 'http://127.0.0.1:ANY-PORT/callback' },
       backend: { ...clients.backend, rs384Key: path.join(dir, 'keys/rs384.pem'), kid: fs.readFileSync(path.join(dir, 'keys/rs384.kid'), 'utf8') },
     },
     patient,
@@ -172,6 +176,7 @@ async function main() {
   SMART configuration ${info.smartConfiguration}
   confidential client ${clients.confidential.client_id} / secret ${clients.confidential.client_secret}
   public client       ${clients.public.client_id}
+  native client       ${clients.native.client_id} (public; redirect http://127.0.0.1:<any port>/callback)
   backend client      ${clients.backend.client_id} (private_key_jwt RS384, key ${info.clients.backend.rs384Key})
   redirect URIs       ${redirects.join(', ')}
   test user           ${user.name} (${user.fhirUser}); patient in context: Patient/${patient}

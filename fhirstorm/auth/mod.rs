@@ -1,6 +1,7 @@
 //! SMART App Launch: discovery, the authorization URL (state and PKCE always), the code
 //! exchange, refresh, Backend Services, dynamic registration, EHR launch, id_token
-//! verification, and token revocation (RFC 7009) and introspection (RFC 7662).
+//! verification, token revocation (RFC 7009) and introspection (RFC 7662), and the loopback
+//! redirect of desktop and command-line apps (RFC 8252, [`LoopbackRedirect`]).
 //!
 //! The flow of a standalone launch, as the original FHIRstorm had it:
 //!
@@ -49,6 +50,7 @@ mod discovery;
 mod http;
 mod id_token;
 mod launch;
+mod loopback;
 mod oauth;
 mod registration;
 mod revocation;
@@ -62,6 +64,9 @@ pub use client_auth::{ClientAuth, PrivateKey, SigningAlgorithm};
 pub use discovery::SmartConfiguration;
 pub use id_token::{FhirUser, FhirUserType, IdTokenClaims};
 pub use launch::{EhrLaunch, IssuerAllowList, PendingAuthorization};
+#[cfg(feature = "system-browser")]
+pub use loopback::open_system_browser;
+pub use loopback::LoopbackRedirect;
 pub use oauth::SmartClient;
 pub use registration::{register, ClientRegistration, RegisteredClient};
 pub use revocation::{Introspection, OAuthToken};

@@ -104,6 +104,11 @@ impl SmartClient {
         &self.inner.aud
     }
 
+    /// The redirect URL set with [`SmartClient::redirect_url`], if any.
+    pub(super) fn redirect_url_ref(&self) -> Option<&RedirectUrl> {
+        self.inner.redirect.as_ref()
+    }
+
     fn redirect(&self) -> Result<&RedirectUrl, Error> {
         self.inner.redirect.as_ref().ok_or_else(|| {
             Error::new(ErrorKind::Config, "this SmartClient has no redirect URL: set one with redirect_url()")

@@ -127,7 +127,9 @@ provider.proxy = false;
 
 provider.use(async (ctx, next) => {
   // offline_access (a refresh token) needs prompt=consent in OpenID Connect; SMART apps do not send it.
-  if (ctx.path === '/auth' && typeof ctx.query.scope === 'string' && ctx.query.scope.split(' ').includes('offline_access') && !ctx.query.prompt) {
+  // An EHR launch is consented to each time too, so that each launch's context reaches its grant.
+  const offline = typeof ctx.query.scope === 'string' && ctx.query.scope.split(' ').includes('offline_access');
+  if (ctx.path === '/auth' && (offline || ctx.query.launch) && !ctx.query.prompt) {
     ctx.query = { ...ctx.query, prompt: 'consent' };
   }
   const grantType = ctx.path === '/token' && ctx.method === 'POST' ? 'pending' : null;
@@ -194,20 +196,37 @@ async function readBody(req) {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+// The sign-in and consent pages of the interactive mode (the sandbox's, and the browser tests').
+function htmlPage(res, status, title, body) {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(`<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5}button{margin-right:.5rem}</style>
+</head><body>${body}</body></html>\n`);
+}
+
 async function interaction(req, res) {
-  const details = await provider.interactionDetails(req, res);
+  let details;
+  try {
+    details = await provider.interactionDetails(req, res);
+  } catch {
+    // A sign-in page reached again after it was used (the browser's Back): say so, plainly.
+    return htmlPage(res, 400, 'Sign-in expired', '<h1>This sign-in page has expired</h1><p>Go back to the app and start again.</p>');
+  }
   const { uid, prompt, params, session } = details;
+  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   if (config.interactive && req.method === 'GET') {
-    // A browser user sees who asks for what, and approves.
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    const esc = (s) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+    // A browser user sees who asks for what, and approves or denies.
     const user = accounts.get(config.user ?? 'clinician');
+    const context = params.launch ? launches.get(params.launch) : undefined;
     const body = prompt.name === 'login'
       ? `<h1>Sign in</h1><p>Test user: ${esc(user?.name ?? config.user)} (${esc(user?.fhirUser ?? '')}). No password in the sandbox.</p>
-<form method="post" action="/interaction/${esc(uid)}"><button>Sign in</button></form>`
-      : `<h1>${esc(params.client_id)} asks for</h1><p>${esc(params.scope)}</p>
-<form method="post" action="/interaction/${esc(uid)}"><button>Allow</button></form>`;
-    res.end(`<!doctype html><meta charset=utf-8><title>Authorize</title>${body}`);
+<form method="post" action="/interaction/${esc(uid)}"><button name="decision" value="login">Sign in</button></form>`
+      : `<h1>${esc(params.client_id)} asks for access</h1><p>Scopes: ${esc(params.scope)}</p>${context?.patient ? `<p>Patient in context: ${esc(context.patient)}</p>` : ''}
+<form method="post" action="/interaction/${esc(uid)}"><button name="decision" value="allow">Allow</button><button name="decision" value="deny">Deny</button></form>`;
+    return htmlPage(res, 200, prompt.name === 'login' ? 'Sign in' : 'Authorize', body);
+  }
+  if (req.method === 'POST' && new URLSearchParams(await readBody(req)).get('decision') === 'deny') {
+    await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The user denied the app access.' }, { mergeWithLastSubmission: false });
     return;
   }
   const accountId = session?.accountId ?? config.user ?? 'clinician';

@@ -36,6 +36,26 @@ fn nanos() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }
 
+/// The servers this test process started and has not stopped yet: `Runner::finish` ends the
+/// process with `exit`, which runs no destructor, so it stops them itself.
+static RUNNING: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Records a child process to stop at `Runner::finish` (if it is still running then).
+pub fn track(child: &Child) {
+    RUNNING.lock().unwrap_or_else(|e| e.into_inner()).push(child.id());
+}
+
+/// Forgets a child that was stopped (killed and waited for).
+pub fn untrack(child: &Child) {
+    RUNNING.lock().unwrap_or_else(|e| e.into_inner()).retain(|&pid| pid != child.id());
+}
+
+fn stop_tracked() {
+    for pid in RUNNING.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+    }
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
@@ -108,6 +128,7 @@ impl FhirServer {
             .stderr(log)
             .spawn()
             .expect("sekmet starts");
+        track(&child);
         let server = FhirServer { child, base, _dir: dir };
         server.wait_ready();
         server
@@ -214,7 +235,10 @@ impl SmartServer {
             }
         });
         match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(issuer) => SmartServer { child, issuer, _dir: dir },
+            Ok(issuer) => {
+                track(&child);
+                SmartServer { child, issuer, _dir: dir }
+            }
             Err(_) => {
                 let _ = child.kill();
                 let log = std::fs::read_to_string(dir.0.join("server.log")).unwrap_or_default();
@@ -248,6 +272,7 @@ impl SmartServer {
 
 impl Drop for SmartServer {
     fn drop(&mut self) {
+        untrack(&self.child);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -283,6 +308,7 @@ pub async fn browse_to_redirect(start: &str, redirect_prefix: &str) -> Result<St
 
 impl Drop for FhirServer {
     fn drop(&mut self) {
+        untrack(&self.child);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -330,6 +356,7 @@ impl Runner {
     }
 
     pub fn finish(self) -> ! {
+        stop_tracked();
         println!("\n{} passed, {} failed", self.passed, self.failed.len());
         std::process::exit(if self.failed.is_empty() { 0 } else { 1 })
     }
