@@ -5,7 +5,8 @@
 //! choose; the guide is there.
 
 #![warn(missing_docs)]
-#![forbid(unsafe_code)]
+// Unsafe code only in `resource_box` (two `ManuallyDrop::take`s, each explained).
+#![deny(unsafe_code)]
 
 #[cfg(feature = "client")]
 pub mod auth;
@@ -18,6 +19,7 @@ pub mod extension;
 pub mod hooks;
 pub mod json;
 mod primitive;
+mod resource_box;
 pub mod search;
 mod serde_bridge;
 #[cfg(feature = "client")]
@@ -32,6 +34,7 @@ pub mod fuzzing;
 
 #[cfg(feature = "client")]
 pub use error::{AuthFailure, Error, ErrorKind, Outcome, OutcomeIssue};
+pub use resource_box::{DropBoxed, ResourceBox};
 pub use primitive::{Date, DateTime, Decimal, Instant, Precision, Primitive, PrimitiveExt, PrimitiveValue, Time};
 
 /// What the macros of generated code name (serde, when the `serde` feature is on), so that a

@@ -374,13 +374,17 @@ impl Emitter<'_> {
                     fn set_id(&mut self, id: Option<String>) { self.id = id; }
                     fn meta(&self) -> Option<&Meta> { self.meta.as_ref() }
                     fn meta_mut(&mut self) -> &mut Option<Meta> { &mut self.meta }
-                    fn into_any(self) -> AnyResource { AnyResource::#name(Box::new(self)) }
+                    fn into_any(self) -> AnyResource { AnyResource::#name(crate::ResourceBox::new(self)) }
                     fn from_any(any: AnyResource) -> Result<Self, AnyResource> {
-                        match any { AnyResource::#name(r) => Ok(*r), other => Err(other) }
+                        match any { AnyResource::#name(r) => Ok(r.into_inner()), other => Err(other) }
                     }
                 }
                 impl From<#name> for AnyResource {
-                    fn from(r: #name) -> Self { AnyResource::#name(Box::new(r)) }
+                    fn from(r: #name) -> Self { AnyResource::#name(crate::ResourceBox::new(r)) }
+                }
+                impl crate::DropBoxed for #name {
+                    #[inline(never)]
+                    fn drop_boxed(boxed: Box<Self>) { drop(boxed) }
                 }
                 #search
             }
@@ -597,10 +601,12 @@ impl Emitter<'_> {
             .map(|s| doc(&if s.doc.is_empty() { format!("A {} resource.", s.path) } else { md(&s.doc) }));
         let marker = &self.marker;
         quote! {
-            /// Any resource of this version, as read by its `resourceType`.
+            /// Any resource of this version, as read by its `resourceType`. Each is held in a
+            /// `ResourceBox` (a box that derefs to it), so that a program that drops one does
+            /// not compile the drop code of every resource type itself.
             #[derive(Clone, Debug, PartialEq)]
             pub enum AnyResource {
-                #( #variant_docs #names(Box<#names>), )*
+                #( #variant_docs #names(crate::ResourceBox<#names>), )*
             }
 
             /// The resource type names of this version, sorted.
@@ -651,7 +657,7 @@ impl Emitter<'_> {
                 fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
                     let ty = p.peek_resource_type()?;
                     Ok(match &*ty {
-                        #( #type_names => Self::#names(hooks::boxed(p)?), )*
+                        #( #type_names => Self::#names(crate::ResourceBox::from_box(hooks::boxed(p)?)), )*
                         other => return Err(p.unknown_resource_type(other, <#marker as crate::FhirVersion>::NAME)),
                     })
                 }

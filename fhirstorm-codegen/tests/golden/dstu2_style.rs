@@ -405,18 +405,24 @@ mod gadget {
             &mut self.meta
         }
         fn into_any(self) -> AnyResource {
-            AnyResource::Gadget(Box::new(self))
+            AnyResource::Gadget(::fhirstorm::ResourceBox::new(self))
         }
         fn from_any(any: AnyResource) -> Result<Self, AnyResource> {
             match any {
-                AnyResource::Gadget(r) => Ok(*r),
+                AnyResource::Gadget(r) => Ok(r.into_inner()),
                 other => Err(other),
             }
         }
     }
     impl From<Gadget> for AnyResource {
         fn from(r: Gadget) -> Self {
-            AnyResource::Gadget(Box::new(r))
+            AnyResource::Gadget(::fhirstorm::ResourceBox::new(r))
+        }
+    }
+    impl ::fhirstorm::DropBoxed for Gadget {
+        #[inline(never)]
+        fn drop_boxed(boxed: Box<Self>) {
+            drop(boxed)
         }
     }
     /// A typed search on `Gadget`: one method per search parameter FHIR defines for it.
@@ -660,11 +666,13 @@ pub mod codes {
     }
     ::fhirstorm::__serde_via_str!(GadgetMode);
 }
-/// Any resource of this version, as read by its `resourceType`.
+/// Any resource of this version, as read by its `resourceType`. Each is held in a
+/// `ResourceBox` (a box that derefs to it), so that a program that drops one does
+/// not compile the drop code of every resource type itself.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AnyResource {
     /// A made-up DSTU2 resource
-    Gadget(Box<Gadget>),
+    Gadget(::fhirstorm::ResourceBox<Gadget>),
 }
 /// The resource type names of this version, sorted.
 pub const RESOURCE_TYPES: &[&str] = &["Gadget"];
@@ -728,7 +736,9 @@ impl FromJson for AnyResource {
         let ty = p.peek_resource_type()?;
         Ok(
             match &*ty {
-                "Gadget" => Self::Gadget(hooks::boxed(p)?),
+                "Gadget" => {
+                    Self::Gadget(::fhirstorm::ResourceBox::from_box(hooks::boxed(p)?))
+                }
                 other => {
                     return Err(
                         p

@@ -412,18 +412,24 @@ mod bundle {
             &mut self.meta
         }
         fn into_any(self) -> AnyResource {
-            AnyResource::Bundle(Box::new(self))
+            AnyResource::Bundle(::fhirstorm::ResourceBox::new(self))
         }
         fn from_any(any: AnyResource) -> Result<Self, AnyResource> {
             match any {
-                AnyResource::Bundle(r) => Ok(*r),
+                AnyResource::Bundle(r) => Ok(r.into_inner()),
                 other => Err(other),
             }
         }
     }
     impl From<Bundle> for AnyResource {
         fn from(r: Bundle) -> Self {
-            AnyResource::Bundle(Box::new(r))
+            AnyResource::Bundle(::fhirstorm::ResourceBox::new(r))
+        }
+    }
+    impl ::fhirstorm::DropBoxed for Bundle {
+        #[inline(never)]
+        fn drop_boxed(boxed: Box<Self>) {
+            drop(boxed)
         }
     }
     /// A typed search on `Bundle`: one method per search parameter FHIR defines for it.
@@ -1075,18 +1081,24 @@ mod widget {
             &mut self.meta
         }
         fn into_any(self) -> AnyResource {
-            AnyResource::Widget(Box::new(self))
+            AnyResource::Widget(::fhirstorm::ResourceBox::new(self))
         }
         fn from_any(any: AnyResource) -> Result<Self, AnyResource> {
             match any {
-                AnyResource::Widget(r) => Ok(*r),
+                AnyResource::Widget(r) => Ok(r.into_inner()),
                 other => Err(other),
             }
         }
     }
     impl From<Widget> for AnyResource {
         fn from(r: Widget) -> Self {
-            AnyResource::Widget(Box::new(r))
+            AnyResource::Widget(::fhirstorm::ResourceBox::new(r))
+        }
+    }
+    impl ::fhirstorm::DropBoxed for Widget {
+        #[inline(never)]
+        fn drop_boxed(boxed: Box<Self>) {
+            drop(boxed)
         }
     }
     /// The resource types `Widget?part-of=` may refer to: any resource of this version.
@@ -1422,13 +1434,15 @@ pub mod codes {
     }
     ::fhirstorm::__serde_via_str!(WidgetStatus);
 }
-/// Any resource of this version, as read by its `resourceType`.
+/// Any resource of this version, as read by its `resourceType`. Each is held in a
+/// `ResourceBox` (a box that derefs to it), so that a program that drops one does
+/// not compile the drop code of every resource type itself.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AnyResource {
     /// Contains a collection of resources
-    Bundle(Box<Bundle>),
+    Bundle(::fhirstorm::ResourceBox<Bundle>),
     /// A made-up resource
-    Widget(Box<Widget>),
+    Widget(::fhirstorm::ResourceBox<Widget>),
 }
 /// The resource type names of this version, sorted.
 pub const RESOURCE_TYPES: &[&str] = &["Bundle", "Widget"];
@@ -1497,8 +1511,12 @@ impl FromJson for AnyResource {
         let ty = p.peek_resource_type()?;
         Ok(
             match &*ty {
-                "Bundle" => Self::Bundle(hooks::boxed(p)?),
-                "Widget" => Self::Widget(hooks::boxed(p)?),
+                "Bundle" => {
+                    Self::Bundle(::fhirstorm::ResourceBox::from_box(hooks::boxed(p)?))
+                }
+                "Widget" => {
+                    Self::Widget(::fhirstorm::ResourceBox::from_box(hooks::boxed(p)?))
+                }
                 other => {
                     return Err(
                         p
