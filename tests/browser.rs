@@ -162,6 +162,14 @@ impl World {
         self.browser.goto(&format!("{app}/launch?iss={iss}&launch={launch}")).await.map_err(|e| e.to_string())
     }
 
+    /// Fails when a code was exchanged since `before` (a count from `codes_exchanged`).
+    async fn no_code_exchanged_since(&self, before: u64, after: &str) -> Result<(), String> {
+        match self.codes_exchanged().await - before {
+            0 => Ok(()),
+            n => Err(format!("{n} token requests {after}")),
+        }
+    }
+
     async fn codes_exchanged(&self) -> u64 {
         let stats = self.smart.stats().await;
         stats.as_object().map_or(0, |m| {
@@ -353,10 +361,7 @@ async fn refreshed_callback(w: &World) -> Result<(), String> {
     if !text.contains("Nothing was requested with it") {
         return Err(format!("the page does not say nothing was requested: {text}"));
     }
-    match w.codes_exchanged().await - before {
-        0 => Ok(()),
-        n => Err(format!("the refresh exchanged the code again ({n} token requests)")),
-    }
+    w.no_code_exchanged_since(before, "after the refresh of the callback").await
 }
 
 async fn back_after_callback(w: &World) -> Result<(), String> {
@@ -378,10 +383,7 @@ async fn back_after_callback(w: &World) -> Result<(), String> {
     if !(forward.contains("already used") || forward.contains("Grace Hopper")) {
         return Err(format!("Forward shows neither the refusal nor the kept page: {forward}"));
     }
-    match w.codes_exchanged().await - before {
-        0 => Ok(()),
-        n => Err(format!("Back and Forward exchanged a code again ({n} token requests)")),
-    }
+    w.no_code_exchanged_since(before, "after Back and Forward").await
 }
 
 async fn two_tabs(w: &World) -> Result<(), String> {
@@ -416,10 +418,7 @@ async fn denied(w: &World) -> Result<(), String> {
     if !text.contains("The user denied the app access.") {
         return Err(format!("the server's error description is not shown: {text}"));
     }
-    match w.codes_exchanged().await - before {
-        0 => Ok(()),
-        n => Err(format!("{n} token requests after a denial")),
-    }
+    w.no_code_exchanged_since(before, "after a denial").await
 }
 
 async fn expired(w: &World) -> Result<(), String> {
@@ -434,10 +433,7 @@ async fn expired(w: &World) -> Result<(), String> {
     if !text.contains("Start again from the EHR") {
         return Err(format!("the page does not say what to do: {text}"));
     }
-    match w.codes_exchanged().await - before {
-        0 => Ok(()),
-        n => Err(format!("{n} token requests with an expired state")),
-    }
+    w.no_code_exchanged_since(before, "with an expired state").await
 }
 
 async fn escaped(w: &World) -> Result<(), String> {
