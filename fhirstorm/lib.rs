@@ -21,7 +21,8 @@ pub mod json;
 mod primitive;
 mod resource_box;
 pub mod search;
-mod serde_bridge;
+#[doc(hidden)]
+pub mod serde_bridge;
 #[cfg(feature = "client")]
 mod transport;
 pub mod validation;

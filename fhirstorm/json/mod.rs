@@ -7,11 +7,14 @@
 
 mod error;
 mod parser;
+mod scan;
 mod value;
 mod writer;
 
 pub use error::{Error, ErrorKind};
 pub use parser::{Parser, MAX_DEPTH};
+#[cfg(feature = "serde")]
+pub(crate) use value::serde_impls::{value_from_map, ValueVisitor};
 pub use value::{Members, Number, Value};
 pub use writer::Writer;
 

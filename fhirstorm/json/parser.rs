@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::{Error, ErrorKind, Members, Number, Value};
+use super::{scan, Error, ErrorKind, Members, Number, Value};
 
 /// Deepest nesting of objects and arrays accepted (FHIR resources nest far less).
 pub const MAX_DEPTH: u32 = 128;
@@ -349,23 +349,20 @@ impl<'a> Parser<'a> {
     fn str_inner(&mut self) -> Result<Cow<'a, str>, Error> {
         let b = self.bytes();
         let start = self.pos + 1;
-        let mut i = start;
-        loop {
-            match b.get(i) {
-                Some(b'"') => {
-                    self.pos = i + 1;
-                    return Ok(Cow::Borrowed(&self.src[start..i]));
-                }
-                Some(b'\\') => break,
-                Some(&c) if c < 0x20 => {
-                    self.pos = i;
-                    return Err(self.error(ErrorKind::Syntax, "control character in string"));
-                }
-                Some(_) => i += 1,
-                None => {
-                    self.pos = i;
-                    return Err(self.error(ErrorKind::Syntax, "unterminated string"));
-                }
+        let mut i = scan::find_special(b, start);
+        match b.get(i) {
+            Some(b'"') => {
+                self.pos = i + 1;
+                return Ok(Cow::Borrowed(&self.src[start..i]));
+            }
+            Some(b'\\') => {}
+            Some(_) => {
+                self.pos = i;
+                return Err(self.error(ErrorKind::Syntax, "control character in string"));
+            }
+            None => {
+                self.pos = i;
+                return Err(self.error(ErrorKind::Syntax, "unterminated string"));
             }
         }
         // Slow path: unescape.
@@ -422,7 +419,7 @@ impl<'a> Parser<'a> {
                     self.pos = i;
                     return Err(self.error(ErrorKind::Syntax, "control character in string"));
                 }
-                Some(_) => i += 1,
+                Some(_) => i = scan::find_special(b, i + 1),
                 None => {
                     self.pos = i;
                     return Err(self.error(ErrorKind::Syntax, "unterminated string"));

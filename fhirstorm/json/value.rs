@@ -246,7 +246,7 @@ fn diff(a: &Value, b: &Value, path: &mut String) -> Option<String> {
 
 /// serde: the bridge the generated models' `Serialize`/`Deserialize` go through (feature `serde`).
 #[cfg(feature = "serde")]
-mod serde_impls {
+pub(crate) mod serde_impls {
     use std::fmt;
 
     use super::{Members, Number, Value};
@@ -315,7 +315,8 @@ mod serde_impls {
         }
     }
 
-    struct ValueVisitor;
+    /// Reads any value of serde's data model as a [`Value`].
+    pub(crate) struct ValueVisitor;
 
     impl<'de> serde::de::Visitor<'de> for ValueVisitor {
         type Value = Value;
@@ -365,17 +366,29 @@ mod serde_impls {
             Ok(Value::Array(a))
         }
         fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-            let mut m = Members::new();
-            while let Some(k) = map.next_key::<String>()? {
-                if m.is_empty() && k == SERDE_JSON_NUMBER_TOKEN {
-                    // serde_json with arbitrary_precision: the number's exact text.
-                    let text: String = map.next_value()?;
-                    return Ok(Value::Number(Number(text)));
-                }
-                let v: Value = map.next_value()?;
-                m.push(k, v);
+            match map.next_key::<String>()? {
+                Some(first) => value_from_map(first, map),
+                None => Ok(Value::Object(Members::new())),
             }
-            Ok(Value::Object(m))
         }
+    }
+
+    /// The rest of a map whose first key has been read.
+    pub(crate) fn value_from_map<'de, A: serde::de::MapAccess<'de>>(
+        first: String,
+        mut map: A,
+    ) -> Result<Value, A::Error> {
+        if first == SERDE_JSON_NUMBER_TOKEN {
+            // serde_json with arbitrary_precision: the number's exact text.
+            let text: String = map.next_value()?;
+            return Ok(Value::Number(Number(text)));
+        }
+        let mut m = Members::new();
+        m.push(first, map.next_value()?);
+        while let Some(k) = map.next_key::<String>()? {
+            let v: Value = map.next_value()?;
+            m.push(k, v);
+        }
+        Ok(Value::Object(m))
     }
 }

@@ -1,6 +1,6 @@
 //! A JSON writer that generated code drives directly.
 
-use super::{Members, ToJson};
+use super::{scan, Members, ToJson};
 
 /// Writes compact JSON into a byte buffer.
 #[derive(Default)]
@@ -111,36 +111,31 @@ impl Writer {
 
     /// Writes a string, escaped.
     pub fn string(&mut self, s: &str) {
-        self.buf.push(b'"');
         let bytes = s.as_bytes();
+        self.buf.reserve(bytes.len() + 2);
+        self.buf.push(b'"');
         let mut run = 0;
-        for (i, &c) in bytes.iter().enumerate() {
-            let esc: &[u8] = match c {
-                b'"' => b"\\\"",
-                b'\\' => b"\\\\",
-                b'\n' => b"\\n",
-                b'\r' => b"\\r",
-                b'\t' => b"\\t",
-                0..=0x1f => {
-                    self.buf.extend_from_slice(&bytes[run..i]);
-                    self.buf.extend_from_slice(&[
-                        b'\\',
-                        b'u',
-                        b'0',
-                        b'0',
-                        HEX[(c >> 4) as usize],
-                        HEX[(c & 0xf) as usize],
-                    ]);
-                    run = i + 1;
-                    continue;
-                }
-                _ => continue,
-            };
+        loop {
+            let i = scan::find_special(bytes, run);
             self.buf.extend_from_slice(&bytes[run..i]);
-            self.buf.extend_from_slice(esc);
+            let Some(&c) = bytes.get(i) else { break };
+            match c {
+                b'"' => self.buf.extend_from_slice(b"\\\""),
+                b'\\' => self.buf.extend_from_slice(b"\\\\"),
+                b'\n' => self.buf.extend_from_slice(b"\\n"),
+                b'\r' => self.buf.extend_from_slice(b"\\r"),
+                b'\t' => self.buf.extend_from_slice(b"\\t"),
+                _ => self.buf.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(c >> 4) as usize],
+                    HEX[(c & 0xf) as usize],
+                ]),
+            }
             run = i + 1;
         }
-        self.buf.extend_from_slice(&bytes[run..]);
         self.buf.push(b'"');
         self.comma = true;
     }
