@@ -93,7 +93,7 @@ fn run_corpus(title: &str, bytes: &[u8]) {
     let value: serde_json::Value = serde_json::from_slice(bytes).expect("the corpus reads as a Value");
     assert_eq!(fhirstorm::json::to_vec(&typed), serde_json::to_vec(&typed).unwrap(), "both ways write alike");
 
-    let mut rows = vec![
+    let mut rows = [
         Row {
             name: "floor: serde IgnoredAny parse",
             run: Box::new(|| timed(|| serde_json::from_slice::<serde::de::IgnoredAny>(bytes).unwrap())),
