@@ -370,7 +370,10 @@ pub fn read_vec<T: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<T>) -> Result<()
         slot.push(T::from_json(p)?);
         Ok(())
     })
-    .inspect_err(|_| slot.truncate(before))
+    .inspect_err(|_| slot.truncate(before))?;
+    // A Vec grown item by item holds up to twice its items: a parsed resource keeps only its own.
+    slot.shrink_to_fit();
+    Ok(())
 }
 
 /// A primitive's value (`birthDate`).
