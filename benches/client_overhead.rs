@@ -40,9 +40,8 @@ fn start_server() -> String {
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("server runtime");
         rt.block_on(async move {
-            let app = Router::new()
-                .route("/fhir/metadata", get(|| async { ([(CONTENT_TYPE, FHIR)], metadata()) }))
-                .route(
+            let app =
+                Router::new().route("/fhir/metadata", get(|| async { ([(CONTENT_TYPE, FHIR)], metadata()) })).route(
                     "/fhir/Patient/{id}",
                     get(|Path(id): Path<String>| async move {
                         ([(CONTENT_TYPE, FHIR)], format!(r#"{{"resourceType":"Patient","id":"{id}","active":true}}"#))
@@ -121,10 +120,8 @@ fn main() {
             rows[1].1.push(per_request(raw_loop(&raw, &base, Some("bench-token"))).await);
             rows[2].1.push(per_request(fhirstorm_loop(&plain)).await);
             rows[3].1.push(per_request(fhirstorm_loop(&with_session)).await);
-            let subscriber = tracing_subscriber::fmt()
-                .with_max_level(tracing::Level::DEBUG)
-                .with_writer(std::io::sink)
-                .finish();
+            let subscriber =
+                tracing_subscriber::fmt().with_max_level(tracing::Level::DEBUG).with_writer(std::io::sink).finish();
             let _guard = tracing::subscriber::set_default(subscriber);
             rows[4].1.push(per_request(fhirstorm_loop(&with_session)).await);
         }

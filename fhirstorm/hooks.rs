@@ -366,11 +366,13 @@ pub fn boxed<T: FromJson>(p: &mut Parser<'_>) -> Result<Box<T>, Error> {
 #[inline]
 pub fn read_vec<T: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<T>) -> Result<(), Error> {
     let before = slot.len();
-    p.array(|p, _| {
+    if let Err(e) = p.array(|p, _| {
         slot.push(T::from_json(p)?);
         Ok(())
-    })
-    .inspect_err(|_| slot.truncate(before))?;
+    }) {
+        slot.truncate(before);
+        return Err(e);
+    }
     // A Vec grown item by item holds up to twice its items: a parsed resource keeps only its own.
     slot.shrink_to_fit();
     Ok(())
@@ -555,13 +557,18 @@ impl WritePrimitive for Writer {
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __choice_slot {
-    ($field:expr, $variant:path) => {
-        match $field.get_or_insert_with(|| $variant(::core::default::Default::default())) {
-            $variant(v) => v,
+    // No closure (`get_or_insert_with(|| ...)`): each of a version's ~1,400 choice variants would
+    // compile its own copy of `get_or_insert_with` (8 % of the version's LLVM IR).
+    ($field:expr, $variant:path) => {{
+        if $field.is_none() {
+            $field = Some($variant(::core::default::Default::default()));
+        }
+        match &mut $field {
+            Some($variant(v)) => v,
             #[allow(unreachable_patterns)]
             _ => return Err($crate::hooks::choice_conflict()),
         }
-    };
+    }};
 }
 
 /// Reads a choice element's variant with `$read` (generated code only). A failed read leaves

@@ -4,6 +4,12 @@
 //!
 //! Use [`from_slice`] / [`to_vec`] with any model (`AnyResource::from_slice` / `to_vec` too); the
 //! [`FromJson`] / [`ToJson`] traits are what they call, on a [`Parser`] and a [`Writer`].
+//!
+//! With the `serde` feature the models are `Serialize`/`Deserialize` as well. Through
+//! serde_json (`serde_json::from_slice`, `to_vec`, axum's and reqwest's JSON helpers) that is
+//! this same reader and writer: serde_json hands over the value's raw text and writes the text
+//! back, so the result is as exact and nearly as fast as calling [`from_slice`] / [`to_vec`].
+//! Other serde formats go through [`Value`].
 
 mod error;
 mod parser;

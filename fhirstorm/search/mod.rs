@@ -69,6 +69,8 @@ impl<R> std::fmt::Debug for Query<R> {
     }
 }
 
+// The methods below are generic over `R` only for the types: each does its work in a function
+// compiled once (a version's search builders instantiate them for ~150 resource types).
 impl<R> Query<R> {
     /// An empty query.
     pub fn new() -> Self {
@@ -78,48 +80,33 @@ impl<R> Query<R> {
     /// Adds a parameter exactly as given (name with any modifier, value already escaped): the
     /// escape hatch for server-specific parameters.
     pub fn raw(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.params.push((name.into(), value.into()));
+        push_pair(&mut self.params, name.into(), value.into());
         self
     }
 
     /// Adds a typed value under `name` (the value supplies its modifier).
     pub(crate) fn add<V: SearchValue>(mut self, name: &str, value: V) -> Self {
         let (modifier, text) = value.render();
-        let key = match modifier {
-            Some(m) => format!("{name}:{m}"),
-            None => name.to_string(),
-        };
-        self.params.push((key, text));
+        push_value(&mut self.params, name, modifier, text);
         self
     }
 
     /// Adds a chained search: `subject:Patient.name=x` for each parameter of `inner`.
     pub(crate) fn chain<T>(mut self, name: &str, target: &str, inner: Query<T>) -> Self {
-        for (k, v) in inner.params {
-            self.params.push((format!("{name}:{target}.{k}"), v));
-        }
+        push_prefixed(&mut self.params, &format!("{name}:{target}."), inner.params);
         self
     }
 
     /// Adds a reverse chain: `_has:Observation:subject:code=x` for each parameter of `inner`
     /// (`via` is `Observation:subject`).
     pub(crate) fn has<T>(mut self, via: &str, inner: Query<T>) -> Self {
-        for (k, v) in inner.params {
-            self.params.push((format!("_has:{via}:{k}"), v));
-        }
+        push_prefixed(&mut self.params, &format!("_has:{via}:"), inner.params);
         self
     }
 
     /// Adds a `_sort` key (merged into one `_sort` parameter, in call order).
     pub(crate) fn sort(mut self, code: &str, descending: bool) -> Self {
-        let key = if descending { format!("-{code}") } else { code.to_string() };
-        match self.params.iter_mut().find(|(k, _)| k == "_sort") {
-            Some((_, v)) => {
-                v.push(',');
-                v.push_str(&key);
-            }
-            None => self.params.push(("_sort".to_string(), key)),
-        }
+        push_sort(&mut self.params, code, descending);
         self
     }
 
@@ -135,15 +122,50 @@ impl<R> Query<R> {
 
     /// The query string, form-encoded.
     pub fn to_query_string(&self) -> String {
-        let mut s = String::new();
-        for (i, (k, v)) in self.params.iter().enumerate() {
-            if i > 0 {
-                s.push('&');
-            }
-            let _ = write!(s, "{}={}", form(k), form(v));
-        }
-        s
+        query_string(&self.params)
     }
+}
+
+type Pairs = Vec<(String, String)>;
+
+fn push_pair(params: &mut Pairs, name: String, value: String) {
+    params.push((name, value));
+}
+
+fn push_value(params: &mut Pairs, name: &str, modifier: Option<&str>, text: String) {
+    let key = match modifier {
+        Some(m) => format!("{name}:{m}"),
+        None => name.to_string(),
+    };
+    params.push((key, text));
+}
+
+fn push_prefixed(params: &mut Pairs, prefix: &str, inner: Pairs) {
+    for (k, v) in inner {
+        params.push((format!("{prefix}{k}"), v));
+    }
+}
+
+fn push_sort(params: &mut Pairs, code: &str, descending: bool) {
+    let key = if descending { format!("-{code}") } else { code.to_string() };
+    match params.iter_mut().find(|(k, _)| k == "_sort") {
+        Some((_, v)) => {
+            v.push(',');
+            v.push_str(&key);
+        }
+        None => params.push(("_sort".to_string(), key)),
+    }
+}
+
+fn query_string(params: &[(String, String)]) -> String {
+    let mut s = String::new();
+    for (i, (k, v)) in params.iter().enumerate() {
+        if i > 0 {
+            s.push('&');
+        }
+        let _ = write!(s, "{}={}", form(k), form(v));
+    }
+    s
 }
 
 fn form(s: &str) -> String {
