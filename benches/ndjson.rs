@@ -7,7 +7,7 @@
 //! cargo bench --bench ndjson
 //! ```
 //!
-//! Examples come from `$FHIR_EXAMPLES_DIR/r4` (default `../shared/fhir-examples/r4`).
+//! Examples come from `$FHIR_EXAMPLES_DIR/r4`, else from `scripts/fhir-examples`.
 
 #[path = "common/examples.rs"]
 mod examples;
@@ -20,34 +20,13 @@ use fhirstorm::r4::AnyResource;
 
 const TARGET_BYTES: usize = 100 * 1000 * 1000;
 
-/// JSON without the whitespace between tokens, members in their order (as servers write NDJSON:
-/// `resourceType` first).
-fn minify(json: &[u8]) -> String {
-    let (mut out, mut in_string, mut escaped) = (Vec::with_capacity(json.len()), false, false);
-    for &b in json {
-        if in_string {
-            out.push(b);
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-        } else if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
-            in_string = b == b'"';
-            out.push(b);
-        }
-    }
-    String::from_utf8(out).expect("UTF-8 in, UTF-8 out")
-}
-
 /// One example per line (without whitespace), repeated until the target size.
 fn build_file() -> Arc<[u8]> {
-    let lines: Vec<String> = examples::r4_examples().iter().map(|b| minify(b)).collect();
+    let lines: Vec<Vec<u8>> = examples::r4_examples().iter().map(|b| examples::minify(b)).collect();
     let mut out = Vec::with_capacity(TARGET_BYTES + (1 << 20));
     let mut i = 0;
     while out.len() < TARGET_BYTES {
-        out.extend_from_slice(lines[i % lines.len()].as_bytes());
+        out.extend_from_slice(&lines[i % lines.len()]);
         out.push(b'\n');
         i += 1;
     }

@@ -43,27 +43,6 @@ fn bundle(kind: &str, resources: &[Vec<u8>], target: Option<usize>, search: bool
     out
 }
 
-/// Whitespace removed outside strings (the examples are pretty-printed; servers send compact).
-fn minify(json: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(json.len());
-    let (mut in_string, mut escaped) = (false, false);
-    for &b in json {
-        if in_string {
-            out.push(b);
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-        } else if !b.is_ascii_whitespace() {
-            in_string = b == b'"';
-            out.push(b);
-        }
-    }
-    out
-}
-
 /// One measured operation: its name and a run that returns the time of the work alone.
 struct Row<'a> {
     name: &'static str,
@@ -161,7 +140,7 @@ fn run_corpus(title: &str, bytes: &[u8]) {
 }
 
 fn main() {
-    let examples: Vec<Vec<u8>> = examples::r4_examples().iter().map(|b| minify(b)).collect();
+    let examples: Vec<Vec<u8>> = examples::r4_examples().iter().map(|b| examples::minify(b)).collect();
     let searchset = bundle("searchset", &examples, Some(7_000_000), true);
     let definitions = bundle("collection", &examples::r4_definitions(), None, false);
     println!("best of {} interleaved runs per row", rounds());

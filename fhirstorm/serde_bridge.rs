@@ -12,8 +12,10 @@
 //! does not recognise (the pretty one, a wrapper such as `serde_path_to_error`) takes the generic
 //! path, which is correct everywhere, only slower.
 //!
-//! **Through any other format** (CBOR, MessagePack, serde_json's `Value`, serde's own buffering in
-//! `#[serde(flatten)]` or untagged enums), the generic path: the model goes through
+//! (`serde_json::from_value` hands over the `Value`'s text too, so it takes this path.)
+//!
+//! **Through any other format** (CBOR, MessagePack, `serde_json::to_value`, serde's own buffering
+//! in `#[serde(flatten)]` or untagged enums), the generic path: the model goes through
 //! [`json::Value`](crate::json::Value) (built from the format's data model, then read natively).
 //! Numbers there are what the format holds: an integer exactly, a decimal as the format's float
 //! unless the format keeps text (serde_json with `arbitrary_precision` does).

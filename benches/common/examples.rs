@@ -51,3 +51,24 @@ pub fn r4_examples() -> Vec<Vec<u8>> {
 pub fn r4_definitions() -> Vec<Vec<u8>> {
     r4_files(&script_dir("r4-core"))
 }
+
+/// JSON without the whitespace between tokens, members in their order (as servers send it, and
+/// as NDJSON holds it: `resourceType` first).
+pub fn minify(json: &[u8]) -> Vec<u8> {
+    let (mut out, mut in_string, mut escaped) = (Vec::with_capacity(json.len()), false, false);
+    for &b in json {
+        if in_string {
+            out.push(b);
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+            in_string = b == b'"';
+            out.push(b);
+        }
+    }
+    out
+}
