@@ -14,7 +14,7 @@
 //!   parameter onto the builder's `Query`), and the constants' constructors [`include`],
 //!   [`sort_key`], [`element`].
 //! - The client adapter: `__resolve_references!` (`Reference::resolve`, compiled with the
-//!   `client` feature) and [`reference_url`], which it calls.
+//!   `client` feature) and `reference_url`, which it calls.
 //! - Typed extensions (code generated from an implementation guide): [`ext_optional`],
 //!   [`ext_required`] and [`ext_repeating`] check a sub-extension's cardinality.
 //! - Profiles: [`check_count`], [`check_type`], [`check_pattern`], [`check_binding`], [`check_typed_slice`] and

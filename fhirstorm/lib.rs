@@ -12,6 +12,8 @@
 pub mod auth;
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(any(feature = "time", feature = "chrono", feature = "jiff", feature = "rust_decimal", feature = "uuid"))]
+pub mod convert;
 #[cfg(feature = "client")]
 mod error;
 pub mod extension;

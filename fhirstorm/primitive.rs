@@ -104,6 +104,13 @@ impl Decimal {
         self.0.parse().unwrap_or(f64::NAN)
     }
 
+    /// A decimal from text known to be JSON number syntax (a conversion's own output).
+    #[cfg_attr(not(feature = "rust_decimal"), allow(dead_code))]
+    pub(crate) fn from_number_text(text: String) -> Decimal {
+        debug_assert!(text.parse::<Decimal>().is_ok(), "{text}");
+        Decimal(text)
+    }
+
     /// A decimal from an `f64`, written in the shortest form that reads back the same.
     /// Returns `None` for NaN and infinities.
     pub fn from_f64(v: f64) -> Option<Decimal> {
@@ -173,16 +180,16 @@ pub enum Precision {
 
 /// The parsed parts of a date/time text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Parts {
-    year: u16,
-    month: Option<u8>,
-    day: Option<u8>,
-    hour: Option<u8>,
-    minute: Option<u8>,
-    second: Option<u8>,
-    nanos: Option<u32>,
+pub(crate) struct Parts {
+    pub(crate) year: u16,
+    pub(crate) month: Option<u8>,
+    pub(crate) day: Option<u8>,
+    pub(crate) hour: Option<u8>,
+    pub(crate) minute: Option<u8>,
+    pub(crate) second: Option<u8>,
+    pub(crate) nanos: Option<u32>,
     /// Offset from UTC in minutes (`Z` = 0).
-    offset: Option<i16>,
+    pub(crate) offset: Option<i16>,
 }
 
 fn two(b: &[u8], i: usize) -> Option<u8> {
@@ -277,7 +284,7 @@ macro_rules! date_type {
                 &self.0
             }
 
-            fn parts(&self) -> Parts {
+            pub(crate) fn parts(&self) -> Parts {
                 let parse: fn(&str) -> Option<Parts> = $parse;
                 parse(&self.0).unwrap_or_default()
             }
