@@ -10,6 +10,8 @@
 
 #[cfg(feature = "client")]
 pub mod auth;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 #[cfg(feature = "client")]
 pub mod client;
 #[cfg(any(feature = "time", feature = "chrono", feature = "jiff", feature = "rust_decimal", feature = "uuid"))]

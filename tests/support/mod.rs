@@ -355,6 +355,26 @@ impl Runner {
         }
     }
 
+    /// A case of blocking code (`fhirstorm::blocking`), on this thread.
+    pub fn case_blocking(&mut self, name: &str, f: impl FnOnce() -> Result<(), String>) {
+        if self.filter.as_deref().is_some_and(|flt| !name.contains(flt)) {
+            return;
+        }
+        let started = Instant::now();
+        let outcome = f();
+        let ms = started.elapsed().as_millis();
+        match outcome {
+            Ok(()) => {
+                println!("test {name} ... ok ({ms} ms)");
+                self.passed += 1;
+            }
+            Err(e) => {
+                println!("test {name} ... FAILED: {e}");
+                self.failed.push(name.to_string());
+            }
+        }
+    }
+
     pub fn finish(self) -> ! {
         stop_tracked();
         println!("\n{} passed, {} failed", self.passed, self.failed.len());
