@@ -4,6 +4,7 @@
 //! through the `fhirstorm` crate, which re-exports all of it beside the versions its features
 //! choose; the guide is there.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 // Unsafe code only in `resource_box` (two `ManuallyDrop::take`s, each explained).
 #![deny(unsafe_code)]

@@ -9,7 +9,7 @@ fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let package = std::env::var("CARGO_PKG_NAME").expect("cargo sets CARGO_PKG_NAME");
     let version = package.strip_prefix("fhirstorm-").expect("a models crate is named fhirstorm-<version>");
-    let defs = manifest.join("../../fhir-definitions").join(version);
+    let defs = manifest.join("definitions");
     println!("cargo:rerun-if-changed={}", defs.display());
     let result = fhirstorm_codegen::Config::new()
         .definitions(&defs)

@@ -169,6 +169,7 @@
 //! codes bound to a required value set are enums with an `Unrecognized` variant; JSON members
 //! the definitions do not know are kept in each struct's `unknown` and written back.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
