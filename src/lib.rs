@@ -105,6 +105,20 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Without async
+//!
+//! `fhirstorm::blocking` (feature `blocking`) is the same client with blocking calls, for
+//! scripts, command-line tools and synchronous services: `blocking::Connection::<R4>::new(url)?
+//! .service()?.r::<Patient>().fetch(id)?`, search results as iterators, the SMART client's
+//! steps. Each call drives the async client's future; there is no second implementation.
+//!
+//! ## Dates, decimals and UUIDs
+//!
+//! `fhirstorm::convert` (features `time`, `chrono`, `jiff`, `rust_decimal`, `uuid`) converts
+//! FHIR's dates, times, decimals and `urn:uuid:` ids to and from those crates' types with
+//! `TryFrom`, refusing what the target cannot hold (a date of only a year, `24:00`, a leap
+//! second outside chrono, a decimal beyond 28 places) instead of rounding it.
+//!
 //! ## Errors
 //!
 //! One [`client::Error`] with kind queries: [`client::ErrorKind`] says what failed (status,
