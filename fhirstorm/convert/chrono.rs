@@ -5,9 +5,9 @@ use ::chrono::{
     DateTime as ChronoDateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, Offset, TimeZone, Timelike, Utc,
 };
 
-use super::dates::{date_text, parse_written, point_text, time_text, Hmsn, Source, Ymd};
+use super::dates::{calendar_conversions, point_text, Hmsn, Source, Ymd};
 use super::ConversionError;
-use crate::{Date, DateTime, Instant, Time};
+use crate::{DateTime, Instant};
 
 const NAIVE_DATE: &str = "chrono::NaiveDate";
 const NAIVE_TIME: &str = "chrono::NaiveTime";
@@ -42,43 +42,9 @@ fn ymd(d: &impl Datelike) -> Ymd {
     (d.year(), d.month() as u8, d.day() as u8)
 }
 
-impl TryFrom<&Date> for NaiveDate {
-    type Error = ConversionError;
-    fn try_from(d: &Date) -> Result<Self, ConversionError> {
-        let source = Source::date(d);
-        naive_date(&source, NAIVE_DATE, source.ymd(NAIVE_DATE)?)
-    }
-}
-
-/// A dateTime of exactly a day's precision (`2017-03-14`).
-impl TryFrom<&DateTime> for NaiveDate {
-    type Error = ConversionError;
-    fn try_from(d: &DateTime) -> Result<Self, ConversionError> {
-        let source = Source::date_time(d);
-        naive_date(&source, NAIVE_DATE, source.date_only(NAIVE_DATE)?)
-    }
-}
-
-impl TryFrom<NaiveDate> for Date {
-    type Error = ConversionError;
-    fn try_from(d: NaiveDate) -> Result<Self, ConversionError> {
-        parse_written(NAIVE_DATE, "FHIR date", &d, &date_text(NAIVE_DATE, "FHIR date", &d, ymd(&d))?)
-    }
-}
-
-impl TryFrom<&Time> for NaiveTime {
-    type Error = ConversionError;
-    fn try_from(t: &Time) -> Result<Self, ConversionError> {
-        let source = Source::time(t);
-        naive_time(&source, NAIVE_TIME, source.hmsn(NAIVE_TIME)?)
-    }
-}
-
-impl TryFrom<NaiveTime> for Time {
-    type Error = ConversionError;
-    fn try_from(t: NaiveTime) -> Result<Self, ConversionError> {
-        parse_written(NAIVE_TIME, "FHIR time", &t, &time_text(hmsn(&t)))
-    }
+calendar_conversions! {
+    date: NaiveDate = NAIVE_DATE, naive_date, ymd;
+    time: NaiveTime = NAIVE_TIME, naive_time, hmsn;
 }
 
 macro_rules! points {

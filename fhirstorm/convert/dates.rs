@@ -160,6 +160,58 @@ pub(crate) fn parse_written<T: std::str::FromStr>(
     text.parse().map_err(|_| ConversionError::new(from, to, value, format!("{text:?} is not a valid {to}")))
 }
 
+/// The conversions every crate's calendar date and time of day have alike: a FHIR date (and a
+/// dateTime of exactly a day) into the crate's date and back, a FHIR time into its time of day
+/// and back. Each crate file gives its type names and its four functions: building its date
+/// and time from the parts (`make_date(&source, to, ymd)`, `make_time(&source, to, hmsn)`) and
+/// reading the parts back (`ymd(&date)`, `hmsn(&time)`).
+macro_rules! calendar_conversions {
+    (date: $date:ty = $date_name:expr, $make_date:ident, $ymd:ident;
+     time: $time:ty = $time_name:expr, $make_time:ident, $hmsn:ident;) => {
+        impl TryFrom<&$crate::Date> for $date {
+            type Error = $crate::convert::ConversionError;
+            fn try_from(d: &$crate::Date) -> Result<Self, Self::Error> {
+                let source = $crate::convert::dates::Source::date(d);
+                $make_date(&source, $date_name, source.ymd($date_name)?)
+            }
+        }
+
+        /// A dateTime of exactly a day's precision (`2017-03-14`).
+        impl TryFrom<&$crate::DateTime> for $date {
+            type Error = $crate::convert::ConversionError;
+            fn try_from(d: &$crate::DateTime) -> Result<Self, Self::Error> {
+                let source = $crate::convert::dates::Source::date_time(d);
+                $make_date(&source, $date_name, source.date_only($date_name)?)
+            }
+        }
+
+        impl TryFrom<$date> for $crate::Date {
+            type Error = $crate::convert::ConversionError;
+            fn try_from(d: $date) -> Result<Self, Self::Error> {
+                let text = $crate::convert::dates::date_text($date_name, "FHIR date", &d, $ymd(&d))?;
+                $crate::convert::dates::parse_written($date_name, "FHIR date", &d, &text)
+            }
+        }
+
+        impl TryFrom<&$crate::Time> for $time {
+            type Error = $crate::convert::ConversionError;
+            fn try_from(t: &$crate::Time) -> Result<Self, Self::Error> {
+                let source = $crate::convert::dates::Source::time(t);
+                $make_time(&source, $time_name, source.hmsn($time_name)?)
+            }
+        }
+
+        impl TryFrom<$time> for $crate::Time {
+            type Error = $crate::convert::ConversionError;
+            fn try_from(t: $time) -> Result<Self, Self::Error> {
+                let text = $crate::convert::dates::time_text($hmsn(&t));
+                $crate::convert::dates::parse_written($time_name, "FHIR time", &t, &text)
+            }
+        }
+    };
+}
+pub(crate) use calendar_conversions;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,9 +5,9 @@ use ::jiff::civil::{Date as CivilDate, DateTime as CivilDateTime, Time as CivilT
 use ::jiff::tz::{Offset, TimeZone};
 use ::jiff::{Timestamp, Zoned};
 
-use super::dates::{date_text, no_leap_second, parse_written, point_text, time_text, Hmsn, Source, Ymd};
+use super::dates::{calendar_conversions, no_leap_second, point_text, Hmsn, Source, Ymd};
 use super::ConversionError;
-use crate::{Date, DateTime, Instant, Time};
+use crate::{DateTime, Instant};
 
 const DATE: &str = "jiff::civil::Date";
 const TIME: &str = "jiff::civil::Time";
@@ -32,51 +32,17 @@ fn zoned(source: &Source<'_>, to: &'static str) -> Result<Zoned, ConversionError
     local.to_zoned(TimeZone::fixed(offset)).map_err(|_| source.error(to, "it is out of jiff's range"))
 }
 
-fn ymd(d: CivilDate) -> Ymd {
+fn ymd(d: &CivilDate) -> Ymd {
     (i32::from(d.year()), d.month() as u8, d.day() as u8)
 }
 
-fn hmsn(t: CivilTime) -> Hmsn {
+fn hmsn(t: &CivilTime) -> Hmsn {
     (t.hour() as u8, t.minute() as u8, t.second() as u8, t.subsec_nanosecond() as u32)
 }
 
-impl TryFrom<&Date> for CivilDate {
-    type Error = ConversionError;
-    fn try_from(d: &Date) -> Result<Self, ConversionError> {
-        let source = Source::date(d);
-        date(&source, DATE, source.ymd(DATE)?)
-    }
-}
-
-/// A dateTime of exactly a day's precision (`2017-03-14`).
-impl TryFrom<&DateTime> for CivilDate {
-    type Error = ConversionError;
-    fn try_from(d: &DateTime) -> Result<Self, ConversionError> {
-        let source = Source::date_time(d);
-        date(&source, DATE, source.date_only(DATE)?)
-    }
-}
-
-impl TryFrom<CivilDate> for Date {
-    type Error = ConversionError;
-    fn try_from(d: CivilDate) -> Result<Self, ConversionError> {
-        parse_written(DATE, "FHIR date", &d, &date_text(DATE, "FHIR date", &d, ymd(d))?)
-    }
-}
-
-impl TryFrom<&Time> for CivilTime {
-    type Error = ConversionError;
-    fn try_from(t: &Time) -> Result<Self, ConversionError> {
-        let source = Source::time(t);
-        time(&source, TIME, source.hmsn(TIME)?)
-    }
-}
-
-impl TryFrom<CivilTime> for Time {
-    type Error = ConversionError;
-    fn try_from(t: CivilTime) -> Result<Self, ConversionError> {
-        parse_written(TIME, "FHIR time", &t, &time_text(hmsn(t)))
-    }
+calendar_conversions! {
+    date: CivilDate = DATE, date, ymd;
+    time: CivilTime = TIME, time, hmsn;
 }
 
 macro_rules! points {
@@ -102,7 +68,7 @@ macro_rules! points {
             type Error = ConversionError;
             fn try_from(z: &Zoned) -> Result<Self, ConversionError> {
                 let local = z.datetime();
-                point_text(ZONED, $name, z, (ymd(local.date()), hmsn(local.time()), z.offset().seconds()))
+                point_text(ZONED, $name, z, (ymd(&local.date()), hmsn(&local.time()), z.offset().seconds()))
             }
         }
 
@@ -111,7 +77,7 @@ macro_rules! points {
             type Error = ConversionError;
             fn try_from(t: Timestamp) -> Result<Self, ConversionError> {
                 let local = Offset::UTC.to_datetime(t);
-                point_text(TIMESTAMP, $name, &t, (ymd(local.date()), hmsn(local.time()), 0))
+                point_text(TIMESTAMP, $name, &t, (ymd(&local.date()), hmsn(&local.time()), 0))
             }
         }
     };

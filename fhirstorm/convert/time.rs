@@ -2,9 +2,9 @@
 
 use ::time::{Date as TimeDate, Month, OffsetDateTime, PrimitiveDateTime, Time as TimeTime, UtcOffset};
 
-use super::dates::{date_text, no_leap_second, parse_written, point_text, time_text, Hmsn, Source, Ymd};
+use super::dates::{calendar_conversions, no_leap_second, point_text, Hmsn, Source, Ymd};
 use super::ConversionError;
-use crate::{Date, DateTime, Instant, Time};
+use crate::{DateTime, Instant};
 
 const DATE: &str = "time::Date";
 const TIME: &str = "time::Time";
@@ -28,51 +28,17 @@ fn offset_date_time(source: &Source<'_>) -> Result<OffsetDateTime, ConversionErr
     Ok(local.assume_offset(offset))
 }
 
-fn ymd(d: TimeDate) -> Ymd {
+fn ymd(d: &TimeDate) -> Ymd {
     (d.year(), u8::from(d.month()), d.day())
 }
 
-fn hmsn(t: TimeTime) -> Hmsn {
+fn hmsn(t: &TimeTime) -> Hmsn {
     (t.hour(), t.minute(), t.second(), t.nanosecond())
 }
 
-impl TryFrom<&Date> for TimeDate {
-    type Error = ConversionError;
-    fn try_from(d: &Date) -> Result<Self, ConversionError> {
-        let source = Source::date(d);
-        date(&source, DATE, source.ymd(DATE)?)
-    }
-}
-
-/// A dateTime of exactly a day's precision (`2017-03-14`).
-impl TryFrom<&DateTime> for TimeDate {
-    type Error = ConversionError;
-    fn try_from(d: &DateTime) -> Result<Self, ConversionError> {
-        let source = Source::date_time(d);
-        date(&source, DATE, source.date_only(DATE)?)
-    }
-}
-
-impl TryFrom<TimeDate> for Date {
-    type Error = ConversionError;
-    fn try_from(d: TimeDate) -> Result<Self, ConversionError> {
-        parse_written(DATE, "FHIR date", &d, &date_text(DATE, "FHIR date", &d, ymd(d))?)
-    }
-}
-
-impl TryFrom<&Time> for TimeTime {
-    type Error = ConversionError;
-    fn try_from(t: &Time) -> Result<Self, ConversionError> {
-        let source = Source::time(t);
-        time(&source, TIME, source.hmsn(TIME)?)
-    }
-}
-
-impl TryFrom<TimeTime> for Time {
-    type Error = ConversionError;
-    fn try_from(t: TimeTime) -> Result<Self, ConversionError> {
-        parse_written(TIME, "FHIR time", &t, &time_text(hmsn(t)))
-    }
+calendar_conversions! {
+    date: TimeDate = DATE, date, ymd;
+    time: TimeTime = TIME, time, hmsn;
 }
 
 macro_rules! points {
@@ -88,7 +54,7 @@ macro_rules! points {
         impl TryFrom<OffsetDateTime> for $fhir {
             type Error = ConversionError;
             fn try_from(d: OffsetDateTime) -> Result<Self, ConversionError> {
-                point_text(OFFSET, $name, &d, (ymd(d.date()), hmsn(d.time()), d.offset().whole_seconds()))
+                point_text(OFFSET, $name, &d, (ymd(&d.date()), hmsn(&d.time()), d.offset().whole_seconds()))
             }
         }
     };
