@@ -77,6 +77,16 @@ pub trait FhirVersion: Copy + Default + std::fmt::Debug + Send + Sync + 'static 
     fn accepts(fhir_version: &str) -> bool {
         fhir_version == Self::RELEASE || fhir_version.starts_with(&format!("{}.", Self::RELEASE))
     }
+
+    /// The version's resource types, by name (`Account`, ..., `VisionPrescription`).
+    fn resource_types() -> impl Iterator<Item = &'static str> {
+        Self::definitions().types.iter().filter(|t| t.resource).map(|t| t.name)
+    }
+
+    /// `name` as one of the version's resource types (exactly, case included), or `None`.
+    fn resource_type(name: &str) -> Option<&'static str> {
+        Self::resource_types().find(|t| *t == name)
+    }
 }
 
 // Every resource validates against its version's element table.

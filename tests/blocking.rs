@@ -119,6 +119,21 @@ fn rest_cases(t: &mut Runner) {
         Ok(())
     });
 
+    t.case_blocking("a type named at run time: read, search as an iterator, typos refused", || {
+        let service = conn(base)?.service().map_err(e)?;
+        ensure!(service.r_named("Patinet").is_err(), "Patinet accepted");
+        let patients = service.r_named("Patient").map_err(e)?;
+        let params = vec![("family".to_string(), "Paged".to_string()), ("_count".to_string(), "10".to_string())];
+        let all: Vec<_> = patients.search_all(params.clone()).collect::<Result<_, _>>().map_err(e)?;
+        ensure!(all.len() == 25 && all.iter().all(|r| r.resource_type() == "Patient"), "{} matches", all.len());
+        let pages = patients.search_pages(params).count();
+        ensure!(pages == 3, "{pages} pages");
+        let id = all[0].id().ok_or("an id")?;
+        let read = patients.fetch(id).map_err(e)?;
+        ensure!(read.id() == Some(id), "{read:?}");
+        Ok(())
+    });
+
     t.case_blocking("from many threads at once, sharing one connection", || {
         let service = conn(base)?.service().map_err(e)?;
         let id = service.r::<Patient>().create(&patient("Threads")).map_err(e)?.id.ok_or("an id")?;

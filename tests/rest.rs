@@ -411,6 +411,43 @@ async fn main() {
     })
     .await;
 
+    t.case("resources_named_at_run_time", || async {
+        let service = conn(&server).service().await.map_err(e)?;
+        let bad = service.r_named("Patinet").err().ok_or("Patinet accepted")?;
+        ensure!(bad.kind() == ErrorKind::Config && bad.to_string().contains("Patinet"), "{bad}");
+        let patients = service.r_named("Patient").map_err(e)?;
+        let new = patient("Named", "Nora").into_any();
+        let created = patients.create(&new).await.map_err(e)?;
+        let id = created.id().ok_or("id")?.to_string();
+        let read = patients.fetch(&id).await.map_err(e)?;
+        let typed = Patient::from_any(read).map_err(|_| "not a Patient")?;
+        ensure!(typed.name[0].family.value().map(String::as_str) == Some("Named"), "{typed:?}");
+        let mut changed = typed.clone();
+        changed.name[0].family = Some("Renamed".into());
+        let updated = patients.update(&changed.clone().into_any()).await.map_err(e)?;
+        let v2 = Patient::from_any(updated).map_err(|_| "not a Patient")?;
+        ensure!(v2.meta.as_ref().and_then(|m| m.version_id.value().map(String::as_str)) == Some("2"), "{v2:?}");
+        // The stale version is refused (If-Match from meta.versionId), as the typed update is.
+        let stale = patients.update(&changed.into_any()).await.err().ok_or("stale update accepted")?;
+        ensure!(stale.is_precondition_failed(), "{stale}");
+        // What is not of the type named is refused before any request.
+        let wrong = patients.create(&Observation::default().into_any()).await.err().ok_or("accepted")?;
+        ensure!(wrong.kind() == ErrorKind::Config, "{wrong}");
+        let page = patients.search([("family", "Renamed"), ("_count", "1")]).await.map_err(e)?;
+        ensure!(page.matches().iter().any(|p| p.id() == Some(id.as_str())), "{page:?}");
+        let all: Vec<_> = patients
+            .search_all(vec![("_count".into(), "2".into()), ("birthdate".into(), "1974-12-25".into())])
+            .try_collect()
+            .await
+            .map_err(e)?;
+        ensure!(all.len() > 2 && all.iter().all(|r| r.resource_type() == "Patient"), "{} found", all.len());
+        patients.delete(&id).await.map_err(e)?;
+        let gone = patients.fetch(&id).await.err().ok_or("still there")?;
+        ensure!(gone.status().is_some_and(|s| s == 404 || s == 410), "{gone}");
+        Ok(())
+    })
+    .await;
+
     drop(server);
     t.finish();
 }

@@ -256,6 +256,12 @@ impl SmartClient {
         Ok(Session::new(Some(self.clone()), token, Some(scopes)))
     }
 
+    /// A Backend Services session resumed from a token obtained earlier (and saved): `token` is
+    /// sent while it is valid, then renewed as [`backend_session`](Self::backend_session)'s is.
+    pub fn resume_backend_session(&self, token: TokenResponse, scopes: Scopes) -> Session {
+        Session::new(Some(self.clone()), token, Some(scopes))
+    }
+
     async fn token_request(&self, form: Vec<(&'static str, String)>) -> Result<TokenResponse, Error> {
         let endpoint = self.inner.config.token_endpoint.clone();
         let body = self.post_authenticated(&endpoint, form).await?;

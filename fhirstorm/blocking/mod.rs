@@ -27,6 +27,7 @@
 //! What has no blocking method here (registration, revocation, the loopback redirect, bulk
 //! export) runs through [`Connection::block_on`] with the async API.
 
+mod any_resources;
 mod auth;
 mod service;
 
@@ -40,6 +41,7 @@ use crate::auth::Session;
 use crate::client::{self, Capabilities, ClientVersion};
 use crate::error::{Error, ErrorKind};
 
+pub use any_resources::AnyResources;
 pub use auth::SmartClient;
 pub use service::{Matches, Pages, Resources, Service};
 

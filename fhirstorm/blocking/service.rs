@@ -44,6 +44,10 @@ impl<V: ClientVersion> Service<V> {
         &self.inner
     }
 
+    pub(super) fn driver(&self) -> &Driver {
+        &self.driver
+    }
+
     /// What the service advertises.
     pub fn capabilities(&self) -> &RestCapabilities {
         self.inner.capabilities()
@@ -177,12 +181,12 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
 
     /// All pages of a search, each fetched when the iterator reaches it.
     pub fn search_pages(&self, query: impl IntoSearch<R>) -> Pages<'_, V, R> {
-        Pages(Iter { stream: Some(Box::pin(self.inner.search_pages(query))), driver: &self.driver })
+        Pages(Iter::new(Box::pin(self.inner.search_pages(query)), &self.driver))
     }
 
     /// Every matching resource across pages, a page fetched when the iterator reaches it.
     pub fn search_all(&self, query: impl IntoSearch<R>) -> Matches<'_, R> {
-        Matches(Iter { stream: Some(Box::pin(self.inner.search_all(query))), driver: &self.driver })
+        Matches(Iter::new(Box::pin(self.inner.search_all(query)), &self.driver))
     }
 
     /// The history of every resource of this type, as a Bundle.
@@ -212,9 +216,15 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
 }
 
 /// A stream driven one item at a time; after an error, it ends.
-struct Iter<'a, T> {
+pub(super) struct Iter<'a, T> {
     stream: Option<LocalBoxStream<'a, Result<T, Error>>>,
     driver: &'a Driver,
+}
+
+impl<'a, T> Iter<'a, T> {
+    pub(super) fn new(stream: LocalBoxStream<'a, Result<T, Error>>, driver: &'a Driver) -> Self {
+        Iter { stream: Some(stream), driver }
+    }
 }
 
 impl<T> Iterator for Iter<'_, T> {
@@ -230,7 +240,7 @@ impl<T> Iterator for Iter<'_, T> {
 }
 
 /// The pages of a search ([`Resources::search_pages`]).
-pub struct Pages<'a, V: ClientVersion, R>(Iter<'a, SearchSet<V, R>>);
+pub struct Pages<'a, V: ClientVersion, R>(pub(super) Iter<'a, SearchSet<V, R>>);
 
 impl<V: ClientVersion, R> Iterator for Pages<'_, V, R> {
     type Item = Result<SearchSet<V, R>, Error>;
@@ -240,7 +250,7 @@ impl<V: ClientVersion, R> Iterator for Pages<'_, V, R> {
 }
 
 /// The matches of a search across its pages ([`Resources::search_all`]).
-pub struct Matches<'a, R>(Iter<'a, R>);
+pub struct Matches<'a, R>(pub(super) Iter<'a, R>);
 
 impl<R> Iterator for Matches<'_, R> {
     type Item = Result<R, Error>;

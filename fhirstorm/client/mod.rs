@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+mod any_resources;
 mod authorizer;
 mod builder;
 pub mod bulk;
@@ -37,6 +38,7 @@ pub use crate::version::{ClientVersion, Entry};
 pub use capabilities::{ResourceCapabilities, RestCapabilities};
 pub use transaction::{BundleKind, TransactionBuilder, TransactionEntry, TransactionResponse};
 
+pub use any_resources::AnyResources;
 pub use authorizer::{AuthFuture, Authorizer, Bearer};
 pub use builder::ConnectionBuilder;
 pub use connection::{Capabilities, Connection};

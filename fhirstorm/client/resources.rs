@@ -36,13 +36,8 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
 
     /// [`typed`](Self::typed), with the deviations of a lenient read.
     pub(super) fn typed_read<T: Resource<Version = V>>(&self, resp: &Response) -> Result<json::Lenient<T>, Error> {
-        // Read as any resource first, so that a resource of another type is a clear error.
-        let read: json::Lenient<V::AnyResource> = self.conn().read_body(resp)?;
-        let found = read.value.resource_type();
-        let value = T::from_any(read.value).map_err(|_| {
-            Error::new(ErrorKind::Parse, format!("expected a {}, the server sent a {found}", T::TYPE))
-                .with_request(resp.method.as_str(), &resp.url)
-        })?;
+        let read = read_as(self.conn(), resp, T::TYPE)?;
+        let value = T::from_any(read.value).map_err(|other| wrong_type(resp, T::TYPE, other.resource_type()))?;
         Ok(json::Lenient { value, deviations: read.deviations })
     }
 
@@ -113,18 +108,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
 
     /// The resource the server returned, or (when it returned none) the one its `Location` names.
     pub(super) async fn representation(&self, resp: Response) -> Result<R, Error> {
-        if !resp.body.is_empty() {
-            return self.typed(&resp);
-        }
-        let location = resp.headers.get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok()).ok_or_else(|| {
-            Error::new(ErrorKind::Protocol, "the server returned neither the resource nor a Location")
-        })?;
-        let url = resp
-            .url
-            .join(location)
-            .map_err(|e| Error::new(ErrorKind::Protocol, "bad Location header").with_source(e))?;
-        let resp = self.conn().call(Method::GET, url).send().await?;
-        self.typed(&resp)
+        self.typed(&located(self.conn(), resp).await?)
     }
 
     /// Searches and returns the first page. `query` is `R`'s typed builder
@@ -132,69 +116,10 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     /// `search(dict(patient=id))`).
     pub async fn search(&self, query: impl IntoSearch<R>) -> Result<SearchSet<V, R>, Error> {
         self.service.check(R::TYPE, "search-type")?;
-        let mut url = self.conn().url(R::TYPE)?;
         let pairs = query.into_pairs();
-        {
-            let mut q = url.query_pairs_mut();
-            for (k, v) in &pairs {
-                q.append_pair(k, v);
-            }
-        }
-        if url.query() == Some("") {
-            url.set_query(None);
-        }
-        if url.as_str().len() > MAX_GET_URL {
-            // Too long for a URL many servers and proxies accept: POST the form to `_search`.
-            let form = url.query().unwrap_or("").as_bytes().to_vec();
-            let url = self.conn().path(&[R::TYPE, "_search"])?;
-            let resp = self
-                .conn()
-                .call(Method::POST, url)
-                .header(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"))
-                .body(form)
-                .idempotent(true)
-                .send()
-                .await?;
-            let bundle = self.typed_read(&resp)?;
-            let page = SearchSet::from_bundle(bundle, &self.conn().shared.base)?;
-            return self.check_ignored(page, &pairs);
-        }
-        let page = self.page(url).await?;
-        self.check_ignored(page, &pairs)
-    }
-
-    /// Compares what was sent with the server's `self` link and records (or, when strict,
-    /// refuses) parameters the server did not apply.
-    pub(super) fn check_ignored(
-        &self,
-        mut page: SearchSet<V, R>,
-        sent: &[(String, String)],
-    ) -> Result<SearchSet<V, R>, Error> {
-        let Some(link) = page.self_link.as_deref() else { return Ok(page) };
-        let Ok(url) = self.conn().shared.base.join(link) else { return Ok(page) };
-        let applied: Vec<String> =
-            url.query_pairs().map(|(k, _)| k.split(':').next().unwrap_or("").to_string()).collect();
-        // Result-shaping parameters that servers commonly leave out of the self link.
-        const SHAPING: &[&str] =
-            &["_count", "_format", "_pretty", "_summary", "_elements", "_total", "_sort", "_include", "_revinclude"];
-        let mut ignored: Vec<String> = sent
-            .iter()
-            .map(|(k, _)| k.split(':').next().unwrap_or("").split('.').next().unwrap_or("").to_string())
-            .filter(|name| !SHAPING.contains(&name.as_str()) && !applied.contains(name))
-            .collect();
-        let mut seen = std::collections::HashSet::new();
-        ignored.retain(|name| seen.insert(name.clone()));
-        if !ignored.is_empty() {
-            if self.conn().shared.strict_search {
-                return Err(Error::new(
-                    ErrorKind::Unsupported,
-                    format!("the server ignored the search parameter(s) {}", ignored.join(", ")),
-                ));
-            }
-            tracing::warn!(resource = R::TYPE, ignored = %ignored.join(","), "the server ignored search parameters");
-        }
-        page.ignored = ignored;
-        Ok(page)
+        let resp = search_response(self.conn(), R::TYPE, &pairs).await?;
+        let page = SearchSet::from_bundle(self.typed_read(&resp)?, &self.conn().shared.base)?;
+        check_ignored(self.conn(), R::TYPE, page, &pairs)
     }
 
     /// Applies a JSON Patch (RFC 6902) to resource `id` (STU3 and later) and returns the result.
@@ -324,6 +249,65 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
 /// Longest search URL sent as a GET; longer searches are POSTed to `_search`.
 pub(super) const MAX_GET_URL: usize = 2000;
 
+/// The body of `resp` as any resource of the version, which must be of type `ty` (read as the
+/// connection's conformance says).
+pub(super) fn read_as<V: ClientVersion>(
+    conn: &Connection<V>,
+    resp: &Response,
+    ty: &str,
+) -> Result<json::Lenient<V::AnyResource>, Error> {
+    // Read as any resource first, so that a resource of another type is a clear error.
+    let read: json::Lenient<V::AnyResource> = conn.read_body(resp)?;
+    match read.value.resource_type() {
+        found if found == ty => Ok(read),
+        found => Err(wrong_type(resp, ty, found)),
+    }
+}
+
+fn wrong_type(resp: &Response, expected: &str, found: &str) -> Error {
+    Error::new(ErrorKind::Parse, format!("expected a {expected}, the server sent a {found}"))
+        .with_request(resp.method.as_str(), &resp.url)
+}
+
+/// The answer holding the resource after a create, update or patch: `resp` itself, or (when
+/// the server returned no body) the answer to a read of its `Location`.
+pub(super) async fn located<V: ClientVersion>(conn: &Connection<V>, resp: Response) -> Result<Response, Error> {
+    if !resp.body.is_empty() {
+        return Ok(resp);
+    }
+    let location =
+        resp.headers.get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok()).ok_or_else(|| {
+            Error::new(ErrorKind::Protocol, "the server returned neither the resource nor a Location")
+        })?;
+    let url =
+        resp.url.join(location).map_err(|e| Error::new(ErrorKind::Protocol, "bad Location header").with_source(e))?;
+    conn.call(Method::GET, url).send().await
+}
+
+/// A search of type `ty`: a GET, or (when the URL would be too long for many servers and
+/// proxies) the form POSTed to `_search`.
+pub(super) async fn search_response<V: ClientVersion>(
+    conn: &Connection<V>,
+    ty: &str,
+    pairs: &[(String, String)],
+) -> Result<Response, Error> {
+    let mut url = conn.url(ty)?;
+    url.query_pairs_mut().extend_pairs(pairs);
+    if url.query() == Some("") {
+        url.set_query(None);
+    }
+    if url.as_str().len() <= MAX_GET_URL {
+        return conn.call(Method::GET, url).send().await;
+    }
+    let form = url.query().unwrap_or("").as_bytes().to_vec();
+    conn.call(Method::POST, conn.path(&[ty, "_search"])?)
+        .header(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"))
+        .body(form)
+        .idempotent(true)
+        .send()
+        .await
+}
+
 pub(super) fn header_value(v: &str) -> Result<HeaderValue, Error> {
     HeaderValue::from_str(v).map_err(|e| Error::new(ErrorKind::Config, "invalid header value").with_source(e))
 }
@@ -356,4 +340,38 @@ pub(super) fn find_in_context<V: ClientVersion>(
         }
     }
     Ok(None)
+}
+
+/// Compares what was sent with the server's `self` link and records (or, when strict,
+/// refuses) parameters the server did not apply.
+pub(super) fn check_ignored<V: ClientVersion, R>(
+    conn: &Connection<V>,
+    ty: &str,
+    mut page: SearchSet<V, R>,
+    sent: &[(String, String)],
+) -> Result<SearchSet<V, R>, Error> {
+    let Some(link) = page.self_link.as_deref() else { return Ok(page) };
+    let Ok(url) = conn.shared.base.join(link) else { return Ok(page) };
+    let applied: Vec<String> = url.query_pairs().map(|(k, _)| k.split(':').next().unwrap_or("").to_string()).collect();
+    // Result-shaping parameters that servers commonly leave out of the self link.
+    const SHAPING: &[&str] =
+        &["_count", "_format", "_pretty", "_summary", "_elements", "_total", "_sort", "_include", "_revinclude"];
+    let mut ignored: Vec<String> = sent
+        .iter()
+        .map(|(k, _)| k.split(':').next().unwrap_or("").split('.').next().unwrap_or("").to_string())
+        .filter(|name| !SHAPING.contains(&name.as_str()) && !applied.contains(name))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    ignored.retain(|name| seen.insert(name.clone()));
+    if !ignored.is_empty() {
+        if conn.shared.strict_search {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("the server ignored the search parameter(s) {}", ignored.join(", ")),
+            ));
+        }
+        tracing::warn!(resource = ty, ignored = %ignored.join(","), "the server ignored search parameters");
+    }
+    page.ignored = ignored;
+    Ok(page)
 }

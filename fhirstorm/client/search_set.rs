@@ -48,6 +48,19 @@ impl<V: ClientVersion, R: Resource<Version = V>> SearchSet<V, R> {
     }
 
     pub(super) fn from_bundle(read: json::Lenient<V::Bundle>, base: &Url) -> Result<SearchSet<V, R>, Error> {
+        Self::from_bundle_as(read, base, R::TYPE, R::from_any)
+    }
+}
+
+impl<V: ClientVersion, R> SearchSet<V, R> {
+    /// A page whose matches are the `search.mode = match` entries of type `ty`, each taken by
+    /// `take` (which gives back what it does not take: an included resource).
+    pub(super) fn from_bundle_as(
+        read: json::Lenient<V::Bundle>,
+        base: &Url,
+        ty: &str,
+        take: impl Fn(V::AnyResource) -> Result<R, V::AnyResource>,
+    ) -> Result<SearchSet<V, R>, Error> {
         let json::Lenient { value: bundle, deviations } = read;
         let total = V::total(&bundle);
         let self_link = V::link(&bundle, "self").map(String::from);
@@ -72,10 +85,9 @@ impl<V: ClientVersion, R: Resource<Version = V>> SearchSet<V, R> {
         let mut included = Vec::new();
         for entry in V::entries(bundle) {
             let Some(resource) = entry.resource else { continue };
-            let is_match =
-                entry.search_mode.as_deref().is_none_or(|m| m == "match") && resource.resource_type() == R::TYPE;
+            let is_match = entry.search_mode.as_deref().is_none_or(|m| m == "match") && resource.resource_type() == ty;
             if is_match {
-                match R::from_any(resource) {
+                match take(resource) {
                     Ok(r) => matches.push(r),
                     Err(other) => included.push(other),
                 }

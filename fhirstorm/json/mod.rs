@@ -145,6 +145,12 @@ pub fn to_vec<T: ToJson + ?Sized>(v: &T) -> Vec<u8> {
     w.into_bytes()
 }
 
+/// Writes a value as JSON indented by two spaces, one member or item per line (numbers and
+/// strings exactly as in the compact form).
+pub fn to_vec_pretty<T: ToJson + ?Sized>(v: &T) -> Vec<u8> {
+    writer::indent(&to_vec(v))
+}
+
 /// Writes a value as a compact JSON string.
 pub fn to_string<T: ToJson + ?Sized>(v: &T) -> String {
     // The writer only ever writes valid UTF-8: strings come from `&str`, the rest is ASCII.

@@ -187,3 +187,66 @@ impl Writer {
         }
     }
 }
+
+/// Re-indents compact JSON (as [`Writer`] writes it: no whitespace outside strings) by two
+/// spaces, byte for byte otherwise; empty objects and arrays stay `{}` and `[]`.
+pub(super) fn indent(compact: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(compact.len() * 2);
+    let mut depth = 0usize;
+    let (mut in_string, mut escaped) = (false, false);
+    let newline = |out: &mut Vec<u8>, depth: usize| {
+        out.push(b'\n');
+        out.resize(out.len() + 2 * depth, b' ');
+    };
+    let mut bytes = compact.iter().copied().peekable();
+    while let Some(b) = bytes.next() {
+        if in_string {
+            out.push(b);
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_string = true;
+                out.push(b);
+            }
+            b'{' | b'[' => {
+                out.push(b);
+                if matches!(bytes.peek(), Some(b'}' | b']')) {
+                    out.extend(bytes.next());
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(b);
+            }
+            b',' => {
+                out.push(b);
+                newline(&mut out, depth);
+            }
+            b':' => out.extend_from_slice(b": "),
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn indents_compact_json_exactly() {
+        let compact = br#"{"a":[1.50,{}],"b":"x,\"{:}","c":{"d":[]},"e":[true,null]}"#;
+        let pretty = String::from_utf8(super::indent(compact)).unwrap();
+        let expected = "{\n  \"a\": [\n    1.50,\n    {}\n  ],\n  \"b\": \"x,\\\"{:}\",\n  \"c\": {\n    \"d\": []\n  },\n  \"e\": [\n    true,\n    null\n  ]\n}";
+        assert_eq!(pretty, expected);
+    }
+}

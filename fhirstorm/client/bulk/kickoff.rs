@@ -74,14 +74,27 @@ impl<V: ClientVersion> ExportRequest<V> {
 
     /// `_type`: export resources of type `R` (call once per type; none: every type the server
     /// exports). A type of another version does not compile.
-    pub fn resource_type<R: Resource<Version = V>>(mut self) -> Self {
+    pub fn resource_type<R: Resource<Version = V>>(self) -> Self {
+        self.push_type(R::TYPE)
+    }
+
+    /// [`resource_type`](Self::resource_type) for a type named at run time (`"Observation"`);
+    /// an error when the version has no such type.
+    pub fn resource_type_named(self, name: &str) -> Result<Self, Error> {
+        match V::resource_type(name) {
+            Some(ty) => Ok(self.push_type(ty)),
+            None => Err(Error::new(ErrorKind::Config, format!("FHIR {} has no resource type {name:?}", V::NAME))),
+        }
+    }
+
+    fn push_type(mut self, ty: &str) -> Self {
         // One comma-separated `_type`, the form every server takes.
         match self.params.iter_mut().find(|(name, _)| *name == "_type") {
             Some((_, Param::String(types))) => {
                 types.push(',');
-                types.push_str(R::TYPE);
+                types.push_str(ty);
             }
-            _ => self.params.push(("_type", Param::String(R::TYPE.to_string()))),
+            _ => self.params.push(("_type", Param::String(ty.to_string()))),
         }
         self
     }
