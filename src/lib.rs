@@ -78,6 +78,9 @@
 //! # let _ = (subjects, all); Ok(()) }
 //! ```
 //!
+//! Types chosen at run time go through [`client::Service::r_named`] (`"Observation"`): the
+//! same calls, with the version's `AnyResource`.
+//!
 //! ## Transactions
 //!
 //! [`client::Service::transaction`] (and `batch`) build a Bundle whose entries may refer to
@@ -111,6 +114,14 @@
 //! scripts, command-line tools and synchronous services: `blocking::Connection::<R4>::new(url)?
 //! .service()?.r::<Patient>().fetch(id)?`, search results as iterators, the SMART client's
 //! steps. Each call drives the async client's future; there is no second implementation.
+//!
+//! ## On the command line
+//!
+//! The `fhirstorm` binary (feature `cli`: `cargo install fhirstorm --features cli`) signs in
+//! (standalone through the system browser, or Backend Services with a key), keeps the token in
+//! a file only its owner can read and renews it, and runs `get`, `search` (its parameters
+//! checked against the server's), `create`, `update`, `delete`, `validate` and `export`,
+//! writing indented JSON or NDJSON.
 //!
 //! ## Dates, decimals and UUIDs
 //!

@@ -1,0 +1,209 @@
+//! `fhirstorm`: a SMART-on-FHIR client on the command line, on fhirstorm's client.
+//!
+//! ```text
+//! fhirstorm --server https://fhir.example.org/r4 login standalone --client-id my-app
+//! fhirstorm get Patient/123
+//! fhirstorm search Observation code=http://loinc.org|8867-4 patient=123 --all -o ndjson
+//! fhirstorm create patient.json
+//! fhirstorm validate patient.json
+//! fhirstorm export --group cohort --type Patient --type Observation --out export/
+//! ```
+//!
+//! Resources are read and written as the typed models do: what a server sends is checked
+//! against the version's definitions and written back exactly (nothing dropped, numbers as
+//! sent). Built with `cargo install fhirstorm --features cli`.
+
+mod commands;
+mod login;
+mod output;
+mod session_file;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use fhirstorm::client::ClientVersion;
+
+/// A SMART-on-FHIR client on the command line.
+#[derive(Parser, Debug)]
+#[command(name = "fhirstorm", version, max_term_width = 100)]
+pub struct Cli {
+    /// The FHIR server's base URL [default: the one signed in to with `login`]. Plain http is
+    /// allowed for 127.0.0.1 and localhost only.
+    #[arg(long, global = true, env = "FHIRSTORM_SERVER", value_name = "URL")]
+    server: Option<String>,
+
+    /// The FHIR version the server speaks (r4; dstu2, stu3, r4b, r5 when built with them).
+    #[arg(long, global = true, env = "FHIRSTORM_FHIR_VERSION", default_value = "r4", value_name = "VERSION")]
+    fhir_version: String,
+
+    /// Where the sign-in is kept [default: fhirstorm/session.json in the user's configuration
+    /// directory]. Written with mode 0600; refused when others can read it.
+    #[arg(long, global = true, env = "FHIRSTORM_SESSION_FILE", value_name = "PATH")]
+    session_file: Option<PathBuf>,
+
+    /// How resources are written: indented JSON, or one resource per line.
+    #[arg(long, short, global = true, value_enum, default_value_t = output::Format::Pretty)]
+    output: output::Format,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Sign in, and keep the token (renewed when it expires) for the other commands.
+    #[command(subcommand)]
+    Login(login::Flow),
+    /// Forget the sign-in (and revoke its tokens where the server offers revocation).
+    Logout,
+    /// Read a resource: `Patient/123`, or a version `Patient/123/_history/2`.
+    Get {
+        /// The reference.
+        reference: String,
+    },
+    /// Search one resource type; parameters are checked against those the server lists for
+    /// it.
+    Search(commands::SearchArgs),
+    /// Create a resource from a JSON file (`-`: standard input); writes what the server stored.
+    Create {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Replace a resource (its `id` names it) from a JSON file (`-`: standard input); with
+    /// `meta.versionId`, only if no one changed it meanwhile.
+    Update {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Delete a resource: `Patient/123`.
+    Delete {
+        /// The reference.
+        reference: String,
+    },
+    /// Check resources (JSON files, or NDJSON with one per line) against the version's
+    /// definitions; with --remote, the server's `$validate` too.
+    Validate(commands::ValidateArgs),
+    /// Bulk export (Bulk Data Access) into NDJSON files, one per resource type.
+    Export(commands::ExportArgs),
+}
+
+/// Why a command failed: the message for standard error, and the exit code (1: it failed, 2:
+/// it was asked wrongly; 0 with no message: the reader went away, as `| head` does).
+#[derive(Debug)]
+pub struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Failure {
+        Failure { message: message.into(), code: 1 }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure { message: message.into(), code: 2 }
+    }
+}
+
+impl From<fhirstorm::client::Error> for Failure {
+    fn from(e: fhirstorm::client::Error) -> Failure {
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            let text = s.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            source = s.source();
+        }
+        Failure::new(message)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Failure {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Failure { message: String::new(), code: 0 };
+        }
+        Failure::new(format!("writing the output: {e}"))
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.fhir_version.to_ascii_lowercase().as_str() {
+        "r4" => run::<fhirstorm::R4>(cli).await,
+        #[cfg(feature = "r4b")]
+        "r4b" => run::<fhirstorm::R4B>(cli).await,
+        #[cfg(feature = "r5")]
+        "r5" => run::<fhirstorm::R5>(cli).await,
+        #[cfg(feature = "stu3")]
+        "stu3" => run::<fhirstorm::Stu3>(cli).await,
+        #[cfg(feature = "dstu2")]
+        "dstu2" => run::<fhirstorm::Dstu2>(cli).await,
+        other => Err(Failure::usage(format!(
+            "--fhir-version {other}: this build speaks {}",
+            ["r4", "r4b", "r5", "stu3", "dstu2"]
+                .iter()
+                .zip([
+                    true,
+                    cfg!(feature = "r4b"),
+                    cfg!(feature = "r5"),
+                    cfg!(feature = "stu3"),
+                    cfg!(feature = "dstu2")
+                ])
+                .filter(|(_, on)| *on)
+                .map(|(v, _)| *v)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if !f.message.is_empty() {
+                eprintln!("error: {}", f.message);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+async fn run<V: ClientVersion>(cli: Cli) -> Result<(), Failure> {
+    let session_path = match &cli.session_file {
+        Some(p) => p.clone(),
+        None => session_file::default_path()?,
+    };
+    let mut out = output::Output::new(cli.output);
+    let connect = || login::service::<V>(&cli, &session_path);
+    match &cli.command {
+        Command::Login(flow) => login::login::<V>(&cli, flow, &session_path).await,
+        Command::Logout => login::logout::<V>(&cli, &session_path).await,
+        Command::Validate(args) if !args.remote => commands::validate::<V>(None, args, &mut out).await,
+        Command::Get { reference } => commands::get(&connect().await?, reference, &mut out).await,
+        Command::Search(args) => commands::search(&connect().await?, args, &mut out).await,
+        Command::Create { file } => commands::create(&connect().await?, file, false, &mut out).await,
+        Command::Update { file } => commands::create(&connect().await?, file, true, &mut out).await,
+        Command::Delete { reference } => commands::delete(&connect().await?, reference).await,
+        Command::Validate(args) => commands::validate(Some(&connect().await?), args, &mut out).await,
+        Command::Export(args) => commands::export(&connect().await?, args).await,
+    }
+}
+
+/// Arguments every login shares.
+#[derive(Args, Debug)]
+pub struct LoginCommon {
+    /// The client id registered at the authorization server.
+    #[arg(long, value_name = "ID")]
+    client_id: String,
+    /// The scopes to ask for [default: per flow, see above].
+    #[arg(long, value_name = "SCOPES")]
+    scope: Option<String>,
+    /// The authorization server's `.well-known/smart-configuration` URL [default: discovered
+    /// from the FHIR server].
+    #[arg(long, value_name = "URL")]
+    smart_config: Option<String>,
+}

@@ -1,0 +1,176 @@
+//! The sign-in kept between commands: which server, how to renew the token, and the token
+//! itself, in one JSON file only its owner can read (mode 0600, in a directory of mode 0700),
+//! replaced atomically (written beside it, then renamed) so that a crash never leaves half a
+//! token.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use fhirstorm::auth::TokenResponse;
+use fhirstorm::json::{self, Members, Value};
+
+use crate::Failure;
+
+/// How the token was obtained, and so how it is renewed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Flow {
+    /// A user signed in (SMART standalone launch); renewed with its refresh token.
+    Standalone,
+    /// Backend Services: renewed with a new `client_credentials` grant signed with this key.
+    Backend { key: PathBuf, alg: String, kid: String },
+}
+
+/// What `login` saves.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub server: String,
+    pub fhir_version: String,
+    pub client_id: String,
+    /// The authorization server's `.well-known/smart-configuration`, when given at login;
+    /// otherwise discovered from the FHIR server.
+    pub smart_configuration: Option<String>,
+    pub scope: String,
+    pub flow: Flow,
+    pub token: TokenResponse,
+}
+
+/// The session file: `--session-file`, `$FHIRSTORM_SESSION_FILE`, or `session.json` in the
+/// user's configuration directory (`$XDG_CONFIG_HOME/fhirstorm`, `~/.config/fhirstorm`, or
+/// `%APPDATA%\fhirstorm`).
+pub fn default_path() -> Result<PathBuf, Failure> {
+    let dir = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .or_else(|| std::env::var_os("APPDATA").map(PathBuf::from))
+        .ok_or_else(|| Failure::usage("no home directory: give --session-file PATH"))?;
+    Ok(dir.join("fhirstorm").join("session.json"))
+}
+
+fn text(v: &Value, key: &str, path: &Path) -> Result<String, Failure> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(String::from)
+        .ok_or_else(|| Failure::new(format!("{}: no {key:?}; sign in again with `fhirstorm login`", path.display())))
+}
+
+fn string(s: &str) -> Value {
+    Value::String(s.to_string())
+}
+
+impl Saved {
+    /// Reads the session file; `None` when there is none.
+    pub fn load(path: &Path) -> Result<Option<Saved>, Failure> {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Failure::new(format!("reading {}: {e}", path.display()))),
+        };
+        refuse_if_shared(path)?;
+        let v: Value = json::from_slice(&bytes)
+            .map_err(|e| Failure::new(format!("{} is not a fhirstorm session file: {e}", path.display())))?;
+        let flow = match v.get("key") {
+            None => Flow::Standalone,
+            Some(k) => Flow::Backend {
+                key: PathBuf::from(text(k, "path", path)?),
+                alg: text(k, "alg", path)?,
+                kid: text(k, "kid", path)?,
+            },
+        };
+        let token = v.get("token").ok_or_else(|| Failure::new(format!("{}: no token", path.display())))?;
+        let token = TokenResponse::from_slice(&json::to_vec(token))
+            .map_err(|e| Failure::new(format!("{}: the token: {e}", path.display())))?;
+        Ok(Some(Saved {
+            server: text(&v, "server", path)?,
+            fhir_version: text(&v, "fhirVersion", path)?,
+            client_id: text(&v, "clientId", path)?,
+            smart_configuration: v.get("smartConfiguration").and_then(Value::as_str).map(String::from),
+            scope: text(&v, "scope", path)?,
+            flow,
+            token,
+        }))
+    }
+
+    /// Writes the session file, readable by its owner only.
+    pub fn save(&self, path: &Path) -> Result<(), Failure> {
+        let mut m = Members::new();
+        m.push("server", string(&self.server));
+        m.push("fhirVersion", string(&self.fhir_version));
+        m.push("clientId", string(&self.client_id));
+        if let Some(c) = &self.smart_configuration {
+            m.push("smartConfiguration", string(c));
+        }
+        m.push("scope", string(&self.scope));
+        if let Flow::Backend { key, alg, kid } = &self.flow {
+            let mut k = Members::new();
+            k.push("path", string(&key.to_string_lossy()));
+            k.push("alg", string(alg));
+            k.push("kid", string(kid));
+            m.push("key", Value::Object(k));
+        }
+        let token: Value = json::from_slice(&self.token.to_vec())
+            .map_err(|e| Failure::new(format!("the token does not write as JSON: {e}")))?;
+        m.push("token", token);
+        write_private(path, &json::to_vec_pretty(&Value::Object(m)))
+    }
+}
+
+/// Writes `bytes` to `path` through a file beside it that only the owner can read, renamed
+/// over `path`.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let fail = |what: &str, e: std::io::Error| Failure::new(format!("{what} {}: {e}", path.display()));
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| fail("creating the directory of", e))?;
+    let tmp =
+        dir.join(format!(".{}.{}.tmp", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.write_all(b"\n")?;
+        f.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail("writing", e));
+    }
+    Ok(())
+}
+
+/// Refuses a session file others can read or write (as ssh refuses such a key): its token
+/// would be theirs too.
+fn refuse_if_shared(path: &Path) -> Result<(), Failure> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| Failure::new(format!("reading {}: {e}", path.display())))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(Failure::new(format!(
+                "{} is readable by others (mode {:o}); its token is not used. `chmod 600` it, or sign in again",
+                path.display(),
+                mode & 0o777
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Removes the session file; whether there was one.
+pub fn remove(path: &Path) -> Result<bool, Failure> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Failure::new(format!("removing {}: {e}", path.display()))),
+    }
+}
