@@ -3,6 +3,8 @@
 //! ports: each command as a user runs it, judged by its exit code, its output and the session
 //! file it leaves.
 
+#[path = "support/fake.rs"]
+mod fake;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -146,6 +148,7 @@ fn main() {
     backend(&mut t, &tool, &sandbox);
     standalone(&mut t, &tool, &sandbox);
     local(&mut t, &tool);
+    other_versions(&mut t, &tool);
     drop(sandbox);
     t.finish()
 }
@@ -378,4 +381,34 @@ fn local(t: &mut Runner, tool: &Tool) {
         ensure!(code(&o) == 2 && stderr(&o).contains("this build speaks r4"), "exit {}: {}", code(&o), stderr(&o));
         Ok(())
     });
+}
+
+/// The sandbox speaks R4 only; an R5 endpoint is a fake (its capability statement for each
+/// version tried, a patient, then its capability statement again).
+fn other_versions(t: &mut Runner, tool: &Tool) {
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let patient = r#"{"resourceType":"Patient","id":"r5-1","name":[{"family":"Fünf"}]}"#;
+    let metadata = fake::Reply::json(200, &fake::metadata("5.0.0", &["Patient"]));
+    // The versions tried before R5 (R4, and R4B when built in), then R5's own.
+    let tries = if cfg!(feature = "r5") { 2 + usize::from(cfg!(feature = "r4b")) } else { 1 };
+    let mut replies = vec![metadata.clone(); tries];
+    replies.extend([fake::Reply::json(200, patient), metadata]);
+    let server = rt.block_on(fake::start(replies));
+    t.case_blocking("no --fhir-version: the version the server answers to (a fake R5 server)", || {
+        let o = tool.run(&["--server", &server.base, "get", "Patient/r5-1", "-o", "ndjson"]);
+        if !cfg!(feature = "r5") {
+            ensure!(code(&o) == 1 && stderr(&o).contains("this build speaks r4"), "exit {}: {}", code(&o), stderr(&o));
+            return Ok(());
+        }
+        ensure!(code(&o) == 0, "exit {}: {}", code(&o), stderr(&o));
+        ensure!(
+            lines_json(&stdout(&o))? == vec![serde_json::from_str::<Value>(patient).map_err(|e| e.to_string())?],
+            "{}",
+            stdout(&o)
+        );
+        let o = tool.run(&["--server", &server.base, "--fhir-version", "r4", "get", "Patient/r5-1"]);
+        ensure!(code(&o) == 1 && stderr(&o).contains("speaks FHIR 5.0.0"), "exit {}: {}", code(&o), stderr(&o));
+        Ok(())
+    });
+    drop(server);
 }

@@ -106,6 +106,8 @@ pub async fn login<V: ClientVersion>(cli: &Cli, flow: &Flow, path: &Path) -> Res
     let saved = Saved::load(path).ok().flatten();
     let server = server(cli, saved.as_ref())?.to_string();
     let conn = connection::<V>(&server)?;
+    // The server's FHIR version is checked first, so that the sign-in is saved with it.
+    conn.metadata().await?;
     let (common, saved_flow, token) = match flow {
         Flow::Standalone { common, no_browser, port, timeout } => {
             let loopback = match port {
@@ -240,11 +242,14 @@ pub async fn service<V: ClientVersion>(cli: &Cli, path: &Path) -> Result<Service
         None => connection::<V>(&server)?,
         Some(saved) => {
             if !saved.fhir_version.eq_ignore_ascii_case(V::NAME) {
-                return Err(Failure::usage(format!(
-                    "signed in to {server} as FHIR {}; give --fhir-version {}",
-                    saved.fhir_version,
-                    saved.fhir_version.to_ascii_lowercase()
-                )));
+                return Err(Failure {
+                    mismatch: true,
+                    ..Failure::usage(format!(
+                        "signed in to {server} as FHIR {}; give --fhir-version {}",
+                        saved.fhir_version,
+                        saved.fhir_version.to_ascii_lowercase()
+                    ))
+                });
             }
             let (conn, client) = smart_client::<V>(&saved).await?;
             let session = match &saved.flow {

@@ -33,9 +33,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "FHIRSTORM_SERVER", value_name = "URL")]
     server: Option<String>,
 
-    /// The FHIR version the server speaks (r4; dstu2, stu3, r4b, r5 when built with them).
-    #[arg(long, global = true, env = "FHIRSTORM_FHIR_VERSION", default_value = "r4", value_name = "VERSION")]
-    fhir_version: String,
+    /// The FHIR version the server speaks: r4, and dstu2, stu3, r4b, r5 when built with them
+    /// [default: the signed-in server's, else the first the server answers to].
+    #[arg(long, global = true, env = "FHIRSTORM_FHIR_VERSION", value_name = "VERSION")]
+    fhir_version: Option<String>,
 
     /// Where the sign-in is kept [default: fhirstorm/session.json in the user's configuration
     /// directory]. Written with mode 0600; refused when others can read it.
@@ -94,20 +95,23 @@ enum Command {
 pub struct Failure {
     message: String,
     code: u8,
+    /// The server speaks another FHIR version (another may be tried).
+    mismatch: bool,
 }
 
 impl Failure {
     pub fn new(message: impl Into<String>) -> Failure {
-        Failure { message: message.into(), code: 1 }
+        Failure { message: message.into(), code: 1, mismatch: false }
     }
 
     pub fn usage(message: impl Into<String>) -> Failure {
-        Failure { message: message.into(), code: 2 }
+        Failure { message: message.into(), code: 2, mismatch: false }
     }
 }
 
 impl From<fhirstorm::client::Error> for Failure {
     fn from(e: fhirstorm::client::Error) -> Failure {
+        let mismatch = e.kind() == fhirstorm::client::ErrorKind::VersionMismatch;
         let mut message = e.to_string();
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
@@ -118,49 +122,77 @@ impl From<fhirstorm::client::Error> for Failure {
             }
             source = s.source();
         }
-        Failure::new(message)
+        Failure { mismatch, ..Failure::new(message) }
     }
 }
 
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Failure {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return Failure { message: String::new(), code: 0 };
+            return Failure { message: String::new(), code: 0, mismatch: false };
         }
         Failure::new(format!("writing the output: {e}"))
     }
 }
 
+/// The versions this build speaks, in the order they are tried when none is given.
+const VERSIONS: &[(&str, bool)] = &[
+    ("r4", true),
+    ("r4b", cfg!(feature = "r4b")),
+    ("r5", cfg!(feature = "r5")),
+    ("stu3", cfg!(feature = "stu3")),
+    ("dstu2", cfg!(feature = "dstu2")),
+];
+
+fn compiled() -> impl Iterator<Item = &'static str> {
+    VERSIONS.iter().filter(|(_, on)| *on).map(|(v, _)| *v)
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.fhir_version.to_ascii_lowercase().as_str() {
-        "r4" => run::<fhirstorm::R4>(cli).await,
-        #[cfg(feature = "r4b")]
-        "r4b" => run::<fhirstorm::R4B>(cli).await,
-        #[cfg(feature = "r5")]
-        "r5" => run::<fhirstorm::R5>(cli).await,
-        #[cfg(feature = "stu3")]
-        "stu3" => run::<fhirstorm::Stu3>(cli).await,
-        #[cfg(feature = "dstu2")]
-        "dstu2" => run::<fhirstorm::Dstu2>(cli).await,
-        other => Err(Failure::usage(format!(
-            "--fhir-version {other}: this build speaks {}",
-            ["r4", "r4b", "r5", "stu3", "dstu2"]
-                .iter()
-                .zip([
-                    true,
-                    cfg!(feature = "r4b"),
-                    cfg!(feature = "r5"),
-                    cfg!(feature = "stu3"),
-                    cfg!(feature = "dstu2")
-                ])
-                .filter(|(_, on)| *on)
-                .map(|(v, _)| *v)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
+    // Given: that version only. Otherwise the signed-in server's, then each this build speaks,
+    // until one is the server's (each try stops at the server's capability statement).
+    let tries: Vec<String> = match &cli.fhir_version {
+        Some(v) => vec![v.to_ascii_lowercase()],
+        None => {
+            let path = cli.session_file.clone().or_else(|| session_file::default_path().ok());
+            let saved = path.and_then(|p| session_file::Saved::load(&p).ok().flatten());
+            let first = saved.map(|s| s.fhir_version.to_ascii_lowercase());
+            let rest: Vec<String> = compiled().filter(|v| first.as_deref() != Some(*v)).map(String::from).collect();
+            first.into_iter().chain(rest).collect()
+        }
     };
+    let mut first_mismatch = None;
+    let mut result = Ok(());
+    for version in &tries {
+        result = match version.as_str() {
+            "r4" => run::<fhirstorm::R4>(&cli).await,
+            #[cfg(feature = "r4b")]
+            "r4b" => run::<fhirstorm::R4B>(&cli).await,
+            #[cfg(feature = "r5")]
+            "r5" => run::<fhirstorm::R5>(&cli).await,
+            #[cfg(feature = "stu3")]
+            "stu3" => run::<fhirstorm::Stu3>(&cli).await,
+            #[cfg(feature = "dstu2")]
+            "dstu2" => run::<fhirstorm::Dstu2>(&cli).await,
+            other => Err(Failure::usage(format!(
+                "--fhir-version {other}: this build speaks {}",
+                compiled().collect::<Vec<_>>().join(", ")
+            ))),
+        };
+        match &result {
+            Err(f) if f.mismatch && cli.fhir_version.is_none() => {
+                first_mismatch.get_or_insert_with(|| f.message.clone());
+            }
+            _ => break,
+        }
+    }
+    if let (Err(f), Some(first)) = (&mut result, first_mismatch) {
+        if f.mismatch {
+            f.message = format!("{first}; this build speaks {}", compiled().collect::<Vec<_>>().join(", "));
+        }
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
@@ -172,16 +204,16 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run<V: ClientVersion>(cli: Cli) -> Result<(), Failure> {
+async fn run<V: ClientVersion>(cli: &Cli) -> Result<(), Failure> {
     let session_path = match &cli.session_file {
         Some(p) => p.clone(),
         None => session_file::default_path()?,
     };
     let mut out = output::Output::new(cli.output);
-    let connect = || login::service::<V>(&cli, &session_path);
+    let connect = || login::service::<V>(cli, &session_path);
     match &cli.command {
-        Command::Login(flow) => login::login::<V>(&cli, flow, &session_path).await,
-        Command::Logout => login::logout::<V>(&cli, &session_path).await,
+        Command::Login(flow) => login::login::<V>(cli, flow, &session_path).await,
+        Command::Logout => login::logout::<V>(cli, &session_path).await,
         Command::Validate(args) if !args.remote => commands::validate::<V>(None, args, &mut out).await,
         Command::Get { reference } => commands::get(&connect().await?, reference, &mut out).await,
         Command::Search(args) => commands::search(&connect().await?, args, &mut out).await,
