@@ -7,8 +7,8 @@ use reqwest::Method;
 use url::Url;
 
 use super::connection::Connection;
-use super::policy::{operation_name, segment};
-use super::resources::{check_ignored, header_value, located, read_as, search_response};
+use super::policy::segment;
+use super::resources::{check_ignored, header_value, located, operation_url, read_as, search_response};
 use super::search_set::SearchSet;
 use super::service::Service;
 use super::ClientVersion;
@@ -159,12 +159,7 @@ impl<V: ClientVersion> AnyResources<V> {
         name: &str,
         parameters: Option<&dyn json::ToJsonDyn>,
     ) -> Result<V::AnyResource, Error> {
-        let op = format!("${}", operation_name(name)?);
-        let url = match id {
-            Some(id) => self.conn().path(&[self.ty, segment(id)?, &op])?,
-            None => self.conn().path(&[self.ty, &op])?,
-        };
-        self.conn().operation(url, parameters).await
+        self.conn().operation(operation_url(self.conn(), self.ty, id, name)?, parameters).await
     }
 
     async fn page(&self, url: Url) -> Result<SearchSet<V, V::AnyResource>, Error> {

@@ -221,12 +221,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
         name: &str,
         parameters: Option<&dyn json::ToJsonDyn>,
     ) -> Result<V::AnyResource, Error> {
-        let op = format!("${}", operation_name(name)?);
-        let url = match id {
-            Some(id) => self.conn().path(&[R::TYPE, segment(id)?, &op])?,
-            None => self.conn().path(&[R::TYPE, &op])?,
-        };
-        self.conn().operation(url, parameters).await
+        self.conn().operation(operation_url(self.conn(), R::TYPE, id, name)?, parameters).await
     }
 
     /// `$everything` on resource `id` (Patient, Encounter): the first Bundle the server returns
@@ -248,6 +243,20 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
 
 /// Longest search URL sent as a GET; longer searches are POSTed to `_search`.
 pub(super) const MAX_GET_URL: usize = 2000;
+
+/// `[base]/[ty]/$name` or `[base]/[ty]/[id]/$name`.
+pub(super) fn operation_url<V: ClientVersion>(
+    conn: &Connection<V>,
+    ty: &str,
+    id: Option<&str>,
+    name: &str,
+) -> Result<Url, Error> {
+    let op = format!("${}", operation_name(name)?);
+    match id {
+        Some(id) => conn.path(&[ty, segment(id)?, &op]),
+        None => conn.path(&[ty, &op]),
+    }
+}
 
 /// The body of `resp` as any resource of the version, which must be of type `ty` (read as the
 /// connection's conformance says).

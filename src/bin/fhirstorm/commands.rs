@@ -105,10 +105,16 @@ fn resources<V: ClientVersion>(
     service: &Service<V>,
     name: &str,
 ) -> Result<fhirstorm::client::AnyResources<V>, Failure> {
-    service.r_named(name).map_err(|e| match did_you_mean(name, V::resource_types()) {
-        Some(s) => Failure::usage(format!("{}; did you mean {s}?", Failure::from(e).message)),
-        None => Failure::usage(Failure::from(e).message),
-    })
+    service.r_named(name).map_err(|e| unknown_type::<V>(e, name))
+}
+
+/// `e` (the version has no type `name`) as a usage error, with the closest type's name.
+fn unknown_type<V: ClientVersion>(e: fhirstorm::client::Error, name: &str) -> Failure {
+    let message = Failure::from(e).message;
+    match did_you_mean(name, V::resource_types()) {
+        Some(s) => Failure::usage(format!("{message}; did you mean {s}?")),
+        None => Failure::usage(message),
+    }
 }
 
 pub async fn get<V: ClientVersion>(service: &Service<V>, text: &str, out: &mut Output) -> Result<(), Failure> {
@@ -337,10 +343,7 @@ pub async fn export<V: ClientVersion>(service: &Service<V>, args: &ExportArgs) -
         (None, false) => service.export(),
     };
     for ty in &args.types {
-        request = request.resource_type_named(ty).map_err(|e| match did_you_mean(ty, V::resource_types()) {
-            Some(s) => Failure::usage(format!("{}; did you mean {s}?", Failure::from(e).message)),
-            None => Failure::usage(Failure::from(e).message),
-        })?;
+        request = request.resource_type_named(ty).map_err(|e| unknown_type::<V>(e, ty))?;
     }
     if let Some(since) = &args.since {
         let instant: fhirstorm::Instant =
