@@ -135,13 +135,18 @@ impl<V: ClientVersion> AnyResources<V> {
         &self,
         params: Vec<(String, String)>,
     ) -> impl Stream<Item = Result<SearchSet<V, V::AnyResource>, Error>> + '_ {
-        stream::try_unfold(Some(Err::<Url, _>(params)), move |state| async move {
+        enum State {
+            Start(Vec<(String, String)>),
+            Next(Url),
+            Done,
+        }
+        stream::try_unfold(State::Start(params), move |state| async move {
             let page = match state {
-                None => return Ok(None),
-                Some(Err(params)) => self.search(params).await?,
-                Some(Ok(url)) => self.page(url).await?,
+                State::Done => return Ok(None),
+                State::Start(params) => self.search(params).await?,
+                State::Next(url) => self.page(url).await?,
             };
-            let next = page.next.clone().map(Ok);
+            let next = page.next.clone().map_or(State::Done, State::Next);
             Ok(Some((page, next)))
         })
     }

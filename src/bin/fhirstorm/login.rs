@@ -179,7 +179,7 @@ pub async fn login<V: ClientVersion>(cli: &Cli, flow: &Flow, path: &Path) -> Res
     Ok(())
 }
 
-pub async fn logout<V: ClientVersion>(cli: &Cli, path: &Path) -> Result<(), Failure> {
+pub async fn logout<V: ClientVersion>(path: &Path) -> Result<(), Failure> {
     let saved = match Saved::load(path) {
         Ok(Some(saved)) => saved,
         Ok(None) => {
@@ -193,7 +193,6 @@ pub async fn logout<V: ClientVersion>(cli: &Cli, path: &Path) -> Result<(), Fail
             return Ok(());
         }
     };
-    let _ = cli;
     // Revoke where the server offers it; the file goes whatever the answer.
     let revoked = match smart_client::<V>(&saved).await {
         Ok((_, client)) if client.configuration().revocation_endpoint.is_some() => {

@@ -213,7 +213,7 @@ async fn run<V: ClientVersion>(cli: &Cli) -> Result<(), Failure> {
     let connect = || login::service::<V>(cli, &session_path);
     match &cli.command {
         Command::Login(flow) => login::login::<V>(cli, flow, &session_path).await,
-        Command::Logout => login::logout::<V>(cli, &session_path).await,
+        Command::Logout => login::logout::<V>(&session_path).await,
         Command::Validate(args) if !args.remote => commands::validate::<V>(None, args, &mut out).await,
         Command::Get { reference } => commands::get(&connect().await?, reference, &mut out).await,
         Command::Search(args) => commands::search(&connect().await?, args, &mut out).await,
