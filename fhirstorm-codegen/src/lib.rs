@@ -22,13 +22,17 @@
 mod defs;
 mod emit;
 mod ident;
+#[cfg(feature = "profiles")]
 mod ig;
 mod ir;
+#[cfg(feature = "profiles")]
 mod package;
 mod trim;
 mod xsd;
 
+#[cfg(feature = "profiles")]
 pub use ig::Profiles;
+#[cfg(feature = "profiles")]
 pub use package::Package;
 
 use std::fmt;

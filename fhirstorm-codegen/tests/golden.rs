@@ -14,8 +14,17 @@ fn check(fixture: &str, client: bool) {
     compare(fixture, &code);
 }
 
-/// Compares generated code with `tests/golden/{fixture}.rs` (or rewrites it under `UPDATE_GOLDEN`).
+/// Compares generated code with `tests/golden/{fixture}.rs` after checking that it parses as Rust
+/// (the version models are written as text, not through a Rust syntax tree).
 fn compare(fixture: &str, code: &str) {
+    if let Err(e) = syn::parse_file(code) {
+        panic!("{fixture}: the generated code does not parse: {e}");
+    }
+    compare_text(fixture, code);
+}
+
+/// Compares generated code with `tests/golden/{fixture}.rs` (or rewrites it under `UPDATE_GOLDEN`).
+fn compare_text(fixture: &str, code: &str) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     let golden = dir.join("golden").join(format!("{fixture}.rs"));
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
@@ -90,6 +99,7 @@ fn a_bad_runtime_path_is_an_error_not_a_panic() {
     assert!(ok.contains("::fhirstorm::json"));
 }
 
+#[cfg(feature = "profiles")]
 #[test]
 fn ig_style() {
     // An implementation guide's extensions: a simple one, a choice of value types, a complex one

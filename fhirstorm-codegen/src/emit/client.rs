@@ -9,10 +9,7 @@
 //! `Meta` and `Reference` shapes are checked to be the ones the adapter reads, so that a release
 //! that changes them fails here with the element's name instead of in the user's compiler.
 
-use proc_macro2::TokenStream;
-use quote::quote;
-
-use super::Emitter;
+use super::{lit, Code, Emitter};
 use crate::ir::{Model, StructKind, Ty};
 
 /// The elements the adapter reads, as `(struct path, element)`.
@@ -66,7 +63,7 @@ fn missing(model: &Model) -> Option<String> {
 
 impl Emitter<'_> {
     /// The client adapter, or an error naming the element a release lacks.
-    pub(super) fn client_adapter(&self) -> Result<TokenStream, crate::Error> {
+    pub(super) fn client_adapter(&self, c: &mut Code) -> Result<(), crate::Error> {
         if let Some(element) = missing(self.model) {
             return Err(crate::Error::new(format!(
                 "the REST client's adapter reads {element}, which these definitions do not have; \
@@ -76,56 +73,56 @@ impl Emitter<'_> {
         if !self.model.structs.iter().any(|s| s.name == "Bundle" && s.kind == StructKind::Resource) {
             return Err(crate::Error::new("the REST client's adapter needs Bundle to be a resource"));
         }
-        let marker = &self.marker;
-        let mime = json_mime(&self.model.fhir_version);
-        let patch = has_patch(self.model);
-        Ok(quote! {
-            /// What the REST client needs of this version: its JSON media type and Bundle shape
-            /// (generated from the definitions, as everything in this module).
-            impl crate::version::ClientVersion for #marker {
-                type Bundle = Bundle;
-                const JSON_MIME: &'static str = #mime;
-                const JSON_PATCH: bool = #patch;
-
-                fn next_link(bundle: &Bundle) -> Option<&str> {
-                    Self::link(bundle, "next")
-                }
-
-                fn link<'a>(bundle: &'a Bundle, rel: &str) -> Option<&'a str> {
-                    bundle
-                        .link
-                        .iter()
-                        .find(|l| l.relation.as_ref().and_then(|r| r.value.as_ref()).map(|v| v.as_str()) == Some(rel))
-                        .and_then(|l| l.url.as_ref()?.value.as_deref())
-                }
-
-                fn total(bundle: &Bundle) -> Option<u64> {
-                    bundle.total.as_ref()?.value.map(u64::from)
-                }
-
-                fn entries(bundle: Bundle) -> Vec<crate::version::Entry<AnyResource>> {
-                    let text = |p: Option<&Primitive<String>>| p.and_then(|p| p.value.clone());
-                    bundle
-                        .entry
-                        .into_iter()
-                        .map(|e| crate::version::Entry {
-                            full_url: text(e.full_url.as_ref()),
-                            search_mode: e.search.as_ref().and_then(|s| s.mode.as_ref()?.value.as_ref().map(|m| m.to_string())),
-                            status: e.response.as_ref().and_then(|r| text(r.status.as_ref())),
-                            location: e.response.as_ref().and_then(|r| text(r.location.as_ref())),
-                            etag: e.response.as_ref().and_then(|r| text(r.etag.as_ref())),
-                            resource: e.resource,
-                        })
-                        .collect()
-                }
-
-                fn version_id(meta: &Meta) -> Option<&str> {
-                    meta.version_id.as_ref()?.value.as_deref()
-                }
-            }
-
-            // `Reference::resolve` and `resolve_as` (with fhirstorm's `client` feature).
-            crate::__resolve_references!(Reference, #marker);
-        })
+        let marker = self.marker;
+        c.doc(
+            "What the REST client needs of this version: its JSON media type and Bundle shape\n\
+             (generated from the definitions, as everything in this module).",
+        );
+        c.open(format!("impl crate::version::ClientVersion for {marker}"));
+        c.line("type Bundle = Bundle;");
+        c.line(format!("const JSON_MIME: &'static str = {};", lit(json_mime(&self.model.fhir_version))));
+        c.line(format!("const JSON_PATCH: bool = {};", has_patch(self.model)));
+        for l in ADAPTER_METHODS.lines() {
+            c.line(l);
+        }
+        c.close("");
+        c.comment("`Reference::resolve` and `resolve_as` (with fhirstorm's `client` feature).");
+        c.line(format!("crate::__resolve_references!(Reference, {marker});"));
+        Ok(())
     }
 }
+
+/// The adapter's methods, the same for every version that passed `missing`.
+const ADAPTER_METHODS: &str = "\
+fn next_link(bundle: &Bundle) -> Option<&str> {
+    Self::link(bundle, \"next\")
+}
+fn link<'a>(bundle: &'a Bundle, rel: &str) -> Option<&'a str> {
+    bundle
+        .link
+        .iter()
+        .find(|l| l.relation.as_ref().and_then(|r| r.value.as_ref()).map(|v| v.as_str()) == Some(rel))
+        .and_then(|l| l.url.as_ref()?.value.as_deref())
+}
+fn total(bundle: &Bundle) -> Option<u64> {
+    bundle.total.as_ref()?.value.map(u64::from)
+}
+fn entries(bundle: Bundle) -> Vec<crate::version::Entry<AnyResource>> {
+    let text = |p: Option<&Primitive<String>>| p.and_then(|p| p.value.clone());
+    bundle
+        .entry
+        .into_iter()
+        .map(|e| crate::version::Entry {
+            full_url: text(e.full_url.as_ref()),
+            search_mode: e.search.as_ref().and_then(|s| s.mode.as_ref()?.value.as_ref().map(|m| m.to_string())),
+            status: e.response.as_ref().and_then(|r| text(r.status.as_ref())),
+            location: e.response.as_ref().and_then(|r| text(r.location.as_ref())),
+            etag: e.response.as_ref().and_then(|r| text(r.etag.as_ref())),
+            resource: e.resource,
+        })
+        .collect()
+}
+fn version_id(meta: &Meta) -> Option<&str> {
+    meta.version_id.as_ref()?.value.as_deref()
+}
+";

@@ -5,111 +5,87 @@
 
 use std::collections::HashMap;
 
-use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote};
-
-use super::Emitter;
+use super::{list, lit, Code, Emitter};
 use crate::ir::*;
 
 impl Emitter<'_> {
-    pub(super) fn definitions(&self) -> Result<TokenStream, crate::Error> {
+    pub(super) fn definitions(&self, c: &mut Code) -> Result<(), crate::Error> {
         let index: HashMap<&str, u16> =
             self.model.structs.iter().enumerate().map(|(i, s)| (s.name.as_str(), i as u16)).collect();
-        let types = self
-            .model
-            .structs
-            .iter()
-            .map(|st| {
-                let name = &st.path;
-                let resource = st.kind == StructKind::Resource;
-                let elements = st
-                    .fields
-                    .iter()
-                    .map(|f| {
-                        let (json, min, many) = (&f.json, Literal::u32_unsuffixed(f.min), f.many);
-                        // A resource's `id` is a plain string in JSON, of the `id` type's format.
-                        let ty = if resource && f.json == "id" && f.ty == Ty::Plain {
-                            quote!(ElementType::Attribute(Some(PrimitiveType::Id)))
-                        } else if let (Some(set), Ty::Struct(name)) = (f.binding, &f.ty) {
-                            let i = Literal::u16_unsuffixed(*index.get(name.as_str()).ok_or_else(|| {
-                                crate::Error::new(format!("{}: type {name} is not among the structs", st.path))
-                            })?);
-                            let set = Literal::usize_unsuffixed(set);
-                            quote!(ElementType::Coded(#i, #set))
-                        } else {
-                            self.element_type(&f.ty, &index, &st.path)?
-                        };
-                        Ok(quote! { ElementDef { name: #json, min: #min, many: #many, ty: #ty } })
-                    })
-                    .collect::<Result<Vec<_>, crate::Error>>()?;
-                Ok(quote! { TypeDef { name: #name, resource: #resource, elements: &[#(#elements),*] } })
-            })
-            .collect::<Result<Vec<_>, crate::Error>>()?;
-        let value_sets = self.model.codes.iter().map(|c| {
-            let url = &c.url;
-            let codes = c.codes.iter().map(|(code, _)| code);
-            quote! { ValueSetDef { url: #url, codes: &[#(#codes),*] } }
-        });
-        let coded_value_sets = self.model.coded_bindings.iter().map(|c| {
-            let url = &c.url;
-            let pairs = c.codes.iter().map(|(system, code)| quote!((#system, #code)));
-            quote! { CodedValueSetDef { url: #url, codes: &[#(#pairs),*] } }
-        });
-        let extension = Literal::u16_unsuffixed(
-            *index.get("Extension").ok_or_else(|| crate::Error::new("the definitions have no Extension type"))?,
+        let extension =
+            index.get("Extension").ok_or_else(|| crate::Error::new("the definitions have no Extension type"))?;
+        c.doc("This version's element table, which `fhirstorm::validation::Validate` checks\nresources against.");
+        c.open("pub static DEFINITIONS: crate::validation::Definitions =");
+        c.line("#[allow(unused_imports)]");
+        c.line(
+            "use crate::validation::{CodedValueSetDef, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef};",
         );
+        c.open("crate::validation::Definitions");
+        c.line("types: &[");
+        for st in &self.model.structs {
+            let resource = st.kind == StructKind::Resource;
+            c.line(format!("    TypeDef {{ name: {}, resource: {resource}, elements: &[", lit(&st.path)));
+            for f in &st.fields {
+                // A resource's `id` is a plain string in JSON, of the `id` type's format.
+                let ty = if resource && f.json == "id" && f.ty == Ty::Plain {
+                    "ElementType::Attribute(Some(PrimitiveType::Id))".to_string()
+                } else if let (Some(set), Ty::Struct(name)) = (f.binding, &f.ty) {
+                    let i = index.get(name.as_str()).ok_or_else(|| {
+                        crate::Error::new(format!("{}: type {name} is not among the structs", st.path))
+                    })?;
+                    format!("ElementType::Coded({i}, {set})")
+                } else {
+                    self.element_type(&f.ty, &index, &st.path)?
+                };
+                c.line(format!(
+                    "        ElementDef {{ name: {}, min: {}, many: {}, ty: {ty} }},",
+                    lit(&f.json),
+                    f.min,
+                    f.many
+                ));
+            }
+            c.line("    ] },");
+        }
+        c.line("],");
+        c.line("value_sets: &[");
+        for vs in &self.model.codes {
+            let codes = list(vs.codes.iter().map(|(code, _)| lit(code)));
+            c.line(format!("    ValueSetDef {{ url: {}, codes: &[{codes}] }},", lit(&vs.url)));
+        }
+        c.line("],");
+        c.line("coded_value_sets: &[");
+        for vs in &self.model.coded_bindings {
+            let pairs = list(vs.codes.iter().map(|(system, code)| format!("({}, {})", lit(system), lit(code))));
+            c.line(format!("    CodedValueSetDef {{ url: {}, codes: &[{pairs}] }},", lit(&vs.url)));
+        }
+        c.line("],");
+        c.line(format!("extension: {extension},"));
         // DSTU2's JSON lets any object carry comments.
-        let json_comments = self.model.fhir_version.starts_with("1.");
-        Ok(quote! {
-            /// This version's element table, which `fhirstorm::validation::Validate` checks
-            /// resources against.
-            pub static DEFINITIONS: crate::validation::Definitions = {
-                #[allow(unused_imports)]
-                use crate::validation::{CodedValueSetDef, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef};
-                crate::validation::Definitions {
-                    types: &[#(#types),*],
-                    value_sets: &[#(#value_sets),*],
-                    coded_value_sets: &[#(#coded_value_sets),*],
-                    extension: #extension,
-                    json_comments: #json_comments,
-                }
-            };
-        })
+        c.line(format!("json_comments: {},", self.model.fhir_version.starts_with("1.")));
+        c.close("");
+        c.close(";");
+        Ok(())
     }
 
-    fn element_type(&self, ty: &Ty, index: &HashMap<&str, u16>, path: &str) -> Result<TokenStream, crate::Error> {
+    fn element_type(&self, ty: &Ty, index: &HashMap<&str, u16>, path: &str) -> Result<String, crate::Error> {
         Ok(match ty {
-            Ty::Prim(Prim::Xhtml, _) | Ty::Plain => quote!(ElementType::Attribute(None)),
-            Ty::Prim(p, codes) => {
-                let p = format_ident!("{}", format!("{p:?}"));
-                let vs = match codes {
-                    Some(c) => {
-                        let c = Literal::usize_unsuffixed(*c);
-                        quote!(Some(#c))
-                    }
-                    None => quote!(None),
-                };
-                quote!(ElementType::Primitive(PrimitiveType::#p, #vs))
-            }
+            Ty::Prim(Prim::Xhtml, _) | Ty::Plain => "ElementType::Attribute(None)".to_string(),
+            Ty::Prim(p, Some(c)) => format!("ElementType::Primitive(PrimitiveType::{p:?}, Some({c}))"),
+            Ty::Prim(p, None) => format!("ElementType::Primitive(PrimitiveType::{p:?}, None)"),
             Ty::Struct(name) => {
                 let i = index
                     .get(name.as_str())
                     .ok_or_else(|| crate::Error::new(format!("{path}: type {name} is not among the structs")))?;
-                let i = Literal::u16_unsuffixed(*i);
-                quote!(ElementType::Complex(#i))
+                format!("ElementType::Complex({i})")
             }
-            Ty::Resource => quote!(ElementType::Resource),
+            Ty::Resource => "ElementType::Resource".to_string(),
             Ty::Choice(c) => {
                 let variants = self.model.choices[*c]
                     .variants
                     .iter()
-                    .map(|v| {
-                        let suffix = &v.suffix;
-                        let t = self.element_type(&v.ty, index, path)?;
-                        Ok(quote!((#suffix, #t)))
-                    })
+                    .map(|v| Ok(format!("({}, {})", lit(&v.suffix), self.element_type(&v.ty, index, path)?)))
                     .collect::<Result<Vec<_>, crate::Error>>()?;
-                quote!(ElementType::Choice(&[#(#variants),*]))
+                format!("ElementType::Choice(&[{}])", list(&variants))
             }
         })
     }

@@ -4,8 +4,9 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
+use super::tokens::{doc, ident, prim_type, replace_crate, rust_path};
 use super::{ExtensionDef, Guide, Shape, SubExtension, SubKind};
-use crate::emit::{doc, ident, md, prim_type, replace_crate, rust_path};
+use crate::emit::md;
 use crate::ident as naming;
 use crate::ir::Prim;
 

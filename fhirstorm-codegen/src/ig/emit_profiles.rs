@@ -7,7 +7,8 @@ use quote::{format_ident, quote};
 use super::deep::{RuleDef, SliceDef};
 use super::emit_slices::{element_slice_accessor, element_slice_check, kind_slice_accessor, resolving};
 use super::profiles::{DeepSlice, ExtensionSlice, FieldRule, ProfileDef};
-use crate::emit::{doc, ident, md};
+use super::tokens::{doc, ident};
+use crate::emit::md;
 
 /// The `profiles` module (nothing when the package has no resource profile).
 pub(crate) fn module(base: &TokenStream, profiles: &[ProfileDef], package: &str) -> TokenStream {

@@ -7,7 +7,8 @@ use quote::{format_ident, quote};
 
 use super::emit_profiles::max_tokens;
 use super::profiles::{ElementSlice, KindSlice, ProfileDef, SliceKind};
-use crate::emit::{doc, ident, md};
+use super::tokens::{doc, ident};
+use crate::emit::md;
 
 pub(super) fn element_slice_check(s: &ElementSlice) -> TokenStream {
     let (path, field, json, min, max) = (&s.path, ident(&s.field), &s.pattern, s.min, max_tokens(s.max));

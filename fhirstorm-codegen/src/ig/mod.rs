@@ -22,6 +22,7 @@ mod emit_slices;
 mod profiles;
 mod search;
 mod terminology;
+mod tokens;
 
 use profiles::ProfileDef;
 

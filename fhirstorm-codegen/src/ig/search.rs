@@ -10,7 +10,8 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use super::s;
-use crate::emit::{doc, ident, md, search_value_type, RESERVED};
+use super::tokens::{doc, ident, search_value_type};
+use crate::emit::{md, RESERVED};
 use crate::ident as naming;
 
 /// One search parameter the package defines.

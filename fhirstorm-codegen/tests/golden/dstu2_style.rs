@@ -8,7 +8,7 @@ pub type Primitive<T> = ::fhirstorm::Primitive<T, Extension>;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Dstu2;
 impl ::fhirstorm::FhirVersion for Dstu2 {
-    const NAME: &'static str = stringify!(Dstu2);
+    const NAME: &'static str = "Dstu2";
     const FHIR_VERSION: &'static str = "1.0.2";
     const RELEASE: &'static str = "1.0";
     type AnyResource = AnyResource;
@@ -21,135 +21,38 @@ impl ::fhirstorm::FhirVersion for Dstu2 {
 /// resources against.
 pub static DEFINITIONS: ::fhirstorm::validation::Definitions = {
     #[allow(unused_imports)]
-    use ::fhirstorm::validation::{
-        CodedValueSetDef, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef,
-    };
+    use ::fhirstorm::validation::{CodedValueSetDef, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef};
     ::fhirstorm::validation::Definitions {
         types: &[
-            TypeDef {
-                name: "Extension",
-                resource: false,
-                elements: &[
-                    ElementDef {
-                        name: "id",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Attribute(None),
-                    },
-                    ElementDef {
-                        name: "url",
-                        min: 1,
-                        many: false,
-                        ty: ElementType::Attribute(None),
-                    },
-                    ElementDef {
-                        name: "value",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Choice(
-                            &[
-                                (
-                                    "Integer",
-                                    ElementType::Primitive(PrimitiveType::Integer, None),
-                                ),
-                                ("Reference", ElementType::Complex(2)),
-                            ],
-                        ),
-                    },
-                ],
-            },
-            TypeDef {
-                name: "Meta",
-                resource: false,
-                elements: &[
-                    ElementDef {
-                        name: "lastUpdated",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::Instant, None),
-                    },
-                ],
-            },
-            TypeDef {
-                name: "Reference",
-                resource: false,
-                elements: &[
-                    ElementDef {
-                        name: "reference",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::String, None),
-                    },
-                ],
-            },
-            TypeDef {
-                name: "Gadget",
-                resource: true,
-                elements: &[
-                    ElementDef {
-                        name: "id",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Attribute(Some(PrimitiveType::Id)),
-                    },
-                    ElementDef {
-                        name: "meta",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Complex(1),
-                    },
-                    ElementDef {
-                        name: "mode",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::Code, Some(0)),
-                    },
-                    ElementDef {
-                        name: "alias",
-                        min: 0,
-                        many: true,
-                        ty: ElementType::Primitive(PrimitiveType::String, None),
-                    },
-                    ElementDef {
-                        name: "item",
-                        min: 0,
-                        many: true,
-                        ty: ElementType::Complex(4),
-                    },
-                    ElementDef {
-                        name: "owner",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Complex(2),
-                    },
-                ],
-            },
-            TypeDef {
-                name: "Gadget.item",
-                resource: false,
-                elements: &[
-                    ElementDef {
-                        name: "linkId",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::String, None),
-                    },
-                    ElementDef {
-                        name: "item",
-                        min: 0,
-                        many: true,
-                        ty: ElementType::Complex(4),
-                    },
-                ],
-            },
+            TypeDef { name: "Extension", resource: false, elements: &[
+                ElementDef { name: "id", min: 0, many: false, ty: ElementType::Attribute(None) },
+                ElementDef { name: "url", min: 1, many: false, ty: ElementType::Attribute(None) },
+                ElementDef { name: "value", min: 0, many: false, ty: ElementType::Choice(&[("Integer", ElementType::Primitive(PrimitiveType::Integer, None)), ("Reference", ElementType::Complex(2))]) },
+            ] },
+            TypeDef { name: "Meta", resource: false, elements: &[
+                ElementDef { name: "lastUpdated", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::Instant, None) },
+            ] },
+            TypeDef { name: "Reference", resource: false, elements: &[
+                ElementDef { name: "reference", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
+            ] },
+            TypeDef { name: "Gadget", resource: true, elements: &[
+                ElementDef { name: "id", min: 0, many: false, ty: ElementType::Attribute(Some(PrimitiveType::Id)) },
+                ElementDef { name: "meta", min: 0, many: false, ty: ElementType::Complex(1) },
+                ElementDef { name: "mode", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::Code, Some(0)) },
+                ElementDef { name: "alias", min: 0, many: true, ty: ElementType::Primitive(PrimitiveType::String, None) },
+                ElementDef { name: "item", min: 0, many: true, ty: ElementType::Complex(4) },
+                ElementDef { name: "owner", min: 0, many: false, ty: ElementType::Complex(2) },
+            ] },
+            TypeDef { name: "Gadget.item", resource: false, elements: &[
+                ElementDef { name: "linkId", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
+                ElementDef { name: "item", min: 0, many: true, ty: ElementType::Complex(4) },
+            ] },
         ],
         value_sets: &[
-            ValueSetDef {
-                url: "http://example.org/vs/gadget-mode",
-                codes: &["on", "off"],
-            },
+            ValueSetDef { url: "http://example.org/vs/gadget-mode", codes: &["on", "off"] },
         ],
-        coded_value_sets: &[],
+        coded_value_sets: &[
+        ],
         extension: 0,
         json_comments: true,
     }
@@ -184,21 +87,9 @@ mod datatypes {
                 match key {
                     "id" => hooks::read(p, &mut r.id)?,
                     "url" => hooks::read(p, &mut r.url)?,
-                    "valueInteger" => {
-                        ::fhirstorm::__choice!(
-                            p, r.value, ExtensionValue::Integer, hooks::prim_in
-                        )
-                    }
-                    "_valueInteger" => {
-                        ::fhirstorm::__choice!(
-                            p, r.value, ExtensionValue::Integer, hooks::prim_ext_in
-                        )
-                    }
-                    "valueReference" => {
-                        ::fhirstorm::__choice!(
-                            p, r.value, ExtensionValue::Reference, hooks::read_in
-                        )
-                    }
+                    "valueInteger" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::Integer, hooks::prim_in),
+                    "_valueInteger" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::Integer, hooks::prim_ext_in),
+                    "valueReference" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::Reference, hooks::read_in),
                     _ => hooks::unknown_or_choice(p, &mut r.unknown, key, &["value"])?,
                 }
                 Ok(())
@@ -438,10 +329,7 @@ mod gadget {
         /// When the resource version last changed (common to all resources)
         ///
         /// `_lastUpdated` · date
-        pub fn last_updated(
-            self,
-            value: impl Into<::fhirstorm::search::DateValue>,
-        ) -> Self {
+        pub fn last_updated(self, value: impl Into<::fhirstorm::search::DateValue>) -> Self {
             Self(hooks::search_add(self.0, "_lastUpdated", value.into()))
         }
         /// `_include` one of this resource's references.
@@ -450,10 +338,7 @@ mod gadget {
         }
         /// `_revinclude`: resources of another type whose reference parameter points here
         /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
-        pub fn revinclude<I: ::fhirstorm::search::RevIncludable<Gadget>>(
-            self,
-            _include: I,
-        ) -> Self {
+        pub fn revinclude<I: ::fhirstorm::search::RevIncludable<Gadget>>(self, _include: I) -> Self {
             Self(self.0.raw("_revinclude", I::VALUE))
         }
         /// `_has`: only resources that a resource of another type refers to through
@@ -468,17 +353,11 @@ mod gadget {
             Self(hooks::search_has(self.0, I::VALUE, query.into()))
         }
         /// `_include:recurse`.
-        pub fn include_recurse(
-            self,
-            include: ::fhirstorm::search::Include<Gadget>,
-        ) -> Self {
+        pub fn include_recurse(self, include: ::fhirstorm::search::Include<Gadget>) -> Self {
             Self(self.0.raw("_include:recurse", include.as_str()))
         }
         /// `_revinclude:recurse`.
-        pub fn revinclude_recurse<I: ::fhirstorm::search::RevIncludable<Gadget>>(
-            self,
-            _include: I,
-        ) -> Self {
+        pub fn revinclude_recurse<I: ::fhirstorm::search::RevIncludable<Gadget>>(self, _include: I) -> Self {
             Self(self.0.raw("_revinclude:recurse", I::VALUE))
         }
         /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
@@ -490,10 +369,7 @@ mod gadget {
             Self(hooks::search_sort(self.0, key.as_str(), true))
         }
         /// `_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).
-        pub fn elements(
-            self,
-            elements: impl IntoIterator<Item = ::fhirstorm::search::Element<Gadget>>,
-        ) -> Self {
+        pub fn elements(self, elements: impl IntoIterator<Item = ::fhirstorm::search::Element<Gadget>>) -> Self {
             let list: Vec<&str> = elements.into_iter().map(|e| e.as_str()).collect();
             Self(self.0.raw("_elements", list.join(",")))
         }
@@ -543,33 +419,19 @@ mod gadget {
         /// `_sort` by `_id`.
         pub const SORT_ID: ::fhirstorm::search::SortKey<Gadget> = hooks::sort_key("_id");
         /// `_sort` by `_lastUpdated`.
-        pub const SORT_LAST_UPDATED: ::fhirstorm::search::SortKey<Gadget> = hooks::sort_key(
-            "_lastUpdated",
-        );
+        pub const SORT_LAST_UPDATED: ::fhirstorm::search::SortKey<Gadget> = hooks::sort_key("_lastUpdated");
         /// `_elements` entry `id`.
-        pub const ELEMENT_ID: ::fhirstorm::search::Element<Gadget> = hooks::element(
-            "id",
-        );
+        pub const ELEMENT_ID: ::fhirstorm::search::Element<Gadget> = hooks::element("id");
         /// `_elements` entry `meta`.
-        pub const ELEMENT_META: ::fhirstorm::search::Element<Gadget> = hooks::element(
-            "meta",
-        );
+        pub const ELEMENT_META: ::fhirstorm::search::Element<Gadget> = hooks::element("meta");
         /// `_elements` entry `mode`.
-        pub const ELEMENT_MODE: ::fhirstorm::search::Element<Gadget> = hooks::element(
-            "mode",
-        );
+        pub const ELEMENT_MODE: ::fhirstorm::search::Element<Gadget> = hooks::element("mode");
         /// `_elements` entry `alias`.
-        pub const ELEMENT_ALIAS: ::fhirstorm::search::Element<Gadget> = hooks::element(
-            "alias",
-        );
+        pub const ELEMENT_ALIAS: ::fhirstorm::search::Element<Gadget> = hooks::element("alias");
         /// `_elements` entry `item`.
-        pub const ELEMENT_ITEM: ::fhirstorm::search::Element<Gadget> = hooks::element(
-            "item",
-        );
+        pub const ELEMENT_ITEM: ::fhirstorm::search::Element<Gadget> = hooks::element("item");
         /// `_elements` entry `owner`.
-        pub const ELEMENT_OWNER: ::fhirstorm::search::Element<Gadget> = hooks::element(
-            "owner",
-        );
+        pub const ELEMENT_OWNER: ::fhirstorm::search::Element<Gadget> = hooks::element("owner");
     }
     /// Items
     ///
@@ -675,7 +537,9 @@ pub enum AnyResource {
     Gadget(::fhirstorm::ResourceBox<Gadget>),
 }
 /// The resource type names of this version, sorted.
-pub const RESOURCE_TYPES: &[&str] = &["Gadget"];
+pub const RESOURCE_TYPES: &[&str] = &[
+    "Gadget",
+];
 impl AnyResource {
     /// The `resourceType` of the resource.
     pub fn resource_type(&self) -> &'static str {
@@ -734,22 +598,10 @@ impl ::fhirstorm::AnyResourceOf for AnyResource {
 impl FromJson for AnyResource {
     fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
         let ty = p.peek_resource_type()?;
-        Ok(
-            match &*ty {
-                "Gadget" => {
-                    Self::Gadget(::fhirstorm::ResourceBox::from_box(hooks::boxed(p)?))
-                }
-                other => {
-                    return Err(
-                        p
-                            .unknown_resource_type(
-                                other,
-                                <Dstu2 as ::fhirstorm::FhirVersion>::NAME,
-                            ),
-                    );
-                }
-            },
-        )
+        Ok(match &*ty {
+            "Gadget" => Self::Gadget(::fhirstorm::ResourceBox::from_box(hooks::boxed(p)?)),
+            other => return Err(p.unknown_resource_type(other, <Dstu2 as ::fhirstorm::FhirVersion>::NAME)),
+        })
     }
 }
 impl ToJson for AnyResource {
@@ -771,6 +623,4 @@ impl ::fhirstorm::extension::ExtensionElement for Extension {
         self.url.as_deref()
     }
 }
-::fhirstorm::__serde_via_json!(
-    Extension, Meta, Reference, Gadget, GadgetItem, AnyResource
-);
+::fhirstorm::__serde_via_json!(Extension, Meta, Reference, Gadget, GadgetItem, AnyResource);

@@ -8,7 +8,7 @@ pub type Primitive<T> = ::fhirstorm::Primitive<T, Extension>;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct R4;
 impl ::fhirstorm::FhirVersion for R4 {
-    const NAME: &'static str = stringify!(R4);
+    const NAME: &'static str = "R4";
     const FHIR_VERSION: &'static str = "4.0.1";
     const RELEASE: &'static str = "4.0";
     type AnyResource = AnyResource;
@@ -21,310 +21,71 @@ impl ::fhirstorm::FhirVersion for R4 {
 /// resources against.
 pub static DEFINITIONS: ::fhirstorm::validation::Definitions = {
     #[allow(unused_imports)]
-    use ::fhirstorm::validation::{
-        CodedValueSetDef, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef,
-    };
+    use ::fhirstorm::validation::{CodedValueSetDef, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef};
     ::fhirstorm::validation::Definitions {
         types: &[
-            TypeDef {
-                name: "Extension",
-                resource: false,
-                elements: &[
-                    ElementDef {
-                        name: "id",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Attribute(None),
-                    },
-                    ElementDef {
-                        name: "url",
-                        min: 1,
-                        many: false,
-                        ty: ElementType::Attribute(None),
-                    },
-                    ElementDef {
-                        name: "value",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Choice(
-                            &[
-                                (
-                                    "String",
-                                    ElementType::Primitive(PrimitiveType::String, None),
-                                ),
-                                ("Node", ElementType::Complex(2)),
-                            ],
-                        ),
-                    },
-                ],
-            },
-            TypeDef {
-                name: "Meta",
-                resource: false,
-                elements: &[
-                    ElementDef {
-                        name: "versionId",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::Id, None),
-                    },
-                ],
-            },
-            TypeDef {
-                name: "Node",
-                resource: false,
-                elements: &[
-                    ElementDef {
-                        name: "extension",
-                        min: 0,
-                        many: true,
-                        ty: ElementType::Complex(0),
-                    },
-                    ElementDef {
-                        name: "label",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::String, None),
-                    },
-                    ElementDef {
-                        name: "next",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Complex(2),
-                    },
-                    ElementDef {
-                        name: "children",
-                        min: 0,
-                        many: true,
-                        ty: ElementType::Complex(2),
-                    },
-                ],
-            },
-            TypeDef {
-                name: "Reference",
-                resource: false,
-                elements: &[
-                    ElementDef {
-                        name: "reference",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::String, None),
-                    },
-                ],
-            },
-            TypeDef {
-                name: "Bundle",
-                resource: true,
-                elements: &[
-                    ElementDef {
-                        name: "id",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Attribute(Some(PrimitiveType::Id)),
-                    },
-                    ElementDef {
-                        name: "meta",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Complex(1),
-                    },
-                    ElementDef {
-                        name: "total",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::UnsignedInt, None),
-                    },
-                    ElementDef {
-                        name: "link",
-                        min: 0,
-                        many: true,
-                        ty: ElementType::Complex(5),
-                    },
-                    ElementDef {
-                        name: "entry",
-                        min: 0,
-                        many: true,
-                        ty: ElementType::Complex(6),
-                    },
-                ],
-            },
-            TypeDef {
-                name: "Bundle.link",
-                resource: false,
-                elements: &[
-                    ElementDef {
-                        name: "relation",
-                        min: 1,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::String, None),
-                    },
-                    ElementDef {
-                        name: "url",
-                        min: 1,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::Uri, None),
-                    },
-                ],
-            },
-            TypeDef {
-                name: "Bundle.entry",
-                resource: false,
-                elements: &[
-                    ElementDef {
-                        name: "fullUrl",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::Uri, None),
-                    },
-                    ElementDef {
-                        name: "resource",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Resource,
-                    },
-                    ElementDef {
-                        name: "search",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Complex(7),
-                    },
-                    ElementDef {
-                        name: "response",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Complex(8),
-                    },
-                ],
-            },
-            TypeDef {
-                name: "Bundle.entry.search",
-                resource: false,
-                elements: &[
-                    ElementDef {
-                        name: "mode",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::Code, None),
-                    },
-                ],
-            },
-            TypeDef {
-                name: "Bundle.entry.response",
-                resource: false,
-                elements: &[
-                    ElementDef {
-                        name: "status",
-                        min: 1,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::String, None),
-                    },
-                    ElementDef {
-                        name: "location",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::Uri, None),
-                    },
-                    ElementDef {
-                        name: "etag",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::String, None),
-                    },
-                ],
-            },
-            TypeDef {
-                name: "Widget",
-                resource: true,
-                elements: &[
-                    ElementDef {
-                        name: "id",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Attribute(Some(PrimitiveType::Id)),
-                    },
-                    ElementDef {
-                        name: "meta",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Complex(1),
-                    },
-                    ElementDef {
-                        name: "contained",
-                        min: 0,
-                        many: true,
-                        ty: ElementType::Resource,
-                    },
-                    ElementDef {
-                        name: "status",
-                        min: 1,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::Code, Some(0)),
-                    },
-                    ElementDef {
-                        name: "tag",
-                        min: 0,
-                        many: true,
-                        ty: ElementType::Primitive(PrimitiveType::String, None),
-                    },
-                    ElementDef {
-                        name: "size",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::Decimal, None),
-                    },
-                    ElementDef {
-                        name: "value",
-                        min: 0,
-                        many: false,
-                        ty: ElementType::Choice(
-                            &[
-                                (
-                                    "Boolean",
-                                    ElementType::Primitive(PrimitiveType::Boolean, None),
-                                ),
-                                (
-                                    "DateTime",
-                                    ElementType::Primitive(PrimitiveType::DateTime, None),
-                                ),
-                                ("Node", ElementType::Complex(2)),
-                                ("Reference", ElementType::Complex(3)),
-                            ],
-                        ),
-                    },
-                    ElementDef {
-                        name: "part",
-                        min: 0,
-                        many: true,
-                        ty: ElementType::Complex(10),
-                    },
-                ],
-            },
-            TypeDef {
-                name: "Widget.part",
-                resource: false,
-                elements: &[
-                    ElementDef {
-                        name: "name",
-                        min: 1,
-                        many: false,
-                        ty: ElementType::Primitive(PrimitiveType::String, None),
-                    },
-                    ElementDef {
-                        name: "part",
-                        min: 0,
-                        many: true,
-                        ty: ElementType::Complex(10),
-                    },
-                ],
-            },
+            TypeDef { name: "Extension", resource: false, elements: &[
+                ElementDef { name: "id", min: 0, many: false, ty: ElementType::Attribute(None) },
+                ElementDef { name: "url", min: 1, many: false, ty: ElementType::Attribute(None) },
+                ElementDef { name: "value", min: 0, many: false, ty: ElementType::Choice(&[("String", ElementType::Primitive(PrimitiveType::String, None)), ("Node", ElementType::Complex(2))]) },
+            ] },
+            TypeDef { name: "Meta", resource: false, elements: &[
+                ElementDef { name: "versionId", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::Id, None) },
+            ] },
+            TypeDef { name: "Node", resource: false, elements: &[
+                ElementDef { name: "extension", min: 0, many: true, ty: ElementType::Complex(0) },
+                ElementDef { name: "label", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
+                ElementDef { name: "next", min: 0, many: false, ty: ElementType::Complex(2) },
+                ElementDef { name: "children", min: 0, many: true, ty: ElementType::Complex(2) },
+            ] },
+            TypeDef { name: "Reference", resource: false, elements: &[
+                ElementDef { name: "reference", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
+            ] },
+            TypeDef { name: "Bundle", resource: true, elements: &[
+                ElementDef { name: "id", min: 0, many: false, ty: ElementType::Attribute(Some(PrimitiveType::Id)) },
+                ElementDef { name: "meta", min: 0, many: false, ty: ElementType::Complex(1) },
+                ElementDef { name: "total", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::UnsignedInt, None) },
+                ElementDef { name: "link", min: 0, many: true, ty: ElementType::Complex(5) },
+                ElementDef { name: "entry", min: 0, many: true, ty: ElementType::Complex(6) },
+            ] },
+            TypeDef { name: "Bundle.link", resource: false, elements: &[
+                ElementDef { name: "relation", min: 1, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
+                ElementDef { name: "url", min: 1, many: false, ty: ElementType::Primitive(PrimitiveType::Uri, None) },
+            ] },
+            TypeDef { name: "Bundle.entry", resource: false, elements: &[
+                ElementDef { name: "fullUrl", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::Uri, None) },
+                ElementDef { name: "resource", min: 0, many: false, ty: ElementType::Resource },
+                ElementDef { name: "search", min: 0, many: false, ty: ElementType::Complex(7) },
+                ElementDef { name: "response", min: 0, many: false, ty: ElementType::Complex(8) },
+            ] },
+            TypeDef { name: "Bundle.entry.search", resource: false, elements: &[
+                ElementDef { name: "mode", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::Code, None) },
+            ] },
+            TypeDef { name: "Bundle.entry.response", resource: false, elements: &[
+                ElementDef { name: "status", min: 1, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
+                ElementDef { name: "location", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::Uri, None) },
+                ElementDef { name: "etag", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
+            ] },
+            TypeDef { name: "Widget", resource: true, elements: &[
+                ElementDef { name: "id", min: 0, many: false, ty: ElementType::Attribute(Some(PrimitiveType::Id)) },
+                ElementDef { name: "meta", min: 0, many: false, ty: ElementType::Complex(1) },
+                ElementDef { name: "contained", min: 0, many: true, ty: ElementType::Resource },
+                ElementDef { name: "status", min: 1, many: false, ty: ElementType::Primitive(PrimitiveType::Code, Some(0)) },
+                ElementDef { name: "tag", min: 0, many: true, ty: ElementType::Primitive(PrimitiveType::String, None) },
+                ElementDef { name: "size", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::Decimal, None) },
+                ElementDef { name: "value", min: 0, many: false, ty: ElementType::Choice(&[("Boolean", ElementType::Primitive(PrimitiveType::Boolean, None)), ("DateTime", ElementType::Primitive(PrimitiveType::DateTime, None)), ("Node", ElementType::Complex(2)), ("Reference", ElementType::Complex(3))]) },
+                ElementDef { name: "part", min: 0, many: true, ty: ElementType::Complex(10) },
+            ] },
+            TypeDef { name: "Widget.part", resource: false, elements: &[
+                ElementDef { name: "name", min: 1, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
+                ElementDef { name: "part", min: 0, many: true, ty: ElementType::Complex(10) },
+            ] },
         ],
         value_sets: &[
-            ValueSetDef {
-                url: "http://example.org/ValueSet/widget-status",
-                codes: &["draft", "active", "entered-in-error", "retired"],
-            },
+            ValueSetDef { url: "http://example.org/ValueSet/widget-status", codes: &["draft", "active", "entered-in-error", "retired"] },
         ],
-        coded_value_sets: &[],
+        coded_value_sets: &[
+        ],
         extension: 0,
         json_comments: false,
     }
@@ -442,10 +203,7 @@ mod bundle {
         }
         /// `_revinclude`: resources of another type whose reference parameter points here
         /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
-        pub fn revinclude<I: ::fhirstorm::search::RevIncludable<Bundle>>(
-            self,
-            _include: I,
-        ) -> Self {
+        pub fn revinclude<I: ::fhirstorm::search::RevIncludable<Bundle>>(self, _include: I) -> Self {
             Self(self.0.raw("_revinclude", I::VALUE))
         }
         /// `_has`: only resources that a resource of another type refers to through
@@ -460,17 +218,11 @@ mod bundle {
             Self(hooks::search_has(self.0, I::VALUE, query.into()))
         }
         /// `_include:iterate`.
-        pub fn include_iterate(
-            self,
-            include: ::fhirstorm::search::Include<Bundle>,
-        ) -> Self {
+        pub fn include_iterate(self, include: ::fhirstorm::search::Include<Bundle>) -> Self {
             Self(self.0.raw("_include:iterate", include.as_str()))
         }
         /// `_revinclude:iterate`.
-        pub fn revinclude_iterate<I: ::fhirstorm::search::RevIncludable<Bundle>>(
-            self,
-            _include: I,
-        ) -> Self {
+        pub fn revinclude_iterate<I: ::fhirstorm::search::RevIncludable<Bundle>>(self, _include: I) -> Self {
             Self(self.0.raw("_revinclude:iterate", I::VALUE))
         }
         /// `_total`: how precisely the server should count the matches.
@@ -486,10 +238,7 @@ mod bundle {
             Self(hooks::search_sort(self.0, key.as_str(), true))
         }
         /// `_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).
-        pub fn elements(
-            self,
-            elements: impl IntoIterator<Item = ::fhirstorm::search::Element<Bundle>>,
-        ) -> Self {
+        pub fn elements(self, elements: impl IntoIterator<Item = ::fhirstorm::search::Element<Bundle>>) -> Self {
             let list: Vec<&str> = elements.into_iter().map(|e| e.as_str()).collect();
             Self(self.0.raw("_elements", list.join(",")))
         }
@@ -537,25 +286,15 @@ mod bundle {
             ::fhirstorm::search::Ref::to(id)
         }
         /// `_elements` entry `id`.
-        pub const ELEMENT_ID: ::fhirstorm::search::Element<Bundle> = hooks::element(
-            "id",
-        );
+        pub const ELEMENT_ID: ::fhirstorm::search::Element<Bundle> = hooks::element("id");
         /// `_elements` entry `meta`.
-        pub const ELEMENT_META: ::fhirstorm::search::Element<Bundle> = hooks::element(
-            "meta",
-        );
+        pub const ELEMENT_META: ::fhirstorm::search::Element<Bundle> = hooks::element("meta");
         /// `_elements` entry `total`.
-        pub const ELEMENT_TOTAL: ::fhirstorm::search::Element<Bundle> = hooks::element(
-            "total",
-        );
+        pub const ELEMENT_TOTAL: ::fhirstorm::search::Element<Bundle> = hooks::element("total");
         /// `_elements` entry `link`.
-        pub const ELEMENT_LINK: ::fhirstorm::search::Element<Bundle> = hooks::element(
-            "link",
-        );
+        pub const ELEMENT_LINK: ::fhirstorm::search::Element<Bundle> = hooks::element("link");
         /// `_elements` entry `entry`.
-        pub const ELEMENT_ENTRY: ::fhirstorm::search::Element<Bundle> = hooks::element(
-            "entry",
-        );
+        pub const ELEMENT_ENTRY: ::fhirstorm::search::Element<Bundle> = hooks::element("entry");
     }
     /// Links related to this Bundle
     ///
@@ -764,21 +503,9 @@ mod datatypes {
                 match key {
                     "id" => hooks::read(p, &mut r.id)?,
                     "url" => hooks::read(p, &mut r.url)?,
-                    "valueString" => {
-                        ::fhirstorm::__choice!(
-                            p, r.value, ExtensionValue::String, hooks::prim_in
-                        )
-                    }
-                    "_valueString" => {
-                        ::fhirstorm::__choice!(
-                            p, r.value, ExtensionValue::String, hooks::prim_ext_in
-                        )
-                    }
-                    "valueNode" => {
-                        ::fhirstorm::__choice!(
-                            p, r.value, ExtensionValue::Node, hooks::read_in
-                        )
-                    }
+                    "valueString" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::String, hooks::prim_in),
+                    "_valueString" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::String, hooks::prim_ext_in),
+                    "valueNode" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::Node, hooks::read_in),
                     _ => hooks::unknown_or_choice(p, &mut r.unknown, key, &["value"])?,
                 }
                 Ok(())
@@ -1008,36 +735,12 @@ mod widget {
                     "_tag" => hooks::prim_exts(p, &mut r.tag)?,
                     "size" => hooks::prim(p, &mut r.size)?,
                     "_size" => hooks::prim_ext(p, &mut r.size)?,
-                    "valueBoolean" => {
-                        ::fhirstorm::__choice!(
-                            p, r.value, WidgetValue::Boolean, hooks::prim_in
-                        )
-                    }
-                    "_valueBoolean" => {
-                        ::fhirstorm::__choice!(
-                            p, r.value, WidgetValue::Boolean, hooks::prim_ext_in
-                        )
-                    }
-                    "valueDateTime" => {
-                        ::fhirstorm::__choice!(
-                            p, r.value, WidgetValue::DateTime, hooks::prim_in
-                        )
-                    }
-                    "_valueDateTime" => {
-                        ::fhirstorm::__choice!(
-                            p, r.value, WidgetValue::DateTime, hooks::prim_ext_in
-                        )
-                    }
-                    "valueNode" => {
-                        ::fhirstorm::__choice!(
-                            p, r.value, WidgetValue::Node, hooks::read_in
-                        )
-                    }
-                    "valueReference" => {
-                        ::fhirstorm::__choice!(
-                            p, r.value, WidgetValue::Reference, hooks::read_in
-                        )
-                    }
+                    "valueBoolean" => ::fhirstorm::__choice!(p, r.value, WidgetValue::Boolean, hooks::prim_in),
+                    "_valueBoolean" => ::fhirstorm::__choice!(p, r.value, WidgetValue::Boolean, hooks::prim_ext_in),
+                    "valueDateTime" => ::fhirstorm::__choice!(p, r.value, WidgetValue::DateTime, hooks::prim_in),
+                    "_valueDateTime" => ::fhirstorm::__choice!(p, r.value, WidgetValue::DateTime, hooks::prim_ext_in),
+                    "valueNode" => ::fhirstorm::__choice!(p, r.value, WidgetValue::Node, hooks::read_in),
+                    "valueReference" => ::fhirstorm::__choice!(p, r.value, WidgetValue::Reference, hooks::read_in),
                     "part" => hooks::read_vec(p, &mut r.part)?,
                     _ => hooks::unknown_or_choice(p, &mut r.unknown, key, &["value"])?,
                 }
@@ -1102,17 +805,13 @@ mod widget {
         }
     }
     /// The resource types `Widget?part-of=` may refer to: any resource of this version.
-    #[diagnostic::on_unimplemented(
-        message = "a `{Self}` cannot be what `Widget?part-of=` refers to",
-        label = "allowed targets: any resource of this version"
-    )]
+    #[diagnostic::on_unimplemented(message = "a `{Self}` cannot be what `Widget?part-of=` refers to", label = "allowed targets: any resource of this version")]
     pub trait WidgetPartOfTarget: ::fhirstorm::Resource {}
     impl<T: ::fhirstorm::Resource<Version = R4>> WidgetPartOfTarget for T {}
     /// `_revinclude=Widget:part-of`, usable in a search on any resource of this version.
     #[derive(Clone, Copy, Debug)]
     pub struct WidgetPartOfRevInclude;
-    impl<T: WidgetPartOfTarget> ::fhirstorm::search::RevIncludable<T>
-    for WidgetPartOfRevInclude {
+    impl<T: WidgetPartOfTarget> ::fhirstorm::search::RevIncludable<T> for WidgetPartOfRevInclude {
         const VALUE: &'static str = "Widget:part-of";
         type Source = Widget;
     }
@@ -1123,25 +822,12 @@ mod widget {
         /// What the widget is part of (any resource: one blanket impl of the target trait)
         ///
         /// `part-of` · reference · `Widget.extension('http://example.org/part-of').value`
-        pub fn part_of<T: WidgetPartOfTarget>(
-            self,
-            value: ::fhirstorm::search::Ref<T>,
-        ) -> Self {
+        pub fn part_of<T: WidgetPartOfTarget>(self, value: ::fhirstorm::search::Ref<T>) -> Self {
             Self(hooks::search_add(self.0, "part-of", value))
         }
         /// Chained search through `part-of`: `part-of:Target.param=value` for each parameter of `query`.
-        pub fn part_of_where<T: WidgetPartOfTarget>(
-            self,
-            query: impl Into<::fhirstorm::search::Query<T>>,
-        ) -> Self {
-            Self(
-                hooks::search_chain(
-                    self.0,
-                    "part-of",
-                    <T as ::fhirstorm::Resource>::TYPE,
-                    query.into(),
-                ),
-            )
+        pub fn part_of_where<T: WidgetPartOfTarget>(self, query: impl Into<::fhirstorm::search::Query<T>>) -> Self {
+            Self(hooks::search_chain(self.0, "part-of", <T as ::fhirstorm::Resource>::TYPE, query.into()))
         }
         /// The widget's status
         ///
@@ -1155,10 +841,7 @@ mod widget {
         }
         /// `_revinclude`: resources of another type whose reference parameter points here
         /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
-        pub fn revinclude<I: ::fhirstorm::search::RevIncludable<Widget>>(
-            self,
-            _include: I,
-        ) -> Self {
+        pub fn revinclude<I: ::fhirstorm::search::RevIncludable<Widget>>(self, _include: I) -> Self {
             Self(self.0.raw("_revinclude", I::VALUE))
         }
         /// `_has`: only resources that a resource of another type refers to through
@@ -1173,17 +856,11 @@ mod widget {
             Self(hooks::search_has(self.0, I::VALUE, query.into()))
         }
         /// `_include:iterate`.
-        pub fn include_iterate(
-            self,
-            include: ::fhirstorm::search::Include<Widget>,
-        ) -> Self {
+        pub fn include_iterate(self, include: ::fhirstorm::search::Include<Widget>) -> Self {
             Self(self.0.raw("_include:iterate", include.as_str()))
         }
         /// `_revinclude:iterate`.
-        pub fn revinclude_iterate<I: ::fhirstorm::search::RevIncludable<Widget>>(
-            self,
-            _include: I,
-        ) -> Self {
+        pub fn revinclude_iterate<I: ::fhirstorm::search::RevIncludable<Widget>>(self, _include: I) -> Self {
             Self(self.0.raw("_revinclude:iterate", I::VALUE))
         }
         /// `_total`: how precisely the server should count the matches.
@@ -1199,10 +876,7 @@ mod widget {
             Self(hooks::search_sort(self.0, key.as_str(), true))
         }
         /// `_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).
-        pub fn elements(
-            self,
-            elements: impl IntoIterator<Item = ::fhirstorm::search::Element<Widget>>,
-        ) -> Self {
+        pub fn elements(self, elements: impl IntoIterator<Item = ::fhirstorm::search::Element<Widget>>) -> Self {
             let list: Vec<&str> = elements.into_iter().map(|e| e.as_str()).collect();
             Self(self.0.raw("_elements", list.join(",")))
         }
@@ -1250,51 +924,29 @@ mod widget {
             ::fhirstorm::search::Ref::to(id)
         }
         /// `_sort` by `part-of`.
-        pub const SORT_PART_OF: ::fhirstorm::search::SortKey<Widget> = hooks::sort_key(
-            "part-of",
-        );
+        pub const SORT_PART_OF: ::fhirstorm::search::SortKey<Widget> = hooks::sort_key("part-of");
         /// `_revinclude=Widget:part-of`, usable in a search on any resource of this version.
         pub const REVINCLUDE_PART_OF: WidgetPartOfRevInclude = WidgetPartOfRevInclude;
         /// `_include=Widget:part-of`
-        pub const INCLUDE_PART_OF: ::fhirstorm::search::Include<Widget> = hooks::include(
-            "Widget:part-of",
-        );
+        pub const INCLUDE_PART_OF: ::fhirstorm::search::Include<Widget> = hooks::include("Widget:part-of");
         /// `_sort` by `status`.
-        pub const SORT_STATUS: ::fhirstorm::search::SortKey<Widget> = hooks::sort_key(
-            "status",
-        );
+        pub const SORT_STATUS: ::fhirstorm::search::SortKey<Widget> = hooks::sort_key("status");
         /// `_elements` entry `id`.
-        pub const ELEMENT_ID: ::fhirstorm::search::Element<Widget> = hooks::element(
-            "id",
-        );
+        pub const ELEMENT_ID: ::fhirstorm::search::Element<Widget> = hooks::element("id");
         /// `_elements` entry `meta`.
-        pub const ELEMENT_META: ::fhirstorm::search::Element<Widget> = hooks::element(
-            "meta",
-        );
+        pub const ELEMENT_META: ::fhirstorm::search::Element<Widget> = hooks::element("meta");
         /// `_elements` entry `contained`.
-        pub const ELEMENT_CONTAINED: ::fhirstorm::search::Element<Widget> = hooks::element(
-            "contained",
-        );
+        pub const ELEMENT_CONTAINED: ::fhirstorm::search::Element<Widget> = hooks::element("contained");
         /// `_elements` entry `status`.
-        pub const ELEMENT_STATUS: ::fhirstorm::search::Element<Widget> = hooks::element(
-            "status",
-        );
+        pub const ELEMENT_STATUS: ::fhirstorm::search::Element<Widget> = hooks::element("status");
         /// `_elements` entry `tag`.
-        pub const ELEMENT_TAG: ::fhirstorm::search::Element<Widget> = hooks::element(
-            "tag",
-        );
+        pub const ELEMENT_TAG: ::fhirstorm::search::Element<Widget> = hooks::element("tag");
         /// `_elements` entry `size`.
-        pub const ELEMENT_SIZE: ::fhirstorm::search::Element<Widget> = hooks::element(
-            "size",
-        );
+        pub const ELEMENT_SIZE: ::fhirstorm::search::Element<Widget> = hooks::element("size");
         /// `_elements` entry `value`.
-        pub const ELEMENT_VALUE: ::fhirstorm::search::Element<Widget> = hooks::element(
-            "value",
-        );
+        pub const ELEMENT_VALUE: ::fhirstorm::search::Element<Widget> = hooks::element("value");
         /// `_elements` entry `part`.
-        pub const ELEMENT_PART: ::fhirstorm::search::Element<Widget> = hooks::element(
-            "part",
-        );
+        pub const ELEMENT_PART: ::fhirstorm::search::Element<Widget> = hooks::element("part");
     }
     /// Parts (a backbone element)
     ///
@@ -1445,7 +1097,10 @@ pub enum AnyResource {
     Widget(::fhirstorm::ResourceBox<Widget>),
 }
 /// The resource type names of this version, sorted.
-pub const RESOURCE_TYPES: &[&str] = &["Bundle", "Widget"];
+pub const RESOURCE_TYPES: &[&str] = &[
+    "Bundle",
+    "Widget",
+];
 impl AnyResource {
     /// The `resourceType` of the resource.
     pub fn resource_type(&self) -> &'static str {
@@ -1509,25 +1164,11 @@ impl ::fhirstorm::AnyResourceOf for AnyResource {
 impl FromJson for AnyResource {
     fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
         let ty = p.peek_resource_type()?;
-        Ok(
-            match &*ty {
-                "Bundle" => {
-                    Self::Bundle(::fhirstorm::ResourceBox::from_box(hooks::boxed(p)?))
-                }
-                "Widget" => {
-                    Self::Widget(::fhirstorm::ResourceBox::from_box(hooks::boxed(p)?))
-                }
-                other => {
-                    return Err(
-                        p
-                            .unknown_resource_type(
-                                other,
-                                <R4 as ::fhirstorm::FhirVersion>::NAME,
-                            ),
-                    );
-                }
-            },
-        )
+        Ok(match &*ty {
+            "Bundle" => Self::Bundle(::fhirstorm::ResourceBox::from_box(hooks::boxed(p)?)),
+            "Widget" => Self::Widget(::fhirstorm::ResourceBox::from_box(hooks::boxed(p)?)),
+            other => return Err(p.unknown_resource_type(other, <R4 as ::fhirstorm::FhirVersion>::NAME)),
+        })
     }
 }
 impl ToJson for AnyResource {
@@ -1563,10 +1204,7 @@ impl ::fhirstorm::version::ClientVersion for R4 {
         bundle
             .link
             .iter()
-            .find(|l| {
-                l.relation.as_ref().and_then(|r| r.value.as_ref()).map(|v| v.as_str())
-                    == Some(rel)
-            })
+            .find(|l| l.relation.as_ref().and_then(|r| r.value.as_ref()).map(|v| v.as_str()) == Some(rel))
             .and_then(|l| l.url.as_ref()?.value.as_deref())
     }
     fn total(bundle: &Bundle) -> Option<u64> {
@@ -1579,12 +1217,7 @@ impl ::fhirstorm::version::ClientVersion for R4 {
             .into_iter()
             .map(|e| ::fhirstorm::version::Entry {
                 full_url: text(e.full_url.as_ref()),
-                search_mode: e
-                    .search
-                    .as_ref()
-                    .and_then(|s| {
-                        s.mode.as_ref()?.value.as_ref().map(|m| m.to_string())
-                    }),
+                search_mode: e.search.as_ref().and_then(|s| s.mode.as_ref()?.value.as_ref().map(|m| m.to_string())),
                 status: e.response.as_ref().and_then(|r| text(r.status.as_ref())),
                 location: e.response.as_ref().and_then(|r| text(r.location.as_ref())),
                 etag: e.response.as_ref().and_then(|r| text(r.etag.as_ref())),
@@ -1596,8 +1229,6 @@ impl ::fhirstorm::version::ClientVersion for R4 {
         meta.version_id.as_ref()?.value.as_deref()
     }
 }
+// `Reference::resolve` and `resolve_as` (with fhirstorm's `client` feature).
 ::fhirstorm::__resolve_references!(Reference, R4);
-::fhirstorm::__serde_via_json!(
-    Extension, Meta, Node, Reference, Bundle, BundleLink, BundleEntry, BundleEntrySearch,
-    BundleEntryResponse, Widget, WidgetPart, AnyResource
-);
+::fhirstorm::__serde_via_json!(Extension, Meta, Node, Reference, Bundle, BundleLink, BundleEntry, BundleEntrySearch, BundleEntryResponse, Widget, WidgetPart, AnyResource);
