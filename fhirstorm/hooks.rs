@@ -340,7 +340,6 @@ pub const fn element<R>(name: &'static str) -> Element<R> {
 
 // ---- reading ----
 /// A single element. `null` counts as absent.
-#[inline]
 pub fn read<T: FromJson>(p: &mut Parser<'_>, slot: &mut Option<T>) -> Result<(), Error> {
     if !p.null()? {
         *slot = Some(T::from_json(p)?);
@@ -362,8 +361,9 @@ pub fn boxed<T: FromJson>(p: &mut Parser<'_>) -> Result<Box<T>, Error> {
     T::from_json(p).map(Box::new)
 }
 
-/// A repeating element.
-#[inline]
+/// A repeating element. Not inlined: a version's readers call it for the same element type from
+/// many structs (`Vec<Extension>` from nearly all), each copy costing the optimizer again.
+#[inline(never)]
 pub fn read_vec<T: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<T>) -> Result<(), Error> {
     let before = slot.len();
     if let Err(e) = p.array(|p, _| {
@@ -379,7 +379,6 @@ pub fn read_vec<T: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<T>) -> Result<()
 }
 
 /// A primitive's value (`birthDate`).
-#[inline]
 pub fn prim<T: FromJson, E: FromJson>(p: &mut Parser<'_>, slot: &mut Option<Primitive<T, E>>) -> Result<(), Error> {
     if !p.null()? {
         let v = T::from_json(p)?;
@@ -389,7 +388,7 @@ pub fn prim<T: FromJson, E: FromJson>(p: &mut Parser<'_>, slot: &mut Option<Prim
 }
 
 /// A primitive's id and extensions (`_birthDate`).
-#[inline]
+#[inline(never)]
 pub fn prim_ext<T, E: FromJson>(p: &mut Parser<'_>, slot: &mut Option<Primitive<T, E>>) -> Result<(), Error> {
     if !p.null()? {
         let e = PrimitiveExt::from_json(p)?;
@@ -413,6 +412,7 @@ pub fn prim_ext_in<T, E: FromJson>(p: &mut Parser<'_>, slot: &mut Primitive<T, E
 }
 
 /// A repeating primitive's values, `null` where an item has only extensions.
+#[inline(never)]
 pub fn prims<T: FromJson, E: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<Primitive<T, E>>) -> Result<(), Error> {
     let before = slot.len();
     p.array(|p, i| {
@@ -432,6 +432,7 @@ pub fn prims<T: FromJson, E: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<Primit
 }
 
 /// A repeating primitive's ids and extensions (`_given`), `null` where an item has none.
+#[inline(never)]
 pub fn prim_exts<T, E: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<Primitive<T, E>>) -> Result<(), Error> {
     let before = slot.len();
     p.array(|p, i| {
@@ -571,9 +572,10 @@ macro_rules! __choice_slot {
     }};
 }
 
-/// Reads a choice element's variant with `$read` (generated code only). A failed read leaves
-/// the element as it was (absent, when it was), so that lenient reading, which keeps the member
-/// as it came, writes no empty variant beside it.
+/// Reads a choice element's variant with `$read` and evaluates to its `Result` (generated code
+/// only: a member's arm in a reader's `match`). A failed read leaves the element as it was
+/// (absent, when it was), so that lenient reading, which keeps the member as it came, writes no
+/// empty variant beside it.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __choice {
@@ -583,6 +585,6 @@ macro_rules! __choice {
         if read.is_err() && was_absent {
             $field = None;
         }
-        read?
+        read
     }};
 }

@@ -162,8 +162,9 @@ impl Writer {
         v.to_json(self);
     }
 
-    /// Writes an array member when there are items.
-    #[inline]
+    /// Writes an array member when there are items. Not inlined: a version's writers call it for
+    /// the same item type from many structs.
+    #[inline(never)]
     pub fn vec<T: ToJson>(&mut self, key: &str, items: &[T]) {
         if items.is_empty() {
             return;

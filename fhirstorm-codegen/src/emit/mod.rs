@@ -253,11 +253,11 @@ impl Emitter<'_> {
         c.open(format!("impl FromJson for {name}"));
         c.open("fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error>");
         c.line("let mut r = Self::default();");
-        c.open("p.object(|p, key|");
-        c.open("match key");
+        // Each arm is the member's read, whose `Result` the closure returns: no `?` per arm.
+        c.open("p.object(|p, key| match key");
         if is_resource {
-            c.line(format!("\"resourceType\" => hooks::resource_type(p, {})?,", lit(&st.path)));
-            c.line("\"_id\" => hooks::read(p, &mut r.id_ext)?,");
+            c.line(format!("\"resourceType\" => hooks::resource_type(p, {}),", lit(&st.path)));
+            c.line("\"_id\" => hooks::read(p, &mut r.id_ext),");
         }
         for f in &st.fields {
             self.read_arms(c, f);
@@ -271,12 +271,10 @@ impl Emitter<'_> {
             })
             .collect();
         if choice_bases.is_empty() {
-            c.line("_ => hooks::unknown(p, &mut r.unknown, key)?,");
+            c.line("_ => hooks::unknown(p, &mut r.unknown, key),");
         } else {
-            c.line(format!("_ => hooks::unknown_or_choice(p, &mut r.unknown, key, &[{}])?,", list(&choice_bases)));
+            c.line(format!("_ => hooks::unknown_or_choice(p, &mut r.unknown, key, &[{}]),", list(&choice_bases)));
         }
-        c.close("");
-        c.line("Ok(())");
         c.close(")?;");
         c.line("Ok(r)");
         c.close("");
@@ -348,12 +346,12 @@ impl Emitter<'_> {
         let (fname, key, ext_key) = (&f.rust, lit(&f.json), lit(&format!("_{}", f.json)));
         match (&f.ty, f.many) {
             (Ty::Prim(..), false) => {
-                c.line(format!("{key} => hooks::prim(p, &mut r.{fname})?,"));
-                c.line(format!("{ext_key} => hooks::prim_ext(p, &mut r.{fname})?,"));
+                c.line(format!("{key} => hooks::prim(p, &mut r.{fname}),"));
+                c.line(format!("{ext_key} => hooks::prim_ext(p, &mut r.{fname}),"));
             }
             (Ty::Prim(..), true) => {
-                c.line(format!("{key} => hooks::prims(p, &mut r.{fname})?,"));
-                c.line(format!("{ext_key} => hooks::prim_exts(p, &mut r.{fname})?,"));
+                c.line(format!("{key} => hooks::prims(p, &mut r.{fname}),"));
+                c.line(format!("{ext_key} => hooks::prim_exts(p, &mut r.{fname}),"));
             }
             (Ty::Choice(i), _) => {
                 let choice = &self.model.choices[*i];
@@ -373,8 +371,8 @@ impl Emitter<'_> {
                     }
                 }
             }
-            (_, false) => c.line(format!("{key} => hooks::read(p, &mut r.{fname})?,")),
-            (_, true) => c.line(format!("{key} => hooks::read_vec(p, &mut r.{fname})?,")),
+            (_, false) => c.line(format!("{key} => hooks::read(p, &mut r.{fname}),")),
+            (_, true) => c.line(format!("{key} => hooks::read_vec(p, &mut r.{fname}),")),
         }
     }
 

@@ -83,16 +83,13 @@ mod datatypes {
     impl FromJson for Extension {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| {
-                match key {
-                    "id" => hooks::read(p, &mut r.id)?,
-                    "url" => hooks::read(p, &mut r.url)?,
-                    "valueInteger" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::Integer, hooks::prim_in),
-                    "_valueInteger" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::Integer, hooks::prim_ext_in),
-                    "valueReference" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::Reference, hooks::read_in),
-                    _ => hooks::unknown_or_choice(p, &mut r.unknown, key, &["value"])?,
-                }
-                Ok(())
+            p.object(|p, key| match key {
+                "id" => hooks::read(p, &mut r.id),
+                "url" => hooks::read(p, &mut r.url),
+                "valueInteger" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::Integer, hooks::prim_in),
+                "_valueInteger" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::Integer, hooks::prim_ext_in),
+                "valueReference" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::Reference, hooks::read_in),
+                _ => hooks::unknown_or_choice(p, &mut r.unknown, key, &["value"]),
             })?;
             Ok(r)
         }
@@ -124,13 +121,10 @@ mod datatypes {
     impl FromJson for Meta {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| {
-                match key {
-                    "lastUpdated" => hooks::prim(p, &mut r.last_updated)?,
-                    "_lastUpdated" => hooks::prim_ext(p, &mut r.last_updated)?,
-                    _ => hooks::unknown(p, &mut r.unknown, key)?,
-                }
-                Ok(())
+            p.object(|p, key| match key {
+                "lastUpdated" => hooks::prim(p, &mut r.last_updated),
+                "_lastUpdated" => hooks::prim_ext(p, &mut r.last_updated),
+                _ => hooks::unknown(p, &mut r.unknown, key),
             })?;
             Ok(r)
         }
@@ -158,13 +152,10 @@ mod datatypes {
     impl FromJson for Reference {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| {
-                match key {
-                    "reference" => hooks::prim(p, &mut r.reference)?,
-                    "_reference" => hooks::prim_ext(p, &mut r.reference)?,
-                    _ => hooks::unknown(p, &mut r.unknown, key)?,
-                }
-                Ok(())
+            p.object(|p, key| match key {
+                "reference" => hooks::prim(p, &mut r.reference),
+                "_reference" => hooks::prim_ext(p, &mut r.reference),
+                _ => hooks::unknown(p, &mut r.unknown, key),
             })?;
             Ok(r)
         }
@@ -246,21 +237,18 @@ mod gadget {
     impl FromJson for Gadget {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| {
-                match key {
-                    "resourceType" => hooks::resource_type(p, "Gadget")?,
-                    "_id" => hooks::read(p, &mut r.id_ext)?,
-                    "id" => hooks::read(p, &mut r.id)?,
-                    "meta" => hooks::read(p, &mut r.meta)?,
-                    "mode" => hooks::prim(p, &mut r.mode)?,
-                    "_mode" => hooks::prim_ext(p, &mut r.mode)?,
-                    "alias" => hooks::prims(p, &mut r.alias)?,
-                    "_alias" => hooks::prim_exts(p, &mut r.alias)?,
-                    "item" => hooks::read_vec(p, &mut r.item)?,
-                    "owner" => hooks::read(p, &mut r.owner)?,
-                    _ => hooks::unknown(p, &mut r.unknown, key)?,
-                }
-                Ok(())
+            p.object(|p, key| match key {
+                "resourceType" => hooks::resource_type(p, "Gadget"),
+                "_id" => hooks::read(p, &mut r.id_ext),
+                "id" => hooks::read(p, &mut r.id),
+                "meta" => hooks::read(p, &mut r.meta),
+                "mode" => hooks::prim(p, &mut r.mode),
+                "_mode" => hooks::prim_ext(p, &mut r.mode),
+                "alias" => hooks::prims(p, &mut r.alias),
+                "_alias" => hooks::prim_exts(p, &mut r.alias),
+                "item" => hooks::read_vec(p, &mut r.item),
+                "owner" => hooks::read(p, &mut r.owner),
+                _ => hooks::unknown(p, &mut r.unknown, key),
             })?;
             Ok(r)
         }
@@ -452,14 +440,11 @@ mod gadget {
     impl FromJson for GadgetItem {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| {
-                match key {
-                    "linkId" => hooks::prim(p, &mut r.link_id)?,
-                    "_linkId" => hooks::prim_ext(p, &mut r.link_id)?,
-                    "item" => hooks::read_vec(p, &mut r.item)?,
-                    _ => hooks::unknown(p, &mut r.unknown, key)?,
-                }
-                Ok(())
+            p.object(|p, key| match key {
+                "linkId" => hooks::prim(p, &mut r.link_id),
+                "_linkId" => hooks::prim_ext(p, &mut r.link_id),
+                "item" => hooks::read_vec(p, &mut r.item),
+                _ => hooks::unknown(p, &mut r.unknown, key),
             })?;
             Ok(r)
         }

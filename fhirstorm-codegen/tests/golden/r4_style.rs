@@ -126,19 +126,16 @@ mod bundle {
     impl FromJson for Bundle {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| {
-                match key {
-                    "resourceType" => hooks::resource_type(p, "Bundle")?,
-                    "_id" => hooks::read(p, &mut r.id_ext)?,
-                    "id" => hooks::read(p, &mut r.id)?,
-                    "meta" => hooks::read(p, &mut r.meta)?,
-                    "total" => hooks::prim(p, &mut r.total)?,
-                    "_total" => hooks::prim_ext(p, &mut r.total)?,
-                    "link" => hooks::read_vec(p, &mut r.link)?,
-                    "entry" => hooks::read_vec(p, &mut r.entry)?,
-                    _ => hooks::unknown(p, &mut r.unknown, key)?,
-                }
-                Ok(())
+            p.object(|p, key| match key {
+                "resourceType" => hooks::resource_type(p, "Bundle"),
+                "_id" => hooks::read(p, &mut r.id_ext),
+                "id" => hooks::read(p, &mut r.id),
+                "meta" => hooks::read(p, &mut r.meta),
+                "total" => hooks::prim(p, &mut r.total),
+                "_total" => hooks::prim_ext(p, &mut r.total),
+                "link" => hooks::read_vec(p, &mut r.link),
+                "entry" => hooks::read_vec(p, &mut r.entry),
+                _ => hooks::unknown(p, &mut r.unknown, key),
             })?;
             Ok(r)
         }
@@ -315,15 +312,12 @@ mod bundle {
     impl FromJson for BundleLink {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| {
-                match key {
-                    "relation" => hooks::prim(p, &mut r.relation)?,
-                    "_relation" => hooks::prim_ext(p, &mut r.relation)?,
-                    "url" => hooks::prim(p, &mut r.url)?,
-                    "_url" => hooks::prim_ext(p, &mut r.url)?,
-                    _ => hooks::unknown(p, &mut r.unknown, key)?,
-                }
-                Ok(())
+            p.object(|p, key| match key {
+                "relation" => hooks::prim(p, &mut r.relation),
+                "_relation" => hooks::prim_ext(p, &mut r.relation),
+                "url" => hooks::prim(p, &mut r.url),
+                "_url" => hooks::prim_ext(p, &mut r.url),
+                _ => hooks::unknown(p, &mut r.unknown, key),
             })?;
             Ok(r)
         }
@@ -364,16 +358,13 @@ mod bundle {
     impl FromJson for BundleEntry {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| {
-                match key {
-                    "fullUrl" => hooks::prim(p, &mut r.full_url)?,
-                    "_fullUrl" => hooks::prim_ext(p, &mut r.full_url)?,
-                    "resource" => hooks::read(p, &mut r.resource)?,
-                    "search" => hooks::read(p, &mut r.search)?,
-                    "response" => hooks::read(p, &mut r.response)?,
-                    _ => hooks::unknown(p, &mut r.unknown, key)?,
-                }
-                Ok(())
+            p.object(|p, key| match key {
+                "fullUrl" => hooks::prim(p, &mut r.full_url),
+                "_fullUrl" => hooks::prim_ext(p, &mut r.full_url),
+                "resource" => hooks::read(p, &mut r.resource),
+                "search" => hooks::read(p, &mut r.search),
+                "response" => hooks::read(p, &mut r.response),
+                _ => hooks::unknown(p, &mut r.unknown, key),
             })?;
             Ok(r)
         }
@@ -404,13 +395,10 @@ mod bundle {
     impl FromJson for BundleEntrySearch {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| {
-                match key {
-                    "mode" => hooks::prim(p, &mut r.mode)?,
-                    "_mode" => hooks::prim_ext(p, &mut r.mode)?,
-                    _ => hooks::unknown(p, &mut r.unknown, key)?,
-                }
-                Ok(())
+            p.object(|p, key| match key {
+                "mode" => hooks::prim(p, &mut r.mode),
+                "_mode" => hooks::prim_ext(p, &mut r.mode),
+                _ => hooks::unknown(p, &mut r.unknown, key),
             })?;
             Ok(r)
         }
@@ -446,17 +434,14 @@ mod bundle {
     impl FromJson for BundleEntryResponse {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| {
-                match key {
-                    "status" => hooks::prim(p, &mut r.status)?,
-                    "_status" => hooks::prim_ext(p, &mut r.status)?,
-                    "location" => hooks::prim(p, &mut r.location)?,
-                    "_location" => hooks::prim_ext(p, &mut r.location)?,
-                    "etag" => hooks::prim(p, &mut r.etag)?,
-                    "_etag" => hooks::prim_ext(p, &mut r.etag)?,
-                    _ => hooks::unknown(p, &mut r.unknown, key)?,
-                }
-                Ok(())
+            p.object(|p, key| match key {
+                "status" => hooks::prim(p, &mut r.status),
+                "_status" => hooks::prim_ext(p, &mut r.status),
+                "location" => hooks::prim(p, &mut r.location),
+                "_location" => hooks::prim_ext(p, &mut r.location),
+                "etag" => hooks::prim(p, &mut r.etag),
+                "_etag" => hooks::prim_ext(p, &mut r.etag),
+                _ => hooks::unknown(p, &mut r.unknown, key),
             })?;
             Ok(r)
         }
@@ -499,16 +484,13 @@ mod datatypes {
     impl FromJson for Extension {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| {
-                match key {
-                    "id" => hooks::read(p, &mut r.id)?,
-                    "url" => hooks::read(p, &mut r.url)?,
-                    "valueString" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::String, hooks::prim_in),
-                    "_valueString" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::String, hooks::prim_ext_in),
-                    "valueNode" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::Node, hooks::read_in),
-                    _ => hooks::unknown_or_choice(p, &mut r.unknown, key, &["value"])?,
-                }
-                Ok(())
+            p.object(|p, key| match key {
+                "id" => hooks::read(p, &mut r.id),
+                "url" => hooks::read(p, &mut r.url),
+                "valueString" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::String, hooks::prim_in),
+                "_valueString" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::String, hooks::prim_ext_in),
+                "valueNode" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::Node, hooks::read_in),
+                _ => hooks::unknown_or_choice(p, &mut r.unknown, key, &["value"]),
             })?;
             Ok(r)
         }
@@ -540,13 +522,10 @@ mod datatypes {
     impl FromJson for Meta {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| {
-                match key {
-                    "versionId" => hooks::prim(p, &mut r.version_id)?,
-                    "_versionId" => hooks::prim_ext(p, &mut r.version_id)?,
-                    _ => hooks::unknown(p, &mut r.unknown, key)?,
-                }
-                Ok(())
+            p.object(|p, key| match key {
+                "versionId" => hooks::prim(p, &mut r.version_id),
+                "_versionId" => hooks::prim_ext(p, &mut r.version_id),
+                _ => hooks::unknown(p, &mut r.unknown, key),
             })?;
             Ok(r)
         }
@@ -586,16 +565,13 @@ mod datatypes {
     impl FromJson for Node {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| {
-                match key {
-                    "extension" => hooks::read_vec(p, &mut r.extension)?,
-                    "label" => hooks::prim(p, &mut r.label)?,
-                    "_label" => hooks::prim_ext(p, &mut r.label)?,
-                    "next" => hooks::read(p, &mut r.next)?,
-                    "children" => hooks::read_vec(p, &mut r.children)?,
-                    _ => hooks::unknown(p, &mut r.unknown, key)?,
-                }
-                Ok(())
+            p.object(|p, key| match key {
+                "extension" => hooks::read_vec(p, &mut r.extension),
+                "label" => hooks::prim(p, &mut r.label),
+                "_label" => hooks::prim_ext(p, &mut r.label),
+                "next" => hooks::read(p, &mut r.next),
+                "children" => hooks::read_vec(p, &mut r.children),
+                _ => hooks::unknown(p, &mut r.unknown, key),
             })?;
             Ok(r)
         }
@@ -626,13 +602,10 @@ mod datatypes {
     impl FromJson for Reference {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| {
-                match key {
-                    "reference" => hooks::prim(p, &mut r.reference)?,
-                    "_reference" => hooks::prim_ext(p, &mut r.reference)?,
-                    _ => hooks::unknown(p, &mut r.unknown, key)?,
-                }
-                Ok(())
+            p.object(|p, key| match key {
+                "reference" => hooks::prim(p, &mut r.reference),
+                "_reference" => hooks::prim_ext(p, &mut r.reference),
+                _ => hooks::unknown(p, &mut r.unknown, key),
             })?;
             Ok(r)
         }
@@ -722,29 +695,26 @@ mod widget {
     impl FromJson for Widget {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| {
-                match key {
-                    "resourceType" => hooks::resource_type(p, "Widget")?,
-                    "_id" => hooks::read(p, &mut r.id_ext)?,
-                    "id" => hooks::read(p, &mut r.id)?,
-                    "meta" => hooks::read(p, &mut r.meta)?,
-                    "contained" => hooks::read_vec(p, &mut r.contained)?,
-                    "status" => hooks::prim(p, &mut r.status)?,
-                    "_status" => hooks::prim_ext(p, &mut r.status)?,
-                    "tag" => hooks::prims(p, &mut r.tag)?,
-                    "_tag" => hooks::prim_exts(p, &mut r.tag)?,
-                    "size" => hooks::prim(p, &mut r.size)?,
-                    "_size" => hooks::prim_ext(p, &mut r.size)?,
-                    "valueBoolean" => ::fhirstorm::__choice!(p, r.value, WidgetValue::Boolean, hooks::prim_in),
-                    "_valueBoolean" => ::fhirstorm::__choice!(p, r.value, WidgetValue::Boolean, hooks::prim_ext_in),
-                    "valueDateTime" => ::fhirstorm::__choice!(p, r.value, WidgetValue::DateTime, hooks::prim_in),
-                    "_valueDateTime" => ::fhirstorm::__choice!(p, r.value, WidgetValue::DateTime, hooks::prim_ext_in),
-                    "valueNode" => ::fhirstorm::__choice!(p, r.value, WidgetValue::Node, hooks::read_in),
-                    "valueReference" => ::fhirstorm::__choice!(p, r.value, WidgetValue::Reference, hooks::read_in),
-                    "part" => hooks::read_vec(p, &mut r.part)?,
-                    _ => hooks::unknown_or_choice(p, &mut r.unknown, key, &["value"])?,
-                }
-                Ok(())
+            p.object(|p, key| match key {
+                "resourceType" => hooks::resource_type(p, "Widget"),
+                "_id" => hooks::read(p, &mut r.id_ext),
+                "id" => hooks::read(p, &mut r.id),
+                "meta" => hooks::read(p, &mut r.meta),
+                "contained" => hooks::read_vec(p, &mut r.contained),
+                "status" => hooks::prim(p, &mut r.status),
+                "_status" => hooks::prim_ext(p, &mut r.status),
+                "tag" => hooks::prims(p, &mut r.tag),
+                "_tag" => hooks::prim_exts(p, &mut r.tag),
+                "size" => hooks::prim(p, &mut r.size),
+                "_size" => hooks::prim_ext(p, &mut r.size),
+                "valueBoolean" => ::fhirstorm::__choice!(p, r.value, WidgetValue::Boolean, hooks::prim_in),
+                "_valueBoolean" => ::fhirstorm::__choice!(p, r.value, WidgetValue::Boolean, hooks::prim_ext_in),
+                "valueDateTime" => ::fhirstorm::__choice!(p, r.value, WidgetValue::DateTime, hooks::prim_in),
+                "_valueDateTime" => ::fhirstorm::__choice!(p, r.value, WidgetValue::DateTime, hooks::prim_ext_in),
+                "valueNode" => ::fhirstorm::__choice!(p, r.value, WidgetValue::Node, hooks::read_in),
+                "valueReference" => ::fhirstorm::__choice!(p, r.value, WidgetValue::Reference, hooks::read_in),
+                "part" => hooks::read_vec(p, &mut r.part),
+                _ => hooks::unknown_or_choice(p, &mut r.unknown, key, &["value"]),
             })?;
             Ok(r)
         }
@@ -967,14 +937,11 @@ mod widget {
     impl FromJson for WidgetPart {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| {
-                match key {
-                    "name" => hooks::prim(p, &mut r.name)?,
-                    "_name" => hooks::prim_ext(p, &mut r.name)?,
-                    "part" => hooks::read_vec(p, &mut r.part)?,
-                    _ => hooks::unknown(p, &mut r.unknown, key)?,
-                }
-                Ok(())
+            p.object(|p, key| match key {
+                "name" => hooks::prim(p, &mut r.name),
+                "_name" => hooks::prim_ext(p, &mut r.name),
+                "part" => hooks::read_vec(p, &mut r.part),
+                _ => hooks::unknown(p, &mut r.unknown, key),
             })?;
             Ok(r)
         }
