@@ -72,6 +72,13 @@ impl Code {
         self.depth += 1;
     }
 
+    /// `head { body }` on three lines: a function or arm of one expression.
+    pub(crate) fn block(&mut self, head: impl AsRef<str>, body: impl AsRef<str>) {
+        self.open(head);
+        self.line(body);
+        self.close("");
+    }
+
     /// `head` (ending in an opening bracket) and one level deeper.
     pub(crate) fn open_bare(&mut self, head: impl AsRef<str>) {
         self.line(head);

@@ -140,9 +140,7 @@ impl Emitter<'_> {
         c.line(format!("const RELEASE: &'static str = {};", lit(&release)));
         c.line("type AnyResource = AnyResource;");
         c.line("type Meta = Meta;");
-        c.open("fn definitions() -> &'static crate::validation::Definitions");
-        c.line("&DEFINITIONS");
-        c.close("");
+        c.block("fn definitions() -> &'static crate::validation::Definitions", "&DEFINITIONS");
         c.close("");
         self.definitions(c)?;
 
@@ -187,9 +185,10 @@ impl Emitter<'_> {
         self.any_resource(c);
         c.open("impl AnyResource");
         c.doc("Every issue found against this version's base definitions\n(`fhirstorm::validation::Validate`, for a resource of any type).");
-        c.open("pub fn validate(&self) -> Vec<crate::validation::Issue>");
-        c.line("DEFINITIONS.validate(&json::to_value(self))");
-        c.close("");
+        c.block(
+            "pub fn validate(&self) -> Vec<crate::validation::Issue>",
+            "DEFINITIONS.validate(&json::to_value(self))",
+        );
         c.close("");
         self.extension_element(c);
         if client {
@@ -210,9 +209,7 @@ impl Emitter<'_> {
             .any(|s| s.path == "Extension" && s.fields.iter().any(|f| f.json == "url" && !f.many));
         if has_url {
             c.open("impl crate::extension::ExtensionElement for Extension");
-            c.open("fn url(&self) -> Option<&str>");
-            c.line("self.url.as_deref()");
-            c.close("");
+            c.block("fn url(&self) -> Option<&str>", "self.url.as_deref()");
             c.close("");
         }
     }
@@ -307,21 +304,13 @@ impl Emitter<'_> {
         c.open(format!("impl crate::Resource for {name}"));
         c.line(format!("type Version = {};", self.marker));
         c.line(format!("const TYPE: &'static str = {};", lit(&st.path)));
-        c.open("fn id(&self) -> Option<&str>");
-        c.line("self.id.as_deref()");
-        c.close("");
+        c.block("fn id(&self) -> Option<&str>", "self.id.as_deref()");
         c.open("fn set_id(&mut self, id: Option<String>)");
         c.line("self.id = id;");
         c.close("");
-        c.open("fn meta(&self) -> Option<&Meta>");
-        c.line("self.meta.as_ref()");
-        c.close("");
-        c.open("fn meta_mut(&mut self) -> &mut Option<Meta>");
-        c.line("&mut self.meta");
-        c.close("");
-        c.open("fn into_any(self) -> AnyResource");
-        c.line(format!("AnyResource::{name}(crate::ResourceBox::new(self))"));
-        c.close("");
+        c.block("fn meta(&self) -> Option<&Meta>", "self.meta.as_ref()");
+        c.block("fn meta_mut(&mut self) -> &mut Option<Meta>", "&mut self.meta");
+        c.block("fn into_any(self) -> AnyResource", format!("AnyResource::{name}(crate::ResourceBox::new(self))"));
         c.open("fn from_any(any: AnyResource) -> Result<Self, AnyResource>");
         c.open("match any");
         c.line(format!("AnyResource::{name}(r) => Ok(r.into_inner()),"));
@@ -330,15 +319,11 @@ impl Emitter<'_> {
         c.close("");
         c.close("");
         c.open(format!("impl From<{name}> for AnyResource"));
-        c.open(format!("fn from(r: {name}) -> Self"));
-        c.line(format!("AnyResource::{name}(crate::ResourceBox::new(r))"));
-        c.close("");
+        c.block(format!("fn from(r: {name}) -> Self"), format!("AnyResource::{name}(crate::ResourceBox::new(r))"));
         c.close("");
         c.open(format!("impl crate::DropBoxed for {name}"));
         c.line("#[inline(never)]");
-        c.open("fn drop_boxed(boxed: Box<Self>)");
-        c.line("drop(boxed)");
-        c.close("");
+        c.block("fn drop_boxed(boxed: Box<Self>)", "drop(boxed)");
         c.close("");
     }
 
@@ -487,19 +472,13 @@ impl Emitter<'_> {
         c.close("");
         c.close("");
         c.open(format!("impl std::fmt::Display for {name}"));
-        c.open("fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result");
-        c.line("f.write_str(self.as_str())");
-        c.close("");
+        c.block("fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result", "f.write_str(self.as_str())");
         c.close("");
         c.open(format!("impl FromJson for {name}"));
-        c.open("fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error>");
-        c.line("Ok(Self::from(&*p.str()?))");
-        c.close("");
+        c.block("fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error>", "Ok(Self::from(&*p.str()?))");
         c.close("");
         c.open(format!("impl ToJson for {name}"));
-        c.open("fn to_json(&self, w: &mut json::Writer)");
-        c.line("w.string(self.as_str())");
-        c.close("");
+        c.block("fn to_json(&self, w: &mut json::Writer)", "w.string(self.as_str())");
         c.close("");
     }
 
@@ -550,28 +529,19 @@ impl Emitter<'_> {
         matches(c, &|_| "r) => &mut r.meta".to_string());
         c.close("");
         c.doc("Reads a resource of any type from JSON bytes.");
-        c.open("pub fn from_slice(bytes: &[u8]) -> Result<Self, json::Error>");
-        c.line("json::from_slice(bytes)");
-        c.close("");
+        c.block("pub fn from_slice(bytes: &[u8]) -> Result<Self, json::Error>", "json::from_slice(bytes)");
         c.doc("Writes the resource as compact JSON.");
-        c.open("pub fn to_vec(&self) -> Vec<u8>");
-        c.line("json::to_vec(self)");
-        c.close("");
+        c.block("pub fn to_vec(&self) -> Vec<u8>", "json::to_vec(self)");
         c.doc("The resource as `R`, or `self` back when it is of another type.");
-        c.open(format!("pub fn downcast<R: crate::Resource<Version = {marker}>>(self) -> Result<R, Self>"));
-        c.line("R::from_any(self)");
-        c.close("");
+        c.block(
+            format!("pub fn downcast<R: crate::Resource<Version = {marker}>>(self) -> Result<R, Self>"),
+            "R::from_any(self)",
+        );
         c.close("");
         c.open("impl crate::AnyResourceOf for AnyResource");
-        c.open("fn resource_type(&self) -> &'static str");
-        c.line("AnyResource::resource_type(self)");
-        c.close("");
-        c.open("fn id(&self) -> Option<&str>");
-        c.line("AnyResource::id(self)");
-        c.close("");
-        c.open("fn set_id(&mut self, id: Option<String>)");
-        c.line("AnyResource::set_id(self, id)");
-        c.close("");
+        c.block("fn resource_type(&self) -> &'static str", "AnyResource::resource_type(self)");
+        c.block("fn id(&self) -> Option<&str>", "AnyResource::id(self)");
+        c.block("fn set_id(&mut self, id: Option<String>)", "AnyResource::set_id(self, id)");
         c.close("");
         c.open("impl FromJson for AnyResource");
         c.open("fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error>");

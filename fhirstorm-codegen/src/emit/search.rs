@@ -61,9 +61,7 @@ fn const_name(prefix: &str, code: &str) -> String {
 /// One method: its doc, signature and body lines.
 fn method(c: &mut Code, doc: &str, signature: &str, body: &str) {
     c.doc(doc);
-    c.open(signature);
-    c.line(body);
-    c.close("");
+    c.block(signature, body);
 }
 
 impl Emitter<'_> {
@@ -199,9 +197,7 @@ impl Emitter<'_> {
         method(c, "The query string.", "pub fn to_query_string(&self) -> String", "self.0.to_query_string()");
         c.close("");
         c.open(format!("impl From<{builder}> for crate::search::Query<{name}>"));
-        c.open(format!("fn from(b: {builder}) -> Self"));
-        c.line("b.0");
-        c.close("");
+        c.block(format!("fn from(b: {builder}) -> Self"), "b.0");
         c.close("");
         c.open(format!("impl From<crate::search::Query<{name}>> for {builder}"));
         method(
@@ -212,9 +208,7 @@ impl Emitter<'_> {
         );
         c.close("");
         c.open(format!("impl crate::search::IntoSearch<{name}> for {builder}"));
-        c.open("fn into_pairs(self) -> Vec<(String, String)>");
-        c.line("self.0.into_pairs()");
-        c.close("");
+        c.block("fn into_pairs(self) -> Vec<(String, String)>", "self.0.into_pairs()");
         c.close("");
         c.open(format!("impl {name}"));
         method(
