@@ -65,7 +65,7 @@ fn r4_style_shapes() {
     assert!(code.contains("pub children: Vec<Node>"), "repeating recursive field not boxed");
     assert!(code.contains("pub enum WidgetValue"), "choice enum");
     assert!(code.contains("\"valueDateTime\" =>"), "choice read under its typed key");
-    assert!(code.contains("p, r.value, WidgetValue::DateTime, hooks::prim_in"), "choice variant chosen by key");
+    assert!(code.contains("p, self.value, WidgetValue::DateTime, hooks::prim_in"), "choice variant chosen by key");
     assert!(code.contains("\"_tag\" => hooks::prim_exts"), "primitive array extensions");
     assert!(code.contains("pub struct WidgetPart"), "backbone element");
     assert!(code.contains("pub part: Vec<WidgetPart>"), "contentReference");

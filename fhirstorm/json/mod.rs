@@ -30,6 +30,19 @@ pub trait FromJson: Sized {
     fn from_json(p: &mut Parser<'_>) -> Result<Self, Error>;
 }
 
+/// An object read member by member: what each model's generated reader implements, and
+/// [`Parser::members`] drives.
+pub trait ReadMembers<'a> {
+    /// Reads the member `key` while the parser stands at its value, which it must consume.
+    fn read_member(&mut self, p: &mut Parser<'a>, key: &str) -> Result<(), Error>;
+}
+
+/// An array read item by item, driven by [`Parser::items`].
+pub trait ReadItems<'a> {
+    /// Reads item `index` while the parser stands at it, which it must consume.
+    fn read_item(&mut self, p: &mut Parser<'a>, index: usize) -> Result<(), Error>;
+}
+
 /// A type that can be written as FHIR JSON.
 pub trait ToJson {
     /// Writes the value at the writer's position.

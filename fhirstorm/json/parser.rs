@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::{scan, Error, ErrorKind, Members, Number, Value};
+use super::{scan, Error, ErrorKind, Members, Number, ReadItems, ReadMembers, Value};
 
 /// Deepest nesting of objects and arrays accepted (FHIR resources nest far less).
 pub const MAX_DEPTH: u32 = 128;
@@ -21,6 +21,24 @@ pub struct Parser<'a> {
     /// Lenient mode: the member being kept as it came, while its object's reader is called
     /// again (with [`DEVIANT_KEY`]) to store it among the unknown members.
     deviant: Option<(String, Error)>,
+}
+
+/// A closure as a [`ReadMembers`] ([`Parser::object`]).
+struct MemberFn<F>(F);
+
+impl<'a, F: FnMut(&mut Parser<'a>, &str) -> Result<(), Error>> ReadMembers<'a> for MemberFn<F> {
+    fn read_member(&mut self, p: &mut Parser<'a>, key: &str) -> Result<(), Error> {
+        (self.0)(p, key)
+    }
+}
+
+/// A closure as a [`ReadItems`] ([`Parser::array`]).
+struct ItemFn<F>(F);
+
+impl<'a, F: FnMut(&mut Parser<'a>, usize) -> Result<(), Error>> ReadItems<'a> for ItemFn<F> {
+    fn read_item(&mut self, p: &mut Parser<'a>, index: usize) -> Result<(), Error> {
+        (self.0)(p, index)
+    }
 }
 
 /// The key a struct's reader is called with to keep a member that did not fit as it came: it
@@ -158,14 +176,17 @@ impl<'a> Parser<'a> {
     /// Reads an object, calling `f` with each member's key while the parser stands at its value.
     /// `f` must consume the value. Errors from `f` get the key added to their path.
     #[inline]
-    pub fn object(&mut self, mut f: impl FnMut(&mut Self, &str) -> Result<(), Error>) -> Result<(), Error> {
-        self.object_dyn(&mut f)
+    pub fn object(&mut self, f: impl FnMut(&mut Self, &str) -> Result<(), Error>) -> Result<(), Error> {
+        self.members(&mut MemberFn(f))
     }
 
-    /// [`object`](Self::object)'s loop, compiled once: each model's reader hands it its member
-    /// function by reference, so that the loop (lenient reading, paths in errors) is not compiled
-    /// again for every model (it was 18 % of a version's LLVM IR).
-    fn object_dyn(&mut self, f: &mut dyn FnMut(&mut Self, &str) -> Result<(), Error>) -> Result<(), Error> {
+    /// Reads an object into `target`, member by member ([`object`](Self::object) with a
+    /// [`ReadMembers`] instead of a closure: what the models' generated readers call).
+    ///
+    /// The loop (lenient reading, paths in errors) is compiled once, and each model hands it
+    /// itself as a trait object: one indirect call per member, and no closure, with its
+    /// `FnOnce`/`FnMut` shims, compiled per model (a version has ~1,300 of them).
+    pub fn members(&mut self, target: &mut dyn ReadMembers<'a>) -> Result<(), Error> {
         if self.peek() != Some(b'{') {
             return Err(self.unexpected("an object"));
         }
@@ -186,7 +207,7 @@ impl<'a> Parser<'a> {
             }
             self.pos += 1;
             let (start, depth, marks) = (self.pos, self.depth, (self.deviations.len(), self.unknown.len()));
-            match f(self, &key) {
+            match target.read_member(self, &key) {
                 Ok(()) => {
                     if self.deviations.len() > marks.0 {
                         self.deviations[marks.0..].iter_mut().for_each(|d| d.push_key(&key));
@@ -203,7 +224,7 @@ impl<'a> Parser<'a> {
                     self.deviations.truncate(marks.0);
                     self.unknown.truncate(marks.1);
                     self.deviant = Some((key.to_string(), e));
-                    match (f(self, DEVIANT_KEY), self.deviant.take()) {
+                    match (target.read_member(self, DEVIANT_KEY), self.deviant.take()) {
                         // The value is not even JSON: that is the error.
                         (Err(bad), _) => return Err(bad.in_key(&key)),
                         // The reader had no place for unknown members: the first error stands.
@@ -233,12 +254,13 @@ impl<'a> Parser<'a> {
     /// Reads an array, calling `f` with each item's index while the parser stands at it.
     /// Errors from `f` get the index added to their path.
     #[inline]
-    pub fn array(&mut self, mut f: impl FnMut(&mut Self, usize) -> Result<(), Error>) -> Result<(), Error> {
-        self.array_dyn(&mut f)
+    pub fn array(&mut self, f: impl FnMut(&mut Self, usize) -> Result<(), Error>) -> Result<(), Error> {
+        self.items(&mut ItemFn(f))
     }
 
-    /// [`array`](Self::array)'s loop, compiled once (as [`object_dyn`](Self::object_dyn)).
-    fn array_dyn(&mut self, f: &mut dyn FnMut(&mut Self, usize) -> Result<(), Error>) -> Result<(), Error> {
+    /// Reads an array into `target`, item by item ([`array`](Self::array) with a [`ReadItems`]
+    /// instead of a closure, compiled once as [`members`](Self::members) is).
+    pub fn items(&mut self, target: &mut dyn ReadItems<'a>) -> Result<(), Error> {
         if self.peek() != Some(b'[') {
             return Err(self.unexpected("an array"));
         }
@@ -252,7 +274,7 @@ impl<'a> Parser<'a> {
         let mut i = 0;
         loop {
             let mark = self.deviations.len();
-            f(self, i).map_err(|e| e.in_index(i))?;
+            target.read_item(self, i).map_err(|e| e.in_index(i))?;
             if self.deviations.len() > mark {
                 self.deviations[mark..].iter_mut().for_each(|d| d.push_index(i));
             }

@@ -296,8 +296,13 @@ pub struct Ref<T> {
 impl<T: crate::Resource> Ref<T> {
     /// `Type/id`.
     pub fn to(id: &str) -> Self {
-        Ref { text: format!("{}/{}", T::TYPE, escape(id)), _t: PhantomData }
+        Ref { text: ref_text(T::TYPE, id), _t: PhantomData }
     }
+}
+
+/// `Type/id`, escaped: [`Ref::to`]'s work, compiled once rather than for each resource type.
+fn ref_text(type_name: &str, id: &str) -> String {
+    format!("{type_name}/{}", escape(id))
 }
 
 impl<T> SearchValue for Ref<T> {

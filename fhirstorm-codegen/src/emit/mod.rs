@@ -250,11 +250,17 @@ impl Emitter<'_> {
         c.open(format!("impl FromJson for {name}"));
         c.open("fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error>");
         c.line("let mut r = Self::default();");
-        // Each arm is the member's read, whose `Result` the closure returns: no `?` per arm.
-        c.open("p.object(|p, key| match key");
+        c.line("p.members(&mut r)?;");
+        c.line("Ok(r)");
+        c.close("");
+        c.close("");
+        // Each arm is the member's read, whose `Result` the method returns: no `?` per arm.
+        c.open(format!("impl<'a> json::ReadMembers<'a> for {name}"));
+        c.open("fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error>");
+        c.open("match key");
         if is_resource {
             c.line(format!("\"resourceType\" => hooks::resource_type(p, {}),", lit(&st.path)));
-            c.line("\"_id\" => hooks::read(p, &mut r.id_ext),");
+            c.line("\"_id\" => hooks::read(p, &mut self.id_ext),");
         }
         for f in &st.fields {
             self.read_arms(c, f);
@@ -268,12 +274,11 @@ impl Emitter<'_> {
             })
             .collect();
         if choice_bases.is_empty() {
-            c.line("_ => hooks::unknown(p, &mut r.unknown, key),");
+            c.line("_ => hooks::unknown(p, &mut self.unknown, key),");
         } else {
-            c.line(format!("_ => hooks::unknown_or_choice(p, &mut r.unknown, key, &[{}]),", list(&choice_bases)));
+            c.line(format!("_ => hooks::unknown_or_choice(p, &mut self.unknown, key, &[{}]),", list(&choice_bases)));
         }
-        c.close(")?;");
-        c.line("Ok(r)");
+        c.close("");
         c.close("");
         c.close("");
 
@@ -331,19 +336,19 @@ impl Emitter<'_> {
         let (fname, key, ext_key) = (&f.rust, lit(&f.json), lit(&format!("_{}", f.json)));
         match (&f.ty, f.many) {
             (Ty::Prim(..), false) => {
-                c.line(format!("{key} => hooks::prim(p, &mut r.{fname}),"));
-                c.line(format!("{ext_key} => hooks::prim_ext(p, &mut r.{fname}),"));
+                c.line(format!("{key} => hooks::prim(p, &mut self.{fname}),"));
+                c.line(format!("{ext_key} => hooks::prim_ext(p, &mut self.{fname}),"));
             }
             (Ty::Prim(..), true) => {
-                c.line(format!("{key} => hooks::prims(p, &mut r.{fname}),"));
-                c.line(format!("{ext_key} => hooks::prim_exts(p, &mut r.{fname}),"));
+                c.line(format!("{key} => hooks::prims(p, &mut self.{fname}),"));
+                c.line(format!("{ext_key} => hooks::prim_exts(p, &mut self.{fname}),"));
             }
             (Ty::Choice(i), _) => {
                 let choice = &self.model.choices[*i];
                 let cname = &choice.name;
                 for v in &choice.variants {
                     let k = format!("{}{}", choice.json, v.suffix);
-                    let variant = format!("p, r.{fname}, {cname}::{}", v.suffix);
+                    let variant = format!("p, self.{fname}, {cname}::{}", v.suffix);
                     match v.ty {
                         Ty::Prim(..) => {
                             c.line(format!("{} => crate::__choice!({variant}, hooks::prim_in),", lit(&k)));
@@ -356,8 +361,8 @@ impl Emitter<'_> {
                     }
                 }
             }
-            (_, false) => c.line(format!("{key} => hooks::read(p, &mut r.{fname}),")),
-            (_, true) => c.line(format!("{key} => hooks::read_vec(p, &mut r.{fname}),")),
+            (_, false) => c.line(format!("{key} => hooks::read(p, &mut self.{fname}),")),
+            (_, true) => c.line(format!("{key} => hooks::read_vec(p, &mut self.{fname}),")),
         }
     }
 

@@ -83,15 +83,20 @@ mod datatypes {
     impl FromJson for Extension {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| match key {
-                "id" => hooks::read(p, &mut r.id),
-                "url" => hooks::read(p, &mut r.url),
-                "valueInteger" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::Integer, hooks::prim_in),
-                "_valueInteger" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::Integer, hooks::prim_ext_in),
-                "valueReference" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::Reference, hooks::read_in),
-                _ => hooks::unknown_or_choice(p, &mut r.unknown, key, &["value"]),
-            })?;
+            p.members(&mut r)?;
             Ok(r)
+        }
+    }
+    impl<'a> json::ReadMembers<'a> for Extension {
+        fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
+            match key {
+                "id" => hooks::read(p, &mut self.id),
+                "url" => hooks::read(p, &mut self.url),
+                "valueInteger" => ::fhirstorm::__choice!(p, self.value, ExtensionValue::Integer, hooks::prim_in),
+                "_valueInteger" => ::fhirstorm::__choice!(p, self.value, ExtensionValue::Integer, hooks::prim_ext_in),
+                "valueReference" => ::fhirstorm::__choice!(p, self.value, ExtensionValue::Reference, hooks::read_in),
+                _ => hooks::unknown_or_choice(p, &mut self.unknown, key, &["value"]),
+            }
         }
     }
     impl ToJson for Extension {
@@ -121,12 +126,17 @@ mod datatypes {
     impl FromJson for Meta {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| match key {
-                "lastUpdated" => hooks::prim(p, &mut r.last_updated),
-                "_lastUpdated" => hooks::prim_ext(p, &mut r.last_updated),
-                _ => hooks::unknown(p, &mut r.unknown, key),
-            })?;
+            p.members(&mut r)?;
             Ok(r)
+        }
+    }
+    impl<'a> json::ReadMembers<'a> for Meta {
+        fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
+            match key {
+                "lastUpdated" => hooks::prim(p, &mut self.last_updated),
+                "_lastUpdated" => hooks::prim_ext(p, &mut self.last_updated),
+                _ => hooks::unknown(p, &mut self.unknown, key),
+            }
         }
     }
     impl ToJson for Meta {
@@ -152,12 +162,17 @@ mod datatypes {
     impl FromJson for Reference {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| match key {
-                "reference" => hooks::prim(p, &mut r.reference),
-                "_reference" => hooks::prim_ext(p, &mut r.reference),
-                _ => hooks::unknown(p, &mut r.unknown, key),
-            })?;
+            p.members(&mut r)?;
             Ok(r)
+        }
+    }
+    impl<'a> json::ReadMembers<'a> for Reference {
+        fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
+            match key {
+                "reference" => hooks::prim(p, &mut self.reference),
+                "_reference" => hooks::prim_ext(p, &mut self.reference),
+                _ => hooks::unknown(p, &mut self.unknown, key),
+            }
         }
     }
     impl ToJson for Reference {
@@ -237,20 +252,25 @@ mod gadget {
     impl FromJson for Gadget {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| match key {
-                "resourceType" => hooks::resource_type(p, "Gadget"),
-                "_id" => hooks::read(p, &mut r.id_ext),
-                "id" => hooks::read(p, &mut r.id),
-                "meta" => hooks::read(p, &mut r.meta),
-                "mode" => hooks::prim(p, &mut r.mode),
-                "_mode" => hooks::prim_ext(p, &mut r.mode),
-                "alias" => hooks::prims(p, &mut r.alias),
-                "_alias" => hooks::prim_exts(p, &mut r.alias),
-                "item" => hooks::read_vec(p, &mut r.item),
-                "owner" => hooks::read(p, &mut r.owner),
-                _ => hooks::unknown(p, &mut r.unknown, key),
-            })?;
+            p.members(&mut r)?;
             Ok(r)
+        }
+    }
+    impl<'a> json::ReadMembers<'a> for Gadget {
+        fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
+            match key {
+                "resourceType" => hooks::resource_type(p, "Gadget"),
+                "_id" => hooks::read(p, &mut self.id_ext),
+                "id" => hooks::read(p, &mut self.id),
+                "meta" => hooks::read(p, &mut self.meta),
+                "mode" => hooks::prim(p, &mut self.mode),
+                "_mode" => hooks::prim_ext(p, &mut self.mode),
+                "alias" => hooks::prims(p, &mut self.alias),
+                "_alias" => hooks::prim_exts(p, &mut self.alias),
+                "item" => hooks::read_vec(p, &mut self.item),
+                "owner" => hooks::read(p, &mut self.owner),
+                _ => hooks::unknown(p, &mut self.unknown, key),
+            }
         }
     }
     impl ToJson for Gadget {
@@ -440,13 +460,18 @@ mod gadget {
     impl FromJson for GadgetItem {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| match key {
-                "linkId" => hooks::prim(p, &mut r.link_id),
-                "_linkId" => hooks::prim_ext(p, &mut r.link_id),
-                "item" => hooks::read_vec(p, &mut r.item),
-                _ => hooks::unknown(p, &mut r.unknown, key),
-            })?;
+            p.members(&mut r)?;
             Ok(r)
+        }
+    }
+    impl<'a> json::ReadMembers<'a> for GadgetItem {
+        fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
+            match key {
+                "linkId" => hooks::prim(p, &mut self.link_id),
+                "_linkId" => hooks::prim_ext(p, &mut self.link_id),
+                "item" => hooks::read_vec(p, &mut self.item),
+                _ => hooks::unknown(p, &mut self.unknown, key),
+            }
         }
     }
     impl ToJson for GadgetItem {

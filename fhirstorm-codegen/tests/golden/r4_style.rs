@@ -126,18 +126,23 @@ mod bundle {
     impl FromJson for Bundle {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| match key {
-                "resourceType" => hooks::resource_type(p, "Bundle"),
-                "_id" => hooks::read(p, &mut r.id_ext),
-                "id" => hooks::read(p, &mut r.id),
-                "meta" => hooks::read(p, &mut r.meta),
-                "total" => hooks::prim(p, &mut r.total),
-                "_total" => hooks::prim_ext(p, &mut r.total),
-                "link" => hooks::read_vec(p, &mut r.link),
-                "entry" => hooks::read_vec(p, &mut r.entry),
-                _ => hooks::unknown(p, &mut r.unknown, key),
-            })?;
+            p.members(&mut r)?;
             Ok(r)
+        }
+    }
+    impl<'a> json::ReadMembers<'a> for Bundle {
+        fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
+            match key {
+                "resourceType" => hooks::resource_type(p, "Bundle"),
+                "_id" => hooks::read(p, &mut self.id_ext),
+                "id" => hooks::read(p, &mut self.id),
+                "meta" => hooks::read(p, &mut self.meta),
+                "total" => hooks::prim(p, &mut self.total),
+                "_total" => hooks::prim_ext(p, &mut self.total),
+                "link" => hooks::read_vec(p, &mut self.link),
+                "entry" => hooks::read_vec(p, &mut self.entry),
+                _ => hooks::unknown(p, &mut self.unknown, key),
+            }
         }
     }
     impl ToJson for Bundle {
@@ -312,14 +317,19 @@ mod bundle {
     impl FromJson for BundleLink {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| match key {
-                "relation" => hooks::prim(p, &mut r.relation),
-                "_relation" => hooks::prim_ext(p, &mut r.relation),
-                "url" => hooks::prim(p, &mut r.url),
-                "_url" => hooks::prim_ext(p, &mut r.url),
-                _ => hooks::unknown(p, &mut r.unknown, key),
-            })?;
+            p.members(&mut r)?;
             Ok(r)
+        }
+    }
+    impl<'a> json::ReadMembers<'a> for BundleLink {
+        fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
+            match key {
+                "relation" => hooks::prim(p, &mut self.relation),
+                "_relation" => hooks::prim_ext(p, &mut self.relation),
+                "url" => hooks::prim(p, &mut self.url),
+                "_url" => hooks::prim_ext(p, &mut self.url),
+                _ => hooks::unknown(p, &mut self.unknown, key),
+            }
         }
     }
     impl ToJson for BundleLink {
@@ -358,15 +368,20 @@ mod bundle {
     impl FromJson for BundleEntry {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| match key {
-                "fullUrl" => hooks::prim(p, &mut r.full_url),
-                "_fullUrl" => hooks::prim_ext(p, &mut r.full_url),
-                "resource" => hooks::read(p, &mut r.resource),
-                "search" => hooks::read(p, &mut r.search),
-                "response" => hooks::read(p, &mut r.response),
-                _ => hooks::unknown(p, &mut r.unknown, key),
-            })?;
+            p.members(&mut r)?;
             Ok(r)
+        }
+    }
+    impl<'a> json::ReadMembers<'a> for BundleEntry {
+        fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
+            match key {
+                "fullUrl" => hooks::prim(p, &mut self.full_url),
+                "_fullUrl" => hooks::prim_ext(p, &mut self.full_url),
+                "resource" => hooks::read(p, &mut self.resource),
+                "search" => hooks::read(p, &mut self.search),
+                "response" => hooks::read(p, &mut self.response),
+                _ => hooks::unknown(p, &mut self.unknown, key),
+            }
         }
     }
     impl ToJson for BundleEntry {
@@ -395,12 +410,17 @@ mod bundle {
     impl FromJson for BundleEntrySearch {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| match key {
-                "mode" => hooks::prim(p, &mut r.mode),
-                "_mode" => hooks::prim_ext(p, &mut r.mode),
-                _ => hooks::unknown(p, &mut r.unknown, key),
-            })?;
+            p.members(&mut r)?;
             Ok(r)
+        }
+    }
+    impl<'a> json::ReadMembers<'a> for BundleEntrySearch {
+        fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
+            match key {
+                "mode" => hooks::prim(p, &mut self.mode),
+                "_mode" => hooks::prim_ext(p, &mut self.mode),
+                _ => hooks::unknown(p, &mut self.unknown, key),
+            }
         }
     }
     impl ToJson for BundleEntrySearch {
@@ -434,16 +454,21 @@ mod bundle {
     impl FromJson for BundleEntryResponse {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| match key {
-                "status" => hooks::prim(p, &mut r.status),
-                "_status" => hooks::prim_ext(p, &mut r.status),
-                "location" => hooks::prim(p, &mut r.location),
-                "_location" => hooks::prim_ext(p, &mut r.location),
-                "etag" => hooks::prim(p, &mut r.etag),
-                "_etag" => hooks::prim_ext(p, &mut r.etag),
-                _ => hooks::unknown(p, &mut r.unknown, key),
-            })?;
+            p.members(&mut r)?;
             Ok(r)
+        }
+    }
+    impl<'a> json::ReadMembers<'a> for BundleEntryResponse {
+        fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
+            match key {
+                "status" => hooks::prim(p, &mut self.status),
+                "_status" => hooks::prim_ext(p, &mut self.status),
+                "location" => hooks::prim(p, &mut self.location),
+                "_location" => hooks::prim_ext(p, &mut self.location),
+                "etag" => hooks::prim(p, &mut self.etag),
+                "_etag" => hooks::prim_ext(p, &mut self.etag),
+                _ => hooks::unknown(p, &mut self.unknown, key),
+            }
         }
     }
     impl ToJson for BundleEntryResponse {
@@ -484,15 +509,20 @@ mod datatypes {
     impl FromJson for Extension {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| match key {
-                "id" => hooks::read(p, &mut r.id),
-                "url" => hooks::read(p, &mut r.url),
-                "valueString" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::String, hooks::prim_in),
-                "_valueString" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::String, hooks::prim_ext_in),
-                "valueNode" => ::fhirstorm::__choice!(p, r.value, ExtensionValue::Node, hooks::read_in),
-                _ => hooks::unknown_or_choice(p, &mut r.unknown, key, &["value"]),
-            })?;
+            p.members(&mut r)?;
             Ok(r)
+        }
+    }
+    impl<'a> json::ReadMembers<'a> for Extension {
+        fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
+            match key {
+                "id" => hooks::read(p, &mut self.id),
+                "url" => hooks::read(p, &mut self.url),
+                "valueString" => ::fhirstorm::__choice!(p, self.value, ExtensionValue::String, hooks::prim_in),
+                "_valueString" => ::fhirstorm::__choice!(p, self.value, ExtensionValue::String, hooks::prim_ext_in),
+                "valueNode" => ::fhirstorm::__choice!(p, self.value, ExtensionValue::Node, hooks::read_in),
+                _ => hooks::unknown_or_choice(p, &mut self.unknown, key, &["value"]),
+            }
         }
     }
     impl ToJson for Extension {
@@ -522,12 +552,17 @@ mod datatypes {
     impl FromJson for Meta {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| match key {
-                "versionId" => hooks::prim(p, &mut r.version_id),
-                "_versionId" => hooks::prim_ext(p, &mut r.version_id),
-                _ => hooks::unknown(p, &mut r.unknown, key),
-            })?;
+            p.members(&mut r)?;
             Ok(r)
+        }
+    }
+    impl<'a> json::ReadMembers<'a> for Meta {
+        fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
+            match key {
+                "versionId" => hooks::prim(p, &mut self.version_id),
+                "_versionId" => hooks::prim_ext(p, &mut self.version_id),
+                _ => hooks::unknown(p, &mut self.unknown, key),
+            }
         }
     }
     impl ToJson for Meta {
@@ -565,15 +600,20 @@ mod datatypes {
     impl FromJson for Node {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| match key {
-                "extension" => hooks::read_vec(p, &mut r.extension),
-                "label" => hooks::prim(p, &mut r.label),
-                "_label" => hooks::prim_ext(p, &mut r.label),
-                "next" => hooks::read(p, &mut r.next),
-                "children" => hooks::read_vec(p, &mut r.children),
-                _ => hooks::unknown(p, &mut r.unknown, key),
-            })?;
+            p.members(&mut r)?;
             Ok(r)
+        }
+    }
+    impl<'a> json::ReadMembers<'a> for Node {
+        fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
+            match key {
+                "extension" => hooks::read_vec(p, &mut self.extension),
+                "label" => hooks::prim(p, &mut self.label),
+                "_label" => hooks::prim_ext(p, &mut self.label),
+                "next" => hooks::read(p, &mut self.next),
+                "children" => hooks::read_vec(p, &mut self.children),
+                _ => hooks::unknown(p, &mut self.unknown, key),
+            }
         }
     }
     impl ToJson for Node {
@@ -602,12 +642,17 @@ mod datatypes {
     impl FromJson for Reference {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| match key {
-                "reference" => hooks::prim(p, &mut r.reference),
-                "_reference" => hooks::prim_ext(p, &mut r.reference),
-                _ => hooks::unknown(p, &mut r.unknown, key),
-            })?;
+            p.members(&mut r)?;
             Ok(r)
+        }
+    }
+    impl<'a> json::ReadMembers<'a> for Reference {
+        fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
+            match key {
+                "reference" => hooks::prim(p, &mut self.reference),
+                "_reference" => hooks::prim_ext(p, &mut self.reference),
+                _ => hooks::unknown(p, &mut self.unknown, key),
+            }
         }
     }
     impl ToJson for Reference {
@@ -695,28 +740,33 @@ mod widget {
     impl FromJson for Widget {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| match key {
-                "resourceType" => hooks::resource_type(p, "Widget"),
-                "_id" => hooks::read(p, &mut r.id_ext),
-                "id" => hooks::read(p, &mut r.id),
-                "meta" => hooks::read(p, &mut r.meta),
-                "contained" => hooks::read_vec(p, &mut r.contained),
-                "status" => hooks::prim(p, &mut r.status),
-                "_status" => hooks::prim_ext(p, &mut r.status),
-                "tag" => hooks::prims(p, &mut r.tag),
-                "_tag" => hooks::prim_exts(p, &mut r.tag),
-                "size" => hooks::prim(p, &mut r.size),
-                "_size" => hooks::prim_ext(p, &mut r.size),
-                "valueBoolean" => ::fhirstorm::__choice!(p, r.value, WidgetValue::Boolean, hooks::prim_in),
-                "_valueBoolean" => ::fhirstorm::__choice!(p, r.value, WidgetValue::Boolean, hooks::prim_ext_in),
-                "valueDateTime" => ::fhirstorm::__choice!(p, r.value, WidgetValue::DateTime, hooks::prim_in),
-                "_valueDateTime" => ::fhirstorm::__choice!(p, r.value, WidgetValue::DateTime, hooks::prim_ext_in),
-                "valueNode" => ::fhirstorm::__choice!(p, r.value, WidgetValue::Node, hooks::read_in),
-                "valueReference" => ::fhirstorm::__choice!(p, r.value, WidgetValue::Reference, hooks::read_in),
-                "part" => hooks::read_vec(p, &mut r.part),
-                _ => hooks::unknown_or_choice(p, &mut r.unknown, key, &["value"]),
-            })?;
+            p.members(&mut r)?;
             Ok(r)
+        }
+    }
+    impl<'a> json::ReadMembers<'a> for Widget {
+        fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
+            match key {
+                "resourceType" => hooks::resource_type(p, "Widget"),
+                "_id" => hooks::read(p, &mut self.id_ext),
+                "id" => hooks::read(p, &mut self.id),
+                "meta" => hooks::read(p, &mut self.meta),
+                "contained" => hooks::read_vec(p, &mut self.contained),
+                "status" => hooks::prim(p, &mut self.status),
+                "_status" => hooks::prim_ext(p, &mut self.status),
+                "tag" => hooks::prims(p, &mut self.tag),
+                "_tag" => hooks::prim_exts(p, &mut self.tag),
+                "size" => hooks::prim(p, &mut self.size),
+                "_size" => hooks::prim_ext(p, &mut self.size),
+                "valueBoolean" => ::fhirstorm::__choice!(p, self.value, WidgetValue::Boolean, hooks::prim_in),
+                "_valueBoolean" => ::fhirstorm::__choice!(p, self.value, WidgetValue::Boolean, hooks::prim_ext_in),
+                "valueDateTime" => ::fhirstorm::__choice!(p, self.value, WidgetValue::DateTime, hooks::prim_in),
+                "_valueDateTime" => ::fhirstorm::__choice!(p, self.value, WidgetValue::DateTime, hooks::prim_ext_in),
+                "valueNode" => ::fhirstorm::__choice!(p, self.value, WidgetValue::Node, hooks::read_in),
+                "valueReference" => ::fhirstorm::__choice!(p, self.value, WidgetValue::Reference, hooks::read_in),
+                "part" => hooks::read_vec(p, &mut self.part),
+                _ => hooks::unknown_or_choice(p, &mut self.unknown, key, &["value"]),
+            }
         }
     }
     impl ToJson for Widget {
@@ -937,13 +987,18 @@ mod widget {
     impl FromJson for WidgetPart {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             let mut r = Self::default();
-            p.object(|p, key| match key {
-                "name" => hooks::prim(p, &mut r.name),
-                "_name" => hooks::prim_ext(p, &mut r.name),
-                "part" => hooks::read_vec(p, &mut r.part),
-                _ => hooks::unknown(p, &mut r.unknown, key),
-            })?;
+            p.members(&mut r)?;
             Ok(r)
+        }
+    }
+    impl<'a> json::ReadMembers<'a> for WidgetPart {
+        fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
+            match key {
+                "name" => hooks::prim(p, &mut self.name),
+                "_name" => hooks::prim_ext(p, &mut self.name),
+                "part" => hooks::read_vec(p, &mut self.part),
+                _ => hooks::unknown(p, &mut self.unknown, key),
+            }
         }
     }
     impl ToJson for WidgetPart {
