@@ -79,6 +79,17 @@ impl Code {
         self.close("");
     }
 
+    /// `head { match scrutinee { arms } }`: a function whose body is one `match`, an arm a line.
+    pub(crate) fn match_fn(&mut self, head: impl AsRef<str>, scrutinee: &str, arms: impl IntoIterator<Item = String>) {
+        self.open(head);
+        self.open(format!("match {scrutinee}"));
+        for arm in arms {
+            self.line(arm);
+        }
+        self.close("");
+        self.close("");
+    }
+
     /// `head` (ending in an opening bracket) and one level deeper.
     pub(crate) fn open_bare(&mut self, head: impl AsRef<str>) {
         self.line(head);

@@ -316,12 +316,11 @@ impl Emitter<'_> {
         c.block("fn meta(&self) -> Option<&Meta>", "self.meta.as_ref()");
         c.block("fn meta_mut(&mut self) -> &mut Option<Meta>", "&mut self.meta");
         c.block("fn into_any(self) -> AnyResource", format!("AnyResource::{name}(crate::ResourceBox::new(self))"));
-        c.open("fn from_any(any: AnyResource) -> Result<Self, AnyResource>");
-        c.open("match any");
-        c.line(format!("AnyResource::{name}(r) => Ok(r.into_inner()),"));
-        c.line("other => Err(other),");
-        c.close("");
-        c.close("");
+        c.match_fn(
+            "fn from_any(any: AnyResource) -> Result<Self, AnyResource>",
+            "any",
+            [format!("AnyResource::{name}(r) => Ok(r.into_inner()),"), "other => Err(other),".to_string()],
+        );
         c.close("");
         c.open(format!("impl From<{name}> for AnyResource"));
         c.block(format!("fn from(r: {name}) -> Self"), format!("AnyResource::{name}(crate::ResourceBox::new(r))"));
@@ -402,28 +401,23 @@ impl Emitter<'_> {
         c.close("");
         c.open(format!("impl {name}"));
         c.doc("The FHIR type of the value (`Quantity`, `dateTime`).");
-        c.open("pub fn type_code(&self) -> &'static str");
-        c.open("match self");
-        for v in &ch.variants {
-            c.line(format!("Self::{}(_) => {},", v.suffix, lit(&v.code)));
-        }
-        c.close("");
-        c.close("");
+        c.match_fn(
+            "pub fn type_code(&self) -> &'static str",
+            "self",
+            ch.variants.iter().map(|v| format!("Self::{}(_) => {},", v.suffix, lit(&v.code))),
+        );
         c.close("");
         c.open(format!("impl json::ChoiceJson for {name}"));
-        c.open("fn write_field(&self, w: &mut json::Writer)");
-        c.open("match self");
-        for v in &ch.variants {
+        let arms = ch.variants.iter().map(|v| {
             let k = format!("{}{}", ch.json, v.suffix);
             match v.ty {
                 Ty::Prim(..) => {
-                    c.line(format!("Self::{}(v) => w.prim_one({}, {}, v),", v.suffix, lit(&k), lit(&format!("_{k}"))))
+                    format!("Self::{}(v) => w.prim_one({}, {}, v),", v.suffix, lit(&k), lit(&format!("_{k}")))
                 }
-                _ => c.line(format!("Self::{}(v) => w.value({}, v),", v.suffix, lit(&k))),
+                _ => format!("Self::{}(v) => w.value({}, v),", v.suffix, lit(&k)),
             }
-        }
-        c.close("");
-        c.close("");
+        });
+        c.match_fn("fn write_field(&self, w: &mut json::Writer)", "self", arms);
         c.close("");
     }
 
@@ -457,24 +451,13 @@ impl Emitter<'_> {
         c.close("");
         c.open(format!("impl {name}"));
         c.doc("The code as it is written in FHIR.");
-        c.open("pub fn as_str(&self) -> &str");
-        c.open("match self");
-        for (v, code, _) in &variants {
-            c.line(format!("Self::{v} => {code},"));
-        }
-        c.line("Self::Unrecognized(s) => s,");
-        c.close("");
-        c.close("");
+        let arms = variants.iter().map(|(v, code, _)| format!("Self::{v} => {code},"));
+        c.match_fn("pub fn as_str(&self) -> &str", "self", arms.chain(["Self::Unrecognized(s) => s,".to_string()]));
         c.close("");
         c.open(format!("impl From<&str> for {name}"));
-        c.open("fn from(s: &str) -> Self");
-        c.open("match s");
-        for (v, code, _) in &variants {
-            c.line(format!("{code} => Self::{v},"));
-        }
-        c.line("other => Self::Unrecognized(other.to_string()),");
-        c.close("");
-        c.close("");
+        let arms = variants.iter().map(|(v, code, _)| format!("{code} => Self::{v},"));
+        let other = "other => Self::Unrecognized(other.to_string()),".to_string();
+        c.match_fn("fn from(s: &str) -> Self", "s", arms.chain([other]));
         c.close("");
         c.open(format!("impl std::fmt::Display for {name}"));
         c.block("fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result", "f.write_str(self.as_str())");
@@ -504,35 +487,22 @@ impl Emitter<'_> {
             c.line(format!("{},", lit(&s.path)));
         }
         c.close_bare("];");
-        // The match-per-variant methods of `AnyResource`: (signature, match arm for `r`).
-        let matches = |c: &mut Code, arm: &dyn Fn(&Struct) -> String| {
-            c.open("match self");
-            for s in &resources {
-                c.line(format!("Self::{}({},", s.name, arm(s)));
-            }
-            c.close("");
+        // The match-per-variant methods of `AnyResource`: signature, and the arm's text after
+        // `Self::Patient(`.
+        let matches = |c: &mut Code, head: &str, arm: &dyn Fn(&Struct) -> String| {
+            c.match_fn(head, "self", resources.iter().map(|s| format!("Self::{}({},", s.name, arm(s))));
         };
         c.open("impl AnyResource");
         c.doc("The `resourceType` of the resource.");
-        c.open("pub fn resource_type(&self) -> &'static str");
-        matches(c, &|s| format!("_) => {}", lit(&s.path)));
-        c.close("");
+        matches(c, "pub fn resource_type(&self) -> &'static str", &|s| format!("_) => {}", lit(&s.path)));
         c.doc("The logical id, if any.");
-        c.open("pub fn id(&self) -> Option<&str>");
-        matches(c, &|_| "r) => r.id.as_deref()".to_string());
-        c.close("");
+        matches(c, "pub fn id(&self) -> Option<&str>", &|_| "r) => r.id.as_deref()".to_string());
         c.doc("Sets the logical id.");
-        c.open("pub fn set_id(&mut self, id: Option<String>)");
-        matches(c, &|_| "r) => r.id = id".to_string());
-        c.close("");
+        matches(c, "pub fn set_id(&mut self, id: Option<String>)", &|_| "r) => r.id = id".to_string());
         c.doc("The resource's `meta`, if any.");
-        c.open("pub fn meta(&self) -> Option<&Meta>");
-        matches(c, &|_| "r) => r.meta.as_ref()".to_string());
-        c.close("");
+        matches(c, "pub fn meta(&self) -> Option<&Meta>", &|_| "r) => r.meta.as_ref()".to_string());
         c.doc("The resource's `meta`, to change.");
-        c.open("pub fn meta_mut(&mut self) -> &mut Option<Meta>");
-        matches(c, &|_| "r) => &mut r.meta".to_string());
-        c.close("");
+        matches(c, "pub fn meta_mut(&mut self) -> &mut Option<Meta>", &|_| "r) => &mut r.meta".to_string());
         c.doc("Reads a resource of any type from JSON bytes.");
         c.block("pub fn from_slice(bytes: &[u8]) -> Result<Self, json::Error>", "json::from_slice(bytes)");
         c.doc("Writes the resource as compact JSON.");
@@ -560,9 +530,7 @@ impl Emitter<'_> {
         c.close("");
         c.close("");
         c.open("impl ToJson for AnyResource");
-        c.open("fn to_json(&self, w: &mut json::Writer)");
-        matches(c, &|_| "r) => r.to_json(w)".to_string());
-        c.close("");
+        matches(c, "fn to_json(&self, w: &mut json::Writer)", &|_| "r) => r.to_json(w)".to_string());
         c.close("");
     }
 }
