@@ -8,12 +8,12 @@
 //!
 //! - Reading: one function per element shape ([`read`], [`read_vec`], [`prim`], [`prims`],
 //!   [`prim_ext`], [`prim_exts`], the choice variants' `*_in`), [`resource_type`], and
-//!   [`unknown`] / [`unknown_or_choice`] for members the definitions do not know (also where
-//!   lenient reading keeps a member that does not fit).
+//!   [`unknown`] for members the definitions do not know (also where lenient reading keeps a
+//!   member that does not fit), [`choices`] for those of a struct with choice elements.
 //! - Writing: [`WritePrimitive`] (a primitive's value and its `_element` twin).
-//! - Search builders: [`search_add`], [`search_chain`], [`search_has`], [`search_sort`] (a
-//!   parameter onto the builder's `Query`), and the constants' constructors [`include`],
-//!   [`sort_key`], [`element`].
+//! - Search builders: [`search_add`], [`search_raw`], [`search_chain`], [`search_has`],
+//!   [`search_sort`] (a parameter onto the builder's `Query`), and the constants' constructors
+//!   [`include`], [`sort_key`], [`element`].
 //! - The client adapter: `__resolve_references!` (`Reference::resolve`, compiled with the
 //!   `client` feature) and `reference_url`, which it calls.
 //! - Typed extensions (code generated from an implementation guide): [`ext_optional`],
@@ -23,11 +23,11 @@
 //!   profile's own level, [`extensions_at`] and [`items_at`] are the accessors
 //!   there; [`pattern_value`] and [`pattern_primitive`] give a new resource its fixed and
 //!   pattern values.
-//! - Macros (at the crate root, as `macro_rules!` must be): `__choice!` and `__choice_slot!`
-//!   (choice elements), `__serde_via_json!` and `__serde_via_str!` (serde impls).
+//! - Macros (at the crate root, as `macro_rules!` must be): `__choice!` (a choice element's
+//!   variant), `__serde_via_json!` and `__serde_via_str!` (serde impls).
 
 use crate::extension::{ExtensionElement, ExtensionError, ExtensionErrorKind, TypedExtension};
-use crate::json::{Error, ErrorKind, FromJson, Members, Parser, ReadItems, ToJson, Writer};
+use crate::json::{ChoiceJson, Error, ErrorKind, FromJson, Members, Parser, ReadItems, ToJson, Writer};
 use crate::primitive::{Primitive, PrimitiveExt};
 use crate::search::{Element, Include, Query, SearchValue, SortKey};
 use crate::validation::{Issue, IssueKind};
@@ -309,6 +309,12 @@ pub fn search_add<R, V: SearchValue>(q: Query<R>, name: &str, value: V) -> Query
     q.add(name, value)
 }
 
+/// A parameter as given (`_count`, `_include`, a server's own): generic over `R` for the type
+/// only, so that each builder's copy is a call.
+pub fn search_raw<R>(q: Query<R>, name: &str, value: &str) -> Query<R> {
+    q.pair(name, value)
+}
+
 /// A chained search: `name:Target.param=value` for each parameter of `inner`.
 pub fn search_chain<R, T>(q: Query<R>, name: &str, target: &str, inner: Query<T>) -> Query<R> {
     q.chain(name, target, inner)
@@ -391,7 +397,11 @@ impl<'a, T: FromJson> ReadItems<'a> for VecItems<'_, T> {
 pub fn prim<T: FromJson, E: FromJson>(p: &mut Parser<'_>, slot: &mut Option<Primitive<T, E>>) -> Result<(), Error> {
     if !p.null()? {
         let v = T::from_json(p)?;
-        slot.get_or_insert_with(Primitive::default).value = Some(v);
+        // Not `get_or_insert_with`: a copy of it (and its closure) per primitive type.
+        match slot {
+            Some(slot) => slot.value = Some(v),
+            None => *slot = Some(Primitive { value: Some(v), ext: None }),
+        }
     }
     Ok(())
 }
@@ -400,7 +410,10 @@ pub fn prim<T: FromJson, E: FromJson>(p: &mut Parser<'_>, slot: &mut Option<Prim
 #[inline(never)]
 pub fn prim_ext<T, E: FromJson>(p: &mut Parser<'_>, slot: &mut Option<Primitive<T, E>>) -> Result<(), Error> {
     if let Some(e) = ext_box(p)? {
-        slot.get_or_insert_with(Primitive::default).ext = Some(e);
+        match slot {
+            Some(slot) => slot.ext = Some(e),
+            None => *slot = Some(Primitive { value: None, ext: Some(e) }),
+        }
     }
     Ok(())
 }
@@ -483,13 +496,42 @@ pub fn unknown(p: &mut Parser<'_>, members: &mut Members, key: &str) -> Result<(
     p.keep_member(members, key, key != "fhir_comments")
 }
 
-/// A member the definitions do not know, in a struct with choice elements: a key that names a
-/// choice element with a type it does not allow (`valueFoo`, `_valueFoo`) is an error; any other
-/// is kept.
-pub fn unknown_or_choice(p: &mut Parser<'_>, members: &mut Members, key: &str, choices: &[&str]) -> Result<(), Error> {
-    let bare = key.strip_prefix('_').unwrap_or(key);
-    for base in choices {
-        if let Some(suffix) = bare.strip_prefix(base) {
+/// A struct's choice element as [`choices`] sees it: its field, whatever the enum.
+pub trait ChoiceSlot {
+    /// Reads the variant named by `suffix` ([`ChoiceJson::read_variant`]).
+    fn read_variant(&mut self, p: &mut Parser<'_>, ext: bool, suffix: &str) -> Option<Result<(), Error>>;
+}
+
+impl<C: ChoiceJson> ChoiceSlot for Option<C> {
+    fn read_variant(&mut self, p: &mut Parser<'_>, ext: bool, suffix: &str) -> Option<Result<(), Error>> {
+        C::read_variant(self, p, ext, suffix)
+    }
+}
+
+/// A member of a struct with choice elements that is none of its other elements: the variant of
+/// the choice element (given as base name and field) whose name it starts with; a key that names
+/// a choice element with a type it does not allow (`valueFoo`, `_valueFoo`) is an error; any
+/// other key is kept ([`unknown`]). One function for every struct, so that the variants' readers
+/// are compiled once per enum (`ChoiceJson::read_variant`), not once per element.
+pub fn choices(
+    p: &mut Parser<'_>,
+    members: &mut Members,
+    key: &str,
+    fields: &mut [(&str, &mut dyn ChoiceSlot)],
+) -> Result<(), Error> {
+    let (ext, bare) = match key.strip_prefix('_') {
+        Some(bare) => (true, bare),
+        None => (false, key),
+    };
+    for (base, slot) in fields.iter_mut() {
+        if let Some(suffix) = bare.strip_prefix(*base) {
+            if let Some(read) = slot.read_variant(p, ext, suffix) {
+                return read;
+            }
+        }
+    }
+    for (base, _) in fields.iter() {
+        if let Some(suffix) = bare.strip_prefix(*base) {
             if suffix.starts_with(|c: char| c.is_ascii_uppercase()) {
                 return Err(p.error(
                     ErrorKind::Choice,
@@ -513,8 +555,8 @@ pub fn choice_conflict() -> Error {
 pub trait WritePrimitive {
     /// Writes a primitive: its value under `key` and its id/extensions under `ext_key`.
     fn prim<T: ToJson, E: ToJson>(&mut self, key: &str, ext_key: &str, v: &Option<Primitive<T, E>>);
-    /// Writes a present primitive (a choice variant).
-    fn prim_one<T: ToJson, E: ToJson>(&mut self, key: &str, ext_key: &str, p: &Primitive<T, E>);
+    /// Writes a choice element's primitive variant under `{base}{suffix}` and `_{base}{suffix}`.
+    fn choice_prim<T: ToJson, E: ToJson>(&mut self, base: &str, suffix: &str, p: &Primitive<T, E>);
     /// Writes a primitive array: values (with `null` where an item has only extensions) and,
     /// when any item has them, the parallel `_key` array of extensions.
     fn prims<T: ToJson, E: ToJson>(&mut self, key: &str, ext_key: &str, items: &[Primitive<T, E>]);
@@ -524,17 +566,24 @@ impl WritePrimitive for Writer {
     #[inline]
     fn prim<T: ToJson, E: ToJson>(&mut self, key: &str, ext_key: &str, v: &Option<Primitive<T, E>>) {
         if let Some(p) = v {
-            self.prim_one(key, ext_key, p);
+            if let Some(v) = &p.value {
+                self.key(key);
+                v.to_json(self);
+            }
+            if let Some(e) = &p.ext {
+                self.key(ext_key);
+                e.to_json(self);
+            }
         }
     }
 
-    fn prim_one<T: ToJson, E: ToJson>(&mut self, key: &str, ext_key: &str, p: &Primitive<T, E>) {
+    fn choice_prim<T: ToJson, E: ToJson>(&mut self, base: &str, suffix: &str, p: &Primitive<T, E>) {
         if let Some(v) = &p.value {
-            self.key(key);
+            self.choice_key(false, base, suffix);
             v.to_json(self);
         }
         if let Some(e) = &p.ext {
-            self.key(ext_key);
+            self.choice_key(true, base, suffix);
             e.to_json(self);
         }
     }
@@ -569,37 +618,30 @@ impl WritePrimitive for Writer {
 
 // ---- macros ----
 
-/// Puts an enum's variant for a choice element in place and returns it (generated code only).
-#[macro_export]
-#[doc(hidden)]
-macro_rules! __choice_slot {
-    // No closure (`get_or_insert_with(|| ...)`): each of a version's ~1,400 choice variants would
-    // compile its own copy of `get_or_insert_with` (8 % of the version's LLVM IR).
-    ($field:expr, $variant:path) => {{
-        if $field.is_none() {
-            $field = Some($variant(::core::default::Default::default()));
-        }
-        match &mut $field {
-            Some($variant(v)) => v,
-            #[allow(unreachable_patterns)]
-            _ => return Err($crate::hooks::choice_conflict()),
-        }
-    }};
-}
-
 /// Reads a choice element's variant with `$read` and evaluates to its `Result` (generated code
-/// only: a member's arm in a reader's `match`). A failed read leaves the element as it was
+/// only: an arm of a choice enum's `read_variant`). A failed read leaves the element as it was
 /// (absent, when it was), so that lenient reading, which keeps the member as it came, writes no
-/// empty variant beside it.
+/// empty variant beside it; a second type for the element is an error.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __choice {
+    // No closure (`get_or_insert_with(|| ...)`): each of a version's choice variants would compile
+    // its own copy of `get_or_insert_with`.
     ($p:ident, $field:expr, $variant:path, $read:path) => {{
         let was_absent = $field.is_none();
-        let read = $read($p, $crate::__choice_slot!($field, $variant));
-        if read.is_err() && was_absent {
-            $field = None;
+        if was_absent {
+            $field = Some($variant(::core::default::Default::default()));
         }
-        read
+        match &mut $field {
+            Some($variant(v)) => {
+                let read = $read($p, v);
+                if read.is_err() && was_absent {
+                    $field = None;
+                }
+                read
+            }
+            #[allow(unreachable_patterns)]
+            _ => Err($crate::hooks::choice_conflict()),
+        }
     }};
 }

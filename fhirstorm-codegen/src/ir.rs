@@ -151,6 +151,8 @@ pub struct Choice {
     pub name: String,
     /// The element's JSON base name (`value`).
     pub json: String,
+    /// The element's FHIR path, without `[x]` (`Observation.value`).
+    pub path: String,
     /// Short description.
     pub doc: String,
     /// One variant per allowed type.
@@ -158,7 +160,7 @@ pub struct Choice {
 }
 
 /// One type of a choice.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct Variant {
     /// Rust variant name and JSON key suffix (`Quantity`, `DateTime`).
     pub suffix: String,

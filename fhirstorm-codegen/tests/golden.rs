@@ -64,8 +64,13 @@ fn r4_style_shapes() {
     assert!(code.contains("pub next: Option<Box<Node>>"), "recursive field boxed");
     assert!(code.contains("pub children: Vec<Node>"), "repeating recursive field not boxed");
     assert!(code.contains("pub enum WidgetValue"), "choice enum");
-    assert!(code.contains("\"valueDateTime\" =>"), "choice read under its typed key");
-    assert!(code.contains("p, self.value, WidgetValue::DateTime, hooks::prim_in"), "choice variant chosen by key");
+    assert!(
+        code.contains("\"DateTime\" => ::fhirstorm::__choice!(p, *slot, Self::DateTime, hooks::prim_in)"),
+        "choice variant chosen by key suffix"
+    );
+    assert!(code.contains("&mut [(\"value\", &mut self.value)]"), "choice member read by the choice's enum");
+    assert!(code.contains("pub type WidgetPartDefault = ExtensionValue;"), "the same types share one enum");
+    assert!(code.contains("write_field(v, w, \"default\")"), "a shared enum written under the element's name");
     assert!(code.contains("\"_tag\" => hooks::prim_exts"), "primitive array extensions");
     assert!(code.contains("pub struct WidgetPart"), "backbone element");
     assert!(code.contains("pub part: Vec<WidgetPart>"), "contentReference");

@@ -49,10 +49,17 @@ pub trait ToJson {
     fn to_json(&self, w: &mut Writer);
 }
 
-/// A choice element's enum: writes itself under its type-suffixed key (`valueQuantity`).
-pub trait ChoiceJson {
-    /// Writes the member (and its `_` extension member, for a primitive).
-    fn write_field(&self, w: &mut Writer);
+/// A choice element's enum: reads and writes itself under the element's base name followed by
+/// the type's suffix (`value` + `Quantity`). One enum may serve several elements with the same
+/// types (every open-type `[x]` element), so the base name is an argument.
+pub trait ChoiceJson: Sized {
+    /// Writes the member `{base}{Suffix}` (and its `_{base}{Suffix}` extension member, for a
+    /// primitive).
+    fn write_field(&self, w: &mut Writer, base: &str);
+    /// Reads the member whose key is the element's base name followed by `suffix` (or, when
+    /// `ext`, the `_` member of a primitive type) into `slot`; `None`, having read nothing, when
+    /// no variant has that suffix. A failed read leaves `slot` as it was.
+    fn read_variant(slot: &mut Option<Self>, p: &mut Parser<'_>, ext: bool, suffix: &str) -> Option<Result<(), Error>>;
 }
 
 /// The bytes without a leading UTF-8 byte order mark, if they have one.

@@ -72,6 +72,25 @@ impl Writer {
         self.comma = false;
     }
 
+    /// Writes a choice member's name, `{base}{suffix}` (`_{base}{suffix}` when `ext`); like
+    /// [`Writer::key`], the parts need no escaping.
+    #[inline]
+    pub fn choice_key(&mut self, ext: bool, base: &str, suffix: &str) {
+        self.sep();
+        self.buf.extend_from_slice(if ext { b"\"_" } else { b"\"" });
+        self.buf.extend_from_slice(base.as_bytes());
+        self.buf.extend_from_slice(suffix.as_bytes());
+        self.buf.extend_from_slice(b"\":");
+        self.comma = false;
+    }
+
+    /// Writes a choice element's complex value under `{base}{suffix}`.
+    #[inline]
+    pub fn choice<T: ToJson + ?Sized>(&mut self, base: &str, suffix: &str, v: &T) {
+        self.choice_key(false, base, suffix);
+        v.to_json(self);
+    }
+
     /// Writes an array item.
     #[inline]
     pub fn item<T: ToJson + ?Sized>(&mut self, v: &T) {

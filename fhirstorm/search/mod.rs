@@ -84,6 +84,12 @@ impl<R> Query<R> {
         self
     }
 
+    /// Adds a parameter as given, from borrowed text.
+    pub(crate) fn pair(mut self, name: &str, value: &str) -> Self {
+        push_str_pair(&mut self.params, name, value);
+        self
+    }
+
     /// Adds a typed value under `name` (the value supplies its modifier).
     pub(crate) fn add<V: SearchValue>(mut self, name: &str, value: V) -> Self {
         let (modifier, text) = value.render();
@@ -128,6 +134,12 @@ impl<R> Query<R> {
 
 type Pairs = Vec<(String, String)>;
 
+#[inline(never)]
+fn push_str_pair(params: &mut Pairs, name: &str, value: &str) {
+    params.push((name.to_string(), value.to_string()));
+}
+
+#[inline(never)]
 fn push_pair(params: &mut Pairs, name: String, value: String) {
     params.push((name, value));
 }

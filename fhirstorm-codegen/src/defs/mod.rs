@@ -350,7 +350,8 @@ impl<'d> Builder<'d> {
                 });
             }
             let name = self.unique_name(format!("{owner}{}", ident::type_name(&json)));
-            self.model.choices.push(Choice { name, json: json.clone(), doc: short_doc(el), variants });
+            let path = path.strip_suffix("[x]").unwrap_or(path).to_string();
+            self.model.choices.push(Choice { name, json: json.clone(), path, doc: short_doc(el), variants });
             Ty::Choice(self.model.choices.len() - 1)
         } else {
             let t = types.first().ok_or_else(|| Error::new(format!("{path}: element has no type")))?;

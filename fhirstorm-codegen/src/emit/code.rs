@@ -90,6 +90,13 @@ impl Code {
         self.close("");
     }
 
+    /// Closes a block and opens the next on the same line: `} head {` (`} else {`).
+    pub(crate) fn reopen(&mut self, head: &str) {
+        self.depth = self.depth.saturating_sub(1);
+        self.line(format!("}} {head} {{"));
+        self.depth += 1;
+    }
+
     /// `head` (ending in an opening bracket) and one level deeper.
     pub(crate) fn open_bare(&mut self, head: impl AsRef<str>) {
         self.line(head);

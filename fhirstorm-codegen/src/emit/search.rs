@@ -134,14 +134,14 @@ impl Emitter<'_> {
             c,
             "`_include` one of this resource's references.",
             &format!("pub fn include(self, include: crate::search::Include<{name}>) -> Self"),
-            "Self(self.0.raw(\"_include\", include.as_str()))",
+            "Self(hooks::search_raw(self.0, \"_include\", include.as_str()))",
         );
         method(
             c,
             "`_revinclude`: resources of another type whose reference parameter points here\n\
              (`Observation::REVINCLUDE_SUBJECT` in a Patient search).",
             &format!("pub fn revinclude<I: crate::search::RevIncludable<{name}>>(self, _include: I) -> Self"),
-            "Self(self.0.raw(\"_revinclude\", I::VALUE))",
+            "Self(hooks::search_raw(self.0, \"_revinclude\", I::VALUE))",
         );
         c.doc(
             "`_has`: only resources that a resource of another type refers to through\n\
@@ -174,25 +174,25 @@ impl Emitter<'_> {
             "pub fn elements(self, elements: impl IntoIterator<Item = crate::search::Element<{name}>>) -> Self"
         ));
         c.line("let list: Vec<&str> = elements.into_iter().map(|e| e.as_str()).collect();");
-        c.line("Self(self.0.raw(\"_elements\", list.join(\",\")))");
+        c.line("Self(hooks::search_raw(self.0, \"_elements\", &list.join(\",\")))");
         c.close("");
         method(
             c,
             "`_count`: page size.",
             "pub fn count(self, n: u32) -> Self",
-            "Self(self.0.raw(\"_count\", n.to_string()))",
+            "Self(hooks::search_raw(self.0, \"_count\", &n.to_string()))",
         );
         method(
             c,
             "`_summary`.",
             "pub fn summary(self, s: crate::search::Summary) -> Self",
-            "Self(self.0.raw(\"_summary\", s.as_str()))",
+            "Self(hooks::search_raw(self.0, \"_summary\", s.as_str()))",
         );
         method(
             c,
             "A parameter the definitions do not have (server-specific), as given.",
             "pub fn raw(self, name: &str, value: &str) -> Self",
-            "Self(self.0.raw(name, value))",
+            "Self(hooks::search_raw(self.0, name, value))",
         );
         method(c, "The query string.", "pub fn to_query_string(&self) -> String", "self.0.to_query_string()");
         c.close("");
@@ -314,7 +314,7 @@ impl Emitter<'_> {
                 c,
                 &format!("`_include:{modifier}`."),
                 &format!("pub fn include_{modifier}(self, include: crate::search::Include<{name}>) -> Self"),
-                &format!("Self(self.0.raw(\"_include:{modifier}\", include.as_str()))"),
+                &format!("Self(hooks::search_raw(self.0, \"_include:{modifier}\", include.as_str()))"),
             );
             method(
                 c,
@@ -322,7 +322,7 @@ impl Emitter<'_> {
                 &format!(
                     "pub fn revinclude_{modifier}<I: crate::search::RevIncludable<{name}>>(self, _include: I) -> Self"
                 ),
-                &format!("Self(self.0.raw(\"_revinclude:{modifier}\", I::VALUE))"),
+                &format!("Self(hooks::search_raw(self.0, \"_revinclude:{modifier}\", I::VALUE))"),
             );
         };
         if release != "1" {
@@ -336,7 +336,7 @@ impl Emitter<'_> {
                 c,
                 "`_total`: how precisely the server should count the matches.",
                 "pub fn total(self, total: crate::search::Total) -> Self",
-                "Self(self.0.raw(\"_total\", total.as_str()))",
+                "Self(hooks::search_raw(self.0, \"_total\", total.as_str()))",
             );
         }
     }

@@ -92,10 +92,7 @@ mod datatypes {
             match key {
                 "id" => hooks::read(p, &mut self.id),
                 "url" => hooks::read(p, &mut self.url),
-                "valueInteger" => ::fhirstorm::__choice!(p, self.value, ExtensionValue::Integer, hooks::prim_in),
-                "_valueInteger" => ::fhirstorm::__choice!(p, self.value, ExtensionValue::Integer, hooks::prim_ext_in),
-                "valueReference" => ::fhirstorm::__choice!(p, self.value, ExtensionValue::Reference, hooks::read_in),
-                _ => hooks::unknown_or_choice(p, &mut self.unknown, key, &["value"]),
+                _ => hooks::choices(p, &mut self.unknown, key, &mut [("value", &mut self.value)]),
             }
         }
     }
@@ -105,7 +102,7 @@ mod datatypes {
             w.opt("id", &self.id);
             w.opt("url", &self.url);
             if let Some(v) = &self.value {
-                json::ChoiceJson::write_field(v, w);
+                json::ChoiceJson::write_field(v, w, "value");
             }
             w.members(&self.unknown);
             w.end_object();
@@ -185,7 +182,7 @@ mod datatypes {
     }
     /// Value of extension
     ///
-    /// The choice element `value[x]`.
+    /// The choice element `Extension.value[x]`.
     #[derive(Clone, Debug, PartialEq)]
     pub enum ExtensionValue {
         /// `valueInteger`
@@ -203,11 +200,25 @@ mod datatypes {
         }
     }
     impl json::ChoiceJson for ExtensionValue {
-        fn write_field(&self, w: &mut json::Writer) {
+        fn write_field(&self, w: &mut json::Writer, base: &str) {
             match self {
-                Self::Integer(v) => w.prim_one("valueInteger", "_valueInteger", v),
-                Self::Reference(v) => w.value("valueReference", v),
+                Self::Integer(v) => w.choice_prim(base, "Integer", v),
+                Self::Reference(v) => w.choice(base, "Reference", v),
             }
+        }
+        fn read_variant(slot: &mut Option<Self>, p: &mut json::Parser<'_>, ext: bool, suffix: &str) -> Option<Result<(), json::Error>> {
+            Some(if ext {
+                match suffix {
+                    "Integer" => ::fhirstorm::__choice!(p, *slot, Self::Integer, hooks::prim_ext_in),
+                    _ => return None,
+                }
+            } else {
+                match suffix {
+                    "Integer" => ::fhirstorm::__choice!(p, *slot, Self::Integer, hooks::prim_in),
+                    "Reference" => ::fhirstorm::__choice!(p, *slot, Self::Reference, hooks::read_in),
+                    _ => return None,
+                }
+            })
         }
     }
 }
@@ -342,12 +353,12 @@ mod gadget {
         }
         /// `_include` one of this resource's references.
         pub fn include(self, include: ::fhirstorm::search::Include<Gadget>) -> Self {
-            Self(self.0.raw("_include", include.as_str()))
+            Self(hooks::search_raw(self.0, "_include", include.as_str()))
         }
         /// `_revinclude`: resources of another type whose reference parameter points here
         /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
         pub fn revinclude<I: ::fhirstorm::search::RevIncludable<Gadget>>(self, _include: I) -> Self {
-            Self(self.0.raw("_revinclude", I::VALUE))
+            Self(hooks::search_raw(self.0, "_revinclude", I::VALUE))
         }
         /// `_has`: only resources that a resource of another type refers to through
         /// `via` (`Observation::REVINCLUDE_SUBJECT`), where that resource matches `query`:
@@ -362,11 +373,11 @@ mod gadget {
         }
         /// `_include:recurse`.
         pub fn include_recurse(self, include: ::fhirstorm::search::Include<Gadget>) -> Self {
-            Self(self.0.raw("_include:recurse", include.as_str()))
+            Self(hooks::search_raw(self.0, "_include:recurse", include.as_str()))
         }
         /// `_revinclude:recurse`.
         pub fn revinclude_recurse<I: ::fhirstorm::search::RevIncludable<Gadget>>(self, _include: I) -> Self {
-            Self(self.0.raw("_revinclude:recurse", I::VALUE))
+            Self(hooks::search_raw(self.0, "_revinclude:recurse", I::VALUE))
         }
         /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
         pub fn sort(self, key: ::fhirstorm::search::SortKey<Gadget>) -> Self {
@@ -379,19 +390,19 @@ mod gadget {
         /// `_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).
         pub fn elements(self, elements: impl IntoIterator<Item = ::fhirstorm::search::Element<Gadget>>) -> Self {
             let list: Vec<&str> = elements.into_iter().map(|e| e.as_str()).collect();
-            Self(self.0.raw("_elements", list.join(",")))
+            Self(hooks::search_raw(self.0, "_elements", &list.join(",")))
         }
         /// `_count`: page size.
         pub fn count(self, n: u32) -> Self {
-            Self(self.0.raw("_count", n.to_string()))
+            Self(hooks::search_raw(self.0, "_count", &n.to_string()))
         }
         /// `_summary`.
         pub fn summary(self, s: ::fhirstorm::search::Summary) -> Self {
-            Self(self.0.raw("_summary", s.as_str()))
+            Self(hooks::search_raw(self.0, "_summary", s.as_str()))
         }
         /// A parameter the definitions do not have (server-specific), as given.
         pub fn raw(self, name: &str, value: &str) -> Self {
-            Self(self.0.raw(name, value))
+            Self(hooks::search_raw(self.0, name, value))
         }
         /// The query string.
         pub fn to_query_string(&self) -> String {

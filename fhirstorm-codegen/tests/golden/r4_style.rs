@@ -78,6 +78,7 @@ pub static DEFINITIONS: ::fhirstorm::validation::Definitions = {
             ] },
             TypeDef { name: "Widget.part", resource: false, elements: &[
                 ElementDef { name: "name", min: 1, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
+                ElementDef { name: "default", min: 0, many: false, ty: ElementType::Choice(&[("String", ElementType::Primitive(PrimitiveType::String, None)), ("Node", ElementType::Complex(2))]) },
                 ElementDef { name: "part", min: 0, many: true, ty: ElementType::Complex(10) },
             ] },
         ],
@@ -201,12 +202,12 @@ mod bundle {
     impl BundleSearch {
         /// `_include` one of this resource's references.
         pub fn include(self, include: ::fhirstorm::search::Include<Bundle>) -> Self {
-            Self(self.0.raw("_include", include.as_str()))
+            Self(hooks::search_raw(self.0, "_include", include.as_str()))
         }
         /// `_revinclude`: resources of another type whose reference parameter points here
         /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
         pub fn revinclude<I: ::fhirstorm::search::RevIncludable<Bundle>>(self, _include: I) -> Self {
-            Self(self.0.raw("_revinclude", I::VALUE))
+            Self(hooks::search_raw(self.0, "_revinclude", I::VALUE))
         }
         /// `_has`: only resources that a resource of another type refers to through
         /// `via` (`Observation::REVINCLUDE_SUBJECT`), where that resource matches `query`:
@@ -221,15 +222,15 @@ mod bundle {
         }
         /// `_include:iterate`.
         pub fn include_iterate(self, include: ::fhirstorm::search::Include<Bundle>) -> Self {
-            Self(self.0.raw("_include:iterate", include.as_str()))
+            Self(hooks::search_raw(self.0, "_include:iterate", include.as_str()))
         }
         /// `_revinclude:iterate`.
         pub fn revinclude_iterate<I: ::fhirstorm::search::RevIncludable<Bundle>>(self, _include: I) -> Self {
-            Self(self.0.raw("_revinclude:iterate", I::VALUE))
+            Self(hooks::search_raw(self.0, "_revinclude:iterate", I::VALUE))
         }
         /// `_total`: how precisely the server should count the matches.
         pub fn total(self, total: ::fhirstorm::search::Total) -> Self {
-            Self(self.0.raw("_total", total.as_str()))
+            Self(hooks::search_raw(self.0, "_total", total.as_str()))
         }
         /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
         pub fn sort(self, key: ::fhirstorm::search::SortKey<Bundle>) -> Self {
@@ -242,19 +243,19 @@ mod bundle {
         /// `_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).
         pub fn elements(self, elements: impl IntoIterator<Item = ::fhirstorm::search::Element<Bundle>>) -> Self {
             let list: Vec<&str> = elements.into_iter().map(|e| e.as_str()).collect();
-            Self(self.0.raw("_elements", list.join(",")))
+            Self(hooks::search_raw(self.0, "_elements", &list.join(",")))
         }
         /// `_count`: page size.
         pub fn count(self, n: u32) -> Self {
-            Self(self.0.raw("_count", n.to_string()))
+            Self(hooks::search_raw(self.0, "_count", &n.to_string()))
         }
         /// `_summary`.
         pub fn summary(self, s: ::fhirstorm::search::Summary) -> Self {
-            Self(self.0.raw("_summary", s.as_str()))
+            Self(hooks::search_raw(self.0, "_summary", s.as_str()))
         }
         /// A parameter the definitions do not have (server-specific), as given.
         pub fn raw(self, name: &str, value: &str) -> Self {
-            Self(self.0.raw(name, value))
+            Self(hooks::search_raw(self.0, name, value))
         }
         /// The query string.
         pub fn to_query_string(&self) -> String {
@@ -518,10 +519,7 @@ mod datatypes {
             match key {
                 "id" => hooks::read(p, &mut self.id),
                 "url" => hooks::read(p, &mut self.url),
-                "valueString" => ::fhirstorm::__choice!(p, self.value, ExtensionValue::String, hooks::prim_in),
-                "_valueString" => ::fhirstorm::__choice!(p, self.value, ExtensionValue::String, hooks::prim_ext_in),
-                "valueNode" => ::fhirstorm::__choice!(p, self.value, ExtensionValue::Node, hooks::read_in),
-                _ => hooks::unknown_or_choice(p, &mut self.unknown, key, &["value"]),
+                _ => hooks::choices(p, &mut self.unknown, key, &mut [("value", &mut self.value)]),
             }
         }
     }
@@ -531,7 +529,7 @@ mod datatypes {
             w.opt("id", &self.id);
             w.opt("url", &self.url);
             if let Some(v) = &self.value {
-                json::ChoiceJson::write_field(v, w);
+                json::ChoiceJson::write_field(v, w, "value");
             }
             w.members(&self.unknown);
             w.end_object();
@@ -665,12 +663,12 @@ mod datatypes {
     }
     /// Value of extension
     ///
-    /// The choice element `value[x]`.
+    /// The choice element `Extension.value[x]`. Also the type of `Widget.part.default[x]` ([`WidgetPartDefault`]): elements with the same types.
     #[derive(Clone, Debug, PartialEq)]
     pub enum ExtensionValue {
-        /// `valueString`
+        /// `string` (`valueString`)
         String(Primitive<String>),
-        /// `valueNode`
+        /// `Node` (`valueNode`)
         Node(Box<Node>),
     }
     impl ExtensionValue {
@@ -683,11 +681,25 @@ mod datatypes {
         }
     }
     impl json::ChoiceJson for ExtensionValue {
-        fn write_field(&self, w: &mut json::Writer) {
+        fn write_field(&self, w: &mut json::Writer, base: &str) {
             match self {
-                Self::String(v) => w.prim_one("valueString", "_valueString", v),
-                Self::Node(v) => w.value("valueNode", v),
+                Self::String(v) => w.choice_prim(base, "String", v),
+                Self::Node(v) => w.choice(base, "Node", v),
             }
+        }
+        fn read_variant(slot: &mut Option<Self>, p: &mut json::Parser<'_>, ext: bool, suffix: &str) -> Option<Result<(), json::Error>> {
+            Some(if ext {
+                match suffix {
+                    "String" => ::fhirstorm::__choice!(p, *slot, Self::String, hooks::prim_ext_in),
+                    _ => return None,
+                }
+            } else {
+                match suffix {
+                    "String" => ::fhirstorm::__choice!(p, *slot, Self::String, hooks::prim_in),
+                    "Node" => ::fhirstorm::__choice!(p, *slot, Self::Node, hooks::read_in),
+                    _ => return None,
+                }
+            })
         }
     }
 }
@@ -758,14 +770,8 @@ mod widget {
                 "_tag" => hooks::prim_exts(p, &mut self.tag),
                 "size" => hooks::prim(p, &mut self.size),
                 "_size" => hooks::prim_ext(p, &mut self.size),
-                "valueBoolean" => ::fhirstorm::__choice!(p, self.value, WidgetValue::Boolean, hooks::prim_in),
-                "_valueBoolean" => ::fhirstorm::__choice!(p, self.value, WidgetValue::Boolean, hooks::prim_ext_in),
-                "valueDateTime" => ::fhirstorm::__choice!(p, self.value, WidgetValue::DateTime, hooks::prim_in),
-                "_valueDateTime" => ::fhirstorm::__choice!(p, self.value, WidgetValue::DateTime, hooks::prim_ext_in),
-                "valueNode" => ::fhirstorm::__choice!(p, self.value, WidgetValue::Node, hooks::read_in),
-                "valueReference" => ::fhirstorm::__choice!(p, self.value, WidgetValue::Reference, hooks::read_in),
                 "part" => hooks::read_vec(p, &mut self.part),
-                _ => hooks::unknown_or_choice(p, &mut self.unknown, key, &["value"]),
+                _ => hooks::choices(p, &mut self.unknown, key, &mut [("value", &mut self.value)]),
             }
         }
     }
@@ -780,7 +786,7 @@ mod widget {
             w.prims("tag", "_tag", &self.tag);
             w.prim("size", "_size", &self.size);
             if let Some(v) = &self.value {
-                json::ChoiceJson::write_field(v, w);
+                json::ChoiceJson::write_field(v, w, "value");
             }
             w.vec("part", &self.part);
             w.opt("_id", &self.id_ext);
@@ -857,12 +863,12 @@ mod widget {
         }
         /// `_include` one of this resource's references.
         pub fn include(self, include: ::fhirstorm::search::Include<Widget>) -> Self {
-            Self(self.0.raw("_include", include.as_str()))
+            Self(hooks::search_raw(self.0, "_include", include.as_str()))
         }
         /// `_revinclude`: resources of another type whose reference parameter points here
         /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
         pub fn revinclude<I: ::fhirstorm::search::RevIncludable<Widget>>(self, _include: I) -> Self {
-            Self(self.0.raw("_revinclude", I::VALUE))
+            Self(hooks::search_raw(self.0, "_revinclude", I::VALUE))
         }
         /// `_has`: only resources that a resource of another type refers to through
         /// `via` (`Observation::REVINCLUDE_SUBJECT`), where that resource matches `query`:
@@ -877,15 +883,15 @@ mod widget {
         }
         /// `_include:iterate`.
         pub fn include_iterate(self, include: ::fhirstorm::search::Include<Widget>) -> Self {
-            Self(self.0.raw("_include:iterate", include.as_str()))
+            Self(hooks::search_raw(self.0, "_include:iterate", include.as_str()))
         }
         /// `_revinclude:iterate`.
         pub fn revinclude_iterate<I: ::fhirstorm::search::RevIncludable<Widget>>(self, _include: I) -> Self {
-            Self(self.0.raw("_revinclude:iterate", I::VALUE))
+            Self(hooks::search_raw(self.0, "_revinclude:iterate", I::VALUE))
         }
         /// `_total`: how precisely the server should count the matches.
         pub fn total(self, total: ::fhirstorm::search::Total) -> Self {
-            Self(self.0.raw("_total", total.as_str()))
+            Self(hooks::search_raw(self.0, "_total", total.as_str()))
         }
         /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
         pub fn sort(self, key: ::fhirstorm::search::SortKey<Widget>) -> Self {
@@ -898,19 +904,19 @@ mod widget {
         /// `_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).
         pub fn elements(self, elements: impl IntoIterator<Item = ::fhirstorm::search::Element<Widget>>) -> Self {
             let list: Vec<&str> = elements.into_iter().map(|e| e.as_str()).collect();
-            Self(self.0.raw("_elements", list.join(",")))
+            Self(hooks::search_raw(self.0, "_elements", &list.join(",")))
         }
         /// `_count`: page size.
         pub fn count(self, n: u32) -> Self {
-            Self(self.0.raw("_count", n.to_string()))
+            Self(hooks::search_raw(self.0, "_count", &n.to_string()))
         }
         /// `_summary`.
         pub fn summary(self, s: ::fhirstorm::search::Summary) -> Self {
-            Self(self.0.raw("_summary", s.as_str()))
+            Self(hooks::search_raw(self.0, "_summary", s.as_str()))
         }
         /// A parameter the definitions do not have (server-specific), as given.
         pub fn raw(self, name: &str, value: &str) -> Self {
-            Self(self.0.raw(name, value))
+            Self(hooks::search_raw(self.0, name, value))
         }
         /// The query string.
         pub fn to_query_string(&self) -> String {
@@ -977,6 +983,10 @@ mod widget {
         ///
         /// `Widget.part.name` · 1..1
         pub name: Option<Primitive<String>>,
+        /// Default value (the same types as Extension.value\[x\])
+        ///
+        /// `Widget.part.default[x]` · 0..1
+        pub default: Option<WidgetPartDefault>,
         /// Nested parts
         ///
         /// `Widget.part.part` · 0..*
@@ -997,7 +1007,7 @@ mod widget {
                 "name" => hooks::prim(p, &mut self.name),
                 "_name" => hooks::prim_ext(p, &mut self.name),
                 "part" => hooks::read_vec(p, &mut self.part),
-                _ => hooks::unknown(p, &mut self.unknown, key),
+                _ => hooks::choices(p, &mut self.unknown, key, &mut [("default", &mut self.default)]),
             }
         }
     }
@@ -1005,6 +1015,9 @@ mod widget {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
             w.prim("name", "_name", &self.name);
+            if let Some(v) = &self.default {
+                json::ChoiceJson::write_field(v, w, "default");
+            }
             w.vec("part", &self.part);
             w.members(&self.unknown);
             w.end_object();
@@ -1012,7 +1025,7 @@ mod widget {
     }
     /// A choice
     ///
-    /// The choice element `value[x]`.
+    /// The choice element `Widget.value[x]`.
     #[derive(Clone, Debug, PartialEq)]
     pub enum WidgetValue {
         /// `valueBoolean`
@@ -1036,15 +1049,36 @@ mod widget {
         }
     }
     impl json::ChoiceJson for WidgetValue {
-        fn write_field(&self, w: &mut json::Writer) {
+        fn write_field(&self, w: &mut json::Writer, base: &str) {
             match self {
-                Self::Boolean(v) => w.prim_one("valueBoolean", "_valueBoolean", v),
-                Self::DateTime(v) => w.prim_one("valueDateTime", "_valueDateTime", v),
-                Self::Node(v) => w.value("valueNode", v),
-                Self::Reference(v) => w.value("valueReference", v),
+                Self::Boolean(v) => w.choice_prim(base, "Boolean", v),
+                Self::DateTime(v) => w.choice_prim(base, "DateTime", v),
+                Self::Node(v) => w.choice(base, "Node", v),
+                Self::Reference(v) => w.choice(base, "Reference", v),
             }
         }
+        fn read_variant(slot: &mut Option<Self>, p: &mut json::Parser<'_>, ext: bool, suffix: &str) -> Option<Result<(), json::Error>> {
+            Some(if ext {
+                match suffix {
+                    "Boolean" => ::fhirstorm::__choice!(p, *slot, Self::Boolean, hooks::prim_ext_in),
+                    "DateTime" => ::fhirstorm::__choice!(p, *slot, Self::DateTime, hooks::prim_ext_in),
+                    _ => return None,
+                }
+            } else {
+                match suffix {
+                    "Boolean" => ::fhirstorm::__choice!(p, *slot, Self::Boolean, hooks::prim_in),
+                    "DateTime" => ::fhirstorm::__choice!(p, *slot, Self::DateTime, hooks::prim_in),
+                    "Node" => ::fhirstorm::__choice!(p, *slot, Self::Node, hooks::read_in),
+                    "Reference" => ::fhirstorm::__choice!(p, *slot, Self::Reference, hooks::read_in),
+                    _ => return None,
+                }
+            })
+        }
     }
+    /// Default value (the same types as Extension.value\[x\])
+    ///
+    /// The choice element `Widget.part.default[x]`: the same types as [`ExtensionValue`], whose enum it is.
+    pub type WidgetPartDefault = ExtensionValue;
 }
 pub use self::widget::*;
 /// Codes of the value sets that this version binds as required, as enums that still
