@@ -388,7 +388,13 @@ struct VecItems<'v, T>(&'v mut Vec<T>);
 
 impl<'a, T: FromJson> ReadItems<'a> for VecItems<'_, T> {
     fn read_item(&mut self, p: &mut Parser<'a>, _index: usize) -> Result<(), Error> {
-        self.0.push(T::from_json(p)?);
+        let item = T::from_json(p)?;
+        // Most arrays in FHIR hold one item: room for exactly one first, so that such an array
+        // costs one allocation and nothing to shrink.
+        if self.0.capacity() == 0 {
+            self.0.reserve_exact(1);
+        }
+        self.0.push(item);
         Ok(())
     }
 }
@@ -508,6 +514,27 @@ impl<C: ChoiceJson> ChoiceSlot for Option<C> {
     }
 }
 
+/// [`choices`] for a struct with one choice element (most of them): no trait object, and the
+/// enum's reader compiled into this function's copy for that enum.
+pub fn choice<C: ChoiceJson>(
+    p: &mut Parser<'_>,
+    members: &mut Members,
+    key: &str,
+    base: &str,
+    slot: &mut Option<C>,
+) -> Result<(), Error> {
+    let (ext, bare) = match key.strip_prefix('_') {
+        Some(bare) => (true, bare),
+        None => (false, key),
+    };
+    if let Some(suffix) = bare.strip_prefix(base) {
+        if let Some(read) = C::read_variant(slot, p, ext, suffix) {
+            return read;
+        }
+    }
+    not_a_variant(p, members, key, names_variant(bare, base).then_some(base))
+}
+
 /// A member of a struct with choice elements that is none of its other elements: the variant of
 /// the choice element (given as base name and field) whose name it starts with; a key that names
 /// a choice element with a type it does not allow (`valueFoo`, `_valueFoo`) is an error; any
@@ -530,17 +557,30 @@ pub fn choices(
             }
         }
     }
-    for (base, _) in fields.iter() {
-        if let Some(suffix) = bare.strip_prefix(*base) {
-            if suffix.starts_with(|c: char| c.is_ascii_uppercase()) {
-                return Err(p.error(
-                    ErrorKind::Choice,
-                    format!("{key}: {suffix} is not an allowed type for the choice element {base}[x]"),
-                ));
-            }
+    let named = fields.iter().map(|(base, _)| *base).find(|base| names_variant(bare, base));
+    not_a_variant(p, members, key, named)
+}
+
+/// Whether a key without its `_` names a variant of the choice element `base`: the base name
+/// followed by a capital (`valueFoo`).
+fn names_variant(bare: &str, base: &str) -> bool {
+    bare.strip_prefix(base).is_some_and(|suffix| suffix.starts_with(|c: char| c.is_ascii_uppercase()))
+}
+
+/// A key that no choice variant read: an error when it names a type of the choice element
+/// `named` (`valueFoo`, `_valueFoo`), else a member kept as unknown.
+#[inline(never)]
+fn not_a_variant(p: &mut Parser<'_>, members: &mut Members, key: &str, named: Option<&str>) -> Result<(), Error> {
+    match named {
+        Some(base) => {
+            let suffix = &key.trim_start_matches('_')[base.len()..];
+            Err(p.error(
+                ErrorKind::Choice,
+                format!("{key}: {suffix} is not an allowed type for the choice element {base}[x]"),
+            ))
         }
+        None => unknown(p, members, key),
     }
-    unknown(p, members, key)
 }
 
 /// The error for a second type given for one choice element.

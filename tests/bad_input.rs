@@ -73,6 +73,33 @@ fn unknown_choice_suffix() {
 }
 
 #[test]
+fn choices_of_one_enum_under_their_own_names() {
+    // ElementDefinition has five choice elements; defaultValue[x], fixed[x] and pattern[x] share
+    // one enum (ExtensionValue) and each is read and written under its own name.
+    use fhirstorm::r4::{ElementDefinition, ElementDefinitionFixed, ExtensionValue};
+    let text = r#"{"path":"Observation.code","defaultValueBoolean":true,"fixedString":"x","_fixedString":{"id":"f"},"patternCoding":{"code":"c"},"minValueInteger":1}"#;
+    let e: ElementDefinition = json::from_str(text).unwrap();
+    assert!(matches!(&e.fixed, Some(ElementDefinitionFixed::String(s)) if s.value.as_deref() == Some("x")));
+    assert!(matches!(&e.pattern, Some(ExtensionValue::Coding(_))));
+    assert!(matches!(&e.default_value, Some(ExtensionValue::Boolean(_))));
+    let back: serde_json::Value = serde_json::from_slice(&json::to_vec(&e)).unwrap();
+    assert_eq!(back, serde_json::from_str::<serde_json::Value>(text).unwrap());
+
+    let e = json::from_str::<ElementDefinition>(r#"{"path":"x","minValueFoo":1}"#).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Choice);
+    assert_eq!(e.path(), "$.minValueFoo");
+    assert!(e.to_string().contains("Foo is not an allowed type for the choice element minValue[x]"), "{e}");
+    let e = json::from_str::<ElementDefinition>(r#"{"path":"x","_fixedAddress":{}}"#).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Choice, "a complex type has no `_` member");
+    let e = json::from_str::<ElementDefinition>(r#"{"path":"x","fixedString":"a","fixedBoolean":true}"#).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Choice);
+    assert_eq!(e.path(), "$.fixedBoolean");
+    // A key that begins like a choice element but names no type is an unknown member.
+    let e: ElementDefinition = json::from_str(r#"{"path":"x","fixedness":1}"#).unwrap();
+    assert!(e.fixed.is_none() && e.unknown.iter().any(|(k, _)| k == "fixedness"));
+}
+
+#[test]
 fn two_types_for_one_choice() {
     let e = json::from_slice::<Observation>(br#"{"resourceType":"Observation","valueString":"a","valueBoolean":true}"#)
         .unwrap_err();

@@ -68,7 +68,14 @@ fn r4_style_shapes() {
         code.contains("\"DateTime\" => ::fhirstorm::__choice!(p, *slot, Self::DateTime, hooks::prim_in)"),
         "choice variant chosen by key suffix"
     );
-    assert!(code.contains("&mut [(\"value\", &mut self.value)]"), "choice member read by the choice's enum");
+    assert!(
+        code.contains("_ => hooks::choice(p, &mut self.unknown, key, \"value\", &mut self.value),"),
+        "choice member read by the choice's enum"
+    );
+    assert!(
+        code.contains("&mut [(\"defaultSize\", &mut self.default_size), (\"default\", &mut self.default)]"),
+        "several choices, the longer base name first"
+    );
     assert!(code.contains("pub type WidgetPartDefault = ExtensionValue;"), "the same types share one enum");
     assert!(code.contains("write_field(v, w, \"default\")"), "a shared enum written under the element's name");
     assert!(code.contains("\"_tag\" => hooks::prim_exts"), "primitive array extensions");

@@ -125,8 +125,8 @@ impl Emitter<'_> {
     }
 
     /// The last arm of a struct's reader when it has choice elements: every other member goes to
-    /// `hooks::choices` with the struct's choice fields, longest base name first (so that a base
-    /// that begins another does not take its members).
+    /// `hooks::choice` with the struct's choice field, or `hooks::choices` with its choice fields,
+    /// longest base name first (so that a base that begins another does not take its members).
     pub(super) fn choices_arm(&self, c: &mut Code, st: &Struct) -> bool {
         let mut fields: Vec<(&str, &str)> = st
             .fields
@@ -138,6 +138,10 @@ impl Emitter<'_> {
             .collect();
         if fields.is_empty() {
             return false;
+        }
+        if let [(json, rust)] = fields[..] {
+            c.line(format!("_ => hooks::choice(p, &mut self.unknown, key, {}, &mut self.{rust}),", lit(json)));
+            return true;
         }
         fields.sort_by_key(|(json, _)| std::cmp::Reverse(json.len()));
         let slots = list(fields.iter().map(|(json, rust)| format!("({}, &mut self.{rust})", lit(json))));

@@ -92,7 +92,7 @@ mod datatypes {
             match key {
                 "id" => hooks::read(p, &mut self.id),
                 "url" => hooks::read(p, &mut self.url),
-                _ => hooks::choices(p, &mut self.unknown, key, &mut [("value", &mut self.value)]),
+                _ => hooks::choice(p, &mut self.unknown, key, "value", &mut self.value),
             }
         }
     }

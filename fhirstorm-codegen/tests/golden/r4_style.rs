@@ -79,6 +79,7 @@ pub static DEFINITIONS: ::fhirstorm::validation::Definitions = {
             TypeDef { name: "Widget.part", resource: false, elements: &[
                 ElementDef { name: "name", min: 1, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
                 ElementDef { name: "default", min: 0, many: false, ty: ElementType::Choice(&[("String", ElementType::Primitive(PrimitiveType::String, None)), ("Node", ElementType::Complex(2))]) },
+                ElementDef { name: "defaultSize", min: 0, many: false, ty: ElementType::Choice(&[("Integer", ElementType::Primitive(PrimitiveType::Integer, None)), ("Decimal", ElementType::Primitive(PrimitiveType::Decimal, None))]) },
                 ElementDef { name: "part", min: 0, many: true, ty: ElementType::Complex(10) },
             ] },
         ],
@@ -519,7 +520,7 @@ mod datatypes {
             match key {
                 "id" => hooks::read(p, &mut self.id),
                 "url" => hooks::read(p, &mut self.url),
-                _ => hooks::choices(p, &mut self.unknown, key, &mut [("value", &mut self.value)]),
+                _ => hooks::choice(p, &mut self.unknown, key, "value", &mut self.value),
             }
         }
     }
@@ -771,7 +772,7 @@ mod widget {
                 "size" => hooks::prim(p, &mut self.size),
                 "_size" => hooks::prim_ext(p, &mut self.size),
                 "part" => hooks::read_vec(p, &mut self.part),
-                _ => hooks::choices(p, &mut self.unknown, key, &mut [("value", &mut self.value)]),
+                _ => hooks::choice(p, &mut self.unknown, key, "value", &mut self.value),
             }
         }
     }
@@ -987,6 +988,10 @@ mod widget {
         ///
         /// `Widget.part.default[x]` · 0..1
         pub default: Option<WidgetPartDefault>,
+        /// Default size (a base name that begins with another's)
+        ///
+        /// `Widget.part.defaultSize[x]` · 0..1
+        pub default_size: Option<WidgetPartDefaultSize>,
         /// Nested parts
         ///
         /// `Widget.part.part` · 0..*
@@ -1007,7 +1012,7 @@ mod widget {
                 "name" => hooks::prim(p, &mut self.name),
                 "_name" => hooks::prim_ext(p, &mut self.name),
                 "part" => hooks::read_vec(p, &mut self.part),
-                _ => hooks::choices(p, &mut self.unknown, key, &mut [("default", &mut self.default)]),
+                _ => hooks::choices(p, &mut self.unknown, key, &mut [("defaultSize", &mut self.default_size), ("default", &mut self.default)]),
             }
         }
     }
@@ -1017,6 +1022,9 @@ mod widget {
             w.prim("name", "_name", &self.name);
             if let Some(v) = &self.default {
                 json::ChoiceJson::write_field(v, w, "default");
+            }
+            if let Some(v) = &self.default_size {
+                json::ChoiceJson::write_field(v, w, "defaultSize");
             }
             w.vec("part", &self.part);
             w.members(&self.unknown);
@@ -1079,6 +1087,48 @@ mod widget {
     ///
     /// The choice element `Widget.part.default[x]`: the same types as [`ExtensionValue`], whose enum it is.
     pub type WidgetPartDefault = ExtensionValue;
+    /// Default size (a base name that begins with another's)
+    ///
+    /// The choice element `Widget.part.defaultSize[x]`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum WidgetPartDefaultSize {
+        /// `defaultSizeInteger`
+        Integer(Primitive<i32>),
+        /// `defaultSizeDecimal`
+        Decimal(Primitive<::fhirstorm::Decimal>),
+    }
+    impl WidgetPartDefaultSize {
+        /// The FHIR type of the value (`Quantity`, `dateTime`).
+        pub fn type_code(&self) -> &'static str {
+            match self {
+                Self::Integer(_) => "integer",
+                Self::Decimal(_) => "decimal",
+            }
+        }
+    }
+    impl json::ChoiceJson for WidgetPartDefaultSize {
+        fn write_field(&self, w: &mut json::Writer, base: &str) {
+            match self {
+                Self::Integer(v) => w.choice_prim(base, "Integer", v),
+                Self::Decimal(v) => w.choice_prim(base, "Decimal", v),
+            }
+        }
+        fn read_variant(slot: &mut Option<Self>, p: &mut json::Parser<'_>, ext: bool, suffix: &str) -> Option<Result<(), json::Error>> {
+            Some(if ext {
+                match suffix {
+                    "Integer" => ::fhirstorm::__choice!(p, *slot, Self::Integer, hooks::prim_ext_in),
+                    "Decimal" => ::fhirstorm::__choice!(p, *slot, Self::Decimal, hooks::prim_ext_in),
+                    _ => return None,
+                }
+            } else {
+                match suffix {
+                    "Integer" => ::fhirstorm::__choice!(p, *slot, Self::Integer, hooks::prim_in),
+                    "Decimal" => ::fhirstorm::__choice!(p, *slot, Self::Decimal, hooks::prim_in),
+                    _ => return None,
+                }
+            })
+        }
+    }
 }
 pub use self::widget::*;
 /// Codes of the value sets that this version binds as required, as enums that still
