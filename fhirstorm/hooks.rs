@@ -388,13 +388,12 @@ struct VecItems<'v, T>(&'v mut Vec<T>);
 
 impl<'a, T: FromJson> ReadItems<'a> for VecItems<'_, T> {
     fn read_item(&mut self, p: &mut Parser<'a>, _index: usize) -> Result<(), Error> {
-        let item = T::from_json(p)?;
         // Most arrays in FHIR hold one item: room for exactly one first, so that such an array
         // costs one allocation and nothing to shrink.
         if self.0.capacity() == 0 {
             self.0.reserve_exact(1);
         }
-        self.0.push(item);
+        self.0.push(T::from_json(p)?);
         Ok(())
     }
 }
