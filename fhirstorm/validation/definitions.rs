@@ -95,6 +95,58 @@ pub enum PrimitiveType {
     Time,
 }
 
+impl PrimitiveType {
+    /// Every primitive type.
+    pub(crate) const ALL: [PrimitiveType; 20] = [
+        PrimitiveType::Boolean,
+        PrimitiveType::Integer,
+        PrimitiveType::Integer64,
+        PrimitiveType::UnsignedInt,
+        PrimitiveType::PositiveInt,
+        PrimitiveType::Decimal,
+        PrimitiveType::String,
+        PrimitiveType::Code,
+        PrimitiveType::Id,
+        PrimitiveType::Markdown,
+        PrimitiveType::Uri,
+        PrimitiveType::Url,
+        PrimitiveType::Canonical,
+        PrimitiveType::Oid,
+        PrimitiveType::Uuid,
+        PrimitiveType::Base64Binary,
+        PrimitiveType::Date,
+        PrimitiveType::DateTime,
+        PrimitiveType::Instant,
+        PrimitiveType::Time,
+    ];
+
+    /// The variant's name (`DateTime`), as the generated table writes it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            PrimitiveType::Boolean => "Boolean",
+            PrimitiveType::Integer => "Integer",
+            PrimitiveType::Integer64 => "Integer64",
+            PrimitiveType::UnsignedInt => "UnsignedInt",
+            PrimitiveType::PositiveInt => "PositiveInt",
+            PrimitiveType::Decimal => "Decimal",
+            PrimitiveType::String => "String",
+            PrimitiveType::Code => "Code",
+            PrimitiveType::Id => "Id",
+            PrimitiveType::Markdown => "Markdown",
+            PrimitiveType::Uri => "Uri",
+            PrimitiveType::Url => "Url",
+            PrimitiveType::Canonical => "Canonical",
+            PrimitiveType::Oid => "Oid",
+            PrimitiveType::Uuid => "Uuid",
+            PrimitiveType::Base64Binary => "Base64Binary",
+            PrimitiveType::Date => "Date",
+            PrimitiveType::DateTime => "DateTime",
+            PrimitiveType::Instant => "Instant",
+            PrimitiveType::Time => "Time",
+        }
+    }
+}
+
 /// The codes of a value set a required binding on a `Coding` or `CodeableConcept` names.
 #[derive(Debug)]
 pub struct CodedValueSetDef {

@@ -46,6 +46,12 @@ impl Code {
         self.out.push('\n');
     }
 
+    /// Text written as it is, with no indentation or rooting (the inside of a multi-line string
+    /// literal).
+    pub(crate) fn verbatim(&mut self, text: &str) {
+        self.out.push_str(text);
+    }
+
     /// A fragment to [`append`](Code::append) to another file: written at depth 0, its paths
     /// rooted when appended.
     pub(crate) fn nested() -> Code {

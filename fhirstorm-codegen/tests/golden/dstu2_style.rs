@@ -19,44 +19,29 @@ impl ::fhirstorm::FhirVersion for Dstu2 {
 }
 /// This version's element table, which `fhirstorm::validation::Validate` checks
 /// resources against.
-pub static DEFINITIONS: ::fhirstorm::validation::Definitions = {
-    #[allow(unused_imports)]
-    use ::fhirstorm::validation::{CodedValueSetDef, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef};
-    ::fhirstorm::validation::Definitions {
-        types: &[
-            TypeDef { name: "Extension", resource: false, elements: &[
-                ElementDef { name: "id", min: 0, many: false, ty: ElementType::Attribute(None) },
-                ElementDef { name: "url", min: 1, many: false, ty: ElementType::Attribute(None) },
-                ElementDef { name: "value", min: 0, many: false, ty: ElementType::Choice(&[("Integer", ElementType::Primitive(PrimitiveType::Integer, None)), ("Reference", ElementType::Complex(2))]) },
-            ] },
-            TypeDef { name: "Meta", resource: false, elements: &[
-                ElementDef { name: "lastUpdated", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::Instant, None) },
-            ] },
-            TypeDef { name: "Reference", resource: false, elements: &[
-                ElementDef { name: "reference", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
-            ] },
-            TypeDef { name: "Gadget", resource: true, elements: &[
-                ElementDef { name: "id", min: 0, many: false, ty: ElementType::Attribute(Some(PrimitiveType::Id)) },
-                ElementDef { name: "meta", min: 0, many: false, ty: ElementType::Complex(1) },
-                ElementDef { name: "mode", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::Code, Some(0)) },
-                ElementDef { name: "alias", min: 0, many: true, ty: ElementType::Primitive(PrimitiveType::String, None) },
-                ElementDef { name: "item", min: 0, many: true, ty: ElementType::Complex(4) },
-                ElementDef { name: "owner", min: 0, many: false, ty: ElementType::Complex(2) },
-            ] },
-            TypeDef { name: "Gadget.item", resource: false, elements: &[
-                ElementDef { name: "linkId", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
-                ElementDef { name: "item", min: 0, many: true, ty: ElementType::Complex(4) },
-            ] },
-        ],
-        value_sets: &[
-            ValueSetDef { url: "http://example.org/vs/gadget-mode", codes: &["on", "off"] },
-        ],
-        coded_value_sets: &[
-        ],
-        extension: 0,
-        json_comments: true,
-    }
-};
+pub static DEFINITIONS: ::fhirstorm::validation::LazyDefinitions = ::fhirstorm::validation::LazyDefinitions::new(r#"
+T	Extension	0
+E	id	0	0	a
+E	url	1	0	a
+E	value	0	0	xInteger=pInteger;Reference=c2
+T	Meta	0
+E	lastUpdated	0	0	pInstant
+T	Reference	0
+E	reference	0	0	pString
+T	Gadget	1
+E	id	0	0	aId
+E	meta	0	0	c1
+E	mode	0	0	pCode/0
+E	alias	0	1	pString
+E	item	0	1	c4
+E	owner	0	0	c2
+T	Gadget.item	0
+E	linkId	0	0	pString
+E	item	0	1	c4
+V	http://example.org/vs/gadget-mode	on	off
+X	0
+J	1
+"#);
 mod datatypes {
     #[allow(unused_imports)]
     use super::*;

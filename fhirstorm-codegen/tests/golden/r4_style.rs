@@ -19,79 +19,58 @@ impl ::fhirstorm::FhirVersion for R4 {
 }
 /// This version's element table, which `fhirstorm::validation::Validate` checks
 /// resources against.
-pub static DEFINITIONS: ::fhirstorm::validation::Definitions = {
-    #[allow(unused_imports)]
-    use ::fhirstorm::validation::{CodedValueSetDef, ElementDef, ElementType, PrimitiveType, TypeDef, ValueSetDef};
-    ::fhirstorm::validation::Definitions {
-        types: &[
-            TypeDef { name: "Extension", resource: false, elements: &[
-                ElementDef { name: "id", min: 0, many: false, ty: ElementType::Attribute(None) },
-                ElementDef { name: "url", min: 1, many: false, ty: ElementType::Attribute(None) },
-                ElementDef { name: "value", min: 0, many: false, ty: ElementType::Choice(&[("String", ElementType::Primitive(PrimitiveType::String, None)), ("Node", ElementType::Complex(2))]) },
-            ] },
-            TypeDef { name: "Meta", resource: false, elements: &[
-                ElementDef { name: "versionId", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::Id, None) },
-            ] },
-            TypeDef { name: "Node", resource: false, elements: &[
-                ElementDef { name: "extension", min: 0, many: true, ty: ElementType::Complex(0) },
-                ElementDef { name: "label", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
-                ElementDef { name: "next", min: 0, many: false, ty: ElementType::Complex(2) },
-                ElementDef { name: "children", min: 0, many: true, ty: ElementType::Complex(2) },
-            ] },
-            TypeDef { name: "Reference", resource: false, elements: &[
-                ElementDef { name: "reference", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
-            ] },
-            TypeDef { name: "Bundle", resource: true, elements: &[
-                ElementDef { name: "id", min: 0, many: false, ty: ElementType::Attribute(Some(PrimitiveType::Id)) },
-                ElementDef { name: "meta", min: 0, many: false, ty: ElementType::Complex(1) },
-                ElementDef { name: "total", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::UnsignedInt, None) },
-                ElementDef { name: "link", min: 0, many: true, ty: ElementType::Complex(5) },
-                ElementDef { name: "entry", min: 0, many: true, ty: ElementType::Complex(6) },
-            ] },
-            TypeDef { name: "Bundle.link", resource: false, elements: &[
-                ElementDef { name: "relation", min: 1, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
-                ElementDef { name: "url", min: 1, many: false, ty: ElementType::Primitive(PrimitiveType::Uri, None) },
-            ] },
-            TypeDef { name: "Bundle.entry", resource: false, elements: &[
-                ElementDef { name: "fullUrl", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::Uri, None) },
-                ElementDef { name: "resource", min: 0, many: false, ty: ElementType::Resource },
-                ElementDef { name: "search", min: 0, many: false, ty: ElementType::Complex(7) },
-                ElementDef { name: "response", min: 0, many: false, ty: ElementType::Complex(8) },
-            ] },
-            TypeDef { name: "Bundle.entry.search", resource: false, elements: &[
-                ElementDef { name: "mode", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::Code, None) },
-            ] },
-            TypeDef { name: "Bundle.entry.response", resource: false, elements: &[
-                ElementDef { name: "status", min: 1, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
-                ElementDef { name: "location", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::Uri, None) },
-                ElementDef { name: "etag", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
-            ] },
-            TypeDef { name: "Widget", resource: true, elements: &[
-                ElementDef { name: "id", min: 0, many: false, ty: ElementType::Attribute(Some(PrimitiveType::Id)) },
-                ElementDef { name: "meta", min: 0, many: false, ty: ElementType::Complex(1) },
-                ElementDef { name: "contained", min: 0, many: true, ty: ElementType::Resource },
-                ElementDef { name: "status", min: 1, many: false, ty: ElementType::Primitive(PrimitiveType::Code, Some(0)) },
-                ElementDef { name: "tag", min: 0, many: true, ty: ElementType::Primitive(PrimitiveType::String, None) },
-                ElementDef { name: "size", min: 0, many: false, ty: ElementType::Primitive(PrimitiveType::Decimal, None) },
-                ElementDef { name: "value", min: 0, many: false, ty: ElementType::Choice(&[("Boolean", ElementType::Primitive(PrimitiveType::Boolean, None)), ("DateTime", ElementType::Primitive(PrimitiveType::DateTime, None)), ("Node", ElementType::Complex(2)), ("Reference", ElementType::Complex(3))]) },
-                ElementDef { name: "part", min: 0, many: true, ty: ElementType::Complex(10) },
-            ] },
-            TypeDef { name: "Widget.part", resource: false, elements: &[
-                ElementDef { name: "name", min: 1, many: false, ty: ElementType::Primitive(PrimitiveType::String, None) },
-                ElementDef { name: "default", min: 0, many: false, ty: ElementType::Choice(&[("String", ElementType::Primitive(PrimitiveType::String, None)), ("Node", ElementType::Complex(2))]) },
-                ElementDef { name: "defaultSize", min: 0, many: false, ty: ElementType::Choice(&[("Integer", ElementType::Primitive(PrimitiveType::Integer, None)), ("Decimal", ElementType::Primitive(PrimitiveType::Decimal, None))]) },
-                ElementDef { name: "part", min: 0, many: true, ty: ElementType::Complex(10) },
-            ] },
-        ],
-        value_sets: &[
-            ValueSetDef { url: "http://example.org/ValueSet/widget-status", codes: &["draft", "active", "entered-in-error", "retired"] },
-        ],
-        coded_value_sets: &[
-        ],
-        extension: 0,
-        json_comments: false,
-    }
-};
+pub static DEFINITIONS: ::fhirstorm::validation::LazyDefinitions = ::fhirstorm::validation::LazyDefinitions::new(r#"
+T	Extension	0
+E	id	0	0	a
+E	url	1	0	a
+E	value	0	0	xString=pString;Node=c2
+T	Meta	0
+E	versionId	0	0	pId
+T	Node	0
+E	extension	0	1	c0
+E	label	0	0	pString
+E	next	0	0	c2
+E	children	0	1	c2
+T	Reference	0
+E	reference	0	0	pString
+T	Bundle	1
+E	id	0	0	aId
+E	meta	0	0	c1
+E	total	0	0	pUnsignedInt
+E	link	0	1	c5
+E	entry	0	1	c6
+T	Bundle.link	0
+E	relation	1	0	pString
+E	url	1	0	pUri
+T	Bundle.entry	0
+E	fullUrl	0	0	pUri
+E	resource	0	0	r
+E	search	0	0	c7
+E	response	0	0	c8
+T	Bundle.entry.search	0
+E	mode	0	0	pCode
+T	Bundle.entry.response	0
+E	status	1	0	pString
+E	location	0	0	pUri
+E	etag	0	0	pString
+T	Widget	1
+E	id	0	0	aId
+E	meta	0	0	c1
+E	contained	0	1	r
+E	status	1	0	pCode/0
+E	tag	0	1	pString
+E	size	0	0	pDecimal
+E	value	0	0	xBoolean=pBoolean;DateTime=pDateTime;Node=c2;Reference=c3
+E	part	0	1	c10
+T	Widget.part	0
+E	name	1	0	pString
+E	default	0	0	xString=pString;Node=c2
+E	defaultSize	0	0	xInteger=pInteger;Decimal=pDecimal
+E	part	0	1	c10
+V	http://example.org/ValueSet/widget-status	draft	active	entered-in-error	retired
+X	0
+J	0
+"#);
 mod bundle {
     #[allow(unused_imports)]
     use super::*;
