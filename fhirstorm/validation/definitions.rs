@@ -2,8 +2,8 @@
 //! walk that validates a resource's JSON against it.
 //!
 //! The table is data, not code: one entry per element of every datatype, resource and backbone
-//! element, so that validation costs the version's crate a static array rather than a function
-//! per type.
+//! element, so that validation costs the version's crate one string (decoded by
+//! [`LazyDefinitions`](super::LazyDefinitions)) rather than a function per type.
 
 use super::formats;
 use super::{Issue, IssueKind};
