@@ -9,7 +9,8 @@
 //! - Reading: one function per element shape ([`read`], [`read_vec`], [`prim`], [`prims`],
 //!   [`prim_ext`], [`prim_exts`], the choice variants' `*_in`), [`resource_type`], and
 //!   [`unknown`] for members the definitions do not know (also where lenient reading keeps a
-//!   member that does not fit), [`choices`] for those of a struct with choice elements.
+//!   member that does not fit), [`choice`] / [`choices`] for those of a struct with choice
+//!   elements.
 //! - Writing: [`WritePrimitive`] (a primitive's value and its `_element` twin).
 //! - Search builders: [`search_add`], [`search_raw`], [`search_chain`], [`search_has`],
 //!   [`search_sort`] (a parameter onto the builder's `Query`), and the constants' constructors
@@ -522,10 +523,7 @@ pub fn choice<C: ChoiceJson>(
     base: &str,
     slot: &mut Option<C>,
 ) -> Result<(), Error> {
-    let (ext, bare) = match key.strip_prefix('_') {
-        Some(bare) => (true, bare),
-        None => (false, key),
-    };
+    let (ext, bare) = split_ext(key);
     if let Some(suffix) = bare.strip_prefix(base) {
         if let Some(read) = C::read_variant(slot, p, ext, suffix) {
             return read;
@@ -545,10 +543,7 @@ pub fn choices(
     key: &str,
     fields: &mut [(&str, &mut dyn ChoiceSlot)],
 ) -> Result<(), Error> {
-    let (ext, bare) = match key.strip_prefix('_') {
-        Some(bare) => (true, bare),
-        None => (false, key),
-    };
+    let (ext, bare) = split_ext(key);
     for (base, slot) in fields.iter_mut() {
         if let Some(suffix) = bare.strip_prefix(*base) {
             if let Some(read) = slot.read_variant(p, ext, suffix) {
@@ -558,6 +553,15 @@ pub fn choices(
     }
     let named = fields.iter().map(|(base, _)| *base).find(|base| names_variant(bare, base));
     not_a_variant(p, members, key, named)
+}
+
+/// A member's key as a choice variant's: whether it is the `_` (id and extensions) member, and
+/// the key without the `_`.
+fn split_ext(key: &str) -> (bool, &str) {
+    match key.strip_prefix('_') {
+        Some(bare) => (true, bare),
+        None => (false, key),
+    }
 }
 
 /// Whether a key without its `_` names a variant of the choice element `base`: the base name
