@@ -10,8 +10,11 @@ static ON: AtomicBool = AtomicBool::new(false);
 /// Bytes allocated minus bytes freed since counting began (frees of older blocks count too).
 static NET: AtomicIsize = AtomicIsize::new(0);
 static PEAK: AtomicIsize = AtomicIsize::new(0);
+/// Allocations (and reallocations) since counting began.
+static CALLS: AtomicIsize = AtomicIsize::new(0);
 
 fn grow(by: usize) {
+    CALLS.fetch_add(1, Ordering::Relaxed);
     let now = NET.fetch_add(by as isize, Ordering::Relaxed) + by as isize;
     PEAK.fetch_max(now, Ordering::Relaxed);
 }
@@ -41,6 +44,7 @@ unsafe impl GlobalAlloc for Counting {
             if new_size >= layout.size() {
                 grow(new_size - layout.size());
             } else {
+                CALLS.fetch_add(1, Ordering::Relaxed);
                 shrink(layout.size() - new_size);
             }
         }
@@ -51,13 +55,23 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-/// The peak heap growth (bytes) while `f` runs, its result kept alive until the peak is read.
-pub fn peak_growth<T>(f: impl FnOnce() -> T) -> usize {
+/// What `f` asked of the allocator.
+#[derive(Clone, Copy, Default)]
+pub struct Usage {
+    /// The peak heap growth (bytes) while `f` ran, its result kept alive until then.
+    pub peak: usize,
+    /// Calls to allocate, grow or shrink a block.
+    pub calls: usize,
+}
+
+/// The heap's use while `f` runs.
+pub fn usage<T>(f: impl FnOnce() -> T) -> Usage {
     NET.store(0, Ordering::Relaxed);
     PEAK.store(0, Ordering::Relaxed);
+    CALLS.store(0, Ordering::Relaxed);
     ON.store(true, Ordering::SeqCst);
     let out = f();
     ON.store(false, Ordering::SeqCst);
     drop(out);
-    PEAK.load(Ordering::Relaxed).max(0) as usize
+    Usage { peak: PEAK.load(Ordering::Relaxed).max(0) as usize, calls: CALLS.load(Ordering::Relaxed).max(0) as usize }
 }
