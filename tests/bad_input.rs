@@ -100,6 +100,45 @@ fn choices_of_one_enum_under_their_own_names() {
 }
 
 #[test]
+fn structs_read_in_place_leave_nothing_half_read() {
+    // A struct-typed element, an array of them and a resource are read where they stay (in the
+    // `Option`, the `Vec`, the `Box`): one that fails leaves nothing half-read behind.
+    let p: Patient =
+        json::from_str(r#"{"resourceType":"Patient","maritalStatus":{"text":"a"},"maritalStatus":{"text":"b"}}"#)
+            .unwrap();
+    assert_eq!(
+        p.marital_status.and_then(|c| c.text).and_then(|t| t.value).as_deref(),
+        Some("b"),
+        "the last one counts"
+    );
+
+    let bad =
+        r#"{"resourceType":"Patient","contact":[{"gender":"male"},{"gender":"female"},5],"maritalStatus":{"text":7}}"#;
+    let e = json::from_str::<Patient>(bad).unwrap_err();
+    assert_eq!((e.kind(), e.path().as_str()), (ErrorKind::Type, "$.contact[2]"), "{e}");
+    // Lenient: each member that fails is kept whole as it came, its typed element left empty.
+    let lenient = json::from_str_lenient::<Patient>(bad).unwrap();
+    let p = lenient.value;
+    assert!(p.contact.is_empty(), "no items of a failed array stay: {:?}", p.contact);
+    assert!(p.marital_status.as_ref().is_some_and(|m| m.text.is_none() && m.unknown.iter().any(|(k, _)| k == "text")));
+    assert!(p.unknown.iter().any(|(k, _)| k == "contact"));
+    let paths: Vec<String> = lenient.deviations.iter().map(|d| d.path()).collect();
+    assert_eq!(paths, ["$.contact[2]", "$.maritalStatus.text"]);
+    let back: serde_json::Value = serde_json::from_slice(&json::to_vec(&p)).unwrap();
+    assert_eq!(back, serde_json::from_str::<serde_json::Value>(bad).unwrap(), "written back as it came");
+
+    // Arrays of every length through the growth steps (1, 4, 16, 64 items), each kept whole.
+    for n in [1, 2, 4, 5, 16, 17, 70] {
+        let names: Vec<String> = (0..n).map(|i| format!(r#"{{"text":"n{i}"}}"#)).collect();
+        let text = format!(r#"{{"resourceType":"Patient","name":[{}]}}"#, names.join(","));
+        let p: Patient = json::from_str(&text).unwrap();
+        assert_eq!(p.name.len(), n);
+        assert!(p.name.capacity() <= n.max(4), "{n} items kept in room for {}", p.name.capacity());
+        assert_eq!(p.name[n - 1].text.as_ref().and_then(|t| t.value.as_deref()), Some(format!("n{}", n - 1).as_str()));
+    }
+}
+
+#[test]
 fn two_types_for_one_choice() {
     let e = json::from_slice::<Observation>(br#"{"resourceType":"Observation","valueString":"a","valueBoolean":true}"#)
         .unwrap_err();

@@ -252,9 +252,7 @@ impl Emitter<'_> {
 
         c.open(format!("impl FromJson for {name}"));
         c.open("fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error>");
-        c.line("let mut r = Self::default();");
-        c.line("p.members(&mut r)?;");
-        c.line("Ok(r)");
+        c.line("hooks::read_new(p)");
         c.close("");
         c.close("");
         // Each arm is the member's read, whose `Result` the method returns: no `?` per arm.
@@ -337,6 +335,9 @@ impl Emitter<'_> {
             }
             // Read by the last arm (`choices_arm`).
             (Ty::Choice(_), _) => {}
+            // A struct is read where it stays (no move of a large value).
+            (Ty::Struct(_), false) if !f.boxed => c.line(format!("{key} => hooks::read_struct(p, &mut self.{fname}),")),
+            (Ty::Struct(_), true) if !f.boxed => c.line(format!("{key} => hooks::read_structs(p, &mut self.{fname}),")),
             (_, false) => c.line(format!("{key} => hooks::read(p, &mut self.{fname}),")),
             (_, true) => c.line(format!("{key} => hooks::read_vec(p, &mut self.{fname}),")),
         }

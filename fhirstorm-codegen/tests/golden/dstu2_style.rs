@@ -67,9 +67,7 @@ mod datatypes {
     }
     impl FromJson for Extension {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
-            let mut r = Self::default();
-            p.members(&mut r)?;
-            Ok(r)
+            hooks::read_new(p)
         }
     }
     impl<'a> json::ReadMembers<'a> for Extension {
@@ -107,9 +105,7 @@ mod datatypes {
     }
     impl FromJson for Meta {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
-            let mut r = Self::default();
-            p.members(&mut r)?;
-            Ok(r)
+            hooks::read_new(p)
         }
     }
     impl<'a> json::ReadMembers<'a> for Meta {
@@ -143,9 +139,7 @@ mod datatypes {
     }
     impl FromJson for Reference {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
-            let mut r = Self::default();
-            p.members(&mut r)?;
-            Ok(r)
+            hooks::read_new(p)
         }
     }
     impl<'a> json::ReadMembers<'a> for Reference {
@@ -247,9 +241,7 @@ mod gadget {
     }
     impl FromJson for Gadget {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
-            let mut r = Self::default();
-            p.members(&mut r)?;
-            Ok(r)
+            hooks::read_new(p)
         }
     }
     impl<'a> json::ReadMembers<'a> for Gadget {
@@ -258,13 +250,13 @@ mod gadget {
                 "resourceType" => hooks::resource_type(p, "Gadget"),
                 "_id" => hooks::read(p, &mut self.id_ext),
                 "id" => hooks::read(p, &mut self.id),
-                "meta" => hooks::read(p, &mut self.meta),
+                "meta" => hooks::read_struct(p, &mut self.meta),
                 "mode" => hooks::prim(p, &mut self.mode),
                 "_mode" => hooks::prim_ext(p, &mut self.mode),
                 "alias" => hooks::prims(p, &mut self.alias),
                 "_alias" => hooks::prim_exts(p, &mut self.alias),
-                "item" => hooks::read_vec(p, &mut self.item),
-                "owner" => hooks::read(p, &mut self.owner),
+                "item" => hooks::read_structs(p, &mut self.item),
+                "owner" => hooks::read_struct(p, &mut self.owner),
                 _ => hooks::unknown(p, &mut self.unknown, key),
             }
         }
@@ -455,9 +447,7 @@ mod gadget {
     }
     impl FromJson for GadgetItem {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
-            let mut r = Self::default();
-            p.members(&mut r)?;
-            Ok(r)
+            hooks::read_new(p)
         }
     }
     impl<'a> json::ReadMembers<'a> for GadgetItem {
@@ -465,7 +455,7 @@ mod gadget {
             match key {
                 "linkId" => hooks::prim(p, &mut self.link_id),
                 "_linkId" => hooks::prim_ext(p, &mut self.link_id),
-                "item" => hooks::read_vec(p, &mut self.item),
+                "item" => hooks::read_structs(p, &mut self.item),
                 _ => hooks::unknown(p, &mut self.unknown, key),
             }
         }

@@ -106,9 +106,7 @@ mod bundle {
     }
     impl FromJson for Bundle {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
-            let mut r = Self::default();
-            p.members(&mut r)?;
-            Ok(r)
+            hooks::read_new(p)
         }
     }
     impl<'a> json::ReadMembers<'a> for Bundle {
@@ -117,11 +115,11 @@ mod bundle {
                 "resourceType" => hooks::resource_type(p, "Bundle"),
                 "_id" => hooks::read(p, &mut self.id_ext),
                 "id" => hooks::read(p, &mut self.id),
-                "meta" => hooks::read(p, &mut self.meta),
+                "meta" => hooks::read_struct(p, &mut self.meta),
                 "total" => hooks::prim(p, &mut self.total),
                 "_total" => hooks::prim_ext(p, &mut self.total),
-                "link" => hooks::read_vec(p, &mut self.link),
-                "entry" => hooks::read_vec(p, &mut self.entry),
+                "link" => hooks::read_structs(p, &mut self.link),
+                "entry" => hooks::read_structs(p, &mut self.entry),
                 _ => hooks::unknown(p, &mut self.unknown, key),
             }
         }
@@ -297,9 +295,7 @@ mod bundle {
     }
     impl FromJson for BundleLink {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
-            let mut r = Self::default();
-            p.members(&mut r)?;
-            Ok(r)
+            hooks::read_new(p)
         }
     }
     impl<'a> json::ReadMembers<'a> for BundleLink {
@@ -348,9 +344,7 @@ mod bundle {
     }
     impl FromJson for BundleEntry {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
-            let mut r = Self::default();
-            p.members(&mut r)?;
-            Ok(r)
+            hooks::read_new(p)
         }
     }
     impl<'a> json::ReadMembers<'a> for BundleEntry {
@@ -359,8 +353,8 @@ mod bundle {
                 "fullUrl" => hooks::prim(p, &mut self.full_url),
                 "_fullUrl" => hooks::prim_ext(p, &mut self.full_url),
                 "resource" => hooks::read(p, &mut self.resource),
-                "search" => hooks::read(p, &mut self.search),
-                "response" => hooks::read(p, &mut self.response),
+                "search" => hooks::read_struct(p, &mut self.search),
+                "response" => hooks::read_struct(p, &mut self.response),
                 _ => hooks::unknown(p, &mut self.unknown, key),
             }
         }
@@ -390,9 +384,7 @@ mod bundle {
     }
     impl FromJson for BundleEntrySearch {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
-            let mut r = Self::default();
-            p.members(&mut r)?;
-            Ok(r)
+            hooks::read_new(p)
         }
     }
     impl<'a> json::ReadMembers<'a> for BundleEntrySearch {
@@ -434,9 +426,7 @@ mod bundle {
     }
     impl FromJson for BundleEntryResponse {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
-            let mut r = Self::default();
-            p.members(&mut r)?;
-            Ok(r)
+            hooks::read_new(p)
         }
     }
     impl<'a> json::ReadMembers<'a> for BundleEntryResponse {
@@ -489,9 +479,7 @@ mod datatypes {
     }
     impl FromJson for Extension {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
-            let mut r = Self::default();
-            p.members(&mut r)?;
-            Ok(r)
+            hooks::read_new(p)
         }
     }
     impl<'a> json::ReadMembers<'a> for Extension {
@@ -529,9 +517,7 @@ mod datatypes {
     }
     impl FromJson for Meta {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
-            let mut r = Self::default();
-            p.members(&mut r)?;
-            Ok(r)
+            hooks::read_new(p)
         }
     }
     impl<'a> json::ReadMembers<'a> for Meta {
@@ -577,19 +563,17 @@ mod datatypes {
     }
     impl FromJson for Node {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
-            let mut r = Self::default();
-            p.members(&mut r)?;
-            Ok(r)
+            hooks::read_new(p)
         }
     }
     impl<'a> json::ReadMembers<'a> for Node {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
-                "extension" => hooks::read_vec(p, &mut self.extension),
+                "extension" => hooks::read_structs(p, &mut self.extension),
                 "label" => hooks::prim(p, &mut self.label),
                 "_label" => hooks::prim_ext(p, &mut self.label),
                 "next" => hooks::read(p, &mut self.next),
-                "children" => hooks::read_vec(p, &mut self.children),
+                "children" => hooks::read_structs(p, &mut self.children),
                 _ => hooks::unknown(p, &mut self.unknown, key),
             }
         }
@@ -619,9 +603,7 @@ mod datatypes {
     }
     impl FromJson for Reference {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
-            let mut r = Self::default();
-            p.members(&mut r)?;
-            Ok(r)
+            hooks::read_new(p)
         }
     }
     impl<'a> json::ReadMembers<'a> for Reference {
@@ -731,9 +713,7 @@ mod widget {
     }
     impl FromJson for Widget {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
-            let mut r = Self::default();
-            p.members(&mut r)?;
-            Ok(r)
+            hooks::read_new(p)
         }
     }
     impl<'a> json::ReadMembers<'a> for Widget {
@@ -742,7 +722,7 @@ mod widget {
                 "resourceType" => hooks::resource_type(p, "Widget"),
                 "_id" => hooks::read(p, &mut self.id_ext),
                 "id" => hooks::read(p, &mut self.id),
-                "meta" => hooks::read(p, &mut self.meta),
+                "meta" => hooks::read_struct(p, &mut self.meta),
                 "contained" => hooks::read_vec(p, &mut self.contained),
                 "status" => hooks::prim(p, &mut self.status),
                 "_status" => hooks::prim_ext(p, &mut self.status),
@@ -750,7 +730,7 @@ mod widget {
                 "_tag" => hooks::prim_exts(p, &mut self.tag),
                 "size" => hooks::prim(p, &mut self.size),
                 "_size" => hooks::prim_ext(p, &mut self.size),
-                "part" => hooks::read_vec(p, &mut self.part),
+                "part" => hooks::read_structs(p, &mut self.part),
                 _ => hooks::choice(p, &mut self.unknown, key, "value", &mut self.value),
             }
         }
@@ -980,9 +960,7 @@ mod widget {
     }
     impl FromJson for WidgetPart {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
-            let mut r = Self::default();
-            p.members(&mut r)?;
-            Ok(r)
+            hooks::read_new(p)
         }
     }
     impl<'a> json::ReadMembers<'a> for WidgetPart {
@@ -990,7 +968,7 @@ mod widget {
             match key {
                 "name" => hooks::prim(p, &mut self.name),
                 "_name" => hooks::prim_ext(p, &mut self.name),
-                "part" => hooks::read_vec(p, &mut self.part),
+                "part" => hooks::read_structs(p, &mut self.part),
                 _ => hooks::choices(p, &mut self.unknown, key, &mut [("defaultSize", &mut self.default_size), ("default", &mut self.default)]),
             }
         }
