@@ -124,11 +124,14 @@ impl<'a, T: Struct> ReadItems<'a> for StructItems<'_, T> {
         room_for_one(self.0);
         // With room known, `push` has no path that grows the vector, and the default value is
         // written straight into its place rather than built on the stack and copied there.
-        if self.0.len() < self.0.capacity() {
+        let len = self.0.len();
+        if len < self.0.capacity() {
             self.0.push(T::default());
         }
-        // On an error, `read_structs` drops what was read.
-        match self.0.last_mut() {
+        // The new item, read in place (on an error, `read_structs` drops it). Were there no room
+        // (`reserve_exact` makes it or panics), nothing is pushed and the item is left unread:
+        // the array then fails as a syntax error, and no earlier item is read into.
+        match self.0.get_mut(len) {
             Some(item) => p.members(item),
             None => Ok(()),
         }
