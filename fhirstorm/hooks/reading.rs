@@ -58,24 +58,42 @@ pub fn boxed<T: Struct>(p: &mut Parser<'_>) -> Result<Box<T>, Error> {
     Ok(b)
 }
 
+// Macros, not generic functions: a helper generic over the element type would be one more
+// function for rustc to compile per type (over 400 in a version); these expand in place.
+
+/// Gives a vector grown by `room_for_one` its spare room back, unless it is one of the smallest
+/// (room for four, at most three spare), where that would cost a call to the allocator for little.
+macro_rules! give_back_spare_room {
+    ($slot:expr) => {
+        if $slot.capacity() > 4 {
+            $slot.shrink_to_fit();
+        }
+    };
+}
+
+/// Ends an array read into `$slot` from index `$before` on: on an error nothing of it stays.
+macro_rules! end_array {
+    ($slot:expr, $before:expr, $read:expr) => {{
+        if let Err(e) = $read {
+            $slot.truncate($before);
+            return Err(e);
+        }
+        give_back_spare_room!($slot);
+        Ok(())
+    }};
+}
+
 /// A repeating element. Not inlined: a version's readers call it for the same element type from
 /// many structs (`Vec<Extension>` from nearly all), each copy costing the optimizer again.
 ///
-/// Grown by `room_for_one` (below), a vector may hold up to four times its items: a parsed resource
-/// keeps only its own, except in the smallest vectors (room for four, at most three spare), where
-/// giving the spare room back would cost a call to the allocator for little. The same for
-/// [`read_structs`], [`prims`] and [`prim_exts`].
+/// Grown by `room_for_one` (below), a vector may hold up to four times its items; at its end it
+/// gives the spare room back (`give_back_spare_room`), as [`read_structs`], [`prims`] and
+/// [`prim_exts`] do.
 #[inline(never)]
 pub fn read_vec<T: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<T>) -> Result<(), Error> {
     let before = slot.len();
-    if let Err(e) = p.items(&mut VecItems(slot)) {
-        slot.truncate(before);
-        return Err(e);
-    }
-    if slot.capacity() > 4 {
-        slot.shrink_to_fit();
-    }
-    Ok(())
+    let read = p.items(&mut VecItems(slot));
+    end_array!(slot, before, read)
 }
 
 /// A repeating struct-typed element ([`read_vec`] for a [`Struct`]): each item read in its place
@@ -83,14 +101,8 @@ pub fn read_vec<T: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<T>) -> Result<()
 #[inline(never)]
 pub fn read_structs<T: Struct>(p: &mut Parser<'_>, slot: &mut Vec<T>) -> Result<(), Error> {
     let before = slot.len();
-    if let Err(e) = p.items(&mut StructItems(slot)) {
-        slot.truncate(before);
-        return Err(e);
-    }
-    if slot.capacity() > 4 {
-        slot.shrink_to_fit();
-    }
-    Ok(())
+    let read = p.items(&mut StructItems(slot));
+    end_array!(slot, before, read)
 }
 
 /// Room for one more item. Most arrays in FHIR hold one item: room for exactly one first, so
@@ -203,9 +215,7 @@ pub fn prims<T: FromJson, E: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<Primit
         slot.truncate(before);
         slot.iter_mut().for_each(|s| s.value = None);
     })?;
-    if slot.capacity() > 4 {
-        slot.shrink_to_fit();
-    }
+    give_back_spare_room!(slot);
     Ok(())
 }
 
@@ -227,9 +237,7 @@ pub fn prim_exts<T, E: FromJson>(p: &mut Parser<'_>, slot: &mut Vec<Primitive<T,
         slot.truncate(before);
         slot.iter_mut().for_each(|s| s.ext = None);
     })?;
-    if slot.capacity() > 4 {
-        slot.shrink_to_fit();
-    }
+    give_back_spare_room!(slot);
     Ok(())
 }
 
