@@ -189,7 +189,7 @@ async fn main() {
     .await;
 
     t.case("a paged manifest: next_manifest follows its next link", || async {
-        let (f, job, m) = export(|base| {
+        let (f, mut job, m) = export(|base| {
             let first = format!(
                 r#"{{"transactionTime":"2026-11-29T10:00:00Z","request":"x","requiresAccessToken":true,"output":[{{"type":"Patient","url":"{base}/files/1.ndjson"}}],"error":[],"link":[{{"relation":"next","url":"{base}/status/1/page/2"}}]}}"#
             );
@@ -202,6 +202,54 @@ async fn main() {
         ensure!(job.next_manifest(&second).await.map_err(|e| e.to_string())?.is_none(), "a third page");
         let last = f.seen.lock().unwrap().last().map(|s| s.path.clone()).unwrap_or_default();
         ensure!(last.ends_with("/status/1/page/2"), "not followed: {last}");
+        Ok(())
+    })
+    .await;
+
+    t.case("a manifest whose next link leads back to itself or to a page read: an error, not a loop", || async {
+        let page = |base: &str, next: &str| {
+            Reply::json(
+                200,
+                &format!(
+                    r#"{{"transactionTime":"2026-11-29T10:00:00Z","request":"x","output":[],"error":[],"link":[{{"relation":"next","url":"{base}{next}"}}]}}"#
+                ),
+            )
+        };
+        let (_f, mut job, m) = export(|base| vec![page(base, "/status/1")]).await;
+        let m = m.map_err(|e| e.to_string())?;
+        let e = job.next_manifest(&m).await.err().ok_or("the status URL followed again")?;
+        ensure!(e.kind() == ErrorKind::Protocol && e.to_string().contains("leads back"), "{e}");
+        // Two pages naming each other.
+        let (_f, mut job, m) =
+            export(|base| vec![page(base, "/page/2"), page(base, "/page/3"), page(base, "/page/2")]).await;
+        let mut m = m.map_err(|e| e.to_string())?;
+        let mut pages = 0;
+        let e = loop {
+            match job.next_manifest(&m).await {
+                Ok(Some(next)) if pages < 5 => (m, pages) = (next, pages + 1),
+                Ok(other) => return Err(format!("after {pages} pages: {other:?}")),
+                Err(e) => break e,
+            }
+        };
+        ensure!(pages == 2 && e.to_string().contains("leads back"), "after {pages} pages: {e}");
+        Ok(())
+    })
+    .await;
+
+    t.case("file names only from the version's resource types, never from the manifest's text", || async {
+        let file = |ty: &str| fhirstorm::client::bulk::OutputFile {
+            resource_type: ty.into(),
+            url: "https://x/f".into(),
+            count: None,
+            extension: None,
+        };
+        ensure!(file("Observation").file_name::<R4>(3).map_err(|e| e.to_string())? == "Observation.3.ndjson", "name");
+        for hostile in
+            ["../../.bashrc", "/etc/passwd", "Patient/../../x", "Patient\\..\\x", "patient", "", "Patient\u{1b}[2J"]
+        {
+            let e = file(hostile).file_name::<R4>(1).err().ok_or(format!("{hostile:?} accepted"))?;
+            ensure!(e.kind() == ErrorKind::Protocol && !e.to_string().contains('\u{1b}'), "{hostile:?}: {e}");
+        }
         Ok(())
     })
     .await;

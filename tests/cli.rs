@@ -5,6 +5,8 @@
 
 #[path = "support/fake.rs"]
 mod fake;
+#[path = "cli-cases/hostile.rs"]
+mod hostile;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -69,7 +71,7 @@ impl Drop for Sandbox {
 /// The tool, with its session file in `home`, `$BROWSER` a headless "browser" (curl following
 /// the redirects, as the sandbox approves at once), and no setting from the caller's
 /// environment.
-struct Tool<'a> {
+pub struct Tool<'a> {
     home: &'a Path,
 }
 
@@ -78,7 +80,7 @@ impl Tool<'_> {
         self.home.join("session.json")
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub fn run(&self, args: &[&str]) -> Output {
         self.run_with_input(args, None)
     }
 
@@ -101,15 +103,15 @@ impl Tool<'_> {
     }
 }
 
-fn stdout(o: &Output) -> String {
+pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn stderr(o: &Output) -> String {
+pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn code(o: &Output) -> i32 {
+pub fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
 
@@ -149,6 +151,7 @@ fn main() {
     standalone(&mut t, &tool, &sandbox);
     local(&mut t, &tool);
     other_versions(&mut t, &tool);
+    hostile::server(&mut t, &tool);
     drop(sandbox);
     t.finish()
 }

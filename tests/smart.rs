@@ -5,6 +5,8 @@
 
 #[path = "smart-cases/lifetimes.rs"]
 mod lifetimes;
+#[path = "smart-cases/loopback.rs"]
+mod loopback;
 #[path = "smart-cases/refresh.rs"]
 mod refresh;
 mod support;
@@ -232,6 +234,7 @@ async fn main() {
         }
         c
     };
+    let loopback_port = support::free_port();
     let smart = SmartServer::start(json!({
         "fhirBase": fhir.base, "accessTokenKey": TOKEN_KEY, "patient": patient_id, "fhirUser": "Practitioner/dr-1",
         "clients": [
@@ -243,6 +246,7 @@ async fn main() {
             client("service", "private_key_jwt", json!({"jwks": jwks, "grant_types": ["client_credentials"],
                 "response_types": [], "redirect_uris": []})),
             client(lifetimes::SHORT, "none", json!({})),
+            client(loopback::NATIVE, "none", json!({"redirect_uris": [format!("http://127.0.0.1:{loopback_port}/callback")]})),
         ],
         "clientAccessTokenTtl": { (lifetimes::SHORT): lifetimes::SHORT_TTL },
         "tamperRefreshedIdToken": [lifetimes::SHORT],
@@ -535,6 +539,11 @@ async fn main() {
         let client = SmartClient::new(&c, config, registered.client_auth()).redirect_url(redirect());
         let token = launch(w, &client, USER_SCOPES).await?;
         read_patient(w, client.session(token), &w.patient_id).await.map(drop)
+    })
+    .await;
+
+    t.case("loopback redirect: idle connections and forged redirects before the state cannot end the login", || {
+        loopback::nothing_before_the_state_ends_the_login(w, loopback_port)
     })
     .await;
 

@@ -27,13 +27,15 @@
 //! (RFC 8252 §7.3 asks it to allow any port for `127.0.0.1`; register the client as a native
 //! one), or the app binds a registered port with [`LoopbackRedirect::bind_port`].
 
+use std::future::Future;
+use std::task::Poll;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
-use super::{RedirectUrl, Scopes, SmartClient, TokenResponse};
+use super::{RedirectUrl, Scopes, SmartClient, StateCheck, TokenResponse};
 use crate::error::{AuthFailure, Error, ErrorKind};
 
 /// The path the browser is sent back to.
@@ -42,6 +44,8 @@ const CALLBACK_PATH: &str = "/callback";
 const MAX_HEAD: usize = 16 * 1024;
 /// How long one browser connection may take to send its request.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many connections are read at once; more wait to be accepted until one is done.
+const MAX_CONNECTIONS: usize = 64;
 
 /// A listener on `127.0.0.1` waiting for the authorization server's redirect, for one login.
 #[derive(Debug)]
@@ -86,8 +90,11 @@ impl LoopbackRedirect {
     /// exchanges the code with `client` (whose redirect URL must be this one's). The browser's
     /// tab is answered with a short page saying whether the login worked.
     ///
-    /// Requests that are not the redirect (a `favicon.ico`), or that carry another state (a
-    /// stale tab, a request another local program made up), are answered and ignored; the
+    /// Connections are read side by side (up to 64 at once, each for ten seconds at most), so
+    /// that idle ones cannot hold up the redirect. Requests that are not the redirect (a
+    /// `favicon.ico`), or that do not carry exactly this login's state (a stale tab, a request
+    /// a page or another local program made up), are answered with a page and the wait goes
+    /// on: nothing can end the login before the state is confirmed. Once it is, the
     /// authorization server's error (`access_denied`) ends the login as
     /// [`AuthFailure::Denied`], as does any other failed check of the redirect. Nothing arrives
     /// within the timeout: [`ErrorKind::Timeout`].
@@ -114,16 +121,39 @@ impl LoopbackRedirect {
             )
         })?;
         let deadline = tokio::time::Instant::now() + self.timeout;
+        // Every connection is read on its own task, so that connections that send nothing (a
+        // browser's speculative ones, or a local process's) cannot hold up the redirect.
+        let mut reading = tokio::task::JoinSet::new();
+        let mut timer = std::pin::pin!(tokio::time::sleep_until(deadline));
         loop {
-            let accepted = tokio::time::timeout_at(deadline, self.listener.accept()).await;
-            let Ok(accepted) = accepted else {
+            let event = std::future::poll_fn(|cx| {
+                if timer.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(None);
+                }
+                if let Poll::Ready(Some(read)) = reading.poll_join_next(cx) {
+                    return Poll::Ready(Some(read.ok()));
+                }
+                if reading.len() < MAX_CONNECTIONS {
+                    if let Poll::Ready(accepted) = self.listener.poll_accept(cx) {
+                        if let Ok((stream, _)) = accepted {
+                            reading.spawn(read_request(stream));
+                        }
+                        // Polled again at once: the new task and the next connection.
+                        cx.waker().wake_by_ref();
+                    }
+                }
+                Poll::Pending
+            })
+            .await;
+            let Some(read) = event else {
                 return Err(Error::new(
                     ErrorKind::Timeout,
                     format!("the browser did not come back within {} s", self.timeout.as_secs()),
                 ));
             };
-            let Ok((mut stream, _)) = accepted else { continue };
-            let Some(target) = read_target(&mut stream).await else {
+            // A reading task that panicked or was cancelled: that connection is gone.
+            let Some((mut stream, target)) = read else { continue };
+            let Some(target) = target else {
                 respond(&mut stream, 400, "Bad request", "This is not a request this app understands.").await;
                 continue;
             };
@@ -131,19 +161,21 @@ impl LoopbackRedirect {
                 respond(&mut stream, 404, "Not found", "Nothing here: this app is waiting for a sign-in.").await;
                 continue;
             }
+            // Until the state is confirmed, the request may come from anyone who can reach the
+            // port (a page, a local process): it is answered, and the wait goes on.
+            if !carries_state(&target, &state) {
+                respond(
+                    &mut stream,
+                    400,
+                    "Not this sign-in",
+                    "This app is waiting for another sign-in; use the newest tab.",
+                )
+                .await;
+                continue;
+            }
             let redirect = format!("{}{}", self.redirect.url().origin().ascii_serialization(), target);
             let code = match client.code_from_redirect(&redirect, &state) {
                 Ok(code) => code,
-                Err(e) if matches!(e.auth(), Some(AuthFailure::StateMissing | AuthFailure::StateMismatch)) => {
-                    respond(
-                        &mut stream,
-                        400,
-                        "Not this sign-in",
-                        "This app is waiting for another sign-in; use the newest tab.",
-                    )
-                    .await;
-                    continue;
-                }
                 Err(e) => {
                     respond(&mut stream, 400, "Sign-in failed", &e.to_string()).await;
                     return Err(e);
@@ -167,11 +199,27 @@ impl LoopbackRedirect {
     }
 }
 
+/// Whether the request target carries exactly one `state`, and it is the one this login sent.
+fn carries_state(target: &str, state: &dyn StateCheck) -> bool {
+    let query = target.split_once('?').map_or("", |(_, q)| q);
+    let mut states = url::form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k == "state");
+    match (states.next(), states.next()) {
+        (Some((_, returned)), None) => state.check_state(Some(&returned)).is_ok(),
+        _ => false,
+    }
+}
+
 /// Opens `url` in the user's default browser (the `webbrowser` crate: `$BROWSER`, then the
 /// platform's opener — `xdg-open`, `open`, `start`).
 #[cfg(feature = "system-browser")]
 pub fn open_system_browser(url: &Url) -> std::io::Result<()> {
     webbrowser::open(url.as_str())
+}
+
+/// The connection, with the target of its request ([`read_target`]).
+async fn read_request(mut stream: TcpStream) -> (TcpStream, Option<String>) {
+    let target = read_target(&mut stream).await;
+    (stream, target)
 }
 
 /// The request target of a `GET` (`/callback?code=...`), or `None` for anything else.

@@ -26,12 +26,16 @@ pub struct PollPolicy {
     /// How many failed polls in a row (a transport error, a `5xx` without an
     /// `OperationOutcome`) are retried before the error is returned.
     pub transient_errors: u32,
-    /// How long [`ExportJob::wait`] waits in all before giving up (`None`: no limit).
+    /// How long [`ExportJob::wait`] waits in all before giving up (`None`: no limit; default
+    /// 24 hours).
     pub deadline: Option<Duration>,
-    /// The longest line of a file, in bytes.
+    /// The longest line of a file, in bytes (default 64 MiB).
     pub max_line_bytes: usize,
-    /// The largest file, in bytes (`None`: no limit).
+    /// The largest file, in bytes (`None`: no limit; default 64 GiB).
     pub max_file_bytes: Option<u64>,
+    /// How many pages of a paged manifest [`ExportJob::next_manifest`] follows (default
+    /// 10,000); a `next` link back to a page already read is an error whatever this says.
+    pub max_manifest_pages: usize,
 }
 
 impl Default for PollPolicy {
@@ -40,9 +44,10 @@ impl Default for PollPolicy {
             floor: Duration::from_millis(500),
             ceiling: Duration::from_secs(120),
             transient_errors: 5,
-            deadline: None,
+            deadline: Some(Duration::from_secs(24 * 60 * 60)),
             max_line_bytes: 64 << 20,
-            max_file_bytes: None,
+            max_file_bytes: Some(64 << 30),
+            max_manifest_pages: 10_000,
         }
     }
 }
@@ -114,12 +119,14 @@ pub struct ExportJob<V: ClientVersion> {
     service: Service<V>,
     state: JobState,
     policy: PollPolicy,
+    /// The manifest pages read through `next` links, so that a link back to one is caught.
+    pages: BTreeSet<String>,
 }
 
 impl<V: ClientVersion> ExportJob<V> {
     /// The job whose state a process saved: poll it, download what is not fetched yet.
     pub fn resume(service: Service<V>, state: JobState) -> ExportJob<V> {
-        ExportJob { service, state, policy: PollPolicy::default() }
+        ExportJob { service, state, policy: PollPolicy::default(), pages: BTreeSet::new() }
     }
 
     /// How it polls and reads.
@@ -212,12 +219,28 @@ impl<V: ClientVersion> ExportJob<V> {
         Ok(())
     }
 
-    /// The next page of a paged manifest (its `next` link), or `None` after the last.
-    pub async fn next_manifest(&self, manifest: &Manifest) -> Result<Option<Manifest>, Error> {
+    /// The next page of a paged manifest (its `next` link), or `None` after the last. A link
+    /// back to the status URL or to a page already read, or more pages than the policy's
+    /// `max_manifest_pages`, is a [`ErrorKind::Protocol`] error: the export would never end.
+    pub async fn next_manifest(&mut self, manifest: &Manifest) -> Result<Option<Manifest>, Error> {
         let Some(next) = manifest.next() else { return Ok(None) };
-        let conn = self.service.connection();
         let url = Url::parse(next)
             .map_err(|e| Error::new(ErrorKind::Protocol, "the manifest's next link does not parse").with_source(e))?;
+        let status = self.status_url()?;
+        if url == status || self.pages.contains(url.as_str()) {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                format!("the manifest's next link leads back to a page already read ({})", redact_url(&url)),
+            ));
+        }
+        if self.pages.len() >= self.policy.max_manifest_pages {
+            return Err(Error::new(
+                ErrorKind::TooLarge,
+                format!("the manifest has more than {} pages", self.policy.max_manifest_pages),
+            ));
+        }
+        self.pages.insert(url.to_string());
+        let conn = self.service.connection();
         let resp =
             conn.call(Method::GET, url).header(ACCEPT, HeaderValue::from_static("application/json")).send().await?;
         manifest_of(&resp).map(Some)
@@ -226,6 +249,12 @@ impl<V: ClientVersion> ExportJob<V> {
     /// The files of `manifest` not fetched yet.
     pub fn pending<'m>(&self, manifest: &'m Manifest) -> Vec<&'m OutputFile> {
         manifest.output.iter().filter(|f| !self.state.fetched.contains(&f.url)).collect()
+    }
+
+    /// The error files (`OperationOutcome`s) of `manifest` not fetched yet: a file named again
+    /// by a later page is not fetched twice.
+    pub fn pending_errors<'m>(&self, manifest: &'m Manifest) -> Vec<&'m OutputFile> {
+        manifest.error.iter().filter(|f| !self.state.fetched.contains(&f.url)).collect()
     }
 
     /// Records that `file` was fetched whole (a resumed job does not fetch it again).

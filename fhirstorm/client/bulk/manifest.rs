@@ -3,6 +3,7 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::json::Value;
+use crate::FhirVersion;
 
 /// What a finished export produced: the files to download, per resource type.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +39,29 @@ pub struct OutputFile {
     pub count: Option<u64>,
     /// The item's `extension` object, as sent.
     pub extension: Option<Value>,
+}
+
+impl OutputFile {
+    /// A local name for the `n`th file of this type, `Observation.1.ndjson`, for a program
+    /// that writes the files it downloads. The type must be one of `V`'s resource types, and
+    /// the name is made of the version's own spelling of it: nothing the server sent becomes
+    /// part of a path (a type such as `../../.bashrc` or `/etc/x` is a
+    /// [`ErrorKind::Protocol`] error).
+    pub fn file_name<V: FhirVersion>(&self, n: u64) -> Result<String, Error> {
+        match V::resource_type(&self.resource_type) {
+            Some(ty) => Ok(format!("{ty}.{n}.ndjson")),
+            None => {
+                let shown: String = self.resource_type.chars().take(64).collect();
+                Err(Error::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "the manifest names a file of type {shown:?}, which is not a FHIR {} resource type",
+                        V::NAME
+                    ),
+                ))
+            }
+        }
+    }
 }
 
 /// A link of a paged manifest.

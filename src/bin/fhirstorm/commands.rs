@@ -10,7 +10,7 @@ use fhirstorm::json::{self, Value};
 use fhirstorm::AnyResourceOf;
 use futures_util::StreamExt;
 
-use crate::output::{self, did_you_mean, Output};
+use crate::output::{self, clean, did_you_mean, Output};
 use crate::Failure;
 
 /// Parameters every server takes for every type (FHIR's common and result parameters).
@@ -69,25 +69,6 @@ pub struct ValidateArgs {
     pub remote: bool,
 }
 
-#[derive(Args, Debug)]
-pub struct ExportArgs {
-    /// Export the members of this Group and their data (default: the whole system).
-    #[arg(long, value_name = "ID", conflicts_with = "patients")]
-    group: Option<String>,
-    /// Export every patient and their data.
-    #[arg(long)]
-    patients: bool,
-    /// Only resources of this type (repeat for more).
-    #[arg(long = "type", value_name = "TYPE")]
-    types: Vec<String>,
-    /// Only resources changed after this instant (`2024-01-01T00:00:00Z`).
-    #[arg(long, value_name = "INSTANT")]
-    since: Option<String>,
-    /// The directory the NDJSON files are written to.
-    #[arg(long, default_value = ".", value_name = "DIR")]
-    out: PathBuf,
-}
-
 /// `Type/id` or `Type/id/_history/version`, relative or under the service's base.
 fn reference<'a, V: ClientVersion>(service: &Service<V>, text: &'a str) -> Result<Vec<&'a str>, Failure> {
     let base = service.connection().base_url().as_str();
@@ -109,7 +90,7 @@ fn resources<V: ClientVersion>(
 }
 
 /// `e` (the version has no type `name`) as a usage error, with the closest type's name.
-fn unknown_type<V: ClientVersion>(e: fhirstorm::client::Error, name: &str) -> Failure {
+pub fn unknown_type<V: ClientVersion>(e: fhirstorm::client::Error, name: &str) -> Failure {
     let message = Failure::from(e).message;
     match did_you_mean(name, V::resource_types()) {
         Some(s) => Failure::usage(format!("{message}; did you mean {s}?")),
@@ -134,7 +115,7 @@ pub async fn delete<V: ClientVersion>(service: &Service<V>, text: &str) -> Resul
         return Err(Failure::usage("delete takes Type/id, not a version"));
     }
     resources(service, parts[0])?.delete(parts[1]).await?;
-    eprintln!("Deleted {}/{}", parts[0], parts[1]);
+    eprintln!("Deleted {}/{}", clean(parts[0]), clean(parts[1]));
     Ok(())
 }
 
@@ -191,7 +172,7 @@ pub async fn search<V: ClientVersion>(
         out.flush()?;
         if page.has_next() && written < limit {
             let total = page.total.map(|t| format!(" of {t}")).unwrap_or_default();
-            eprintln!("{written}{total} {ty} shown: the first page (--all for every page)");
+            eprintln!("{written}{} {ty} shown: the first page (--all for every page)", clean(&total));
         }
         return Ok(());
     }
@@ -240,7 +221,12 @@ pub async fn create<V: ClientVersion>(
     let resource = parse::<V>(&read_input(file)?, &file.display().to_string())?;
     let r = resources(service, resource.resource_type())?;
     let stored = if update { r.update(&resource).await? } else { r.create(&resource).await? };
-    eprintln!("{} {}/{}", if update { "Updated" } else { "Created" }, r.resource_type(), stored.id().unwrap_or("?"));
+    eprintln!(
+        "{} {}/{}",
+        if update { "Updated" } else { "Created" },
+        r.resource_type(),
+        clean(stored.id().unwrap_or("?"))
+    );
     out.write(&stored)?;
     Ok(out.flush()?)
 }
@@ -334,61 +320,4 @@ async fn remote<V: ClientVersion>(
         .filter(|(severity, _)| matches!(severity.as_str(), "fatal" | "error" | "warning"))
         .map(|(severity, text)| format!("{at}: the server: {severity}: {text}"))
         .collect())
-}
-
-pub async fn export<V: ClientVersion>(service: &Service<V>, args: &ExportArgs) -> Result<(), Failure> {
-    let mut request = match (&args.group, args.patients) {
-        (Some(group), _) => service.export_group(group),
-        (None, true) => service.export_patients(),
-        (None, false) => service.export(),
-    };
-    for ty in &args.types {
-        request = request.resource_type_named(ty).map_err(|e| unknown_type::<V>(e, ty))?;
-    }
-    if let Some(since) = &args.since {
-        let instant: fhirstorm::Instant =
-            since.parse().map_err(|e| Failure::usage(format!("--since {since:?}: {e}")))?;
-        request = request.since(&instant);
-    }
-    std::fs::create_dir_all(&args.out).map_err(|e| Failure::new(format!("creating {}: {e}", args.out.display())))?;
-    let mut job = request.start().await?;
-    let waiting = output::spinner("export started".into());
-    let mut manifest = job
-        .wait_with(|progress| waiting.set_message(format!("exporting: {}", progress.unwrap_or("in progress"))))
-        .await?;
-    waiting.finish_and_clear();
-    let mut written: BTreeMap<String, (usize, u64)> = BTreeMap::new();
-    loop {
-        let total: u64 = manifest.output.iter().filter_map(|f| f.count).sum();
-        let bar = output::bar(total, "resources");
-        let files: Vec<_> = job.pending(&manifest).into_iter().cloned().chain(manifest.error.iter().cloned()).collect();
-        for file in files {
-            let (n, count) = written.entry(file.resource_type.clone()).or_default();
-            *n += 1;
-            let path = args.out.join(format!("{}.{n}.ndjson", file.resource_type));
-            bar.set_message(file.resource_type.clone());
-            let mut lines = job.download_any(&manifest, &file).await?;
-            let mut sink = std::io::BufWriter::new(
-                std::fs::File::create(&path).map_err(|e| Failure::new(format!("creating {}: {e}", path.display())))?,
-            );
-            while let Some(resource) = lines.next().await {
-                let resource = resource?;
-                std::io::Write::write_all(&mut sink, &json::to_vec(&resource))?;
-                std::io::Write::write_all(&mut sink, b"\n")?;
-                *count += 1;
-                bar.inc(1);
-            }
-            std::io::Write::flush(&mut sink).map_err(|e| Failure::new(format!("writing {}: {e}", path.display())))?;
-            job.mark_fetched(&file);
-            println!("{}", path.display());
-        }
-        bar.finish_and_clear();
-        match job.next_manifest(&manifest).await? {
-            Some(next) => manifest = next,
-            None => break,
-        }
-    }
-    let summary: Vec<String> = written.iter().map(|(ty, (files, n))| format!("{ty} {n} ({files} file(s))")).collect();
-    eprintln!("Exported at {}: {}", manifest.transaction_time, summary.join(", "));
-    Ok(())
 }

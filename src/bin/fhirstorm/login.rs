@@ -12,6 +12,7 @@ use fhirstorm::auth::{
 };
 use fhirstorm::client::{ClientVersion, Connection, Service};
 
+use crate::output::clean;
 use crate::session_file::{self, Flow as SavedFlow, Saved};
 use crate::{Cli, Failure, LoginCommon};
 
@@ -174,7 +175,7 @@ pub async fn login<V: ClientVersion>(cli: &Cli, flow: &Flow, path: &Path) -> Res
         token,
     };
     saved.save(path)?;
-    eprintln!("Signed in to {server}{context}; granted {granted}{}", expiry(&saved.token));
+    eprintln!("Signed in to {server}{}; granted {}{}", clean(&context), clean(&granted), expiry(&saved.token));
     eprintln!("The sign-in is kept in {} (readable by you only)", path.display());
     Ok(())
 }
@@ -211,7 +212,11 @@ pub async fn logout<V: ClientVersion>(path: &Path) -> Result<(), Failure> {
         Ok(true) => eprintln!("Signed out of {}: tokens revoked, {} removed", saved.server, path.display()),
         Ok(false) => eprintln!("Signed out of {}: {} removed", saved.server, path.display()),
         Err(e) => {
-            eprintln!("Removed {}; the server did not revoke the tokens: {}", path.display(), Failure::from(e).message)
+            eprintln!(
+                "Removed {}; the server did not revoke the tokens: {}",
+                path.display(),
+                clean(&Failure::from(e).message)
+            )
         }
     }
     Ok(())
@@ -266,7 +271,7 @@ fn keep_saving(session: Session, saved: Saved, path: PathBuf) -> Session {
     session.on_refresh(move |token| {
         let renewed = Saved { token: token.clone(), ..saved.clone() };
         if let Err(e) = renewed.save(&path) {
-            eprintln!("warning: the renewed token was not saved: {}", e.message);
+            eprintln!("warning: the renewed token was not saved: {}", clean(&e.message));
         }
     })
 }

@@ -14,6 +14,7 @@
 //! sent). Built with `cargo install fhirstorm --features cli`.
 
 mod commands;
+mod export;
 mod login;
 mod output;
 mod session_file;
@@ -86,7 +87,7 @@ enum Command {
     /// definitions; with --remote, the server's `$validate` too.
     Validate(commands::ValidateArgs),
     /// Bulk export (Bulk Data Access) into NDJSON files, one per resource type.
-    Export(commands::ExportArgs),
+    Export(export::ExportArgs),
 }
 
 /// Why a command failed: the message for standard error, and the exit code (1: it failed, 2:
@@ -197,7 +198,7 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if !f.message.is_empty() {
-                eprintln!("error: {}", f.message);
+                eprintln!("error: {}", output::clean(&f.message));
             }
             ExitCode::from(f.code)
         }
@@ -221,7 +222,7 @@ async fn run<V: ClientVersion>(cli: &Cli) -> Result<(), Failure> {
         Command::Update { file } => commands::create(&connect().await?, file, true, &mut out).await,
         Command::Delete { reference } => commands::delete(&connect().await?, reference).await,
         Command::Validate(args) => commands::validate(Some(&connect().await?), args, &mut out).await,
-        Command::Export(args) => commands::export(&connect().await?, args).await,
+        Command::Export(args) => export::export(&connect().await?, args).await,
     }
 }
 
