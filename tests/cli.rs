@@ -7,6 +7,8 @@
 mod fake;
 #[path = "cli-cases/hostile.rs"]
 mod hostile;
+#[path = "cli-cases/session.rs"]
+mod session;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -72,11 +74,11 @@ impl Drop for Sandbox {
 /// the redirects, as the sandbox approves at once), and no setting from the caller's
 /// environment.
 pub struct Tool<'a> {
-    home: &'a Path,
+    pub home: &'a Path,
 }
 
 impl Tool<'_> {
-    fn session(&self) -> PathBuf {
+    pub fn session(&self) -> PathBuf {
         self.home.join("session.json")
     }
 
@@ -127,7 +129,7 @@ fn lines_json(text: &str) -> Result<Vec<Value>, String> {
     text.lines().map(|l| serde_json::from_str(l).map_err(|e| format!("{e}: {l}"))).collect()
 }
 
-fn saved(tool: &Tool) -> Result<Value, String> {
+pub fn saved(tool: &Tool) -> Result<Value, String> {
     let text = std::fs::read_to_string(tool.session()).map_err(|e| e.to_string())?;
     serde_json::from_str(&text).map_err(|e| e.to_string())
 }
@@ -344,6 +346,7 @@ fn standalone(t: &mut Runner, tool: &Tool, sb: &Sandbox) {
         ensure!(out.contains("the server: error"), "{out}");
         Ok(())
     });
+    session::cases(t, tool);
     t.case_blocking("logout removes the session file", || {
         ok(tool.run(&["logout"]))?;
         ensure!(!tool.session().exists(), "still there");
@@ -351,7 +354,7 @@ fn standalone(t: &mut Runner, tool: &Tool, sb: &Sandbox) {
     });
 }
 
-fn write_private(path: &Path, text: &str) -> Result<(), String> {
+pub fn write_private(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| e.to_string())?;
     #[cfg(unix)]
     std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).map_err(|e| e.to_string())?;

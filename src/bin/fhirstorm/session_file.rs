@@ -116,7 +116,8 @@ impl Saved {
 }
 
 /// Writes `bytes` to `path` through a file beside it that only the owner can read, renamed
-/// over `path`.
+/// over `path`. The file beside it is removed on every path out ([`Temporary`]), and those a
+/// killed process left behind are removed first.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     let fail = |what: &str, e: std::io::Error| Failure::new(format!("{what} {}: {e}", path.display()));
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -125,34 +126,90 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir).map_err(|e| fail("creating the directory of", e))?;
-    let tmp =
-        dir.join(format!(".{}.{}.tmp", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
+    let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    remove_left_behind(dir, &name);
+    let tmp = Temporary(dir.join(format!(".{name}.{}.tmp", std::process::id())));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&tmp).and_then(|mut f| {
+    let written = options.open(&tmp.0).and_then(|mut f| {
         f.write_all(bytes)?;
         f.write_all(b"\n")?;
         f.sync_all()
     });
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail("writing", e));
-    }
+    written.and_then(|()| std::fs::rename(&tmp.0, path)).map_err(|e| fail("writing", e))?;
+    std::mem::forget(tmp);
     Ok(())
 }
 
-/// Refuses a session file others can read or write (as ssh refuses such a key): its token
-/// would be theirs too.
+/// A file removed when dropped: on an error, and on a panic's unwinding.
+struct Temporary(PathBuf);
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Removes `.NAME.PID.tmp` files in `dir` that are this user's and whose process is gone (a
+/// write cut by a kill or a power loss): each may hold a token.
+fn remove_left_behind(dir: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file.strip_prefix(&prefix).and_then(|rest| rest.strip_suffix(".tmp")) else { continue };
+        let alive = pid.parse::<u32>().is_ok_and(|pid| pid != std::process::id() && process_exists(pid));
+        let ours = entry.metadata().is_ok_and(|m| m.is_file() && owned_by_us(&m));
+        if ours && !alive {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether a process with this id runs (signal 0 checks without sending anything).
+#[cfg(unix)]
+fn process_exists(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+    // SAFETY: kill with signal 0 only checks that the process exists and may be signalled.
+    unsafe { libc::kill(pid, 0) == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) }
+}
+
+#[cfg(not(unix))]
+fn process_exists(_pid: u32) -> bool {
+    false
+}
+
+/// Whether the file belongs to the user running this process.
+fn owned_by_us(metadata: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        metadata.uid() == unsafe { libc::geteuid() }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = metadata;
+        true
+    }
+}
+
+/// Refuses a session file that another user owns, or that others can read or write (as ssh
+/// refuses such a key): its token would be theirs too, or theirs to plant.
 fn refuse_if_shared(path: &Path) -> Result<(), Failure> {
+    let metadata = std::fs::metadata(path).map_err(|e| Failure::new(format!("reading {}: {e}", path.display())))?;
+    if !owned_by_us(&metadata) {
+        return Err(Failure::new(format!(
+            "{} belongs to another user; its token is not used. Remove it, or sign in again with another --session-file",
+            path.display()
+        )));
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map_err(|e| Failure::new(format!("reading {}: {e}", path.display())))?
-            .permissions()
-            .mode();
+        let mode = metadata.permissions().mode();
         if mode & 0o077 != 0 {
             return Err(Failure::new(format!(
                 "{} is readable by others (mode {:o}); its token is not used. `chmod 600` it, or sign in again",
@@ -161,8 +218,6 @@ fn refuse_if_shared(path: &Path) -> Result<(), Failure> {
             )));
         }
     }
-    #[cfg(not(unix))]
-    let _ = path;
     Ok(())
 }
 
