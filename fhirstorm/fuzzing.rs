@@ -89,6 +89,31 @@ pub fn search_page<V: ClientVersion, R: Resource<Version = V>>(data: &[u8]) {
     }
 }
 
+/// A bulk export manifest: read; each file's local name, where one is given, is one plain file
+/// name made of one of the version's resource types (never a path, never the server's text).
+pub fn bulk_manifest<V: crate::FhirVersion>(data: &[u8]) {
+    let Ok(value) = json::Value::parse(&String::from_utf8_lossy(data)) else { return };
+    let Ok(manifest) = crate::client::bulk::Manifest::from_json(&value) else { return };
+    let _ = manifest.next();
+    for file in manifest.output.iter().chain(&manifest.error).chain(&manifest.deleted) {
+        for n in [0, 1, u64::MAX] {
+            let Ok(name) = file.file_name::<V>(n) else { continue };
+            let ty = name.strip_suffix(&format!(".{n}.ndjson")).expect("TYPE.N.ndjson");
+            assert!(
+                V::resource_type(ty) == Some(ty) && ty == file.resource_type,
+                "{name:?} for {:?}",
+                file.resource_type
+            );
+            assert!(name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.'), "{name:?}");
+            let mut parts = std::path::Path::new(&name).components();
+            assert!(
+                matches!((parts.next(), parts.next()), (Some(std::path::Component::Normal(_)), None)),
+                "{name:?} is not one plain file name"
+            );
+        }
+    }
+}
+
 /// A `Retry-After` header's value: never a panic (a huge year once overflowed), and a wait
 /// that is never negative.
 pub fn retry_after(data: &[u8]) {

@@ -28,6 +28,11 @@ pub fn search_page(data: &[u8]) {
     fhirstorm_runtime::fuzzing::search_page::<crate::R4, crate::r4::Patient>(data)
 }
 
+/// A bulk export manifest and the local names of its files (R4).
+pub fn bulk_manifest(data: &[u8]) {
+    fhirstorm_runtime::fuzzing::bulk_manifest::<crate::R4>(data)
+}
+
 /// Request URLs built from an id, and URLs a server named.
 pub fn request_path(data: &[u8]) {
     fhirstorm_runtime::fuzzing::request_path(connection(), data)

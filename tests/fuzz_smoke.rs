@@ -68,6 +68,10 @@ const TOKENS: &[&[u8]] = &[
     b"code=",
     b"?",
     b"#",
+    b"\"type\":\"",
+    b"../",
+    b"/",
+    b"\\\\",
 ];
 
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
@@ -143,6 +147,7 @@ fn main() {
         ("search_page", fhirstorm::fuzzing::search_page, None),
         ("retry_after", fhirstorm::fuzzing::retry_after, None),
         ("request_path", fhirstorm::fuzzing::request_path, None),
+        ("bulk_manifest", fhirstorm::fuzzing::bulk_manifest, None),
     ];
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for (name, target, version) in targets {

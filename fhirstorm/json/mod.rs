@@ -12,16 +12,18 @@
 //! Other serde formats go through [`Value`].
 
 mod error;
+mod members;
 mod parser;
 mod scan;
 mod value;
 mod writer;
 
 pub use error::{Error, ErrorKind};
+pub use members::Members;
 pub use parser::{Parser, MAX_DEPTH};
 #[cfg(feature = "serde")]
 pub(crate) use value::serde_impls::{value_from_map, ValueVisitor};
-pub use value::{Members, Number, Value};
+pub use value::{Number, Value};
 pub use writer::Writer;
 
 /// A type that can be read from FHIR JSON.

@@ -95,17 +95,20 @@ impl<'a> Parser<'a> {
     /// in [`unknown_members`](Parser::unknown_members) when `counted`). In lenient mode this is
     /// also where a member that did not fit is kept, under its real key, and counted as a
     /// deviation instead.
+    ///
+    /// The value is kept as its compact JSON text, parsed only when the program asks for it
+    /// (memory in proportion to the text, not to a tree of it).
     pub fn keep_member(&mut self, members: &mut Members, key: &str, counted: bool) -> Result<(), Error> {
-        let v = self.value()?;
+        let v = self.compact_value()?;
         if let Some((real, deviation)) = self.deviant.take() {
-            members.push(real, v);
+            members.push_text(real, v);
             self.deviations.push(deviation);
             return Ok(());
         }
         if counted {
             self.note_unknown(key);
         }
-        members.push(key, v);
+        members.push_text(key, v);
         Ok(())
     }
 
@@ -246,7 +249,7 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn unexpected_syntax(&mut self, expected: &str) -> Error {
+    pub(super) fn unexpected_syntax(&mut self, expected: &str) -> Error {
         let found = self.peek();
         self.error(ErrorKind::Syntax, format!("expected {expected}, found {}", describe(found)))
     }
@@ -302,7 +305,7 @@ impl<'a> Parser<'a> {
         Ok(true)
     }
 
-    fn literal(&mut self, word: &str) -> Result<(), Error> {
+    pub(super) fn literal(&mut self, word: &str) -> Result<(), Error> {
         if self.bytes()[self.pos..].starts_with(word.as_bytes()) {
             self.pos += word.len();
             Ok(())
@@ -382,7 +385,7 @@ impl<'a> Parser<'a> {
     }
 
     /// At an opening quote: reads the string.
-    fn str_inner(&mut self) -> Result<Cow<'a, str>, Error> {
+    pub(super) fn str_inner(&mut self) -> Result<Cow<'a, str>, Error> {
         let b = self.bytes();
         let start = self.pos + 1;
         let mut i = scan::find_special(b, start);
@@ -503,6 +506,16 @@ impl<'a> Parser<'a> {
             Some(b'-' | b'0'..=b'9') => Value::Number(Number::from_text_unchecked(self.number()?)),
             _ => return Err(self.unexpected_syntax("a JSON value")),
         })
+    }
+
+    /// The byte offset the parser stands at.
+    pub(super) fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Back to `pos`, an offset this parser stood at (at the same nesting depth).
+    pub(super) fn rewind(&mut self, pos: usize) {
+        self.pos = pos;
     }
 
     /// Skips any JSON value without building it.

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::Members;
+
 /// A JSON number, kept as the exact text it was read from (`1.50` stays `1.50`).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Number(String);
@@ -113,62 +115,6 @@ impl Value {
             Value::Object(m) => Some(m),
             _ => None,
         }
-    }
-}
-
-/// The members of a JSON object, in the order they were read (duplicates kept).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct Members(Vec<(String, Value)>);
-
-impl Members {
-    /// No members.
-    pub const fn new() -> Members {
-        Members(Vec::new())
-    }
-
-    /// Adds a member at the end.
-    pub fn push(&mut self, key: impl Into<String>, value: Value) {
-        self.0.push((key.into(), value));
-    }
-
-    /// The first member named `key`.
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
-    }
-
-    /// Removes and returns every member named `key`; the last one's value is returned.
-    pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let mut found = None;
-        self.0.retain_mut(|(k, v)| {
-            if k == key {
-                found = Some(std::mem::take(v));
-                false
-            } else {
-                true
-            }
-        });
-        found
-    }
-
-    /// The members, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
-    }
-
-    /// How many members there are.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl FromIterator<(String, Value)> for Members {
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Members {
-        Members(iter.into_iter().collect())
     }
 }
 

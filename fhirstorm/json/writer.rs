@@ -198,13 +198,22 @@ impl Writer {
 
     /// Writes members kept from the input.
     pub fn members(&mut self, m: &Members) {
-        for (k, v) in m.iter() {
-            self.sep();
-            self.string(k);
-            self.buf.push(b':');
-            self.comma = false;
-            v.to_json(self);
-        }
+        m.write(self);
+    }
+
+    /// Writes a member name given by the input (escaped), inside an object.
+    pub(crate) fn member_key(&mut self, key: &str) {
+        self.sep();
+        self.string(key);
+        self.buf.push(b':');
+        self.comma = false;
+    }
+
+    /// Writes a value's compact JSON text as it is (the caller guarantees it is such text, as
+    /// `Members` keeps it).
+    pub(crate) fn raw_value(&mut self, text: &str) {
+        self.buf.extend_from_slice(text.as_bytes());
+        self.comma = true;
     }
 }
 

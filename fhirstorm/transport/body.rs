@@ -36,7 +36,10 @@ pub(crate) async fn read_limited(mut resp: reqwest::Response, max: usize) -> Res
     if resp.content_length().is_some_and(|n| n > max as u64) {
         return Err(Error::new(ErrorKind::TooLarge, format!("response body larger than the maximum of {max} bytes")));
     }
-    let mut body = Vec::new();
+    // Room for what the server announced (up to 32 MiB, whatever it claims), so that a large
+    // body is not copied as it grows.
+    let announced = resp.content_length().unwrap_or(0).min(32 << 20) as usize;
+    let mut body = Vec::with_capacity(announced);
     loop {
         let chunk = resp.chunk().await.map_err(|e| {
             let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport };
