@@ -42,8 +42,10 @@
 //!   line at a time (memory: the longest line and one piece of the body). The bearer token is
 //!   sent only when the manifest's `requiresAccessToken` is true, and only to URLs under the
 //!   FHIR base: a file on another host is fetched without it. Redirects follow the
-//!   connection's policy (only under the FHIR base). Limits on line and file size are in
-//!   [`PollPolicy`].
+//!   connection's policy (only under the FHIR base). Limits on the wait (24 hours), a line
+//!   (64 MiB), a file (64 GiB) and the manifest's pages (10,000) are in [`PollPolicy`]. A
+//!   program that writes the files names them with [`OutputFile::file_name`], made of the
+//!   version's resource types, never of the server's text.
 //!
 //! - **Parallel parsing**: [`NdjsonStream::for_each_parallel`] parses on several threads and
 //!   hands each resource to a function on the thread that parsed it (in the file's order
@@ -52,7 +54,7 @@
 //! - **Cuts and pages**: a download cut short resumes from where it stopped with `Range`
 //!   (up to three times) when the server said it takes byte ranges; a server that then does
 //!   not answer `206` from that byte leaves the cut's error. [`ExportJob::next_manifest`]
-//!   follows a paged manifest's `next` link.
+//!   follows a paged manifest's `next` link, and refuses one that leads back to a page read.
 
 mod job;
 mod kickoff;
