@@ -276,6 +276,7 @@ fn backend(t: &mut Runner, tool: &Tool, sb: &Sandbox) {
 }
 
 fn standalone(t: &mut Runner, tool: &Tool, sb: &Sandbox) {
+    session::keyring(t, tool, &sb.fhir, &sb.key().to_string_lossy());
     t.case_blocking("login standalone through the system browser: a refresh token kept", || {
         ok(tool.run(&[
             "--server",

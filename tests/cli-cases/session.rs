@@ -51,3 +51,53 @@ pub fn cases(t: &mut Runner, tool: &Tool) {
         Ok(())
     });
 }
+
+/// `login --keyring`: the tokens in the system keyring (here the Linux kernel's), the rest in
+/// the file; logout forgets both.
+pub fn keyring(t: &mut Runner, tool: &Tool, fhir: &str, key: &str) {
+    t.case_blocking(
+        "login --keyring: the tokens in the system keyring (where there is none, the file); logout forgets them",
+        || {
+            let o = tool.run(&[
+                "--server",
+                fhir,
+                "login",
+                "backend",
+                "--client-id",
+                "demo-backend",
+                "--key",
+                key,
+                "--keyring",
+            ]);
+            ensure!(code(&o) == 0, "exit {}: {}", code(&o), stderr(&o));
+            let s = saved(tool)?;
+            if stderr(&o).contains("the system keyring cannot keep the token") {
+                // No keyring to keep it (this machine's kernel refuses the link to the persistent
+                // keyring): the file keeps the token, as without --keyring.
+                eprintln!("    (no system keyring here: checked that the file keeps the token)");
+                ensure!(s["token"]["access_token"].is_string() && s.get("tokenIn").is_none(), "{s}");
+                let o = tool.run(&["get", "Patient/sandbox-1", "-o", "ndjson"]);
+                ensure!(code(&o) == 0, "exit {}: {}", code(&o), stderr(&o));
+                std::fs::remove_file(tool.session()).map_err(|e| e.to_string())?;
+                return Ok(());
+            }
+            ensure!(s.get("token").is_none() && s["tokenIn"] == "keyring", "{s}");
+            let o = tool.run(&["get", "Patient/sandbox-1", "-o", "ndjson"]);
+            ensure!(code(&o) == 0, "exit {}: {}", code(&o), stderr(&o));
+            let text = std::fs::read_to_string(tool.session()).map_err(|e| e.to_string())?;
+            let o = tool.run(&["logout"]);
+            ensure!(code(&o) == 0, "exit {}: {}", code(&o), stderr(&o));
+            // The same file back: its tokens are gone from the keyring.
+            write_private(&tool.session(), &text)?;
+            let o = tool.run(&["get", "Patient/sandbox-1"]);
+            ensure!(
+                code(&o) == 1 && stderr(&o).contains("system keyring cannot be read"),
+                "exit {}: {}",
+                code(&o),
+                stderr(&o)
+            );
+            std::fs::remove_file(tool.session()).map_err(|e| e.to_string())?;
+            Ok(())
+        },
+    );
+}

@@ -173,10 +173,17 @@ pub async fn login<V: ClientVersion>(cli: &Cli, flow: &Flow, path: &Path) -> Res
         scope: token.scope.clone().or(common.scope.clone()).unwrap_or_default(),
         flow: saved_flow,
         token,
+        in_keyring: common.keyring,
     };
     saved.save(path)?;
     eprintln!("Signed in to {server}{}; granted {}{}", clean(&context), clean(&granted), expiry(&saved.token));
-    eprintln!("The sign-in is kept in {} (readable by you only)", path.display());
+    match Saved::load(path)?.is_some_and(|s| s.in_keyring) {
+        true => eprintln!(
+            "The sign-in is kept in {} (readable by you only), its tokens in the system keyring",
+            path.display()
+        ),
+        false => eprintln!("The sign-in is kept in {} (readable by you only)", path.display()),
+    }
     Ok(())
 }
 

@@ -15,6 +15,7 @@
 
 mod commands;
 mod export;
+mod keyring_store;
 mod login;
 mod output;
 mod session_file;
@@ -239,4 +240,8 @@ pub struct LoginCommon {
     /// from the FHIR server].
     #[arg(long, value_name = "URL")]
     smart_config: Option<String>,
+    /// Keep the tokens in the system keyring (macOS Keychain, Windows Credential Manager,
+    /// Linux kernel keyring) instead of the session file; where there is none, the file.
+    #[arg(long)]
+    keyring: bool,
 }

@@ -32,6 +32,8 @@ pub struct Saved {
     pub scope: String,
     pub flow: Flow,
     pub token: TokenResponse,
+    /// The tokens are kept in the system keyring (`login --keyring`), the rest in the file.
+    pub in_keyring: bool,
 }
 
 /// The session file: `--session-file`, `$FHIRSTORM_SESSION_FILE`, or `session.json` in the
@@ -77,8 +79,13 @@ impl Saved {
                 kid: text(k, "kid", path)?,
             },
         };
-        let token = v.get("token").ok_or_else(|| Failure::new(format!("{}: no token", path.display())))?;
-        let token = TokenResponse::from_slice(&json::to_vec(token))
+        let in_keyring = v.get("tokenIn").and_then(Value::as_str) == Some("keyring");
+        let token = match v.get("token") {
+            _ if in_keyring => crate::keyring_store::load(path)?.into_bytes(),
+            Some(token) => json::to_vec(token),
+            None => return Err(Failure::new(format!("{}: no token", path.display()))),
+        };
+        let token = TokenResponse::from_slice(&token)
             .map_err(|e| Failure::new(format!("{}: the token: {e}", path.display())))?;
         Ok(Some(Saved {
             server: text(&v, "server", path)?,
@@ -88,6 +95,7 @@ impl Saved {
             scope: text(&v, "scope", path)?,
             flow,
             token,
+            in_keyring,
         }))
     }
 
@@ -108,9 +116,23 @@ impl Saved {
             k.push("kid", string(kid));
             m.push("key", Value::Object(k));
         }
-        let token: Value = json::from_slice(&self.token.to_vec())
-            .map_err(|e| Failure::new(format!("the token does not write as JSON: {e}")))?;
-        m.push("token", token);
+        let token = self.token.to_vec();
+        let kept = self.in_keyring
+            && match crate::keyring_store::store(path, &String::from_utf8_lossy(&token)) {
+                Ok(()) => true,
+                Err(e) => {
+                    let e = crate::output::clean(&e).into_owned();
+                    eprintln!("note: the system keyring cannot keep the token ({e}); it is kept in the file");
+                    false
+                }
+            };
+        if kept {
+            m.push("tokenIn", string("keyring"));
+        } else {
+            let token: Value =
+                json::from_slice(&token).map_err(|e| Failure::new(format!("the token does not write as JSON: {e}")))?;
+            m.push("token", token);
+        }
         write_private(path, &json::to_vec_pretty(&Value::Object(m)))
     }
 }
@@ -221,8 +243,10 @@ fn refuse_if_shared(path: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Removes the session file; whether there was one.
+/// Removes the session file, and the tokens it kept in the system keyring; whether there was
+/// one.
 pub fn remove(path: &Path) -> Result<bool, Failure> {
+    crate::keyring_store::remove(path);
     match std::fs::remove_file(path) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
