@@ -44,7 +44,7 @@ const CALLBACK_PATH: &str = "/callback";
 const MAX_HEAD: usize = 16 * 1024;
 /// How long one browser connection may take to send its request.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How many connections are read at once; more wait to be accepted until one is done.
+/// How many connections are read at once; a new one beyond them ends the oldest.
 const MAX_CONNECTIONS: usize = 64;
 
 /// A listener on `127.0.0.1` waiting for the authorization server's redirect, for one login.
@@ -90,8 +90,8 @@ impl LoopbackRedirect {
     /// exchanges the code with `client` (whose redirect URL must be this one's). The browser's
     /// tab is answered with a short page saying whether the login worked.
     ///
-    /// Connections are read side by side (up to 64 at once, each for ten seconds at most), so
-    /// that idle ones cannot hold up the redirect. Requests that are not the redirect (a
+    /// Connections are read side by side (up to 64 at once, each for ten seconds at most; a
+    /// 65th ends the oldest), so that idle ones cannot hold up the redirect. Requests that are not the redirect (a
     /// `favicon.ico`), or that do not carry exactly this login's state (a stale tab, a request
     /// a page or another local program made up), are answered with a page and the wait goes
     /// on: nothing can end the login before the state is confirmed. Once it is, the
@@ -124,6 +124,8 @@ impl LoopbackRedirect {
         // Every connection is read on its own task, so that connections that send nothing (a
         // browser's speculative ones, or a local process's) cannot hold up the redirect.
         let mut reading = tokio::task::JoinSet::new();
+        // The reading tasks, oldest first: when all the room is taken, the oldest gives way.
+        let mut started = std::collections::VecDeque::new();
         let mut timer = std::pin::pin!(tokio::time::sleep_until(deadline));
         loop {
             let event = std::future::poll_fn(|cx| {
@@ -133,14 +135,20 @@ impl LoopbackRedirect {
                 if let Poll::Ready(Some(read)) = reading.poll_join_next(cx) {
                     return Poll::Ready(Some(read.ok()));
                 }
-                if reading.len() < MAX_CONNECTIONS {
-                    if let Poll::Ready(accepted) = self.listener.poll_accept(cx) {
-                        if let Ok((stream, _)) = accepted {
-                            reading.spawn(read_request(stream));
+                if let Poll::Ready(accepted) = self.listener.poll_accept(cx) {
+                    if let Ok((stream, _)) = accepted {
+                        if reading.len() >= MAX_CONNECTIONS {
+                            if let Some(oldest) = started.pop_front() {
+                                tokio::task::AbortHandle::abort(&oldest);
+                            }
                         }
-                        // Polled again at once: the new task and the next connection.
-                        cx.waker().wake_by_ref();
+                        started.push_back(reading.spawn(read_request(stream)));
+                        if started.len() > 2 * MAX_CONNECTIONS {
+                            started.retain(|t: &tokio::task::AbortHandle| !t.is_finished());
+                        }
                     }
+                    // Polled again at once: the new task and the next connection.
+                    cx.waker().wake_by_ref();
                 }
                 Poll::Pending
             })

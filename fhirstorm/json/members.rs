@@ -110,22 +110,40 @@ impl Members {
     }
 }
 
+/// Kept text and a tree compare by the tree the text parses to (parsed for the comparison,
+/// not kept: comparing does not make a member cost its tree's memory).
 impl PartialEq for Members {
     fn eq(&self, other: &Members) -> bool {
         self.len() == other.len()
             && self.0.iter().zip(&other.0).all(|((ka, a), (kb, b))| {
                 ka == kb
                     && match (a, b) {
+                        (Member::Value(x), Member::Value(y)) => x == y,
                         (Member::Text { text: x, .. }, Member::Text { text: y, .. }) => x == y,
-                        _ => a.value() == b.value(),
+                        (Member::Value(v), Member::Text { text, .. })
+                        | (Member::Text { text, .. }, Member::Value(v)) => Value::parse(text).is_ok_and(|t| t == *v),
                     }
             })
     }
 }
 
+/// Each member as `name: value`; kept text shown as it is.
 impl fmt::Debug for Members {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
+        struct Text<'a>(&'a str);
+        impl fmt::Debug for Text<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        let mut map = f.debug_map();
+        for (k, v) in &self.0 {
+            match v {
+                Member::Value(v) => map.entry(k, v),
+                Member::Text { text, .. } => map.entry(k, &Text(text)),
+            };
+        }
+        map.finish()
     }
 }
 

@@ -119,6 +119,41 @@ pub fn server(t: &mut Runner, tool: &Tool) {
         Ok(())
     });
 
+    t.case_blocking("export: a file listed twice is fetched once; --max-files ends the export", || {
+        let out = dir.join("out-files");
+        let server = rt.block_on(fake::start_with(|base| {
+            export(
+                base,
+                &[("Patient", "/files/1"), ("Patient", "/files/1"), ("Patient", "/files/2")],
+                None,
+                vec![ndjson(PATIENT)],
+            )
+        }));
+        let out_arg = out.to_string_lossy().to_string();
+        let o = tool.run(&[
+            "--server",
+            &server.base,
+            "--fhir-version",
+            "r4",
+            "export",
+            "--out",
+            &out_arg,
+            "--max-files",
+            "2",
+        ]);
+        ensure!(code(&o) == 1 && stderr(&o).contains("more than --max-files (2)"), "exit {}: {}", code(&o), stderr(&o));
+        ensure!(files_in(&out) == ["Patient.1.ndjson", "Patient.2.ndjson"], "{:?}", files_in(&out));
+        let fetched = server
+            .seen
+            .lock()
+            .map_err(|e| e.to_string())?
+            .iter()
+            .filter(|s| s.path.starts_with("/fhir/files/1"))
+            .count();
+        ensure!(fetched == 1, "/files/1 fetched {fetched} times");
+        Ok(())
+    });
+
     t.case_blocking("export: --max-total-size and --max-file-size end the export with a clear error", || {
         let out = dir.join("out-limits");
         let big = PATIENT.repeat(100);

@@ -11,12 +11,29 @@ pub fn cases(t: &mut Runner, tool: &Tool) {
         // A process id above Linux's largest: no such process.
         let stale = dir.join(format!(".{name}.4294967295.tmp"));
         write_private(&stale, "{\"token\":\"half written\"}")?;
+        // Two minutes old (a younger one might be a write in progress in another namespace).
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(120);
+        std::fs::File::options()
+            .write(true)
+            .open(&stale)
+            .and_then(|f| f.set_modified(old))
+            .map_err(|e| e.to_string())?;
+        // Another session file's temporary file, beside it: not this one's to remove.
+        let other = dir.join(format!(".{name}.prod.4294967295.tmp"));
+        write_private(&other, "{}")?;
+        std::fs::File::options()
+            .write(true)
+            .open(&other)
+            .and_then(|f| f.set_modified(old))
+            .map_err(|e| e.to_string())?;
         let mut s = saved(tool)?;
         s["token"]["expires_at"] = 0.into();
         write_private(&tool.session(), &s.to_string())?;
         let o = tool.run(&["get", "Patient/sandbox-1"]);
         ensure!(code(&o) == 0, "exit {}: {}", code(&o), stderr(&o));
         ensure!(!stale.exists(), "{} is still there", stale.display());
+        ensure!(other.exists(), "another session file's temporary file was removed");
+        std::fs::remove_file(&other).map_err(|e| e.to_string())?;
         let left: Vec<String> = std::fs::read_dir(&dir)
             .map_err(|e| e.to_string())?
             .filter_map(|e| e.ok())

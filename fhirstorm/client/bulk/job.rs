@@ -119,14 +119,16 @@ pub struct ExportJob<V: ClientVersion> {
     service: Service<V>,
     state: JobState,
     policy: PollPolicy,
-    /// The manifest pages read through `next` links, so that a link back to one is caught.
-    pages: BTreeSet<String>,
+    /// The manifest pages read through `next` links (their URLs' hashes, without fragment), so
+    /// that a link back to one is caught.
+    pages: BTreeSet<u64>,
+    hasher: std::hash::RandomState,
 }
 
 impl<V: ClientVersion> ExportJob<V> {
     /// The job whose state a process saved: poll it, download what is not fetched yet.
     pub fn resume(service: Service<V>, state: JobState) -> ExportJob<V> {
-        ExportJob { service, state, policy: PollPolicy::default(), pages: BTreeSet::new() }
+        ExportJob { service, state, policy: PollPolicy::default(), pages: BTreeSet::new(), hasher: Default::default() }
     }
 
     /// How it polls and reads.
@@ -224,10 +226,12 @@ impl<V: ClientVersion> ExportJob<V> {
     /// `max_manifest_pages`, is a [`ErrorKind::Protocol`] error: the export would never end.
     pub async fn next_manifest(&mut self, manifest: &Manifest) -> Result<Option<Manifest>, Error> {
         let Some(next) = manifest.next() else { return Ok(None) };
-        let url = Url::parse(next)
+        let mut url = Url::parse(next)
             .map_err(|e| Error::new(ErrorKind::Protocol, "the manifest's next link does not parse").with_source(e))?;
+        url.set_fragment(None);
         let status = self.status_url()?;
-        if url == status || self.pages.contains(url.as_str()) {
+        let page = std::hash::BuildHasher::hash_one(&self.hasher, url.as_str());
+        if url == status || self.pages.contains(&page) {
             return Err(Error::new(
                 ErrorKind::Protocol,
                 format!("the manifest's next link leads back to a page already read ({})", redact_url(&url)),
@@ -239,22 +243,27 @@ impl<V: ClientVersion> ExportJob<V> {
                 format!("the manifest has more than {} pages", self.policy.max_manifest_pages),
             ));
         }
-        self.pages.insert(url.to_string());
+        self.pages.insert(page);
         let conn = self.service.connection();
         let resp =
             conn.call(Method::GET, url).header(ACCEPT, HeaderValue::from_static("application/json")).send().await?;
         manifest_of(&resp).map(Some)
     }
 
-    /// The files of `manifest` not fetched yet.
+    /// The files of `manifest` not fetched yet, each URL once.
     pub fn pending<'m>(&self, manifest: &'m Manifest) -> Vec<&'m OutputFile> {
-        manifest.output.iter().filter(|f| !self.state.fetched.contains(&f.url)).collect()
+        self.not_fetched(&manifest.output)
     }
 
-    /// The error files (`OperationOutcome`s) of `manifest` not fetched yet: a file named again
-    /// by a later page is not fetched twice.
+    /// The error files (`OperationOutcome`s) of `manifest` not fetched yet, each URL once: a
+    /// file named again by a later page is not fetched twice.
     pub fn pending_errors<'m>(&self, manifest: &'m Manifest) -> Vec<&'m OutputFile> {
-        manifest.error.iter().filter(|f| !self.state.fetched.contains(&f.url)).collect()
+        self.not_fetched(&manifest.error)
+    }
+
+    fn not_fetched<'m>(&self, files: &'m [OutputFile]) -> Vec<&'m OutputFile> {
+        let mut seen = BTreeSet::new();
+        files.iter().filter(|f| !self.state.fetched.contains(&f.url) && seen.insert(f.url.as_str())).collect()
     }
 
     /// Records that `file` was fetched whole (a resumed job does not fetch it again).

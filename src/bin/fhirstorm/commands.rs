@@ -132,11 +132,12 @@ fn check_params(listed: &BTreeMap<String, String>, ty: &str, params: &[(String, 
             continue;
         }
         let known = listed.keys().map(String::as_str).chain(COMMON_PARAMS.iter().copied());
+        // The names are the server's: each shown on the tool's own lines, cleaned.
         let hint = match did_you_mean(base, known) {
-            Some(s) => format!("; did you mean {s}?"),
+            Some(s) => format!("; did you mean {}?", clean(s)),
             None => String::new(),
         };
-        let names: Vec<&str> = listed.keys().map(String::as_str).collect();
+        let names: Vec<String> = listed.keys().map(|k| clean(k).into_owned()).collect();
         return Err(Failure::usage(format!(
             "{ty} has no search parameter {base:?} at this server{hint}\n  its parameters: {}\n  (--no-check sends it anyway)",
             names.join(", ")

@@ -3,7 +3,8 @@
 //! The server names the files' types and the manifest pages; none of its text becomes a path.
 //! A file is named after one of the version's resource types (`Observation.1.ndjson`), created
 //! new (an existing file or link is never written through: the next free number is taken), and
-//! always directly in `--out`. The wait, each file and the whole export are bounded.
+//! always directly in `--out`, readable by its owner only. The time, each file, the number of
+//! files and the bytes in all are bounded.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -43,7 +44,11 @@ pub struct ExportArgs {
     /// The most to write in all (bytes, or with K, M, G or T).
     #[arg(long, default_value = "256G", value_name = "SIZE", value_parser = parse_size)]
     max_total_size: u64,
-    /// How long to wait for the server to finish the export (seconds, or with s, m, h or d).
+    /// The most files to write.
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    max_files: u64,
+    /// How long the whole export may take, waiting and downloading (seconds, or with s, m, h
+    /// or d).
     #[arg(long, default_value = "24h", value_name = "DURATION", value_parser = parse_duration)]
     max_wait: Duration,
 }
@@ -52,6 +57,15 @@ pub struct ExportArgs {
 const MAX_NAME_TRIES: u64 = 10_000;
 
 pub async fn export<V: ClientVersion>(service: &Service<V>, args: &ExportArgs) -> Result<(), Failure> {
+    tokio::time::timeout(args.max_wait, run(service, args)).await.unwrap_or_else(|_| {
+        Err(Failure::new(format!(
+            "the export did not end within --max-wait ({} s); the files written so far are kept",
+            args.max_wait.as_secs()
+        )))
+    })
+}
+
+async fn run<V: ClientVersion>(service: &Service<V>, args: &ExportArgs) -> Result<(), Failure> {
     let mut request = match (&args.group, args.patients) {
         (Some(group), _) => service.export_group(group),
         (None, true) => service.export_patients(),
@@ -74,8 +88,15 @@ pub async fn export<V: ClientVersion>(service: &Service<V>, args: &ExportArgs) -
         .wait_with(|progress| waiting.set_message(format!("exporting: {}", clean(progress.unwrap_or("in progress")))))
         .await?;
     waiting.finish_and_clear();
-    let mut files =
-        Files { out: &args.out, asked: &args.types, next: BTreeMap::new(), total: 0, max: args.max_total_size };
+    let mut files = Files {
+        out: &args.out,
+        asked: &args.types,
+        next: BTreeMap::new(),
+        written: BTreeMap::new(),
+        total: 0,
+        max: args.max_total_size,
+        max_files: args.max_files,
+    };
     loop {
         let total: u64 = manifest.output.iter().filter_map(|f| f.count).sum();
         let bar = output::bar(total, "resources");
@@ -105,18 +126,21 @@ pub async fn export<V: ClientVersion>(service: &Service<V>, args: &ExportArgs) -
             None => break,
         }
     }
-    let summary: Vec<String> = files.next.iter().map(|(ty, n)| format!("{ty} ({} file(s))", n - 1)).collect();
+    let summary: Vec<String> = files.written.iter().map(|(ty, n)| format!("{ty} ({n} file(s))")).collect();
     eprintln!("Exported at {}: {}, {} bytes", clean(&manifest.transaction_time), summary.join(", "), files.total);
     Ok(())
 }
 
-/// The files written so far: the next number per type, and the bytes written in all.
+/// The files written so far: the next number to try and the files written per type, and the
+/// bytes written in all.
 struct Files<'a> {
     out: &'a Path,
     asked: &'a [String],
     next: BTreeMap<&'static str, u64>,
+    written: BTreeMap<&'static str, u64>,
     total: u64,
     max: u64,
+    max_files: u64,
 }
 
 impl Files<'_> {
@@ -138,12 +162,22 @@ impl Files<'_> {
             let what = if is_error { "error files hold OperationOutcome" } else { "it was not asked for (--type)" };
             return Err(Failure::new(format!("the manifest names a file of {ty}, but {what}; nothing more written")));
         }
+        let count: u64 = self.written.values().sum();
+        if count >= self.max_files {
+            return Err(Failure::new(format!(
+                "the export has more than --max-files ({}) files; the files written so far are kept",
+                self.max_files
+            )));
+        }
         let n = self.next.entry(ty).or_insert(1);
         for _ in 0..MAX_NAME_TRIES {
             let path = self.out.join(file.file_name::<V>(*n)?);
             *n += 1;
             match create_new(&path) {
-                Ok(f) => return Ok((f, path, ty)),
+                Ok(f) => {
+                    *self.written.entry(ty).or_default() += 1;
+                    return Ok((f, path, ty));
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(Failure::new(format!("creating {}: {e}", path.display()))),
             }
@@ -165,12 +199,13 @@ impl Files<'_> {
     }
 }
 
-/// Creates `path`, failing if anything is there already (a file, or a link, which is not followed).
+/// Creates `path`, readable by its owner only (it holds patient data), failing if anything is
+/// there already (a file, or a link, which is not followed).
 fn create_new(path: &Path) -> std::io::Result<File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)
 }
 

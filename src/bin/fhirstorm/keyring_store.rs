@@ -10,8 +10,14 @@ use crate::Failure;
 /// The keyring's service name for every entry.
 const SERVICE: &str = "fhirstorm";
 
+/// The entry of the session file at `path`, named by its path with the folder resolved (`..`
+/// and links), so that another spelling of the same path finds it.
 fn entry(path: &Path) -> Result<keyring::Entry, keyring::Error> {
-    let account = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let account = match (std::fs::canonicalize(folder), path.file_name()) {
+        (Ok(folder), Some(name)) => folder.join(name),
+        _ => std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+    };
     keyring::Entry::new(SERVICE, &account.to_string_lossy())
 }
 

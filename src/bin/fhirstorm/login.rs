@@ -175,9 +175,9 @@ pub async fn login<V: ClientVersion>(cli: &Cli, flow: &Flow, path: &Path) -> Res
         token,
         in_keyring: common.keyring,
     };
-    saved.save(path)?;
+    let in_keyring = saved.save(path)?;
     eprintln!("Signed in to {server}{}; granted {}{}", clean(&context), clean(&granted), expiry(&saved.token));
-    match Saved::load(path)?.is_some_and(|s| s.in_keyring) {
+    match in_keyring {
         true => eprintln!(
             "The sign-in is kept in {} (readable by you only), its tokens in the system keyring",
             path.display()

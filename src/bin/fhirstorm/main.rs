@@ -124,7 +124,9 @@ impl From<fhirstorm::client::Error> for Failure {
             }
             source = s.source();
         }
-        Failure { mismatch, ..Failure::new(message) }
+        // The error's text may be a server's (an OperationOutcome's diagnostics): its line
+        // breaks and control characters are escaped here, before the tool adds its own lines.
+        Failure { mismatch, ..Failure::new(output::clean(&message).into_owned()) }
     }
 }
 
@@ -199,7 +201,9 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if !f.message.is_empty() {
-                eprintln!("error: {}", output::clean(&f.message));
+                // The tool's own line breaks kept; a server's text in it was cleaned whole.
+                let lines: Vec<_> = f.message.split('\n').map(output::clean).collect();
+                eprintln!("error: {}", lines.join("\n"));
             }
             ExitCode::from(f.code)
         }

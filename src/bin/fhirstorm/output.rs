@@ -52,22 +52,33 @@ impl Output {
     }
 }
 
-/// Whether a terminal may act on `c` rather than show it: C0 and C1 controls, DEL, and the
-/// bidirectional overrides and isolates (which reorder what is shown).
+/// Whether a terminal may act on `c` rather than show it, or show it as nothing: C0 and C1
+/// controls, DEL, the bidirectional marks, overrides and isolates (which reorder what is
+/// shown), zero-width characters and the tag characters.
 fn is_control(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
 }
 
-/// `text` with what a terminal would act on written out as `\u{1b}` (line breaks and tabs
-/// kept): for every note, error and progress message that may carry a server's text.
+/// `text` with what a terminal would act on written out as `\u{1b}` (tabs kept; line breaks
+/// too, so that a server cannot print a line of its own that looks like the tool's): for every
+/// note, error and progress message that may carry a server's text.
 pub fn clean(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| is_control(c) && c != '\n' && c != '\t') {
+    if !text.chars().any(|c| is_control(c) && c != '\t') {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         match c {
-            '\n' | '\t' => out.push(c),
+            '\t' => out.push(c),
             c if is_control(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
@@ -130,7 +141,9 @@ mod tests {
 
     #[test]
     fn server_text_cannot_drive_the_terminal() {
-        assert_eq!(clean("plain\nnext\tline"), "plain\nnext\tline");
+        assert_eq!(clean("plain\tline"), "plain\tline");
+        assert_eq!(clean("gone\nerror: fake"), "gone\\u{a}error: fake");
+        assert_eq!(clean("a\u{200b}b\u{feff}\u{e0041}\u{61c}"), "a\\u{200b}b\\u{feff}\\u{e0041}\\u{61c}");
         assert_eq!(clean("a\u{1b}[2J\u{1b}]0;title\u{7}b"), "a\\u{1b}[2J\\u{1b}]0;title\\u{7}b");
         assert_eq!(clean("\u{9b}31m\u{7f}\r"), "\\u{9b}31m\\u{7f}\\u{d}");
         assert_eq!(clean("abc\u{202e}def\u{2066}"), "abc\\u{202e}def\\u{2066}");

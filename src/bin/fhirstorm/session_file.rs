@@ -5,6 +5,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use fhirstorm::auth::TokenResponse;
 use fhirstorm::json::{self, Members, Value};
@@ -99,8 +100,9 @@ impl Saved {
         }))
     }
 
-    /// Writes the session file, readable by its owner only.
-    pub fn save(&self, path: &Path) -> Result<(), Failure> {
+    /// Writes the session file, readable by its owner only; whether its tokens went to the
+    /// system keyring.
+    pub fn save(&self, path: &Path) -> Result<bool, Failure> {
         let mut m = Members::new();
         m.push("server", string(&self.server));
         m.push("fhirVersion", string(&self.fhir_version));
@@ -129,11 +131,14 @@ impl Saved {
         if kept {
             m.push("tokenIn", string("keyring"));
         } else {
+            // Tokens an earlier `--keyring` sign-in kept there are not left behind.
+            crate::keyring_store::remove(path);
             let token: Value =
                 json::from_slice(&token).map_err(|e| Failure::new(format!("the token does not write as JSON: {e}")))?;
             m.push("token", token);
         }
-        write_private(path, &json::to_vec_pretty(&Value::Object(m)))
+        write_private(path, &json::to_vec_pretty(&Value::Object(m)))?;
+        Ok(kept)
     }
 }
 
@@ -174,17 +179,25 @@ impl Drop for Temporary {
     }
 }
 
-/// Removes `.NAME.PID.tmp` files in `dir` that are this user's and whose process is gone (a
-/// write cut by a kill or a power loss): each may hold a token.
+/// Removes `.NAME.PID.tmp` files in `dir` that are this user's, a minute old or more, and
+/// whose process is gone (an hour old or more whatever their process: one in another process
+/// namespace cannot be seen): a write cut by a kill or a power loss, each may hold a token.
 fn remove_left_behind(dir: &Path, name: &str) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     let prefix = format!(".{name}.");
     for entry in entries.flatten() {
         let file = entry.file_name().to_string_lossy().into_owned();
         let Some(pid) = file.strip_prefix(&prefix).and_then(|rest| rest.strip_suffix(".tmp")) else { continue };
-        let alive = pid.parse::<u32>().is_ok_and(|pid| pid != std::process::id() && process_exists(pid));
-        let ours = entry.metadata().is_ok_and(|m| m.is_file() && owned_by_us(&m));
-        if ours && !alive {
+        // Another session file's (`.NAME.other.PID.tmp`) is not this one's.
+        let Some(pid) = pid.bytes().all(|b| b.is_ascii_digit()).then(|| pid.parse::<u32>().ok()).flatten() else {
+            continue;
+        };
+        // `DirEntry::metadata` does not follow a link; removing one removes the link only.
+        let Ok(metadata) = entry.metadata() else { continue };
+        let age = metadata.modified().ok().and_then(|m| m.elapsed().ok()).unwrap_or_default();
+        let gone = pid != std::process::id() && !process_exists(pid);
+        let stale = age >= Duration::from_secs(3600) || (gone && age >= Duration::from_secs(60));
+        if metadata.is_file() && owned_by_us(&metadata) && stale {
             let _ = std::fs::remove_file(entry.path());
         }
     }
