@@ -1,4 +1,4 @@
-//! Dynamic registration — the seed's example app that registers itself (RFC 7591) at the
+//! Dynamic registration — the Python FHIRstorm's example app that registers itself (RFC 7591) at the
 //! server's `registration_endpoint`, then signs in with the client it got and reads the patient.
 //!
 //! ```text

@@ -1,4 +1,4 @@
-//! EHR launch web app — the seed's Flask app, in Rust with axum: the EHR opens `/launch` with
+//! EHR launch web app — the Python FHIRstorm's Flask app, in Rust with axum: the EHR opens `/launch` with
 //! `iss` and `launch`; the app checks `iss` against its allow-list before anything else,
 //! discovers the server, and sends the user to authorize (signed state + PKCE + `launch`);
 //! `/callback` checks the state, exchanges the code and shows the patient in context with their

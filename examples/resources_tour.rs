@@ -1,5 +1,5 @@
-//! The seed's "resources tour" tutorial in Rust: connect, list the resource types the server
-//! advertises (the seed's `dir(service.r)`), and for each type that can be searched by patient,
+//! The Python FHIRstorm's "resources tour" tutorial in Rust: connect, list the resource types the server
+//! advertises (the Python FHIRstorm's `dir(service.r)`), and for each type that can be searched by patient,
 //! count that patient's resources.
 //!
 //! ```text

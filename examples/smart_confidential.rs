@@ -1,7 +1,7 @@
-//! Confidential app — the seed's "Obtain an authorization code / token" tutorial with a client
+//! Confidential app — the Python FHIRstorm's "Obtain an authorization code / token" tutorial with a client
 //! secret and a *signed* state (`auth.jwt_state(INTERNAL_SECRET)` and
 //! `auth.jwt_state_validator(INTERNAL_SECRET)`), then the id_token verified, the patient read,
-//! and the token refreshed (the seed's `service.refresh_token()`).
+//! and the token refreshed (the Python FHIRstorm's `service.refresh_token()`).
 //!
 //! ```text
 //! cargo run --example smart_confidential                  # against scripts/sandbox

@@ -1,4 +1,4 @@
-//! Public app — the seed's authorization tutorial for an app that cannot keep a secret (a
+//! Public app — the Python FHIRstorm's authorization tutorial for an app that cannot keep a secret (a
 //! browser or desktop app): PKCE (S256) protects the code, and the random state is kept by the
 //! app and compared in constant time. Reads the patient and their conditions.
 //!

@@ -166,7 +166,7 @@ async fn a_401_causes_one_refresh_then_an_error_not_a_loop() {
     assert_eq!(token_requests, 1, "one refresh, no loop");
 }
 
-/// Issue 13, point 5: a renewal that fails is reported at the token endpoint (where it failed),
+/// A renewal that fails is reported at the token endpoint (where it failed),
 /// not at the FHIR request that needed the token.
 #[tokio::test]
 async fn a_failed_renewal_names_the_token_endpoint() {
@@ -190,7 +190,7 @@ async fn a_failed_renewal_names_the_token_endpoint() {
     assert!(f.seen.lock().unwrap().is_empty(), "no FHIR request without a token");
 }
 
-/// Issue 13, point 2: a renewal whose id_token does not verify (this server's refreshed one has
+/// A renewal whose id_token does not verify (this server's refreshed one has
 /// no `aud`) leaves the session the id_token it had.
 #[tokio::test]
 async fn a_refreshed_id_token_that_does_not_verify_does_not_replace_the_old_one() {
@@ -214,7 +214,7 @@ async fn a_refreshed_id_token_that_does_not_verify_does_not_replace_the_old_one(
     assert_eq!(session.token().id_token.as_ref().map(|t| t.secret()), Some("the.verified.one"));
 }
 
-/// Issue 13, point 3: a secret with `+`, `/` and `=` goes form-urlencoded inside
+/// A secret with `+`, `/` and `=` goes form-urlencoded inside
 /// `client_secret_basic` (RFC 6749), or as it is where the app says its server needs that; a
 /// refused client is told which method it used.
 #[tokio::test]
@@ -248,7 +248,7 @@ async fn client_secret_basic_encoding_and_the_method_named_on_invalid_client() {
     }
 }
 
-/// Issue 14, point 1: the client asks an `Authorizer` for tokens; an app's own works like a
+/// The client asks an `Authorizer` for tokens; an app's own works like a
 /// SMART session (asked once more after a 401, with the refused token's mark).
 #[tokio::test]
 async fn an_authorizer_of_your_own() {
@@ -291,7 +291,7 @@ async fn an_authorizer_of_your_own() {
     assert!(printed.contains("(hidden)") && !printed.contains("tok-secret"), "{printed}");
 }
 
-/// Issue 14, point 6: conditional interactions take the typed search (escaped as a search is)
+/// Conditional interactions take the typed search (escaped as a search is)
 /// or raw pairs; no criteria is refused before any request (it would touch every resource).
 #[tokio::test]
 async fn conditional_interactions_take_the_typed_search() {

@@ -191,7 +191,7 @@ async fn stu3_and_dstu2_negotiate_their_media_types() {
     let caps = c.metadata().await.unwrap();
     assert!(matches!(caps.statement, fhirstorm::dstu2::AnyResource::Conformance(_)));
     let s = c.service().await.unwrap();
-    // The seed's search, in DSTU2 types.
+    // The Python FHIRstorm's search, in DSTU2 types.
     let orders = s.r::<fhirstorm::dstu2::MedicationOrder>().search([("patient", "p1")]).await.unwrap();
     assert_eq!(orders.matches().len(), 1);
     assert_eq!(orders.total, Some(1));
@@ -299,7 +299,7 @@ async fn retry_after_as_an_http_date() {
     assert!(started.elapsed() < Duration::from_secs(2), "a date in the past means now: {:?}", started.elapsed());
 }
 
-/// Issue 13, point 4: plain HTTP to a host that is not loopback (a test network's container
+/// Plain HTTP to a host that is not loopback (a test network's container
 /// name; here a name reqwest resolves to the fake) only with the loudly named opt-in.
 #[tokio::test]
 async fn plain_http_to_another_host_only_with_the_testing_opt_in() {
@@ -323,7 +323,7 @@ async fn plain_http_to_another_host_only_with_the_testing_opt_in() {
     assert_eq!(p.id.as_deref(), Some("p1"));
 }
 
-/// R5 (issue 15) against a fake R5 server (no registry package gives a real one that starts
+/// R5 against a fake R5 server (no registry package gives a real one that starts
 /// here): a typed search whose pages follow the `next` link (in R5 a code of IANA's link
 /// relations, no longer a string), and a transaction.
 #[cfg(feature = "r5")]

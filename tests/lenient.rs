@@ -1,4 +1,4 @@
-//! Lenient reading (issue 13, point 7): our own non-conformant resources
+//! Lenient reading: our own non-conformant resources
 //! (`tests/fixtures/nonconformant/`, one file per kind of deviation real data shows) are refused
 //! by strict reading and read by lenient reading, which keeps each member that does not fit as it
 //! came, reports it with the same error strict reading gives, writes the resource back exactly,

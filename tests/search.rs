@@ -148,7 +148,7 @@ fn sort_elements_revinclude() {
 #[test]
 fn dstu2_has_the_common_parameters_and_the_raw_escape_hatch() {
     use fhirstorm::dstu2;
-    // The seed's search, in DSTU2 types: no SearchParameter definitions exist for DSTU2 in any
+    // The Python FHIRstorm's search, in DSTU2 types: no SearchParameter definitions exist for DSTU2 in any
     // registry package, so `patient` goes through the raw escape hatch.
     let q = dstu2::MedicationOrder::search().raw("patient", "123").id("m1").last_updated(DateValue::ge("2016"));
     assert_eq!(pairs(q), vec![p("patient", "123"), p("_id", "m1"), p("_lastUpdated", "ge2016")]);
@@ -222,7 +222,7 @@ fn total_in_r4_and_recurse_in_stu3() {
     );
 }
 
-/// R4B (issue 15): the builders come from R4B's own SearchParameters, with the resources R4B
+/// R4B: the builders come from R4B's own SearchParameters, with the resources R4B
 /// added to R4 (`ClinicalUseDefinition`, `SubscriptionTopic`).
 #[cfg(feature = "r4b")]
 #[test]
@@ -242,7 +242,7 @@ fn r4b_builders_from_r4b_search_parameters() {
     assert_eq!(pairs(q), vec![p("url", "http://example.org/topic"), p("status", "active")]);
 }
 
-/// R5 (issue 15): the builders come from R5's own SearchParameters (`Observation?subject`
+/// R5: the builders come from R5's own SearchParameters (`Observation?subject`
 /// allows R5's new targets, `_total` and `:iterate` are there), with R5-only resources.
 #[cfg(feature = "r5")]
 #[test]

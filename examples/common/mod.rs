@@ -200,7 +200,7 @@ pub fn medication_text(m: &MedicationRequest) -> String {
     }
 }
 
-/// The seed README's ending: a patient and their medication requests, printed.
+/// The Python FHIRstorm README's ending: a patient and their medication requests, printed.
 pub fn print_summary(patient: &Patient, meds: &[MedicationRequest]) {
     println!("Patient   {} ({})", display_name(&patient.name), patient.id.as_deref().unwrap_or("?"));
     match patient.birth_date.value() {

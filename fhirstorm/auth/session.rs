@@ -122,7 +122,7 @@ impl Session {
         self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Refreshes now (the seed's `service.refresh_token()`), whatever the expiry says.
+    /// Refreshes now (the Python FHIRstorm's `service.refresh_token()`), whatever the expiry says.
     pub async fn refresh(&self) -> Result<Arc<TokenResponse>, Error> {
         let seen = self.lock().attempts;
         self.refresh_after(seen).await
@@ -299,7 +299,7 @@ impl<V: ClientVersion> Connection<V> {
         self.authorizer()?.as_any().downcast_ref()
     }
 
-    /// Renews the session's token now (the seed's `service.refresh_token()`).
+    /// Renews the session's token now (the Python FHIRstorm's `service.refresh_token()`).
     pub async fn refresh_token(&self) -> Result<Arc<TokenResponse>, Error> {
         match self.session() {
             Some(s) => s.refresh().await,
@@ -342,7 +342,7 @@ mod tests {
         s.lock().attempts
     }
 
-    /// Issue 13, point 1: a token inside the refresh margin is still valid and is sent.
+    /// A token inside the refresh margin is still valid and is sent.
     #[tokio::test]
     async fn the_margin_is_a_wish_never_a_reason_to_refuse_a_valid_token() {
         // 60 s tokens, no refresh token: 50 s left is inside the default 60 s margin, and valid.

@@ -149,7 +149,7 @@ impl<V: ClientVersion> Connection<V> {
             .await
     }
 
-    /// The first `rest` entry of the capability statement (`conn.metadata.rest[0]` in the seed).
+    /// The first `rest` entry of the capability statement (`conn.metadata.rest[0]` in the Python FHIRstorm).
     pub async fn service(&self) -> Result<Service<V>, Error> {
         self.service_at(0).await
     }
@@ -256,7 +256,7 @@ fn authorize(req: &mut Request, bearer: &Bearer) -> Result<(), Error> {
 
 #[cfg(test)]
 mod tests {
-    /// Issue 14, point 5: a build error of `Connection::new` keeps its kind and source, for the
+    /// A build error of `Connection::new` keeps its kind and source, for the
     /// first call (as reqwest defers a builder's error to `send()`).
     #[tokio::test]
     async fn a_build_error_is_kept_whole_for_the_first_call() {

@@ -1,5 +1,5 @@
 //! The async REST client: [`Connection`] to a FHIR server, its [`Service`]s (the statement's
-//! `rest` entries, as in the seed's `conn.metadata.rest[0]`), and typed access to each resource
+//! `rest` entries, as in the Python FHIRstorm's `conn.metadata.rest[0]`), and typed access to each resource
 //! type through [`Service::r`].
 //!
 //! ```no_run

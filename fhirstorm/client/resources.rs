@@ -41,7 +41,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
         Ok(json::Lenient { value, deviations: read.deviations })
     }
 
-    /// Reads the current version of resource `id` (the seed's `fetch`).
+    /// Reads the current version of resource `id` (the Python FHIRstorm's `fetch`).
     pub async fn fetch(&self, id: &str) -> Result<R, Error> {
         self.fetch_with_deviations(id).await.map(|read| read.value)
     }
@@ -112,7 +112,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     }
 
     /// Searches and returns the first page. `query` is `R`'s typed builder
-    /// (`MedicationRequest::search().patient(..)`), or raw `(name, value)` pairs (the seed's
+    /// (`MedicationRequest::search().patient(..)`), or raw `(name, value)` pairs (the Python FHIRstorm's
     /// `search(dict(patient=id))`).
     pub async fn search(&self, query: impl IntoSearch<R>) -> Result<SearchSet<V, R>, Error> {
         self.service.check(R::TYPE, "search-type")?;

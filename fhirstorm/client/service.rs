@@ -44,12 +44,12 @@ impl<V: ClientVersion> Service<V> {
         &caps.rest[self.index]
     }
 
-    /// The resource types this service advertises (the seed's `dir(service.r)`).
+    /// The resource types this service advertises (the Python FHIRstorm's `dir(service.r)`).
     pub fn resources(&self) -> Vec<&str> {
         self.capabilities().resources.keys().map(String::as_str).collect()
     }
 
-    /// Typed access to resource type `R` (the seed's `service.r.Patient`).
+    /// Typed access to resource type `R` (the Python FHIRstorm's `service.r.Patient`).
     pub fn r<R: Resource<Version = V>>(&self) -> Resources<V, R> {
         Resources { service: self.clone(), _r: PhantomData }
     }

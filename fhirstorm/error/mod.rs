@@ -314,7 +314,7 @@ impl std::error::Error for Error {
 
 #[cfg(test)]
 mod tests {
-    /// Issue 13, point 5: what a URL may carry besides its path is never shown.
+    /// What a URL may carry besides its path is never shown.
     #[test]
     fn urls_in_errors_hide_queries_credentials_and_encoded_or_long_path_segments() {
         let shown = |u: &str| super::redact_url(&url::Url::parse(u).unwrap());
@@ -332,7 +332,7 @@ mod tests {
         );
     }
 
-    /// Issue 14, point 5: `Display` shows the error alone (its source is `source()`'s), and
+    /// `Display` shows the error alone (its source is `source()`'s), and
     /// `report()` the whole chain.
     #[test]
     fn display_without_source_report_with_it() {

@@ -195,7 +195,7 @@ fn form(s: &str) -> String {
 }
 
 /// What `service.r::<R>().search(..)` accepts: `R`'s typed builder (`Patient::search()...`),
-/// a [`Query<R>`], or raw `(name, value)` pairs (the escape hatch, as in the seed's
+/// a [`Query<R>`], or raw `(name, value)` pairs (the escape hatch, as in the Python FHIRstorm's
 /// `search(dict(patient=id))`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a search on `{R}`",

@@ -1,4 +1,4 @@
-//! Issue 13, points 1 and 2, at oidc-provider: the `short` client's access tokens live 20 s
+//! At oidc-provider: the `short` client's access tokens live 20 s
 //! (`clientAccessTokenTtl`), less than the session's default 60 s refresh margin, and the server
 //! breaks the signature of the id_token in its refresh responses (`tamperRefreshedIdToken`).
 
