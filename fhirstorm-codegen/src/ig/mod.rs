@@ -82,8 +82,13 @@ impl Profiles {
     /// Reads the package and returns the generated source.
     pub fn render(&self) -> Result<String, Error> {
         let path = self.package.as_ref().ok_or_else(|| Error::new("no package set"))?;
-        let pkg = Package::read(path)?;
-        let guide = build(&pkg)?;
+        self.render_package(&Package::read(path)?)
+    }
+
+    /// Returns the generated source for a package already read (or built in memory); the
+    /// package set with [`package`](Profiles::package) is not read.
+    pub fn render_package(&self, pkg: &Package) -> Result<String, Error> {
+        let guide = build(pkg)?;
         let runtime = self.runtime.clone().unwrap_or_else(|| "::fhirstorm".to_string());
         let base = match &self.base {
             Some(b) => b.clone(),
