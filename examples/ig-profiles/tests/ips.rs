@@ -40,5 +40,6 @@ fn ips_examples_meet_their_declared_profiles() {
         }
     }
     println!("IPS: {checked} examples validated against their declared profiles");
+    assert!(checked >= 40, "only {checked} IPS examples declare a profile of the package");
     assert!(failures.is_empty(), "{} IPS examples fail their profiles:\n{}", failures.len(), failures.join("\n"));
 }
