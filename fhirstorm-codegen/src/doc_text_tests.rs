@@ -117,3 +117,71 @@ fn the_generators_markup_is_kept() {
     let t = "The choice element `value[x]`: the same types as [`ExtensionValue`], `Vec<T>`.";
     assert_eq!(lines(t), [t]);
 }
+
+#[test]
+fn random_markdown_stays_text() {
+    // Text as a generator writes it around package values (not escaped first): only `lines`
+    // stands between it and rustdoc.
+    const PIECES: &[&str] = &[
+        "`",
+        "``",
+        "```",
+        "~~~",
+        "<",
+        ">",
+        "[",
+        "]",
+        "(",
+        ")",
+        "\n",
+        "\n\n",
+        "    ",
+        "\t",
+        "-",
+        "*",
+        "+",
+        "1.",
+        "2)",
+        "a",
+        " ",
+        "\\",
+        "!",
+        ":",
+        "http://x",
+        "<script>",
+        "</div>",
+        "](",
+        "&lt;",
+        "&#96;",
+        "|",
+        "#",
+        "=",
+        "_",
+        "\r",
+        "\u{2028}",
+        "<!--",
+        "<?",
+        "<![CDATA[",
+        "[a]:",
+        "javascript:",
+        "<http://x>",
+        "-->",
+        "\"",
+        "'",
+        "{",
+        "}",
+    ];
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    for _ in 0..20_000 {
+        let text: String = (0..1 + next(24)).map(|_| PIECES[next(PIECES.len())]).collect();
+        let out = lines(&text);
+        let found = markup(&out);
+        assert!(found.is_empty(), "{text:?} gives {found:?} in {out:#?}");
+    }
+}
