@@ -22,8 +22,21 @@ fn is_dropped(c: char) -> bool {
         || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
+/// Whether `c` stays as it is in [`normalise`] (the quick test of most characters).
+fn is_plain(c: char) -> bool {
+    match c {
+        '\n' | ' '..='~' => true,
+        '\0'..='\u{9F}' => false,
+        _ => !is_line_break(c) && !is_dropped(c),
+    }
+}
+
 /// `text` with every line break as `\n`, tabs as spaces, and the dropped characters gone.
-fn normalise(text: &str) -> String {
+fn normalise(text: &str) -> std::borrow::Cow<'_, str> {
+    // Most text needs nothing: printable characters and `\n`.
+    if text.chars().all(is_plain) {
+        return text.into();
+    }
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -38,7 +51,7 @@ fn normalise(text: &str) -> String {
             out.push(c);
         }
     }
-    out
+    out.into()
 }
 
 /// One line: `text` with its line breaks as spaces and the dropped characters gone (a URL, a
@@ -70,7 +83,7 @@ pub(crate) fn code(text: &str) -> String {
 pub(crate) fn prose(text: &str) -> String {
     let text = normalise(text);
     let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
+    let mut rest: &str = &text;
     while let Some(at) = [rest.find("http://"), rest.find("https://")].into_iter().flatten().min() {
         let (before, url) = rest.split_at(at);
         let end =
@@ -101,13 +114,16 @@ fn escape_into(text: &str, out: &mut String) {
 pub(crate) fn lines(text: &str) -> Vec<String> {
     let text = normalise(text);
     let mut out = Vec::new();
-    let mut paragraph: Vec<String> = Vec::new();
+    let mut paragraph = String::new();
     for line in text.split('\n').map(str::trim) {
         if line.is_empty() {
             flush(&mut paragraph, &mut out);
             out.push(String::new());
         } else {
-            paragraph.push(block_safe(line));
+            if !paragraph.is_empty() {
+                paragraph.push('\n');
+            }
+            block_safe(line, &mut paragraph);
         }
     }
     flush(&mut paragraph, &mut out);
@@ -119,85 +135,94 @@ pub(crate) fn lines(text: &str) -> Vec<String> {
 }
 
 /// Writes a paragraph's lines, made inline-safe together (a code span may cross lines).
-fn flush(paragraph: &mut Vec<String>, out: &mut Vec<String>) {
+fn flush(paragraph: &mut String, out: &mut Vec<String>) {
     if paragraph.is_empty() {
         return;
     }
-    let joined = inline_safe(&paragraph.join("\n"));
-    out.extend(joined.split('\n').map(str::to_string));
+    out.extend(inline_safe(paragraph).split('\n').map(str::to_string));
     paragraph.clear();
 }
 
-/// A trimmed, non-empty line that Markdown reads as paragraph text: a backslash goes before what
-/// would start a fence, a heading underline, a thematic break, a quote, a list item, an HTML
-/// block or a link reference definition.
-fn block_safe(line: &str) -> String {
-    let first = line.chars().next().unwrap_or(' ');
-    let digits = line.chars().take_while(char::is_ascii_digit).count();
-    let after = |n: usize| line[n..].chars().next();
-    let starts_block = match first {
-        '`' | '~' => line.starts_with("```") || line.starts_with("~~~"),
-        '>' | '[' | '=' | '_' | '|' | '#' => true,
-        '-' | '+' | '*' => after(1).is_none_or(|c| c == ' ') || line.chars().all(|c| c == first || c == ' '),
-        _ => false,
+/// Appends a trimmed, non-empty line so that Markdown reads it as paragraph text: a backslash (or
+/// `&lt;`) goes before what would start a fence, a heading, a thematic break, a quote, a list
+/// item, an HTML block or a link reference definition.
+fn block_safe(line: &str, out: &mut String) {
+    let bytes = line.as_bytes();
+    let first = bytes[0];
+    let only = |set: &[u8]| bytes.iter().all(|b| set.contains(b));
+    let ends_marker = |n: usize| bytes.get(n).is_none_or(|&b| b == b' ');
+    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    let escape_at = match first {
+        b'<' => {
+            // An HTML block may interrupt a paragraph, even one whose code span crosses the line.
+            out.push_str("&lt;");
+            out.push_str(&line[1..]);
+            return;
+        }
+        b'`' | b'~' => (line.starts_with("```") || line.starts_with("~~~")).then_some(0),
+        b'>' | b'[' => Some(0),
+        b'#' => ends_marker(bytes.iter().take_while(|&&b| b == b'#').count()).then_some(0),
+        b'=' => only(b"= ").then_some(0),
+        b'_' => only(b"_ ").then_some(0),
+        b'-' | b'+' | b'*' => (ends_marker(1) || only(&[first, b' '])).then_some(0),
+        b'0'..=b'9' if digits <= 9 && matches!(bytes.get(digits), Some(b'.' | b')')) && ends_marker(digits + 1) => {
+            Some(digits)
+        }
+        _ => None,
     };
-    if first == '<' {
-        // An HTML block may interrupt a paragraph, even one whose code span crosses the line.
-        format!("&lt;{}", &line[1..])
-    } else if starts_block {
-        format!("\\{line}")
-    } else if digits > 0 && matches!(after(digits), Some('.' | ')')) {
-        // `1.` / `1)`: an ordered list item.
-        format!("{}\\{}", &line[..digits], &line[digits..])
-    } else {
-        line.to_string()
+    match escape_at {
+        Some(at) => {
+            out.push_str(&line[..at]);
+            out.push('\\');
+            out.push_str(&line[at..]);
+        }
+        None => out.push_str(line),
     }
 }
 
 /// `text` with, outside its code spans, every `<` written `&lt;` (no HTML, no autolink) and every
 /// `](` written `]\(` (no inline link or image). Code spans are found as Markdown finds them: a
 /// run of backticks not escaped by a backslash, closed by the next run of the same length.
-fn inline_safe(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '\\' if chars.get(i + 1).is_some_and(|n| n.is_ascii_punctuation()) => {
-                out.push(c);
-                out.push(chars[i + 1]);
-                i += 2;
-            }
-            '`' => {
-                let run = chars[i..].iter().take_while(|&&b| b == '`').count();
-                let end = closing_run(&chars, i + run, run).map_or(i + run, |close| close + run);
-                out.extend(&chars[i..end]);
-                i = end;
-            }
-            '<' => {
-                out.push_str("&lt;");
-                i += 1;
-            }
-            '(' if i > 0 && chars[i - 1] == ']' => {
-                out.push_str("\\(");
-                i += 1;
-            }
-            _ => {
-                out.push(c);
-                i += 1;
-            }
-        }
+fn inline_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    // Everything significant here is ASCII, so the text is walked as bytes and copied in slices.
+    if !text.contains('<') && !text.contains("](") {
+        return text.into();
     }
-    out
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut copied = 0;
+    let mut i = 0;
+    // Whether the byte before `i` is a `]` that is not escaped.
+    let mut after_bracket = false;
+    while i < bytes.len() {
+        let (replace, next) = match bytes[i] {
+            b'\\' if bytes.get(i + 1).is_some_and(u8::is_ascii_punctuation) => (None, i + 2),
+            b'`' => {
+                let run = bytes[i..].iter().take_while(|&&b| b == b'`').count();
+                (None, closing_run(bytes, i + run, run).map_or(i + run, |close| close + run))
+            }
+            b'<' => (Some("&lt;"), i + 1),
+            b'(' if after_bracket => (Some("\\("), i + 1),
+            _ => (None, i + 1),
+        };
+        after_bracket = next == i + 1 && bytes[i] == b']';
+        if let Some(with) = replace {
+            out.push_str(&text[copied..i]);
+            out.push_str(with);
+            copied = next;
+        }
+        i = next;
+    }
+    out.push_str(&text[copied..]);
+    out.into()
 }
 
 /// Where the run of exactly `len` backticks that closes a code span starts, searching from `from`.
-fn closing_run(chars: &[char], from: usize, len: usize) -> Option<usize> {
+fn closing_run(bytes: &[u8], from: usize, len: usize) -> Option<usize> {
     let mut i = from;
-    while i < chars.len() {
-        if chars[i] == '`' {
-            let run = chars[i..].iter().take_while(|&&b| b == '`').count();
+    while i < bytes.len() {
+        if bytes[i] == b'`' {
+            let run = bytes[i..].iter().take_while(|&&b| b == b'`').count();
             if run == len {
                 return Some(i);
             }
