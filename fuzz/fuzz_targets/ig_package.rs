@@ -5,11 +5,10 @@
 //! of these seeds (`fhirstorm-codegen/tests/fuzz_ig_package.rs`).
 #![no_main]
 
-mod support {
-    #[path = "../../../fhirstorm-codegen/tests/support/generated.rs"]
-    pub mod generated;
-    #[path = "../../../fhirstorm-codegen/tests/support/ig_fuzz.rs"]
-    pub mod ig_fuzz;
-}
+// `ig_fuzz` refers to `super::generated`: both sit at the crate root here.
+#[path = "../../fhirstorm-codegen/tests/support/generated.rs"]
+mod generated;
+#[path = "../../fhirstorm-codegen/tests/support/ig_fuzz.rs"]
+mod ig_fuzz;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| support::ig_fuzz::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ig_fuzz::run(data));
