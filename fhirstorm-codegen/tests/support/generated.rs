@@ -1,42 +1,90 @@
 //! Checks of generated source from an untrusted package: it parses, has the items of the same
 //! package with clean text, and its doc comments hold no Markdown code, HTML or links.
 
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use pulldown_cmark::{Event, Options, Parser, Tag};
-use syn::visit_mut::VisitMut;
 
-/// The code of a file with its doc comments and the text of its string literals taken out, as
-/// tokens: two files with the same shape have the same items, fields, arms and expressions.
-pub fn shape(code: &str) -> String {
-    struct Blank;
-    impl VisitMut for Blank {
-        fn visit_lit_str_mut(&mut self, lit: &mut syn::LitStr) {
-            *lit = syn::LitStr::new("", lit.span());
-        }
-    }
-    let mut file = syn::parse_file(code).unwrap_or_else(|e| panic!("the generated code does not parse: {e}"));
-    Blank.visit_file_mut(&mut file);
-    let tokens = quote::quote!(#file).to_string().replace("# [doc = \"\"]", "").replace("# ! [doc = \"\"]", "");
-    tokens.split_whitespace().collect::<Vec<_>>().join(" ")
+/// The tokens of generated code (its `///` comments are `#[doc]` attributes there).
+fn tokens(code: &str) -> TokenStream {
+    code.parse().unwrap_or_else(|e| panic!("the generated code does not lex: {e}"))
 }
 
-/// Every `#[doc]` string of the file, as syn reads it.
-fn doc_attributes(code: &str) -> Vec<String> {
-    struct Docs(Vec<String>);
-    impl VisitMut for Docs {
-        fn visit_attribute_mut(&mut self, attr: &mut syn::Attribute) {
-            if attr.path().is_ident("doc") {
-                if let syn::Meta::NameValue(nv) = &attr.meta {
-                    if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value {
-                        self.0.push(s.value());
+/// The string of a `#[doc = "..."]` attribute's bracketed group, if that is what it is.
+fn doc_string(group: &TokenStream) -> Option<String> {
+    let mut it = group.clone().into_iter();
+    match (it.next(), it.next(), it.next(), it.next()) {
+        (Some(TokenTree::Ident(doc)), Some(TokenTree::Punct(eq)), Some(TokenTree::Literal(lit)), None)
+            if doc == "doc" && eq.as_char() == '=' =>
+        {
+            match syn::Lit::new(lit) {
+                syn::Lit::Str(s) => Some(s.value()),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Walks `stream`: every token but doc attributes goes to `shape` (string literals as `""`),
+/// every doc string to `docs`.
+fn walk(stream: TokenStream, shape: &mut String, docs: &mut Vec<String>) {
+    let trees: Vec<TokenTree> = stream.into_iter().collect();
+    let mut i = 0;
+    while i < trees.len() {
+        // `#[doc = ".."]` or `#![doc = ".."]`.
+        if let TokenTree::Punct(p) = &trees[i] {
+            let bang = matches!(trees.get(i + 1), Some(TokenTree::Punct(b)) if b.as_char() == '!');
+            let at = if bang { i + 2 } else { i + 1 };
+            if let (true, Some(TokenTree::Group(g))) = (p.as_char() == '#', trees.get(at)) {
+                if g.delimiter() == Delimiter::Bracket {
+                    if let Some(doc) = doc_string(&g.stream()) {
+                        docs.push(doc);
+                        i = at + 1;
+                        continue;
                     }
                 }
             }
         }
+        match &trees[i] {
+            TokenTree::Group(g) => {
+                let (open, close) = match g.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::Brace => ("{", "}"),
+                    Delimiter::None => ("", ""),
+                };
+                shape.push_str(open);
+                walk(g.stream(), shape, docs);
+                shape.push_str(close);
+            }
+            TokenTree::Literal(l) => {
+                let text = l.to_string();
+                shape.push_str(if text.starts_with('"') || text.starts_with('r') { "\"\"" } else { &text });
+            }
+            other => shape.push_str(&other.to_string()),
+        }
+        shape.push(' ');
+        i += 1;
     }
-    let mut file = syn::parse_file(code).unwrap_or_else(|e| panic!("the generated code does not parse: {e}"));
-    let mut docs = Docs(Vec::new());
-    docs.visit_file_mut(&mut file);
-    docs.0
+}
+
+/// The code of a file with its doc comments and the text of its string literals taken out, as
+/// tokens: two files with the same shape have the same items, fields, arms and expressions. The
+/// file must parse with syn.
+pub fn shape(code: &str) -> String {
+    if let Err(e) = syn::parse_file(code) {
+        panic!("the generated code does not parse: {e}");
+    }
+    let mut shape = String::new();
+    walk(tokens(code), &mut shape, &mut Vec::new());
+    shape
+}
+
+/// Every `#[doc]` string of the file, as the Rust lexer reads it.
+fn doc_attributes(code: &str) -> Vec<String> {
+    let mut docs = Vec::new();
+    walk(tokens(code), &mut String::new(), &mut docs);
+    docs
 }
 
 /// What rustdoc would read in a doc comment that is not text: code blocks (doctests), HTML,
