@@ -181,3 +181,17 @@ fn a_file_over_the_limit_in_a_folder_is_an_error() {
     assert!(err.contains("StructureDefinition-big.json") && err.contains("more than"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn an_error_quoting_the_package_is_one_line_naming_the_package() {
+    let dir = package("error-text", None);
+    let path = dir.join("package/StructureDefinition-origin.json");
+    let mut json: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    json["url"] = Value::String("http://x/\n\u{1b}[2Jerror: fake\r".into());
+    json.as_object_mut().unwrap().remove("snapshot");
+    std::fs::write(&path, json.to_string()).unwrap();
+    let err = render(&dir).unwrap_err().to_string();
+    assert!(err.contains("fhirstorm-hostile-") && err.contains("has no snapshot"), "{err}");
+    assert!(!err.chars().any(char::is_control), "{err:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -82,7 +82,10 @@ impl Profiles {
     /// Reads the package and returns the generated source.
     pub fn render(&self) -> Result<String, Error> {
         let path = self.package.as_ref().ok_or_else(|| Error::new("no package set"))?;
-        self.render_package(&Package::read(path)?)
+        let pkg = Package::read(path)?;
+        // The message may quote the package's text: one line, no control characters.
+        self.render_package(&pkg)
+            .map_err(|e| Error::new(format!("{}: {}", path.display(), crate::doc_text::one_line(&e.to_string()))))
     }
 
     /// Returns the generated source for a package already read (or built in memory); the
