@@ -145,7 +145,7 @@ fn flush(paragraph: &mut String, out: &mut Vec<String>) {
 
 /// Appends a trimmed, non-empty line so that Markdown reads it as paragraph text: a backslash (or
 /// `&lt;`) goes before what would start a fence, a heading, a thematic break, a quote, a list
-/// item, an HTML block or a link reference definition.
+/// item, a definition, an HTML block or a link reference definition.
 fn block_safe(line: &str, out: &mut String) {
     let bytes = line.as_bytes();
     let first = bytes[0];
@@ -160,7 +160,8 @@ fn block_safe(line: &str, out: &mut String) {
             return;
         }
         b'`' | b'~' => (line.starts_with("```") || line.starts_with("~~~")).then_some(0),
-        b'>' | b'[' => Some(0),
+        // `:` starts a definition where the Markdown has definition lists.
+        b'>' | b'[' | b':' => Some(0),
         b'#' => ends_marker(bytes.iter().take_while(|&&b| b == b'#').count()).then_some(0),
         b'=' => only(b"= ").then_some(0),
         b'_' => only(b"_ ").then_some(0),

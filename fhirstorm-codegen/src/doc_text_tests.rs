@@ -10,7 +10,8 @@ fn markup(lines: &[String]) -> Vec<String> {
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_SMART_PUNCTUATION;
+        | Options::ENABLE_SMART_PUNCTUATION
+        | Options::ENABLE_DEFINITION_LIST;
     Parser::new_ext(&text, options)
         .filter_map(|e| match e {
             Event::Start(Tag::CodeBlock(kind)) => Some(format!("code block {kind:?}")),
@@ -19,6 +20,7 @@ fn markup(lines: &[String]) -> Vec<String> {
             Event::Start(Tag::Image { dest_url, .. }) => Some(format!("image {dest_url}")),
             Event::Start(Tag::List(_)) => Some("list".into()),
             Event::Start(Tag::BlockQuote(_)) => Some("quote".into()),
+            Event::Start(Tag::DefinitionList) => Some("definition list".into()),
             _ => None,
         })
         .collect()
@@ -45,6 +47,7 @@ fn fences_do_not_open_code_blocks() {
     safe("- ```\n  x\n  ```");
     safe("> ```\n> x");
     safe("1. ```\n   x");
+    safe("term\n: ```rust\n  x\n  ```");
 }
 
 #[test]

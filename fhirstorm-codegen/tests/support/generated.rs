@@ -94,7 +94,8 @@ fn markup(doc: &str) -> Vec<String> {
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_SMART_PUNCTUATION;
+        | Options::ENABLE_SMART_PUNCTUATION
+        | Options::ENABLE_DEFINITION_LIST;
     Parser::new_ext(doc, options)
         .filter_map(|e| match e {
             Event::Start(Tag::CodeBlock(kind)) => Some(format!("code block {kind:?}")),
