@@ -6,6 +6,9 @@
 //! official examples, where `FHIR_EXAMPLES_DIR` (or `../shared/fhir-examples`) has them, only add
 //! seeds. Each owned seed of a model target must be a resource its model accepts, so the smoke
 //! run mutates real resources, not noise.
+//!
+//! The generator's target, `ig_package`, is replayed by `fhirstorm-codegen/tests/fuzz_ig_package.rs`
+//! (this crate does not build the generator).
 
 use std::path::{Path, PathBuf};
 

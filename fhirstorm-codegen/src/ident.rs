@@ -41,9 +41,12 @@ fn words(name: &str) -> Vec<String> {
     out
 }
 
-/// `birthDate` → `birth_date`, `type` → `r#type`.
+/// `birthDate` → `birth_date`, `type` → `r#type`; `unnamed` for a name with no letters or digits.
 pub fn snake(name: &str) -> String {
     let s = words(name).iter().map(|w| w.to_ascii_lowercase()).collect::<Vec<_>>().join("_");
+    if s.is_empty() {
+        return "unnamed".to_string();
+    }
     escape_keyword(s)
 }
 
@@ -58,7 +61,8 @@ pub fn escape_keyword(s: String) -> String {
     }
 }
 
-/// `contact` → `Contact`, `entered-in-error` → `EnteredInError`, `dateTime` → `DateTime`.
+/// `contact` → `Contact`, `entered-in-error` → `EnteredInError`, `dateTime` → `DateTime`;
+/// `Unnamed` for a name with no letters or digits.
 pub fn upper_camel(name: &str) -> String {
     let mut s = String::new();
     for w in words(name) {
@@ -74,11 +78,16 @@ pub fn upper_camel(name: &str) -> String {
             }
         }
     }
-    s
+    if s.is_empty() {
+        "Unnamed".to_string()
+    } else {
+        s
+    }
 }
 
 /// Keeps the original capitalisation of a type name while making it a valid identifier:
-/// `CodeableConcept` stays, `dateTime` → `DateTime`.
+/// `CodeableConcept` stays, `dateTime` → `DateTime`; `Unnamed` for a name with no letters or
+/// digits.
 pub fn type_name(name: &str) -> String {
     let mut s = String::new();
     for w in words(name) {
@@ -88,7 +97,11 @@ pub fn type_name(name: &str) -> String {
             s.extend(cs);
         }
     }
-    s
+    if s.is_empty() {
+        "Unnamed".to_string()
+    } else {
+        s
+    }
 }
 
 /// A variant name for a code: `entered-in-error` → `EnteredInError`, `<=` → `LessOrEqual`,

@@ -17,9 +17,23 @@
 //!     .unwrap();
 //! ```
 
+//!
+//! ## Packages are outside input
+//!
+//! An implementation-guide package ([`Profiles`]) is read as hostile input. Its text reaches the
+//! generated source only as escaped string literals or as doc text that stays text: nothing in
+//! it can end a comment or form a Markdown code block (which rustdoc would run as a doctest),
+//! HTML or a link. Identifiers are made of ASCII letters, digits and underscores, with a
+//! fallback (`Unnamed`, `_0`) for a name that has none. Reading is bounded: a file generation
+//! reads holds at most [`MAX_FILE_BYTES`], the whole package at most [`MAX_PACKAGE_BYTES`]
+//! decompressed (so a tar header claiming a huge file, or a gzip bomb, is an error naming the
+//! package), and a value set expands to at most [`MAX_EXPANSION`] codes (value sets that include
+//! each other are expanded once each). Every failure is an [`Error`] naming the package.
+
 #![warn(missing_docs)]
 
 mod defs;
+mod doc_text;
 mod emit;
 mod ident;
 #[cfg(feature = "profiles")]
@@ -33,7 +47,9 @@ mod xsd;
 #[cfg(feature = "profiles")]
 pub use ig::Profiles;
 #[cfg(feature = "profiles")]
-pub use package::Package;
+pub use ig::MAX_EXPANSION;
+#[cfg(feature = "profiles")]
+pub use package::{Package, MAX_FILE_BYTES, MAX_PACKAGE_BYTES};
 
 use std::fmt;
 use std::path::{Path, PathBuf};

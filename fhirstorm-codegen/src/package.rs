@@ -74,22 +74,75 @@ impl Package {
     }
 }
 
+/// The largest file a package may hold that generation reads (`package/*.json`,
+/// `package/example/*.json`): 64 MiB. A larger one (or a tar header claiming one) is an error.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// The most a package may hold in all, decompressed, files that generation skips included:
+/// 512 MiB. A larger package (a gzip bomb) is an error, found while reading, not after.
+pub const MAX_PACKAGE_BYTES: u64 = 512 << 20;
+
+/// Whether generation reads the file at this path of the package (relative to the archive root).
+fn wanted(name: &str) -> bool {
+    let Some(rel) = name.strip_prefix("package/") else { return false };
+    let rel = rel.strip_prefix("example/").unwrap_or(rel);
+    rel.ends_with(".json") && !rel.contains('/')
+}
+
+/// A reader that fails once more than `left` bytes have come through it.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            std::io::Error::other(format!(
+                "more than {MAX_PACKAGE_BYTES} bytes decompressed (a package is at most that)"
+            ))
+        })?;
+        Ok(n)
+    }
+}
+
 fn read_tgz(path: &Path) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let err = |e: std::io::Error| Error::new(format!("reading package {}: {e}", path.display()));
     let file = std::fs::File::open(path).map_err(err)?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(file));
+    let mut archive = tar::Archive::new(Capped { inner: gz, left: MAX_PACKAGE_BYTES });
     let mut out = Vec::new();
     for entry in archive.entries().map_err(err)? {
-        let mut entry = entry.map_err(err)?;
+        let entry = entry.map_err(err)?;
         if !entry.header().entry_type().is_file() {
             continue;
         }
         let name = entry.path().map_err(err)?.to_string_lossy().replace('\\', "/");
-        let mut bytes = Vec::with_capacity(entry.size() as usize);
-        entry.read_to_end(&mut bytes).map_err(err)?;
+        if !wanted(&name) {
+            continue; // the archive skips it, reading through it without keeping it
+        }
+        let size = entry.size();
+        let bytes = read_capped(entry, size)
+            .map_err(|e| Error::new(format!("reading package {}: {name}: {e}", path.display())))?;
         out.push((name, bytes));
     }
     Ok(out)
+}
+/// Reads a file that claims `size` bytes, failing past [`MAX_FILE_BYTES`] whatever it claims.
+fn read_capped(file: impl Read, size: u64) -> std::io::Result<Vec<u8>> {
+    let too_big = |size: u64| {
+        std::io::Error::other(format!("{size} bytes, more than {MAX_FILE_BYTES} (the most a file may hold)"))
+    };
+    if size > MAX_FILE_BYTES {
+        return Err(too_big(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 fn read_folder(path: &Path) -> Result<Vec<(String, Vec<u8>)>, Error> {
@@ -97,17 +150,29 @@ fn read_folder(path: &Path) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let root: PathBuf =
         if path.join("package").join("package.json").is_file() { path.join("package") } else { path.to_path_buf() };
     let mut out = Vec::new();
+    let mut total = 0u64;
     for sub in ["", "example"] {
         let dir = root.join(sub);
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for entry in entries.flatten() {
             let p = entry.path();
-            if p.is_file() {
-                let bytes = std::fs::read(&p).map_err(|e| Error::new(format!("reading {}: {e}", p.display())))?;
-                let file = p.file_name().unwrap_or_default().to_string_lossy();
-                let name = if sub.is_empty() { format!("package/{file}") } else { format!("package/{sub}/{file}") };
-                out.push((name, bytes));
+            let file = p.file_name().unwrap_or_default().to_string_lossy();
+            let name = if sub.is_empty() { format!("package/{file}") } else { format!("package/{sub}/{file}") };
+            if !p.is_file() || !wanted(&name) {
+                continue;
             }
+            let err = |e: std::io::Error| Error::new(format!("reading {}: {e}", p.display()));
+            let f = std::fs::File::open(&p).map_err(err)?;
+            let size = f.metadata().map_err(err)?.len();
+            let bytes = read_capped(f, size).map_err(err)?;
+            total += bytes.len() as u64;
+            if total > MAX_PACKAGE_BYTES {
+                return Err(Error::new(format!(
+                    "reading package {}: more than {MAX_PACKAGE_BYTES} bytes of JSON (a package is at most that)",
+                    path.display()
+                )));
+            }
+            out.push((name, bytes));
         }
     }
     Ok(out)

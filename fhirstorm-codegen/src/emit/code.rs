@@ -121,11 +121,11 @@ impl Code {
         self.line(tail);
     }
 
-    /// A doc comment, one `///` line per line of `text` (trimmed; never rewritten).
+    /// A doc comment, one `///` line per line of `text`, made safe by [`crate::doc_text::lines`]
+    /// (trimmed, no Markdown code, HTML or links but the generator's own).
     pub(crate) fn doc(&mut self, text: &str) {
-        for l in text.replace('\r', "\n").lines() {
+        for l in crate::doc_text::lines(text) {
             self.indent();
-            let l = l.trim();
             if l.is_empty() {
                 self.out.push_str("///\n");
             } else {
@@ -137,7 +137,7 @@ impl Code {
     /// A plain comment line.
     pub(crate) fn comment(&mut self, text: &str) {
         self.indent();
-        let _ = writeln!(self.out, "// {text}");
+        let _ = writeln!(self.out, "// {}", crate::doc_text::one_line(text));
     }
 
     /// The text written.

@@ -16,35 +16,7 @@ pub(crate) use code::{check_path, lit, Code};
 #[cfg(feature = "profiles")]
 pub(crate) use search::{value_type as search_value_type, RESERVED};
 
-/// Escapes text from the definitions so that rustdoc reads it as plain text, not as links,
-/// HTML or code.
-pub(crate) fn md(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    // URLs become code spans (rustdoc warns about bare URLs); everything else is escaped.
-    while let Some(at) = [rest.find("http://"), rest.find("https://")].into_iter().flatten().min() {
-        let (before, url) = rest.split_at(at);
-        let end = url.find(|c: char| c.is_whitespace() || c == ')' || c == '`').unwrap_or(url.len());
-        out.push_str(&md_plain(before));
-        out.push('`');
-        out.push_str(&url[..end]);
-        out.push('`');
-        rest = &url[end..];
-    }
-    out.push_str(&md_plain(rest));
-    out
-}
-
-fn md_plain(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\\' | '[' | ']' | '<' | '>' | '`' | '*' | '_' | '#') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
+pub(crate) use crate::doc_text::prose as md;
 
 /// The Rust type of a FHIR primitive's value.
 pub(crate) fn prim_type(p: Prim) -> &'static str {
@@ -376,11 +348,15 @@ impl Emitter<'_> {
                 (v, lit(code), display.as_str())
             })
             .collect();
-        c.doc(&format!("{}\n\nValueSet `{}`.", md(&e.doc), e.url));
+        c.doc(&format!("{}\n\nValueSet {}.", md(&e.doc), crate::doc_text::code(&e.url)));
         c.line("#[derive(Clone, Debug, PartialEq, Eq, Hash)]");
         c.open(format!("pub enum {name}"));
         for ((v, _, display), (code, _)) in variants.iter().zip(&e.codes) {
-            c.doc(&if display.is_empty() { format!("`{code}`") } else { format!("`{code}`: {}", md(display)) });
+            c.doc(&if display.is_empty() {
+                crate::doc_text::code(code)
+            } else {
+                format!("{}: {}", crate::doc_text::code(code), md(display))
+            });
             c.line(format!("{v},"));
         }
         c.doc("A code this version's value set does not list, kept as sent.");

@@ -137,7 +137,7 @@ pub(crate) fn collect(
         }
         if let Some(vs) = required_binding(el) {
             let coded = !t.is_empty() && t.iter().all(|t| matches!(t.as_str(), "code" | "Coding" | "CodeableConcept"));
-            match terminology.expand(&vs, 0) {
+            match terminology.expand(&vs) {
                 Some(codes) if coded && !last.ends_with("[x]") => {
                     rules.push(RuleDef::Binding(id.to_string(), vs, codes))
                 }

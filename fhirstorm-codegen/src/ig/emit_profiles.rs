@@ -2,12 +2,13 @@
 //! its extension slices and `validate()`.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
 use super::deep::{RuleDef, SliceDef};
 use super::emit_slices::{element_slice_accessor, element_slice_check, kind_slice_accessor, resolving};
 use super::profiles::{DeepSlice, ExtensionSlice, FieldRule, ProfileDef};
 use super::tokens::{doc, ident};
+use crate::doc_text::code;
 use crate::emit::md;
 
 /// The `profiles` module (nothing when the package has no resource profile).
@@ -30,8 +31,9 @@ pub(crate) fn module(base: &TokenStream, profiles: &[ProfileDef], package: &str)
         }
     });
     let mdoc = doc(&format!(
-        "The resource and datatype profiles that `{package}` defines, one type each: a base resource \
-         or datatype that `TryFrom` validated, with typed accessors for the profile's slices."
+        "The resource and datatype profiles that {} defines, one type each: a base resource \
+         or datatype that `TryFrom` validated, with typed accessors for the profile's slices.",
+        code(package)
     ));
     quote! {
         #mdoc
@@ -63,17 +65,18 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
     let name = ident(&p.name);
     let ty = ident(&p.base_type);
     let url = &p.url;
-    let mut text = format!("{}\n\nProfile `{}` on `{}`", md(&p.doc), p.url, p.base_type);
+    let mut text = format!("{}\n\nProfile {} on {}", md(&p.doc), code(&p.url), code(&p.base_type));
     if !p.derived_from.is_empty() {
-        text.push_str(&format!(", derived from `{}`", p.derived_from));
+        text.push_str(&format!(", derived from {}", code(&p.derived_from)));
     }
     text.push('.');
     if !p.must_support.is_empty() {
-        let list: Vec<String> = p.must_support.iter().map(|m| format!("`{m}`")).collect();
+        let list: Vec<String> = p.must_support.iter().map(|m| code(m)).collect();
         text.push_str(&format!("\n\nMust support: {}.", list.join(", ")));
     }
     if !p.unchecked_bindings.is_empty() {
-        let list: Vec<String> = p.unchecked_bindings.iter().map(|(el, vs)| format!("`{el}` (`{vs}`)")).collect();
+        let list: Vec<String> =
+            p.unchecked_bindings.iter().map(|(el, vs)| format!("{} ({})", code(el), code(vs))).collect();
         text.push_str(&format!(
             "\n\nRequired bindings that the profile's own rules do not check, as their value sets cannot be \
              expanded from the package (on `code` elements, the base version's code lists still apply): {}.",
@@ -81,7 +84,7 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
         ));
     }
     if !p.unchecked_slices.is_empty() {
-        let list: Vec<String> = p.unchecked_slices.iter().map(|el| format!("`{el}`")).collect();
+        let list: Vec<String> = p.unchecked_slices.iter().map(|el| code(el)).collect();
         text.push_str(&format!(
             "\n\nSlices not checked by `validate()` (discriminated by profile, or without the values \
              that tell their items apart): {}.",
@@ -328,9 +331,9 @@ fn slice_check(s: &ExtensionSlice) -> TokenStream {
 fn accessor(base: &TokenStream, s: &ExtensionSlice) -> TokenStream {
     let list = ident(&s.list);
     let method: Ident = ident(&s.method);
-    let setter = format_ident!("set_{}", s.method);
+    let setter = ident(&format!("set_{}", s.method));
     let max_text = s.max.map_or("*".to_string(), |m| m.to_string());
-    let about = format!("{}\n\n`{}` · {}..{} · extension `{}`", md(&s.doc), s.path, s.min, max_text, s.url);
+    let about = format!("{}\n\n{} · {}..{} · extension {}", md(&s.doc), code(&s.path), s.min, max_text, code(&s.url));
     match &s.typed {
         Some(t) => {
             let t = ident(t);

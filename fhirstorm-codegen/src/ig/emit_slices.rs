@@ -3,11 +3,12 @@
 //! item holds, and by a profile its reference's target meets (given a way to resolve it).
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 use super::emit_profiles::max_tokens;
 use super::profiles::{ElementSlice, KindSlice, ProfileDef, SliceKind};
 use super::tokens::{doc, ident};
+use crate::doc_text::code;
 use crate::emit::md;
 
 pub(super) fn element_slice_check(s: &ElementSlice) -> TokenStream {
@@ -17,7 +18,7 @@ pub(super) fn element_slice_check(s: &ElementSlice) -> TokenStream {
 
 pub(super) fn element_slice_accessor(base: &TokenStream, s: &ElementSlice) -> TokenStream {
     let (field, json) = (ident(&s.field), &s.pattern);
-    let (method, method_mut) = (ident(&s.method), format_ident!("{}_mut", s.method));
+    let (method, method_mut) = (ident(&s.method), ident(&format!("{}_mut", s.method)));
     let ty = ident(&s.item_type);
     let max_text = s.max.map_or("*".to_string(), |m| m.to_string());
     let get = doc(&format!(
@@ -48,11 +49,11 @@ pub(super) fn kind_slice_accessor(base: &TokenStream, p: &ProfileDef, s: &KindSl
     let field = ident(&s.field);
     let (method, ty) = (ident(&s.method), ident(&s.item_type));
     let max_text = s.max.map_or("*".to_string(), |m| m.to_string());
-    let about = format!("{}\n\n`{}` · {}..{}", md(&s.doc), s.path, s.min, max_text);
+    let about = format!("{}\n\n{} · {}..{}", md(&s.doc), code(&s.path), s.min, max_text);
     match &s.by {
         SliceKind::ResourceType { member, resource_type } => {
             let member = ident(member);
-            let method_mut = format_ident!("{}_mut", s.method);
+            let method_mut = ident(&format!("{}_mut", s.method));
             let get = doc(&format!("{about} · the items of `{}` holding a `{resource_type}`", s.field));
             let get_mut = doc(&format!("The items of `{}`, to change them.", s.path));
             quote! {
@@ -67,7 +68,7 @@ pub(super) fn kind_slice_accessor(base: &TokenStream, p: &ProfileDef, s: &KindSl
             }
         }
         SliceKind::Profile(urls) => {
-            let list: Vec<String> = urls.iter().map(|u| format!("`{u}`")).collect();
+            let list: Vec<String> = urls.iter().map(|u| code(u)).collect();
             let get = doc(&format!(
                 "{about} · the references of `{}` whose target meets {}\n\n\
                  `resolve` finds a reference's target (a `Bundle`'s entries, a client's cache){}; a \

@@ -25,6 +25,7 @@ mod terminology;
 mod tokens;
 
 use profiles::ProfileDef;
+pub use terminology::MAX_EXPANSION;
 
 /// Configures the generation of an implementation guide's types (the CLI's `profiles`).
 ///
@@ -82,7 +83,15 @@ impl Profiles {
     pub fn render(&self) -> Result<String, Error> {
         let path = self.package.as_ref().ok_or_else(|| Error::new("no package set"))?;
         let pkg = Package::read(path)?;
-        let guide = build(&pkg)?;
+        // The message may quote the package's text: one line, no control characters.
+        self.render_package(&pkg)
+            .map_err(|e| Error::new(format!("{}: {}", path.display(), crate::doc_text::one_line(&e.to_string()))))
+    }
+
+    /// Returns the generated source for a package already read (or built in memory); the
+    /// package set with [`package`](Profiles::package) is not read.
+    pub fn render_package(&self, pkg: &Package) -> Result<String, Error> {
+        let guide = build(pkg)?;
         let runtime = self.runtime.clone().unwrap_or_else(|| "::fhirstorm".to_string());
         let base = match &self.base {
             Some(b) => b.clone(),
@@ -289,6 +298,9 @@ fn type_name_of(sd: &Value, prefix: &str) -> String {
     }
 }
 
+/// How deep a complex extension's sub-extensions become typed fields.
+const MAX_NESTING: usize = 16;
+
 fn unique(used: &mut HashSet<String>, want: String) -> String {
     let mut name = want.clone();
     let mut i = 2;
@@ -308,6 +320,10 @@ fn sub_extensions(
     names: &HashMap<&str, String>,
     used: &mut HashSet<String>,
 ) -> Vec<SubExtension> {
+    if parent.matches(".extension:").count() >= MAX_NESTING {
+        // Deeper sub-extensions are kept as read, in the type's `other`.
+        return Vec::new();
+    }
     let id = |el: &Value| s(el, "id").to_string();
     let slice_prefix = format!("{parent}.extension:");
     let mut subs = Vec::new();
@@ -324,11 +340,14 @@ fn sub_extensions(
             .unwrap_or_else(|| slice_name.to_string());
         let value = child("value[x]").filter(|v| s(v, "max") != "0");
         let nested = elements.iter().any(|e| id(e).starts_with(&format!("{prefix}extension:")));
+        let untyped = value.is_some_and(|v| types(v).is_empty());
         let kind = if let Some(profile) = profiles.first() {
             match names.get(profile.split('|').next().unwrap_or(profile)) {
                 Some(n) => SubKind::Typed(n.clone()),
                 None => SubKind::Raw(format!("its definition, `{profile}`, is not in the package")),
             }
+        } else if untyped && !nested {
+            SubKind::Raw("its `value[x]` has no type".to_string())
         } else if let (Some(value), false) = (value, nested) {
             let t = types(value);
             let enum_name = (t.len() > 1).then(|| unique(used, format!("{owner}{}", ident::type_name(slice_name))));

@@ -290,7 +290,7 @@ pub(crate) fn profile(
         let mut binding = None;
         if let Some(vs) = required_binding(el) {
             let coded = types(el).iter().all(|t| matches!(t.as_str(), "code" | "Coding" | "CodeableConcept"));
-            match terminology.expand(&vs, 0) {
+            match terminology.expand(&vs) {
                 Some(codes) if coded && !rest.ends_with("[x]") => binding = Some((vs, codes)),
                 _ => unchecked_bindings.push((id.to_string(), vs)),
             }

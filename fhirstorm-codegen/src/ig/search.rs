@@ -6,11 +6,12 @@
 use std::collections::BTreeMap;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 use serde_json::Value;
 
 use super::s;
 use super::tokens::{doc, ident, search_value_type};
+use crate::doc_text::code;
 use crate::emit::{md, RESERVED};
 use crate::ident as naming;
 
@@ -66,12 +67,13 @@ pub(crate) fn module(base: &TokenStream, params: &[SearchParamDef], package: &st
     }
     let items = by_type.iter().map(|(ty, params)| resource(base, ty, params));
     let mdoc = doc(&format!(
-        "The search parameters that `{package}` defines, as methods on the base version's search builders: \
+        "The search parameters that {} defines, as methods on the base version's search builders: \
          bring a resource's `...SearchExt` trait into scope (`use ...::search::PatientSearchExt;`) and call \
          them on `Patient::search()` like its own. Where the base builder has a method of the same name \
          (a guide redefining a base parameter), `.code(..)` calls the base one; this one is \
          `ConditionSearchExt::code(query, ..)`. Each resource's module holds the parameters' `_sort` keys, \
-         and for references their `_include`/`_revinclude` values and target traits."
+         and for references their `_include`/`_revinclude` values and target traits.",
+        code(package)
     ));
     quote! {
         #mdoc
@@ -94,8 +96,8 @@ fn method_name(code: &str) -> String {
 
 fn resource(base: &TokenStream, ty: &str, params: &[&SearchParamDef]) -> TokenStream {
     let name = ident(&naming::type_name(ty));
-    let builder = format_ident!("{}Search", naming::type_name(ty));
-    let ext = format_ident!("{}SearchExt", naming::type_name(ty));
+    let builder = ident(&format!("{}Search", naming::type_name(ty)));
+    let ext = ident(&format!("{}SearchExt", naming::type_name(ty)));
     let module = ident(&naming::snake(ty));
     let (mut sigs, mut bodies, mut items) = (Vec::new(), Vec::new(), Vec::new());
     for p in params {
@@ -103,12 +105,12 @@ fn resource(base: &TokenStream, ty: &str, params: &[&SearchParamDef]) -> TokenSt
         let m = ident(&naming::escape_keyword(mname.clone()));
         let code = &p.code;
         let d = param_doc(p, ty);
-        let key = format_ident!("SORT_{}", mname.to_ascii_uppercase());
+        let key = ident(&format!("SORT_{}", mname.to_ascii_uppercase()));
         let kdoc = doc(&format!("`_sort` by `{code}`."));
         items.push(quote! { #kdoc pub const #key: crate::search::SortKey<#base::#name> = hooks::sort_key(#code); });
         if p.kind == "reference" {
             let camel = naming::upper_camel(code);
-            let (target, rev) = (format_ident!("{camel}Target"), format_ident!("{camel}RevInclude"));
+            let (target, rev) = (ident(&format!("{camel}Target")), ident(&format!("{camel}RevInclude")));
             let listed = if p.targets.is_empty() || p.targets.iter().any(|t| t == "Resource") {
                 "any resource of the base version".to_string()
             } else {
@@ -135,8 +137,8 @@ fn resource(base: &TokenStream, ty: &str, params: &[&SearchParamDef]) -> TokenSt
             let msg = format!("a `{{Self}}` cannot be what `{ty}?{code}=` refers to");
             let label = format!("allowed targets: {listed}");
             let (inc, revc) = (
-                format_ident!("INCLUDE_{}", mname.to_ascii_uppercase()),
-                format_ident!("REVINCLUDE_{}", mname.to_ascii_uppercase()),
+                ident(&format!("INCLUDE_{}", mname.to_ascii_uppercase())),
+                ident(&format!("REVINCLUDE_{}", mname.to_ascii_uppercase())),
             );
             let idoc = doc(&format!("`_include={value}`."));
             items.push(quote! {
@@ -154,7 +156,7 @@ fn resource(base: &TokenStream, ty: &str, params: &[&SearchParamDef]) -> TokenSt
                 #rdoc pub const #revc: #rev = #rev;
                 #idoc pub const #inc: crate::search::Include<#base::#name> = hooks::include(#value);
             });
-            let chain = format_ident!("{mname}_where");
+            let chain = ident(&format!("{mname}_where"));
             let cdoc = doc(&format!(
                 "Chained search through `{code}`: `{code}:Target.param=value` for each parameter of `query`."
             ));
@@ -205,15 +207,15 @@ fn resource(base: &TokenStream, ty: &str, params: &[&SearchParamDef]) -> TokenSt
 /// Of an expression over several resource types, only the part for `ty`.
 fn param_doc(p: &SearchParamDef, ty: &str) -> TokenStream {
     let mut text = md(&p.doc);
-    text.push_str(&format!("\n\n`{}` · {}", p.code, p.kind));
+    text.push_str(&format!("\n\n{} · {}", code(&p.code), p.kind));
     let parts: Vec<&str> = p.expression.split(" | ").filter(|e| e.starts_with(&format!("{ty}."))).collect();
     let expression = if parts.is_empty() { p.expression.clone() } else { parts.join(" | ") };
     if !expression.is_empty() {
-        text.push_str(&format!(" · `{}`", expression.replace('`', "'")));
+        text.push_str(&format!(" · {}", code(&expression)));
     }
     if !p.modifiers.is_empty() {
         text.push_str(&format!(" · modifiers: {}", p.modifiers.join(", ")));
     }
-    text.push_str(&format!("\n\nDefined by `{}`.", p.url));
+    text.push_str(&format!("\n\nDefined by {}.", code(&p.url)));
     doc(&text)
 }

@@ -7,16 +7,33 @@ use quote::quote;
 
 use crate::ir::Prim;
 
+/// An identifier for `name` (`r#type` raw), never failing: a name that is no identifier keeps its
+/// ASCII letters, digits and underscores, with `_` before a leading digit and `_0` for nothing.
 pub(crate) fn ident(name: &str) -> Ident {
-    match name.strip_prefix("r#") {
-        Some(raw) => Ident::new_raw(raw, Span::call_site()),
-        None => Ident::new(name, Span::call_site()),
+    let (raw, body) = match name.strip_prefix("r#") {
+        Some(body) => (true, body),
+        None => (false, name),
+    };
+    let mut body: String = body.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    if body.is_empty() || body == "_" {
+        body = "_0".to_string();
+    } else if body.starts_with(|c: char| c.is_ascii_digit()) {
+        body.insert(0, '_');
+    }
+    if matches!(body.as_str(), "self" | "Self" | "super" | "crate") {
+        body.push('_');
+    }
+    if raw {
+        Ident::new_raw(&body, Span::call_site())
+    } else {
+        Ident::new(&body, Span::call_site())
     }
 }
 
-/// `#[doc]` attributes, one per line of `text`.
+/// `#[doc]` attributes, one per line of `text`, made safe by [`crate::doc_text::lines`] (no
+/// Markdown code, HTML or links but the generator's own).
 pub(crate) fn doc(text: &str) -> TokenStream {
-    let lines: Vec<String> = text.replace('\r', "\n").lines().map(|l| format!(" {}", l.trim())).collect();
+    let lines: Vec<String> = crate::doc_text::lines(text).into_iter().map(|l| format!(" {l}")).collect();
     quote! { #( #[doc = #lines] )* }
 }
 
