@@ -147,12 +147,18 @@ impl Emitter {
         let urls = guide.extensions.iter().map(|x| &x.url);
         // A package with no extension of its own has an empty enum: a match with no arms needs
         // the enum itself (`*self`), not a reference to it, to be exhaustive.
-        let (url_body, into_body) = if names.is_empty() {
-            (quote!(match *self {}), quote!(match self {}))
+        // Nor has its reader a URL to match: it reads nothing (a match of one `_` arm would be
+        // unreachable code).
+        let (url_body, into_body, read_body) = if names.is_empty() {
+            (quote!(match *self {}), quote!(match self {}), quote!(let _ = extension; None))
         } else {
             (
                 quote!(match self { #( Self::#names(_) => <#names as TypedExtension>::URL, )* }),
                 quote!(match self { #( Self::#names(v) => (*v).into_extension(), )* }),
+                quote!(Some(match extension.url.as_deref()? {
+                    #( #urls => <#names as TypedExtension>::from_extension(extension).map(|x| Self::#names(Box::new(x))), )*
+                    _ => return None,
+                })),
             )
         };
         quote! {
@@ -167,10 +173,7 @@ impl Emitter {
                 /// Reads `extension` as the package's type for its URL; `None` when the package
                 /// defines no extension with that URL.
                 pub fn read(extension: &#base::Extension) -> Option<Result<Self, ExtensionError>> {
-                    Some(match extension.url.as_deref()? {
-                        #( #urls => <#names as TypedExtension>::from_extension(extension).map(|x| Self::#names(Box::new(x))), )*
-                        _ => return None,
-                    })
+                    #read_body
                 }
                 /// The extension's canonical URL.
                 pub fn url(&self) -> &'static str {
