@@ -1,4 +1,4 @@
-//! Threats 8 and 15 of RELIABILITY.md: a body cannot make the client use memory out of proportion.
+//! Threats 8 and 16 of RELIABILITY.md: a body cannot make the client use memory out of proportion.
 //! A hostile server answers 500 with 16 MB of `[0,0,0,...]` as FHIR JSON: parsed into a JSON
 //! tree, that grew about 30 times (half a gigabyte). Now an error body is read up to 1 MiB and
 //! only an object is parsed for an `OperationOutcome`. A success body padded with a large member
