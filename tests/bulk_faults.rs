@@ -24,18 +24,6 @@ use support::Runner;
 
 const TOKEN: &str = "bulk-fault-token-abc123";
 
-/// A capability statement advertising `$export` at every level.
-fn metadata() -> Reply {
-    let op =
-        r#""operation":[{"name":"export","definition":"http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}]"#;
-    Reply::json(
-        200,
-        &format!(
-            r#"{{"resourceType":"CapabilityStatement","status":"active","fhirVersion":"4.0.1","rest":[{{"mode":"server",{op},"resource":[{{"type":"Patient",{op}}},{{"type":"Group",{op}}}]}}]}}"#
-        ),
-    )
-}
-
 fn kickoff(base: &str) -> Reply {
     Reply::json(202, "").header("content-location", &format!("{base}/status/1"))
 }
@@ -86,7 +74,7 @@ fn fast() -> PollPolicy {
 async fn export(
     replies: impl FnOnce(&str) -> Vec<Reply>,
 ) -> (Fake, ExportJob<R4>, Result<Manifest, fhirstorm::client::Error>) {
-    let f = start_with(|base| [vec![metadata(), kickoff(base)], replies(base)].concat()).await;
+    let f = start_with(|base| [vec![fake::export_metadata(), kickoff(base)], replies(base)].concat()).await;
     let s = service(&f).await;
     let mut job = s.export().start().await.expect("kick-off").with_policy(fast());
     let m = job.wait().await;
@@ -99,7 +87,11 @@ async fn main() {
 
     t.case("a status that never completes: the deadline ends the wait, typed Timeout", || async {
         let f = start_with(|base| {
-            vec![metadata(), kickoff(base), Reply::json(202, "").header("retry-after", "1").header("x-progress", "10%")]
+            vec![
+                fake::export_metadata(),
+                kickoff(base),
+                Reply::json(202, "").header("retry-after", "1").header("x-progress", "10%"),
+            ]
         })
         .await;
         let s = service(&f).await;
@@ -376,7 +368,7 @@ async fn main() {
     .await;
 
     t.case("kick-off: every parameter in the query, typed, with Prefer", || async {
-        let f = start_with(|base| vec![metadata(), kickoff(base)]).await;
+        let f = start_with(|base| vec![fake::export_metadata(), kickoff(base)]).await;
         let s = service(&f).await;
         let since: fhirstorm::Instant = "2026-11-01T00:00:00Z".parse().map_err(|e| format!("{e:?}"))?;
         s.export_patients()

@@ -8,18 +8,6 @@ use crate::fake::{self, Reply};
 use crate::support::Runner;
 use crate::{code, ensure, stderr, stdout, Tool};
 
-/// A capability statement advertising `$export` at the system level.
-fn metadata() -> Reply {
-    let op =
-        r#""operation":[{"name":"export","definition":"http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}]"#;
-    Reply::json(
-        200,
-        &format!(
-            r#"{{"resourceType":"CapabilityStatement","status":"active","fhirVersion":"4.0.1","rest":[{{"mode":"server",{op},"resource":[{{"type":"Patient","interaction":[{{"code":"read"}}]}}]}}]}}"#
-        ),
-    )
-}
-
 /// The replies of an export up to its manifest (whose `files` are `(type, url)` and whose
 /// `next` link, if any, is given), then `rest`.
 fn export(base: &str, files: &[(&str, &str)], next: Option<&str>, rest: Vec<Reply>) -> Vec<Reply> {
@@ -30,7 +18,7 @@ fn export(base: &str, files: &[(&str, &str)], next: Option<&str>, rest: Vec<Repl
         output.join(",")
     );
     let kickoff = Reply::json(202, "").header("content-location", &format!("{base}/status/1"));
-    [vec![metadata(), kickoff, Reply::json(200, &manifest)], rest].concat()
+    [vec![fake::export_metadata(), kickoff, Reply::json(200, &manifest)], rest].concat()
 }
 
 fn ndjson(body: &str) -> Reply {
@@ -52,11 +40,14 @@ fn files_in(dir: &Path) -> Vec<String> {
 pub fn server(t: &mut Runner, tool: &Tool) {
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
     let dir = tool.home.join("hostile");
-    let run_export = |replies: &dyn Fn(&str) -> Vec<Reply>, out: &Path| {
-        let server = rt.block_on(fake::start_with(replies));
+    // The tool's export against `server` into `out`, with `flags`.
+    let export_to = |server: &fake::Fake, out: &Path, flags: &[&str]| {
         let out = out.to_string_lossy().to_string();
-        tool.run(&["--server", &server.base, "--fhir-version", "r4", "export", "--out", &out])
+        let args = ["--server", &server.base, "--fhir-version", "r4", "export", "--out", &out];
+        tool.run(&[&args[..], flags].concat())
     };
+    let run_export =
+        |replies: &dyn Fn(&str) -> Vec<Reply>, out: &Path| export_to(&rt.block_on(fake::start_with(replies)), out, &[]);
 
     t.case_blocking("export: a manifest type with ../ or an absolute path writes nothing, says why", || {
         let out = dir.join("out-types");
@@ -129,18 +120,7 @@ pub fn server(t: &mut Runner, tool: &Tool) {
                 vec![ndjson(PATIENT)],
             )
         }));
-        let out_arg = out.to_string_lossy().to_string();
-        let o = tool.run(&[
-            "--server",
-            &server.base,
-            "--fhir-version",
-            "r4",
-            "export",
-            "--out",
-            &out_arg,
-            "--max-files",
-            "2",
-        ]);
+        let o = export_to(&server, &out, &["--max-files", "2"]);
         ensure!(code(&o) == 1 && stderr(&o).contains("more than --max-files (2)"), "exit {}: {}", code(&o), stderr(&o));
         ensure!(files_in(&out) == ["Patient.1.ndjson", "Patient.2.ndjson"], "{:?}", files_in(&out));
         let fetched = server
@@ -159,32 +139,11 @@ pub fn server(t: &mut Runner, tool: &Tool) {
         let big = PATIENT.repeat(100);
         let server =
             rt.block_on(fake::start_with(|base| export(base, &[("Patient", "/files/1")], None, vec![ndjson(&big)])));
-        let out_arg = out.to_string_lossy().to_string();
-        let o = tool.run(&[
-            "--server",
-            &server.base,
-            "--fhir-version",
-            "r4",
-            "export",
-            "--out",
-            &out_arg,
-            "--max-total-size",
-            "1K",
-        ]);
+        let o = export_to(&server, &out, &["--max-total-size", "1K"]);
         ensure!(code(&o) == 1 && stderr(&o).contains("--max-total-size"), "exit {}: {}", code(&o), stderr(&o));
         let server =
             rt.block_on(fake::start_with(|base| export(base, &[("Patient", "/files/1")], None, vec![ndjson(&big)])));
-        let o = tool.run(&[
-            "--server",
-            &server.base,
-            "--fhir-version",
-            "r4",
-            "export",
-            "--out",
-            &out_arg,
-            "--max-file-size",
-            "2K",
-        ]);
+        let o = export_to(&server, &out, &["--max-file-size", "2K"]);
         ensure!(
             code(&o) == 1 && stderr(&o).contains("larger than the maximum of 2048 bytes"),
             "exit {}: {}",
@@ -197,12 +156,12 @@ pub fn server(t: &mut Runner, tool: &Tool) {
     t.case_blocking("server text with terminal control sequences is printed escaped", || {
         let outcome = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found","diagnostics":"gone\u001b[2J\u001b]0;owned\u0007\u009b31m\u202ereversed"}]}"#;
         let patient = r#"{"resourceType":"Patient","id":"p1","name":[{"family":"A\u001b[31m\u009b1m\u007f\u202e"}]}"#;
-        let server = rt.block_on(fake::start(vec![metadata(), Reply::json(404, outcome)]));
+        let server = rt.block_on(fake::start(vec![fake::export_metadata(), Reply::json(404, outcome)]));
         let o = tool.run(&["--server", &server.base, "--fhir-version", "r4", "get", "Patient/x"]);
         let err = stderr(&o);
         ensure!(code(&o) == 1 && err.contains("gone\\u{1b}[2J\\u{1b}]0;owned\\u{7}\\u{9b}31m\\u{202e}reversed"), "{err:?}");
         ensure!(!err.contains(['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}']), "raw control characters: {err:?}");
-        let server = rt.block_on(fake::start(vec![metadata(), Reply::json(200, patient)]));
+        let server = rt.block_on(fake::start(vec![fake::export_metadata(), Reply::json(200, patient)]));
         let o = tool.run(&["--server", &server.base, "--fhir-version", "r4", "get", "Patient/p1", "-o", "ndjson"]);
         let out = stdout(&o);
         ensure!(code(&o) == 0 && !out.contains(['\u{1b}', '\u{9b}', '\u{7f}', '\u{202e}']), "raw control characters: {out:?}");

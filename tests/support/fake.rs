@@ -85,6 +85,19 @@ pub fn metadata(fhir_version: &str, types: &[&str]) -> String {
     )
 }
 
+/// A capability statement (R4) advertising `$export` at the system level and for `Patient` and
+/// `Group`, and `read` of `Patient`.
+pub fn export_metadata() -> Reply {
+    let op =
+        r#""operation":[{"name":"export","definition":"http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}]"#;
+    Reply::json(
+        200,
+        &format!(
+            r#"{{"resourceType":"CapabilityStatement","status":"active","fhirVersion":"4.0.1","rest":[{{"mode":"server",{op},"resource":[{{"type":"Patient","interaction":[{{"code":"read"}}],{op}}},{{"type":"Group",{op}}}]}}]}}"#
+        ),
+    )
+}
+
 /// Starts a fake that answers `replies` in order (the last one repeats).
 pub async fn start(replies: Vec<Reply>) -> Fake {
     start_with(|_| replies).await
