@@ -450,8 +450,12 @@ impl<E: FromJson> FromJson for PrimitiveExt<E> {
 impl<E: ToJson> ToJson for PrimitiveExt<E> {
     fn to_json(&self, w: &mut Writer) {
         w.begin_object();
-        w.opt("id", &self.id);
-        w.vec("extension", &self.extension);
+        if let Some(id) = &self.id {
+            w.value("id", id);
+        }
+        if !self.extension.is_empty() {
+            w.value("extension", &self.extension);
+        }
         w.members(&self.unknown);
         w.end_object();
     }

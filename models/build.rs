@@ -13,7 +13,7 @@ fn main() {
     println!("cargo:rerun-if-changed={}", defs.display());
     let result = fhirstorm_codegen::Config::new()
         .definitions(&defs)
-        .runtime_path("::fhirstorm_runtime")
+        .runtime_path("::fhirstorm")
         .out_file(out.join("models.rs"))
         .generate();
     if let Err(e) = result {

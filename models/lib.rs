@@ -10,4 +10,8 @@
 #![warn(missing_docs)]
 #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_markdown)]
 
+// The runtime under the name users write: generated code says `::fhirstorm::search::TokenValue`,
+// and so do the compiler's messages that quote it.
+extern crate fhirstorm_runtime as fhirstorm;
+
 include!(concat!(env!("OUT_DIR"), "/models.rs"));

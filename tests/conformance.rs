@@ -109,7 +109,7 @@ fn round_trip<T: json::FromJson + json::ToJson>(
     let mut p = if lenient { json::Parser::lenient(text) } else { json::Parser::new(text) };
     let r = T::from_json(&mut p)?;
     p.finish()?;
-    Ok((json::to_vec(&r), p.unknown_members().to_vec(), p.deviations().len()))
+    Ok((json::to_vec(&r), fhirstorm::hooks::unknown_members(&p).to_vec(), p.deviations().len()))
 }
 
 /// Reads, changes the id, writes back.

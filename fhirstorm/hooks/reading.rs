@@ -2,7 +2,8 @@
 //! is read in place (into its `Option`, its slot in a `Vec`, its `Box`), never built on the
 //! stack and moved: each move of a large struct is a copy.
 
-use crate::json::{ChoiceJson, Error, ErrorKind, FromJson, Members, Parser, ReadItems, ReadMembers};
+use crate::json::contract::{ChoiceJson, ReadItems, ReadMembers};
+use crate::json::{Error, ErrorKind, FromJson, Members, Parser};
 use crate::primitive::{Primitive, PrimitiveExt};
 
 /// A single element. `null` counts as absent.
@@ -346,4 +347,10 @@ fn not_a_variant(p: &mut Parser<'_>, members: &mut Members, key: &str, named: Op
 /// The error for a second type given for one choice element.
 pub fn choice_conflict() -> Error {
     Error::custom(ErrorKind::Choice, "more than one type given for a choice element")
+}
+
+/// The names of the members `p` has read so far that the definitions do not know (kept in the
+/// structs' `unknown`): what the conformance tests count on the official examples.
+pub fn unknown_members<'p>(p: &'p Parser<'_>) -> &'p [String] {
+    p.unknown_members()
 }

@@ -11,6 +11,7 @@
 //! back, so the result is as exact and nearly as fast as calling [`from_slice`] / [`to_vec`].
 //! Other serde formats go through [`Value`].
 
+pub(crate) mod contract;
 mod error;
 mod members;
 mod parser;
@@ -32,36 +33,10 @@ pub trait FromJson: Sized {
     fn from_json(p: &mut Parser<'_>) -> Result<Self, Error>;
 }
 
-/// An object read member by member: what each model's generated reader implements, and
-/// [`Parser::members`] drives.
-pub trait ReadMembers<'a> {
-    /// Reads the member `key` while the parser stands at its value, which it must consume.
-    fn read_member(&mut self, p: &mut Parser<'a>, key: &str) -> Result<(), Error>;
-}
-
-/// An array read item by item, driven by [`Parser::items`].
-pub trait ReadItems<'a> {
-    /// Reads item `index` while the parser stands at it, which it must consume.
-    fn read_item(&mut self, p: &mut Parser<'a>, index: usize) -> Result<(), Error>;
-}
-
 /// A type that can be written as FHIR JSON.
 pub trait ToJson {
     /// Writes the value at the writer's position.
     fn to_json(&self, w: &mut Writer);
-}
-
-/// A choice element's enum: reads and writes itself under the element's base name followed by
-/// the type's suffix (`value` + `Quantity`). One enum may serve several elements with the same
-/// types (every open-type `[x]` element), so the base name is an argument.
-pub trait ChoiceJson: Sized {
-    /// Writes the member `{base}{Suffix}` (and its `_{base}{Suffix}` extension member, for a
-    /// primitive).
-    fn write_field(&self, w: &mut Writer, base: &str);
-    /// Reads the member whose key is the element's base name followed by `suffix` (or, when
-    /// `ext`, the `_` member of a primitive type) into `slot`; `None`, having read nothing, when
-    /// no variant has that suffix. A failed read leaves `slot` as it was.
-    fn read_variant(slot: &mut Option<Self>, p: &mut Parser<'_>, ext: bool, suffix: &str) -> Option<Result<(), Error>>;
 }
 
 /// The bytes without a leading UTF-8 byte order mark, if they have one.

@@ -3,7 +3,8 @@
 
 use std::borrow::Cow;
 
-use super::{scan, Error, ErrorKind, Members, Number, ReadItems, ReadMembers, Value};
+use super::contract::{ReadItems, ReadMembers};
+use super::{scan, Error, ErrorKind, Members, Number, Value};
 
 /// Deepest nesting of objects and arrays accepted (FHIR resources nest far less).
 pub const MAX_DEPTH: u32 = 128;
@@ -98,7 +99,7 @@ impl<'a> Parser<'a> {
     ///
     /// The value is kept as its compact JSON text, parsed only when the program asks for it
     /// (memory in proportion to the text, not to a tree of it).
-    pub fn keep_member(&mut self, members: &mut Members, key: &str, counted: bool) -> Result<(), Error> {
+    pub(crate) fn keep_member(&mut self, members: &mut Members, key: &str, counted: bool) -> Result<(), Error> {
         let v = self.compact_value()?;
         if let Some((real, deviation)) = self.deviant.take() {
             members.push_text(real, v);
@@ -113,7 +114,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Names of the members read so far that the definitions do not know (kept in `unknown`).
-    pub fn unknown_members(&self) -> &[String] {
+    pub(crate) fn unknown_members(&self) -> &[String] {
         &self.unknown
     }
 
@@ -189,7 +190,7 @@ impl<'a> Parser<'a> {
     /// The loop (lenient reading, paths in errors) is compiled once, and each model hands it
     /// itself as a trait object: one indirect call per member, and no closure, with its
     /// `FnOnce`/`FnMut` shims, compiled per model (a version has ~1,300 of them).
-    pub fn members(&mut self, target: &mut dyn ReadMembers<'a>) -> Result<(), Error> {
+    pub(crate) fn members(&mut self, target: &mut dyn ReadMembers<'a>) -> Result<(), Error> {
         if self.peek() != Some(b'{') {
             return Err(self.unexpected("an object"));
         }
@@ -263,7 +264,7 @@ impl<'a> Parser<'a> {
 
     /// Reads an array into `target`, item by item ([`array`](Self::array) with a [`ReadItems`]
     /// instead of a closure, compiled once as [`members`](Self::members) is).
-    pub fn items(&mut self, target: &mut dyn ReadItems<'a>) -> Result<(), Error> {
+    pub(crate) fn items(&mut self, target: &mut dyn ReadItems<'a>) -> Result<(), Error> {
         if self.peek() != Some(b'[') {
             return Err(self.unexpected("an array"));
         }

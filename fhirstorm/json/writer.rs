@@ -75,20 +75,13 @@ impl Writer {
     /// Writes a choice member's name, `{base}{suffix}` (`_{base}{suffix}` when `ext`); like
     /// [`Writer::key`], the parts need no escaping.
     #[inline]
-    pub fn choice_key(&mut self, ext: bool, base: &str, suffix: &str) {
+    pub(crate) fn choice_key(&mut self, ext: bool, base: &str, suffix: &str) {
         self.sep();
         self.buf.extend_from_slice(if ext { b"\"_" } else { b"\"" });
         self.buf.extend_from_slice(base.as_bytes());
         self.buf.extend_from_slice(suffix.as_bytes());
         self.buf.extend_from_slice(b"\":");
         self.comma = false;
-    }
-
-    /// Writes a choice element's complex value under `{base}{suffix}`.
-    #[inline]
-    pub fn choice<T: ToJson + ?Sized>(&mut self, base: &str, suffix: &str, v: &T) {
-        self.choice_key(false, base, suffix);
-        v.to_json(self);
     }
 
     /// Writes an array item.
@@ -159,41 +152,11 @@ impl Writer {
         self.comma = true;
     }
 
-    /// Writes `"resourceType": name`.
-    pub fn resource_type(&mut self, name: &str) {
-        self.key("resourceType");
-        self.string(name);
-    }
-
-    /// Writes a member when the value is present.
-    #[inline]
-    pub fn opt<T: ToJson>(&mut self, key: &str, v: &Option<T>) {
-        if let Some(v) = v {
-            self.key(key);
-            v.to_json(self);
-        }
-    }
-
     /// Writes a member.
     #[inline]
     pub fn value<T: ToJson + ?Sized>(&mut self, key: &str, v: &T) {
         self.key(key);
         v.to_json(self);
-    }
-
-    /// Writes an array member when there are items. Not inlined: a version's writers call it for
-    /// the same item type from many structs.
-    #[inline(never)]
-    pub fn vec<T: ToJson>(&mut self, key: &str, items: &[T]) {
-        if items.is_empty() {
-            return;
-        }
-        self.key(key);
-        self.begin_array();
-        for v in items {
-            self.item(v);
-        }
-        self.end_array();
     }
 
     /// Writes members kept from the input.

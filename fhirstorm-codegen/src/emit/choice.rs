@@ -75,7 +75,7 @@ impl Emitter<'_> {
             ch.variants.iter().map(|v| format!("Self::{}(_) => {},", v.suffix, lit(&v.code))),
         );
         c.close("");
-        c.open(format!("impl json::ChoiceJson for {name}"));
+        c.open(format!("impl hooks::ChoiceJson for {name}"));
         let arms = ch.variants.iter().map(|v| match v.ty {
             Ty::Prim(..) => format!("Self::{0}(v) => w.choice_prim(base, {1}, v),", v.suffix, lit(&v.suffix)),
             _ => format!("Self::{0}(v) => w.choice(base, {1}, v),", v.suffix, lit(&v.suffix)),

@@ -102,7 +102,7 @@ impl Emitter<'_> {
         let marker = self.marker;
         let fhir_version = &self.model.fhir_version;
         let release: String = fhir_version.split('.').take(2).collect::<Vec<_>>().join(".");
-        c.line("use crate::hooks::{self, WritePrimitive};");
+        c.line("use crate::hooks::{self, WriteFields};");
         c.line("use crate::json::{self, FromJson, ToJson};");
         c.doc("A primitive value with its optional `id` and extensions (the JSON `_element`).");
         c.line("pub type Primitive<T> = crate::Primitive<T, Extension>;");
@@ -118,6 +118,7 @@ impl Emitter<'_> {
         c.block("fn definitions() -> &'static crate::validation::Definitions", "&DEFINITIONS");
         c.close("");
         self.definitions(c)?;
+        self.search_type(c);
 
         // Structs and choices, one module per resource plus `datatypes`.
         let mut groups: BTreeMap<String, Vec<&Struct>> = BTreeMap::new();
@@ -228,7 +229,7 @@ impl Emitter<'_> {
         c.close("");
         c.close("");
         // Each arm is the member's read, whose `Result` the method returns: no `?` per arm.
-        c.open(format!("impl<'a> json::ReadMembers<'a> for {name}"));
+        c.open(format!("impl<'a> hooks::ReadMembers<'a> for {name}"));
         c.open("fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error>");
         c.open("match key");
         if is_resource {
@@ -322,7 +323,7 @@ impl Emitter<'_> {
             (Ty::Prim(..), true) => c.line(format!("w.prims({key}, {ext_key}, &self.{fname});")),
             (Ty::Choice(_), _) => {
                 c.open(format!("if let Some(v) = &self.{fname}"));
-                c.line(format!("json::ChoiceJson::write_field(v, w, {});", lit(&f.json)));
+                c.line(format!("hooks::ChoiceJson::write_field(v, w, {});", lit(&f.json)));
                 c.close("");
             }
             (_, false) => c.line(format!("w.opt({key}, &self.{fname});")),

@@ -1,8 +1,8 @@
-//! A resource's typed search builder (`PatientSearch`): one method per search parameter, typed
+//! The typed search builders: one generic `Search<R>` per version with the result parameters
+//! (`_include`, `_revinclude`, `_has`, `_sort`, `_elements`, `_total`, `_count`, `_summary`),
+//! and per resource (`PatientSearch = Search<Patient>`) one method per search parameter, typed
 //! by its kind; for each reference parameter a target trait (only its target types compile),
-//! a chained-search method and a `_revinclude` type; and the result parameters (`_include`,
-//! `_revinclude`, `_has`, `_sort`, `_elements`, `_total`, `_count`, `_summary`) with their
-//! constants on the resource type.
+//! a chained-search method and a `_revinclude` type; the constants on the resource type.
 
 use super::{bare_snake, lit, md, Code, Emitter};
 use crate::ident;
@@ -123,92 +123,16 @@ impl Emitter<'_> {
         for t in parts.traits {
             c.append(t);
         }
-        c.doc(&format!("A typed search on `{ty}`: one method per search parameter FHIR defines for it."));
-        c.line("#[derive(Clone, Debug, Default)]");
-        c.line(format!("pub struct {builder}(crate::search::Query<{name}>);"));
-        c.open(format!("impl {builder}"));
+        c.doc(&format!(
+            "A typed search on `{ty}`: one method per search parameter FHIR defines for it, and\n\
+             the result parameters every [`Search`] has."
+        ));
+        c.line(format!("pub type {builder} = Search<{name}>;"));
+        c.line("");
+        c.open(format!("impl Search<{name}>"));
         for m in parts.methods {
             c.append(m);
         }
-        method(
-            c,
-            "`_include` one of this resource's references.",
-            &format!("pub fn include(self, include: crate::search::Include<{name}>) -> Self"),
-            "Self(hooks::search_raw(self.0, \"_include\", include.as_str()))",
-        );
-        method(
-            c,
-            "`_revinclude`: resources of another type whose reference parameter points here\n\
-             (`Observation::REVINCLUDE_SUBJECT` in a Patient search).",
-            &format!("pub fn revinclude<I: crate::search::RevIncludable<{name}>>(self, _include: I) -> Self"),
-            "Self(hooks::search_raw(self.0, \"_revinclude\", I::VALUE))",
-        );
-        c.doc(
-            "`_has`: only resources that a resource of another type refers to through\n\
-             `via` (`Observation::REVINCLUDE_SUBJECT`), where that resource matches `query`:\n\
-             `_has:Observation:subject:code=...` for each parameter of `query`.",
-        );
-        c.line(format!("pub fn has<I: crate::search::RevIncludable<{name}>>("));
-        c.line("    self,");
-        c.line("    via: I,");
-        c.line("    query: impl Into<crate::search::Query<I::Source>>,");
-        c.open(") -> Self");
-        c.line("let _ = via;");
-        c.line("Self(hooks::search_has(self.0, I::VALUE, query.into()))");
-        c.close("");
-        self.release_methods(c, st);
-        method(
-            c,
-            "`_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.",
-            &format!("pub fn sort(self, key: crate::search::SortKey<{name}>) -> Self"),
-            "Self(hooks::search_sort(self.0, key.as_str(), false))",
-        );
-        method(
-            c,
-            "`_sort` descending.",
-            &format!("pub fn sort_desc(self, key: crate::search::SortKey<{name}>) -> Self"),
-            "Self(hooks::search_sort(self.0, key.as_str(), true))",
-        );
-        c.doc("`_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).");
-        c.open(format!(
-            "pub fn elements(self, elements: impl IntoIterator<Item = crate::search::Element<{name}>>) -> Self"
-        ));
-        c.line("let list: Vec<&str> = elements.into_iter().map(|e| e.as_str()).collect();");
-        c.line("Self(hooks::search_raw(self.0, \"_elements\", &list.join(\",\")))");
-        c.close("");
-        method(
-            c,
-            "`_count`: page size.",
-            "pub fn count(self, n: u32) -> Self",
-            "Self(hooks::search_raw(self.0, \"_count\", &n.to_string()))",
-        );
-        method(
-            c,
-            "`_summary`.",
-            "pub fn summary(self, s: crate::search::Summary) -> Self",
-            "Self(hooks::search_raw(self.0, \"_summary\", s.as_str()))",
-        );
-        method(
-            c,
-            "A parameter the definitions do not have (server-specific), as given.",
-            "pub fn raw(self, name: &str, value: &str) -> Self",
-            "Self(hooks::search_raw(self.0, name, value))",
-        );
-        method(c, "The query string.", "pub fn to_query_string(&self) -> String", "self.0.to_query_string()");
-        c.close("");
-        c.open(format!("impl From<{builder}> for crate::search::Query<{name}>"));
-        c.block(format!("fn from(b: {builder}) -> Self"), "b.0");
-        c.close("");
-        c.open(format!("impl From<crate::search::Query<{name}>> for {builder}"));
-        method(
-            c,
-            "The builder over a query built elsewhere (an implementation guide's\nparameters add to it this way).",
-            &format!("fn from(q: crate::search::Query<{name}>) -> Self"),
-            "Self(q)",
-        );
-        c.close("");
-        c.open(format!("impl crate::search::IntoSearch<{name}> for {builder}"));
-        c.block("fn into_pairs(self) -> Vec<(String, String)>", "self.0.into_pairs()");
         c.close("");
         c.open(format!("impl {name}"));
         method(
@@ -304,24 +228,127 @@ impl Emitter<'_> {
         }
     }
 
+    /// The search builder every resource's `XSearch` is (`PatientSearch = Search<Patient>`):
+    /// the result parameters (`_include`, `_revinclude`, `_has`, `_sort`, `_elements`, `_count`,
+    /// `_summary`, and by release `:iterate`/`:recurse` and `_total`) once per version, generic
+    /// over the resource; each resource's own parameters are an `impl Search<Patient>` beside it.
+    pub(super) fn search_type(&self, c: &mut Code) {
+        c.doc(
+            "A typed search on resource type `R` of this version (`Patient::search()`): the result\n\
+             parameters here, and one method per search parameter FHIR defines for `R` in the\n\
+             resource's own block (`PatientSearch` is `Search<Patient>`). Pass it to\n\
+             `Service::search`, or turn it into a `Query` with `into()`.",
+        );
+        c.line("pub struct Search<R>(crate::search::Query<R>);");
+        c.line("");
+        c.open("impl<R> Default for Search<R>");
+        c.block("fn default() -> Self", "Self(crate::search::Query::default())");
+        c.close("");
+        c.open("impl<R> Clone for Search<R>");
+        c.block("fn clone(&self) -> Self", "Self(self.0.clone())");
+        c.close("");
+        c.open("impl<R> std::fmt::Debug for Search<R>");
+        c.block(
+            "fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result",
+            "f.debug_tuple(\"Search\").field(&self.0).finish()",
+        );
+        c.close("");
+        c.open("impl<R> Search<R>");
+        method(
+            c,
+            "`_include` one of this resource's references (`Observation::INCLUDE_SUBJECT`).",
+            "pub fn include(self, include: crate::search::Include<R>) -> Self",
+            "Self(hooks::search_raw(self.0, \"_include\", include.as_str()))",
+        );
+        method(
+            c,
+            "`_revinclude`: resources of another type whose reference parameter points here\n\
+             (`Observation::REVINCLUDE_SUBJECT` in a Patient search).",
+            "pub fn revinclude<I: crate::search::RevIncludable<R>>(self, _include: I) -> Self",
+            "Self(hooks::search_raw(self.0, \"_revinclude\", I::VALUE))",
+        );
+        c.doc(
+            "`_has`: only resources that a resource of another type refers to through\n\
+             `via` (`Observation::REVINCLUDE_SUBJECT`), where that resource matches `query`:\n\
+             `_has:Observation:subject:code=...` for each parameter of `query`.",
+        );
+        c.line("pub fn has<I: crate::search::RevIncludable<R>>(");
+        c.line("    self,");
+        c.line("    via: I,");
+        c.line("    query: impl Into<crate::search::Query<I::Source>>,");
+        c.open(") -> Self");
+        c.line("let _ = via;");
+        c.line("Self(hooks::search_has(self.0, I::VALUE, query.into()))");
+        c.close("");
+        self.release_methods(c);
+        method(
+            c,
+            "`_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.",
+            "pub fn sort(self, key: crate::search::SortKey<R>) -> Self",
+            "Self(hooks::search_sort(self.0, key.as_str(), false))",
+        );
+        method(
+            c,
+            "`_sort` descending.",
+            "pub fn sort_desc(self, key: crate::search::SortKey<R>) -> Self",
+            "Self(hooks::search_sort(self.0, key.as_str(), true))",
+        );
+        c.doc("`_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).");
+        c.open("pub fn elements(self, elements: impl IntoIterator<Item = crate::search::Element<R>>) -> Self");
+        c.line("let list: Vec<&str> = elements.into_iter().map(|e| e.as_str()).collect();");
+        c.line("Self(hooks::search_raw(self.0, \"_elements\", &list.join(\",\")))");
+        c.close("");
+        method(
+            c,
+            "`_count`: page size.",
+            "pub fn count(self, n: u32) -> Self",
+            "Self(hooks::search_raw(self.0, \"_count\", &n.to_string()))",
+        );
+        method(
+            c,
+            "`_summary`.",
+            "pub fn summary(self, s: crate::search::Summary) -> Self",
+            "Self(hooks::search_raw(self.0, \"_summary\", s.as_str()))",
+        );
+        method(
+            c,
+            "A parameter the definitions do not have (server-specific), as given.",
+            "pub fn raw(self, name: &str, value: &str) -> Self",
+            "Self(hooks::search_raw(self.0, name, value))",
+        );
+        method(c, "The query string.", "pub fn to_query_string(&self) -> String", "self.0.to_query_string()");
+        c.close("");
+        c.open("impl<R> From<Search<R>> for crate::search::Query<R>");
+        c.block("fn from(b: Search<R>) -> Self", "b.0");
+        c.close("");
+        c.open("impl<R> From<crate::search::Query<R>> for Search<R>");
+        method(
+            c,
+            "The builder over a query built elsewhere (an implementation guide's\nparameters add to it this way).",
+            "fn from(q: crate::search::Query<R>) -> Self",
+            "Self(q)",
+        );
+        c.close("");
+        c.open("impl<R> crate::search::IntoSearch<R> for Search<R>");
+        c.block("fn into_pairs(self) -> Vec<(String, String)>", "self.0.into_pairs()");
+        c.close("");
+    }
+
     /// The result parameters that differ by release: `:iterate` from STU3 on (DSTU2, and STU3
     /// for older servers, say `:recurse`); `_total` from R4 on.
-    fn release_methods(&self, c: &mut Code, st: &Struct) {
-        let name = &st.name;
+    fn release_methods(&self, c: &mut Code) {
         let release = self.model.fhir_version.split('.').next().unwrap_or("");
         let modifier = |c: &mut Code, modifier: &str| {
             method(
                 c,
                 &format!("`_include:{modifier}`."),
-                &format!("pub fn include_{modifier}(self, include: crate::search::Include<{name}>) -> Self"),
+                &format!("pub fn include_{modifier}(self, include: crate::search::Include<R>) -> Self"),
                 &format!("Self(hooks::search_raw(self.0, \"_include:{modifier}\", include.as_str()))"),
             );
             method(
                 c,
                 &format!("`_revinclude:{modifier}`."),
-                &format!(
-                    "pub fn revinclude_{modifier}<I: crate::search::RevIncludable<{name}>>(self, _include: I) -> Self"
-                ),
+                &format!("pub fn revinclude_{modifier}<I: crate::search::RevIncludable<R>>(self, _include: I) -> Self"),
                 &format!("Self(hooks::search_raw(self.0, \"_revinclude:{modifier}\", I::VALUE))"),
             );
         };
