@@ -31,7 +31,7 @@ impl Sandbox {
         let (fhir_port, auth_port) = (free_port(), free_port());
         let log = std::fs::File::create(dir.0.join("sandbox.log")).expect("a log file");
         let child = Command::new("node")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
             .args(["sandbox/sandbox.mjs", "--fhir-port", &fhir_port.to_string(), "--auth-port", &auth_port.to_string()])
             .arg("--dir")
             .arg(dir.0.join("sandbox"))

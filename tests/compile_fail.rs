@@ -13,5 +13,5 @@
 #[test]
 fn what_must_not_compile_is_rejected_for_its_reason() {
     let cases = trybuild::TestCases::new();
-    cases.compile_fail("tests/compile-fail/*.rs");
+    cases.compile_fail("../tests/compile-fail/*.rs");
 }

@@ -230,7 +230,7 @@ fn check_version(
 fn main() {
     let root = std::env::var_os("FHIR_EXAMPLES_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fhir-examples"));
+        .unwrap_or_else(|| Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("../shared/fhir-examples"));
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     let lenient = match std::env::var("FHIRSTORM_CONFORMANCE").as_deref() {
         Ok("lenient") => true,
@@ -238,7 +238,7 @@ fn main() {
         Ok(other) => panic!("FHIRSTORM_CONFORMANCE={other}: expected strict or lenient"),
     };
     println!("conformance mode: {}", if lenient { "lenient" } else { "strict" });
-    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nonconformant");
+    let own = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("tests/fixtures/nonconformant");
     let versions: &[(&str, RoundTrip)] = &[
         #[cfg(feature = "dstu2")]
         ("dstu2", round_trip::<fhirstorm::dstu2::AnyResource>),

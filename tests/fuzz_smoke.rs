@@ -114,7 +114,7 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let examples = std::env::var_os("FHIR_EXAMPLES_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("../shared/fhir-examples"));

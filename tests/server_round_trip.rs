@@ -19,7 +19,7 @@ use support::{FhirServer, Runner};
 fn examples() -> Option<PathBuf> {
     let root = std::env::var_os("FHIR_EXAMPLES_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fhir-examples"));
+        .unwrap_or_else(|| Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("../shared/fhir-examples"));
     let dir = root.join("r4");
     dir.is_dir().then_some(dir)
 }

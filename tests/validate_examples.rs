@@ -118,7 +118,7 @@ fn check<A: fhirstorm::json::FromJson>(bytes: &[u8], validate: fn(&A) -> Vec<Iss
 fn main() {
     let root = std::env::var_os("FHIR_EXAMPLES_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fhir-examples"));
+        .unwrap_or_else(|| Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("../shared/fhir-examples"));
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     let versions: &[(&str, Check)] = &[
         #[cfg(feature = "dstu2")]

@@ -12,7 +12,7 @@ use fhirstorm::r4::AnyResource;
 
 /// The folder a project script prints (the script fetches the data once if it must).
 fn script_dir(script: &str) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let out = Command::new("bash")
         .arg(root.join("scripts").join(script))
         .output()

@@ -115,7 +115,7 @@ pub async fn configuration(conn: &Connection<R4>, args: &Args) -> Result<SmartCo
 /// A Backend Services client's private key: `--key` (PKCS#8 PEM; the sandbox's RS384 key by
 /// default), its id `--kid` (or the `.kid` file beside it), signing with `alg`.
 pub fn backend_key(args: &Args, alg: fhirstorm::auth::SigningAlgorithm) -> Result<fhirstorm::auth::PrivateKey> {
-    let default_key = concat!(env!("CARGO_MANIFEST_DIR"), "/.cache/sandbox/keys/rs384.pem");
+    let default_key = concat!(env!("CARGO_MANIFEST_DIR"), "/../.cache/sandbox/keys/rs384.pem");
     let key_path = std::path::PathBuf::from(args.get_or("--key", default_key));
     let kid = match args.get("--kid") {
         Some(k) => k.to_string(),

@@ -65,7 +65,7 @@ fn sekmet_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("FHIRSTORM_SEKMET") {
         return PathBuf::from(p);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/sekmet-venv/bin/sekmet")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(".cache/sekmet-venv/bin/sekmet")
 }
 
 impl FhirServer {
@@ -165,7 +165,7 @@ pub struct SmartServer {
 }
 
 fn smart_server_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smart-server")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("tests/smart-server")
 }
 
 fn node() -> String {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::profiles::{pattern, required_binding, slice_pattern};
+use super::element::{pattern, required_binding, slice_pattern};
 use super::terminology::Terminology;
 use super::{max_of, s, type_profiles, types};
 

@@ -7,7 +7,7 @@ use quote::quote;
 use super::deep::{RuleDef, SliceDef};
 use super::emit_slices::{element_slice_accessor, element_slice_check, kind_slice_accessor, resolving};
 use super::profiles::{DeepSlice, ExtensionSlice, FieldRule, ProfileDef};
-use super::tokens::{doc, ident};
+use super::tokens::{doc, ident, max_tokens};
 use crate::doc_text::code;
 use crate::emit::md;
 
@@ -230,13 +230,6 @@ fn profile(base: &TokenStream, p: &ProfileDef) -> TokenStream {
                 profiled.0
             }
         }
-    }
-}
-
-pub(super) fn max_tokens(max: Option<usize>) -> TokenStream {
-    match max {
-        Some(m) => quote!(Some(#m)),
-        None => quote!(None),
     }
 }
 

@@ -5,9 +5,8 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::emit_profiles::max_tokens;
 use super::profiles::{ElementSlice, KindSlice, ProfileDef, SliceKind};
-use super::tokens::{doc, ident};
+use super::tokens::{doc, ident, max_tokens};
 use crate::doc_text::code;
 use crate::emit::md;
 

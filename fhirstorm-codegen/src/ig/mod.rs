@@ -16,6 +16,7 @@ use crate::package::Package;
 use crate::Error;
 
 mod deep;
+mod element;
 mod emit;
 mod emit_profiles;
 mod emit_slices;

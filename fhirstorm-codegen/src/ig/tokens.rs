@@ -76,3 +76,11 @@ pub(crate) fn replace_crate(tokens: TokenStream, path: &TokenStream) -> TokenStr
         })
         .collect()
 }
+
+/// A maximum count as tokens: `Some(n)`, or `None` for `*`.
+pub(crate) fn max_tokens(max: Option<usize>) -> TokenStream {
+    match max {
+        Some(m) => quote!(Some(#m)),
+        None => quote!(None),
+    }
+}

@@ -1,0 +1,230 @@
+//! [`Connection`]: one FHIR server, its settings and transport; the capability statement;
+//! sending a FHIR request (only under the base, with the authorizer's bearer token, asked again
+//! once after a `401`). Building requests and reading their answers is in `request`.
+
+use std::sync::Arc;
+
+use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::Method;
+use url::Url;
+
+use super::authorizer::{Authorizer, Bearer};
+use super::{capabilities, ClientVersion, RestCapabilities};
+use crate::error::{AuthFailure, Error, ErrorKind};
+use crate::json;
+use crate::transport::{under_base, Opened, Request, Response, Transport};
+
+/// What the clones of a [`Connection`] share: settings, the HTTP client, the cached statement.
+pub(super) struct Shared<V: ClientVersion> {
+    pub(super) base: Url,
+    pub(super) transport: Transport,
+    pub(super) trust_capabilities: bool,
+    pub(super) strict_search: bool,
+    pub(super) error_excerpts: bool,
+    pub(super) conformance: json::Conformance,
+    pub(super) authorizer: Option<Arc<dyn Authorizer>>,
+    pub(super) metadata: tokio::sync::OnceCell<Capabilities<V>>,
+}
+
+/// A connection to one FHIR server of version `V`. Cheap to clone; clones share the HTTP
+/// connection pool and the cached capability statement.
+pub struct Connection<V: ClientVersion> {
+    pub(super) shared: Arc<Shared<V>>,
+    /// A build error of [`Connection::new`], kept whole (kind and source) for the first call.
+    pub(super) config_error: Option<Error>,
+}
+
+impl<V: ClientVersion> Clone for Connection<V> {
+    fn clone(&self) -> Self {
+        Connection { shared: self.shared.clone(), config_error: self.config_error.clone() }
+    }
+}
+
+impl<V: ClientVersion> std::fmt::Debug for Connection<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").field("version", &V::NAME).field("base", &self.shared.base.as_str()).finish()
+    }
+}
+
+/// The capability statement, read once per connection.
+#[derive(Debug)]
+pub struct Capabilities<V: ClientVersion> {
+    /// The server's `fhirVersion`.
+    pub fhir_version: String,
+    /// The `rest` entries.
+    pub rest: Vec<RestCapabilities>,
+    /// The typed statement (`CapabilityStatement`; `Conformance` in DSTU2).
+    pub statement: V::AnyResource,
+}
+
+impl<V: ClientVersion> Connection<V> {
+    /// The FHIR base URL (always ending in `/`).
+    pub fn base_url(&self) -> &Url {
+        &self.shared.base
+    }
+
+    /// The same connection (settings, HTTP client) sending the bearer tokens `authorizer`
+    /// gives. The capability statement is fetched again, as the authorized user sees it.
+    pub fn with_authorizer(&self, authorizer: Arc<dyn Authorizer>) -> Connection<V> {
+        let s = &self.shared;
+        Connection {
+            shared: Arc::new(Shared {
+                base: s.base.clone(),
+                transport: s.transport.clone(),
+                trust_capabilities: s.trust_capabilities,
+                strict_search: s.strict_search,
+                error_excerpts: s.error_excerpts,
+                conformance: s.conformance,
+                authorizer: Some(authorizer),
+                metadata: tokio::sync::OnceCell::new(),
+            }),
+            config_error: self.config_error.clone(),
+        }
+    }
+
+    /// What gives this connection its bearer tokens, if anything.
+    pub fn authorizer(&self) -> Option<&dyn Authorizer> {
+        self.shared.authorizer.as_deref()
+    }
+
+    /// This connection's transport (its HTTP client and HTTPS policy), for the auth flows.
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.shared.transport
+    }
+
+    pub(super) fn check_config(&self) -> Result<(), Error> {
+        match &self.config_error {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// The server's capability statement, fetched once and cached. Fails with
+    /// [`ErrorKind::VersionMismatch`] when the server's `fhirVersion` is not `V`'s.
+    pub async fn metadata(&self) -> Result<&Capabilities<V>, Error> {
+        self.check_config()?;
+        self.shared
+            .metadata
+            .get_or_try_init(|| async {
+                let resp = self.call(Method::GET, self.url("metadata")?).send().await?;
+                let value: json::Value = self.parse_body(&resp)?;
+                let (fhir_version, rest) = capabilities::read(&value);
+                if !fhir_version.is_empty() && !V::accepts(&fhir_version) {
+                    return Err(Error::new(
+                        ErrorKind::VersionMismatch,
+                        format!(
+                            "the server speaks FHIR {fhir_version}, but this connection is for {} ({})",
+                            V::NAME,
+                            V::FHIR_VERSION
+                        ),
+                    )
+                    .with_request("GET", &resp.url));
+                }
+                let statement: V::AnyResource = self.parse_body(&resp)?;
+                Ok(Capabilities { fhir_version, rest, statement })
+            })
+            .await
+    }
+
+    /// GETs `path` (relative to the base) and reads it as JSON (a SMART document, say).
+    pub(crate) async fn get_json(&self, path: &str) -> Result<json::Value, Error> {
+        self.call(Method::GET, self.url(path)?)
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .fetch()
+            .await
+    }
+
+    /// The URL of a path under the base from its segments (a type, an id, `_history`, `$op`).
+    /// Callers check each id ([`segment`]); this checks that the built path is exactly the
+    /// base's path followed by the segments, so that nothing an id holds (a dot segment, a `/`,
+    /// a `?`) can send a request with this connection's token to another path.
+    pub(crate) fn path(&self, segments: &[&str]) -> Result<Url, Error> {
+        let rel = segments.join("/");
+        let url = self.url(&rel)?;
+        let expected = format!("{}{rel}", self.shared.base.path());
+        if url.path() != expected || url.query().is_some() || url.fragment().is_some() {
+            let shown: String = rel.chars().take(80).collect();
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!("the request path {shown:?} does not stay under the FHIR base"),
+            ));
+        }
+        Ok(url)
+    }
+
+    pub(super) fn url(&self, path: &str) -> Result<Url, Error> {
+        self.shared
+            .base
+            .join(path)
+            .map_err(|e| Error::new(ErrorKind::Config, format!("bad request path {path:?}")).with_source(e))
+    }
+
+    /// Sends a FHIR request: only to a URL under the base, with the authorizer's bearer token;
+    /// after a `401` to that token, once more with the one the authorizer gives instead.
+    /// (Retries, limits and redaction are the transport's.)
+    pub(super) async fn send(&self, req: Request) -> Result<Response, Error> {
+        let opened = self.open(req, true).await?;
+        opened.read(self.shared.transport.max_response_bytes()).await
+    }
+
+    /// Sends a request as [`send`](Self::send) does, and returns the answer with its body still
+    /// to be read. With `token` false, the request carries no token and may go to a URL outside
+    /// the base (a bulk data file on another host), HTTPS unless plain HTTP is allowed there.
+    pub(crate) async fn open(&self, mut req: Request, token: bool) -> Result<Opened, Error> {
+        self.check_config()?;
+        let (method, url) = (req.method.clone(), req.url.clone());
+        if token && !under_base(&self.shared.base, &url) {
+            return Err(Error::new(ErrorKind::Protocol, "refusing to send a request outside the FHIR base")
+                .with_request(method.as_str(), &url));
+        }
+        if !req.headers.contains_key(ACCEPT) {
+            req.headers.insert(ACCEPT, HeaderValue::from_static(V::JSON_MIME));
+        }
+        if req.body.is_some() && !req.headers.contains_key(CONTENT_TYPE) {
+            req.headers.insert(CONTENT_TYPE, HeaderValue::from_static(V::JSON_MIME));
+        }
+        let transport = &self.shared.transport;
+        let Some(authorizer) = self.shared.authorizer.as_ref().filter(|_| token) else {
+            return transport.open(&req).await;
+        };
+        let bearer = authorizer.bearer().await.map_err(|e| e.or_request(method.as_str(), &url))?;
+        authorize(&mut req, &bearer)?;
+        let resp = transport.open(&req).await?;
+        if resp.status != 401 {
+            return Ok(resp);
+        }
+        // The token was refused (revoked, or expired early): ask for another once (the
+        // authorizer knows whether another request already renewed it).
+        tracing::debug!(method = %method, url = %crate::error::redact_url(&url), "401: asking for another access token");
+        drop(resp);
+        let bearer = authorizer.rejected(&bearer).await.map_err(|e| e.or_request(method.as_str(), &url))?;
+        authorize(&mut req, &bearer)?;
+        transport.open(&req).await
+    }
+}
+
+/// Sets the `Authorization` header, marked sensitive (never logged by the HTTP stack). Only ever
+/// for URLs under the base: `send` checks, and redirects stay under it.
+fn authorize(req: &mut Request, bearer: &Bearer) -> Result<(), Error> {
+    let mut value = HeaderValue::try_from(format!("Bearer {}", bearer.secret())).map_err(|_| {
+        Error::auth_failure(AuthFailure::BadTokenResponse, "the access token is not a valid header value")
+    })?;
+    value.set_sensitive(true);
+    req.headers.insert(reqwest::header::AUTHORIZATION, value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// A build error of `Connection::new` keeps its kind and source, for the
+    /// first call (as reqwest defers a builder's error to `send()`).
+    #[tokio::test]
+    async fn a_build_error_is_kept_whole_for_the_first_call() {
+        let conn = super::Connection::<crate::client::test_version::Bare>::new("not a URL");
+        let e = conn.metadata().await.expect_err("the build error, at the first call");
+        assert_eq!(e.kind(), crate::error::ErrorKind::Config);
+        assert!(e.to_string().contains("invalid FHIR base URL"), "{e}");
+        let source = std::error::Error::source(&e).expect("the URL parser's error, kept");
+        assert!(source.downcast_ref::<url::ParseError>().is_some(), "{source:?}");
+    }
+}
