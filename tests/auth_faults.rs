@@ -1,7 +1,8 @@
 //! The authorization flows and the bearer token against a fake server: discovery fallbacks,
 //! the authorization URL, what a broken token endpoint gets back, a 401 and its one refresh,
-//! renewals that fail, client secrets that need escaping (a real authorization server does not
-//! misbehave on demand).
+//! renewals that fail, client secrets that need escaping, what refused clients and non-OAuth
+//! error bodies are told, introspection with a bearer token (a real authorization server does
+//! not misbehave on demand, and the one the tests run accepts no bearer for introspection).
 
 #[path = "support/fake.rs"]
 mod fake;
@@ -161,6 +162,7 @@ async fn a_401_causes_one_refresh_then_an_error_not_a_loop() {
     let s = conn.service().await.unwrap();
     let err = s.r::<Patient>().fetch("p1").await.unwrap_err();
     assert_eq!(err.status(), Some(401));
+    assert!(err.to_string().contains("the renewed access token was refused too"), "{err}");
     assert_eq!(session.refresh_count(), 1);
     let token_requests = tokens.seen.lock().unwrap().iter().filter(|r| r.path.ends_with("/token")).count();
     assert_eq!(token_requests, 1, "one refresh, no loop");
@@ -244,8 +246,92 @@ async fn client_secret_basic_encoding_and_the_method_named_on_invalid_client() {
         let err = client.client_credentials(&scopes).await.unwrap_err();
         assert_eq!(err.auth().and_then(|a| a.oauth_error()), Some("invalid_client"));
         assert!(err.to_string().contains("authenticated with client_secret_basic"), "{err}");
+        // The id and secret hold characters form-urlencoding changes: the other way is named.
+        let other = format!("basic_auth_unencoded({})", !unencoded);
+        assert!(err.to_string().contains(&other), "{err}");
         assert!(!err.to_string().contains("s+c/r=t") && !err.to_string().contains("s%2Bc"), "{err}");
     }
+}
+
+/// What a refused public client and a non-OAuth error body say: the client is public (not
+/// "authenticated with none"); the body's start where the connection shows error excerpts, and
+/// how to see it where it does not.
+#[tokio::test]
+async fn a_refused_public_client_and_a_non_oauth_error_body() {
+    let refused = r#"{"error":"invalid_client","error_description":"unknown client"}"#;
+    let f = start(vec![Reply::new(401, "application/json", refused)]).await;
+    let client = fake::smart_client::<R4>(&f, ClientAuth::Public(ClientId::new("my-app")));
+    let code = AuthorizationCode::new("c");
+    let verifier = PkceVerifier::new("v".repeat(43)).unwrap();
+    let err = client.exchange_code(&code, &verifier).await.unwrap_err();
+    assert!(err.to_string().contains("the client is public"), "{err}");
+    assert!(!err.to_string().contains("with none"), "{err}");
+
+    let page = "<html><h1>Gateway says no</h1></html>";
+    for excerpts in [false, true] {
+        let f = start(vec![Reply::new(502, "text/html", page)]).await;
+        let conn =
+            Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).error_excerpts(excerpts).build().unwrap();
+        let config = format!(r#"{{"token_endpoint":"{}/token"}}"#, f.base);
+        let client = SmartClient::new(
+            &conn,
+            SmartConfiguration::from_slice(config.as_bytes(), true).unwrap(),
+            ClientAuth::Public(ClientId::new("my-app")),
+        )
+        .redirect_url(fhirstorm::auth::RedirectUrl::new("http://127.0.0.1:9/cb").unwrap());
+        let err = client.exchange_code(&code, &verifier).await.unwrap_err();
+        assert_eq!(err.status(), Some(502), "{err}");
+        if excerpts {
+            assert!(err.to_string().contains("(text/html) <html><h1>Gateway says no"), "{err}");
+        } else {
+            assert!(err.to_string().contains("turn on ConnectionBuilder::error_excerpts"), "{err}");
+            assert!(!err.to_string().contains("says no"), "{err}");
+        }
+    }
+}
+
+/// With error excerpts on, a token endpoint's body that echoes the request shows none of what
+/// the request sent that is secret: not the code, the verifier or the client's credentials, as
+/// sent or form-urlencoded.
+#[tokio::test]
+async fn an_echoed_token_request_is_shown_without_its_secrets() {
+    let echo = "bad request: grant_type=authorization_code&code=code%2Fsecret%2B1&code_verifier=VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV \
+                Authorization: Basic YXBwOmNsaWVudC1zZWNyZXQteHl6 (app:client-secret-xyz)";
+    let f = start(vec![Reply::new(400, "text/plain", echo)]).await;
+    let conn = Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).error_excerpts(true).build().unwrap();
+    let config = format!(r#"{{"token_endpoint":"{}/token"}}"#, f.base);
+    let auth = ClientAuth::SecretBasic(ClientId::new("app"), ClientSecret::new("client-secret-xyz"));
+    let client = SmartClient::new(&conn, SmartConfiguration::from_slice(config.as_bytes(), true).unwrap(), auth)
+        .redirect_url(fhirstorm::auth::RedirectUrl::new("http://127.0.0.1:9/cb").unwrap());
+    let verifier = PkceVerifier::new("V".repeat(43)).unwrap();
+    let err = client.exchange_code(&AuthorizationCode::new("code/secret+1"), &verifier).await.unwrap_err();
+    let shown = format!("{err} {err:#} {err:?}");
+    assert!(shown.contains("bad request: grant_type=authorization_code"), "{shown}");
+    for secret in
+        ["code%2Fsecret%2B1", "code/secret+1", "VVVVVVVVVV", "YXBwOmNsaWVudC1zZWNyZXQteHl6", "client-secret-xyz"]
+    {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+}
+
+/// Introspection authorized by a bearer token (RFC 7662 §2.1) sends that token, and no client
+/// credentials.
+#[tokio::test]
+async fn introspection_with_a_bearer_token() {
+    use fhirstorm::auth::AccessToken;
+    let f = start(vec![Reply::new(200, "application/json", r#"{"active":true,"scope":"patient/*.read"}"#)]).await;
+    let conn = Connection::<R4>::builder(&f.base).allow_insecure_loopback(true).build().unwrap();
+    let config = format!(r#"{{"token_endpoint":"{0}/token","introspection_endpoint":"{0}/introspect"}}"#, f.base);
+    let auth = ClientAuth::SecretBasic(ClientId::new("rs"), ClientSecret::new("rs-secret"));
+    let client = SmartClient::new(&conn, SmartConfiguration::from_slice(config.as_bytes(), true).unwrap(), auth);
+    let token = AccessToken::new("the-token-asked-about");
+    let info = client.introspect_with_bearer(&token, &AccessToken::new("rs-bearer")).await.unwrap();
+    assert!(info.active);
+    let seen = f.seen.lock().unwrap();
+    let authorization: Vec<&str> =
+        seen[0].headers.iter().filter(|(k, _)| k == "authorization").map(|(_, v)| v.as_str()).collect();
+    assert_eq!(authorization, ["Bearer rs-bearer"]);
+    assert!(seen[0].path.ends_with("/introspect"));
 }
 
 /// The client asks an `Authorizer` for tokens; an app's own works like a

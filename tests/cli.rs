@@ -73,6 +73,7 @@ impl Drop for Sandbox {
 /// The tool, with its session file in `home`, `$BROWSER` a headless "browser" (curl following
 /// the redirects, as the sandbox approves at once), and no setting from the caller's
 /// environment.
+#[derive(Debug)]
 pub struct Tool<'a> {
     pub home: &'a Path,
 }

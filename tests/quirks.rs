@@ -1,5 +1,5 @@
 //! Server quirks that users of SMART client libraries report from real EHR sandboxes and
-//! authorization servers (README, "Server quirks": each row names its source thread and the test
+//! authorization servers (`docs/client.md`, "Server quirks": each row names its source thread and the test
 //! here). Each test stages the quirk with the fake server and shows that fhirstorm copes, or
 //! gives a typed error that says what the server did wrong.
 

@@ -166,6 +166,20 @@ pub fn code_variant(code: &str) -> String {
     s
 }
 
+/// The conventional marker name of a FHIR version: `1.0.2` → `Dstu2`, `3.0.1` → `Stu3`,
+/// `4.0.1` → `R4`, `4.3.0` → `R4B`, `5.0.0` → `R5`.
+pub fn marker_for(fhir_version: &str) -> String {
+    let mut parts = fhir_version.split('.');
+    match (parts.next(), parts.next()) {
+        (Some("1"), Some("0")) => "Dstu2".into(),
+        (Some("3"), Some("0")) => "Stu3".into(),
+        (Some("4"), Some("0")) => "R4".into(),
+        (Some("4"), Some("3")) => "R4B".into(),
+        (Some(major), _) if major.parse::<u32>().is_ok_and(|m| m >= 5) => format!("R{major}"),
+        _ => format!("Fhir{}", fhir_version.replace('.', "_")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,6 +35,7 @@
 mod defs;
 mod doc_text;
 mod emit;
+mod error;
 mod ident;
 #[cfg(feature = "profiles")]
 mod ig;
@@ -44,6 +45,8 @@ mod package;
 mod trim;
 mod xsd;
 
+pub use error::Error;
+pub use ident::marker_for;
 #[cfg(feature = "profiles")]
 pub use ig::Profiles;
 #[cfg(feature = "profiles")]
@@ -51,29 +54,7 @@ pub use ig::MAX_EXPANSION;
 #[cfg(feature = "profiles")]
 pub use package::{Package, MAX_FILE_BYTES, MAX_PACKAGE_BYTES};
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// A generation failure, with a message that names the definition at fault.
-#[derive(Debug)]
-pub struct Error {
-    message: String,
-}
-
-impl Error {
-    /// An error with this message.
-    pub fn new(message: impl Into<String>) -> Error {
-        Error { message: message.into() }
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Error {}
 
 /// Configures one generation run: where the definitions are and where the Rust goes.
 #[derive(Debug, Clone, Default)]
@@ -150,17 +131,8 @@ impl Config {
     /// not rebuild needlessly).
     pub fn generate(&self) -> Result<(), Error> {
         let out = self.out_file.as_ref().ok_or_else(|| Error::new("no output file set"))?;
-        crate::write_if_changed(out, &self.render()?)
+        crate::emit::write_if_changed(out, &self.render()?)
     }
-}
-
-/// Writes `code` to `out` only when it differs from what is there, so that cargo does not
-/// rebuild needlessly.
-fn write_if_changed(out: &Path, code: &str) -> Result<(), Error> {
-    if std::fs::read_to_string(out).ok().as_deref() != Some(code) {
-        std::fs::write(out, code).map_err(|e| Error::new(format!("writing {}: {e}", out.display())))?;
-    }
-    Ok(())
 }
 
 /// Reads an official definitions package (`paths`: its folders or files; `xsd`: the release's
@@ -168,18 +140,4 @@ fn write_if_changed(out: &Path, code: &str) -> Result<(), Error> {
 /// generation needs, as `fhir-definitions/*/` hold it (the CLI's `trim`).
 pub fn trim_definitions(paths: &[PathBuf], xsd: Option<&Path>) -> Result<String, Error> {
     trim::trim(paths, xsd)
-}
-
-/// The conventional marker name of a FHIR version: `1.0.2` → `Dstu2`, `3.0.1` → `Stu3`,
-/// `4.0.1` → `R4`, `4.3.0` → `R4B`, `5.0.0` → `R5`.
-pub fn marker_for(fhir_version: &str) -> String {
-    let mut parts = fhir_version.split('.');
-    match (parts.next(), parts.next()) {
-        (Some("1"), Some("0")) => "Dstu2".into(),
-        (Some("3"), Some("0")) => "Stu3".into(),
-        (Some("4"), Some("0")) => "R4".into(),
-        (Some("4"), Some("3")) => "R4B".into(),
-        (Some(major), _) if major.parse::<u32>().is_ok_and(|m| m >= 5) => format!("R{major}"),
-        _ => format!("Fhir{}", fhir_version.replace('.', "_")),
-    }
 }

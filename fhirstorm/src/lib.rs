@@ -179,7 +179,7 @@
 //! [`extension::Extensions`]) and a type per resource profile (a base resource that `TryFrom`
 //! validated, with typed accessors for its extension slices; issues are
 //! [`validation::Issue`]s), and its search parameters into methods of the base search
-//! builders. The README's "Using an implementation guide" shows the set-up.
+//! builders. The guide `docs/implementation-guides.md` in the repository shows the set-up.
 //!
 //! ## Validation
 //!

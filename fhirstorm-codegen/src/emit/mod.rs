@@ -448,3 +448,12 @@ impl Emitter<'_> {
         c.close("");
     }
 }
+
+/// Writes `code` to `out` only when it differs from what is there, so that cargo does not
+/// rebuild needlessly.
+pub(crate) fn write_if_changed(out: &std::path::Path, code: &str) -> Result<(), crate::Error> {
+    if std::fs::read_to_string(out).ok().as_deref() != Some(code) {
+        std::fs::write(out, code).map_err(|e| crate::Error::new(format!("writing {}: {e}", out.display())))?;
+    }
+    Ok(())
+}

@@ -239,6 +239,7 @@ impl Emitter<'_> {
              resource's own block (`PatientSearch` is `Search<Patient>`). Pass it to\n\
              `Service::search`, or turn it into a `Query` with `into()`.",
         );
+        c.line("#[must_use = \"a search does nothing until a service runs it\"]");
         c.line("pub struct Search<R>(crate::search::Query<R>);");
         c.line("");
         c.open("impl<R> Default for Search<R>");

@@ -100,7 +100,7 @@ impl Profiles {
                 let version = pkg.fhir_versions.first().ok_or_else(|| {
                     Error::new(format!("{}: package.json names no fhirVersions; set the base path", pkg.id()))
                 })?;
-                format!("{runtime}::{}", crate::marker_for(version).to_ascii_lowercase())
+                format!("{runtime}::{}", crate::ident::marker_for(version).to_ascii_lowercase())
             }
         };
         emit::render(&guide, &runtime, &base)
@@ -109,7 +109,7 @@ impl Profiles {
     /// Generates and writes the output file (only when its content changes).
     pub fn generate(&self) -> Result<(), Error> {
         let out = self.out_file.as_ref().ok_or_else(|| Error::new("no output file set"))?;
-        crate::write_if_changed(out, &self.render()?)
+        crate::emit::write_if_changed(out, &self.render()?)
     }
 }
 

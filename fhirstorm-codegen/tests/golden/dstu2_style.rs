@@ -46,6 +46,7 @@ J	1
 /// parameters here, and one method per search parameter FHIR defines for `R` in the
 /// resource's own block (`PatientSearch` is `Search<Patient>`). Pass it to
 /// `Service::search`, or turn it into a `Query` with `into()`.
+#[must_use = "a search does nothing until a service runs it"]
 pub struct Search<R>(::fhirstorm::search::Query<R>);
 
 impl<R> Default for Search<R> {

@@ -184,6 +184,35 @@ impl ClientAuth {
         }
     }
 
+    /// What an `invalid_client` answer adds to its error: how this client authenticated, and
+    /// for `client_secret_basic` whether form-urlencoding changed its id or secret (servers
+    /// differ on decoding them; the note never shows either).
+    pub(crate) fn refused_note(&self, basic_unencoded: bool) -> String {
+        let changes = |s: &str| s.bytes().any(|b| !(b.is_ascii_alphanumeric() || b"*-._".contains(&b)));
+        match self {
+            ClientAuth::Public(_) => "the client is public: it sent its client_id and no credentials".to_string(),
+            ClientAuth::SecretBasic(id, secret) if basic_unencoded => {
+                let hint = if changes(id.as_str()) || changes(secret.secret()) {
+                    "; its id or secret has characters that form-urlencoding changes: if the server decodes \
+                     them (RFC 6749), try SmartClient::basic_auth_unencoded(false)"
+                } else {
+                    ""
+                };
+                format!("the client authenticated with client_secret_basic, not form-urlencoded{hint}")
+            }
+            ClientAuth::SecretBasic(id, secret) => {
+                let hint = if changes(id.as_str()) || changes(secret.secret()) {
+                    "; its id or secret has characters that form-urlencoding changes, as RFC 6749 asks: if \
+                     the server expects them as they are, try SmartClient::basic_auth_unencoded(true)"
+                } else {
+                    ""
+                };
+                format!("the client authenticated with client_secret_basic{hint}")
+            }
+            other => format!("the client authenticated with {}", other.method()),
+        }
+    }
+
     /// Adds the client's credentials to a token request: form fields, and the Basic header's
     /// value when there is one.
     ///

@@ -86,6 +86,7 @@ use url::Url;
 /// are always added, and an OpenID `nonce` derived from the PKCE verifier whenever the scopes
 /// ask for `openid`.
 #[derive(Debug, Clone)]
+#[must_use = "an authorization request does nothing until its .url() is built"]
 pub struct AuthorizationRequest {
     endpoint: Url,
     client_id: ClientId,

@@ -9,7 +9,7 @@ use super::client_auth::ClientAuth;
 use super::discovery::SmartConfiguration;
 use super::id_token::{no_id_token, IdTokenClaims};
 use super::scope::Scopes;
-use super::secret::{AuthorizationCode, ClientId, IdToken, PkceVerifier, RedirectUrl, RefreshToken};
+use super::secret::{AccessToken, AuthorizationCode, ClientId, IdToken, PkceVerifier, RedirectUrl, RefreshToken};
 use super::state::StateCheck;
 use super::token::TokenResponse;
 use super::AuthorizationRequest;
@@ -267,6 +267,18 @@ impl SmartClient {
         TokenResponse::from_slice(&body)
     }
 
+    /// POSTs `form` to one of the authorization server's endpoints authorized by `bearer` (an
+    /// access token for that endpoint) instead of this client's credentials.
+    pub(super) async fn post_with_bearer(
+        &self,
+        endpoint: &Url,
+        form: Vec<(&'static str, String)>,
+        bearer: &AccessToken,
+    ) -> Result<Vec<u8>, Error> {
+        let authorization = zeroize::Zeroizing::new(format!("Bearer {}", bearer.secret()));
+        self.inner.http.post_form(endpoint, &form, Some(authorization.as_str())).await
+    }
+
     /// POSTs `form` to one of the authorization server's endpoints with this client's
     /// authentication (an assertion's audience is the token endpoint, which RFC 7523 servers
     /// accept for each of their endpoints).
@@ -280,12 +292,7 @@ impl SmartClient {
         inner.http.post_form(endpoint, &form, basic.as_deref()).await.map_err(|e| {
             // A refused client says how it authenticated: servers differ in what they accept.
             if e.auth().and_then(|a| a.oauth_error()) == Some("invalid_client") {
-                let unencoded = if inner.basic_unencoded && inner.auth.method() == "client_secret_basic" {
-                    ", not form-urlencoded"
-                } else {
-                    ""
-                };
-                e.with_note(&format!("the client authenticated with {}{unencoded}", inner.auth.method()))
+                e.with_note(&inner.auth.refused_note(inner.basic_unencoded))
             } else {
                 e
             }

@@ -6,6 +6,7 @@ use super::oauth::SmartClient;
 use super::secret::{AccessToken, RefreshToken};
 use crate::error::{AuthFailure, Error, ErrorKind};
 use crate::json::{self, Value};
+use url::Url;
 
 /// A token the authorization server can revoke or describe: an [`AccessToken`] or a
 /// [`RefreshToken`].
@@ -161,12 +162,30 @@ impl SmartClient {
     /// Asks the server's `introspection_endpoint` (RFC 7662) whether `token` is active, and
     /// what it grants, authenticating as this client.
     pub async fn introspect<T: OAuthToken>(&self, token: &T) -> Result<Introspection, Error> {
-        let endpoint = self.configuration().introspection_endpoint.clone().ok_or_else(|| {
-            Error::new(ErrorKind::Unsupported, "the server's SMART configuration has no introspection_endpoint")
-        })?;
+        let endpoint = self.introspection_endpoint()?;
         let form = vec![("token", token.value().to_string()), ("token_type_hint", T::HINT.to_string())];
         let body = self.post_authenticated(&endpoint, form).await?;
         Introspection::from_slice(&body)
+    }
+
+    /// [`introspect`](Self::introspect), authorized by an access token instead of the
+    /// client's credentials (RFC 7662 §2.1: a resource server that holds a token for the
+    /// introspection endpoint, rather than a client secret or key, sends it as a bearer token).
+    pub async fn introspect_with_bearer<T: OAuthToken>(
+        &self,
+        token: &T,
+        bearer: &AccessToken,
+    ) -> Result<Introspection, Error> {
+        let endpoint = self.introspection_endpoint()?;
+        let form = vec![("token", token.value().to_string()), ("token_type_hint", T::HINT.to_string())];
+        let body = self.post_with_bearer(&endpoint, form, bearer).await?;
+        Introspection::from_slice(&body)
+    }
+
+    fn introspection_endpoint(&self) -> Result<Url, Error> {
+        self.configuration().introspection_endpoint.clone().ok_or_else(|| {
+            Error::new(ErrorKind::Unsupported, "the server's SMART configuration has no introspection_endpoint")
+        })
     }
 }
 

@@ -118,6 +118,12 @@ pub struct Resources<V: ClientVersion, R> {
     driver: Driver,
 }
 
+impl<V: ClientVersion, R> std::fmt::Debug for Resources<V, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resources").field("inner", &self.inner).finish_non_exhaustive()
+    }
+}
+
 impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     /// Reads the current version of resource `id`.
     pub fn fetch(&self, id: &str) -> Result<R, Error> {
@@ -242,6 +248,12 @@ impl<T> Iterator for Iter<'_, T> {
 /// The pages of a search ([`Resources::search_pages`]).
 pub struct Pages<'a, V: ClientVersion, R>(pub(super) Iter<'a, SearchSet<V, R>>);
 
+impl<V: ClientVersion, R> std::fmt::Debug for Pages<'_, V, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pages").finish_non_exhaustive()
+    }
+}
+
 impl<V: ClientVersion, R> Iterator for Pages<'_, V, R> {
     type Item = Result<SearchSet<V, R>, Error>;
     fn next(&mut self) -> Option<Self::Item> {
@@ -251,6 +263,12 @@ impl<V: ClientVersion, R> Iterator for Pages<'_, V, R> {
 
 /// The matches of a search across its pages ([`Resources::search_all`]).
 pub struct Matches<'a, R>(pub(super) Iter<'a, R>);
+
+impl<R> std::fmt::Debug for Matches<'_, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matches").finish_non_exhaustive()
+    }
+}
 
 impl<R> Iterator for Matches<'_, R> {
     type Item = Result<R, Error>;

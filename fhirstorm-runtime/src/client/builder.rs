@@ -15,6 +15,7 @@ use crate::transport::{self, check_secure, PlainHttp, RetryPolicy, Transport};
 
 /// Builds a [`Connection`] with non-default settings.
 #[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until .build()"]
 pub struct ConnectionBuilder<V> {
     base: String,
     timeout: Duration,

@@ -10,9 +10,9 @@ use url::Url;
 
 use super::authorizer::{Authorizer, Bearer};
 use super::{capabilities, ClientVersion, RestCapabilities};
-use crate::error::{AuthFailure, Error, ErrorKind};
+use crate::error::{AuthFailure, Error, ErrorKind, Outcome};
 use crate::json;
-use crate::transport::{under_base, Opened, Request, Response, Transport};
+use crate::transport::{excerpt, reason, under_base, Opened, Request, Response, Transport};
 
 /// What the clones of a [`Connection`] share: settings, the HTTP client, the cached statement.
 pub(super) struct Shared<V: ClientVersion> {
@@ -85,6 +85,12 @@ impl<V: ClientVersion> Connection<V> {
     /// What gives this connection its bearer tokens, if anything.
     pub fn authorizer(&self) -> Option<&dyn Authorizer> {
         self.shared.authorizer.as_deref()
+    }
+
+    /// Whether errors show the start of a body that is not FHIR JSON
+    /// (`ConnectionBuilder::error_excerpts`).
+    pub(crate) fn error_excerpts(&self) -> bool {
+        self.shared.error_excerpts
     }
 
     /// This connection's transport (its HTTP client and HTTPS policy), for the auth flows.
@@ -199,7 +205,43 @@ impl<V: ClientVersion> Connection<V> {
         drop(resp);
         let bearer = authorizer.rejected(&bearer).await.map_err(|e| e.or_request(method.as_str(), &url))?;
         authorize(&mut req, &bearer)?;
-        transport.open(&req).await
+        let resp = transport.open(&req).await?;
+        if resp.status != 401 {
+            return Ok(resp);
+        }
+        // Refused again: the renewed token is not the problem's fix (scopes, the user's rights,
+        // or a server that does not accept this authorization server's tokens).
+        let resp = resp.read(transport.max_response_bytes()).await?;
+        Err(self.check_status(resp).err().map_or_else(
+            || Error::new(ErrorKind::Status, reason(401)),
+            |e| e.with_note("the renewed access token was refused too"),
+        ))
+    }
+
+    /// An error status as an error: the server's `OperationOutcome`, or else what its body
+    /// starts with (where excerpts are on).
+    pub(super) fn check_status(&self, resp: Response) -> Result<Response, Error> {
+        if resp.status < 400 {
+            return Ok(resp);
+        }
+        let outcome = Outcome::from_body(&resp.body);
+        let message = if outcome.is_some() {
+            reason(resp.status).to_string()
+        } else {
+            format!("{}; body: {}", reason(resp.status), self.excerpt(&resp.body, resp.headers.get(CONTENT_TYPE)))
+        };
+        Err(Error::new(ErrorKind::Status, message)
+            .with_status(resp.status, outcome)
+            .with_request(resp.method.as_str(), &resp.url))
+    }
+
+    /// What an error says of a body that is not FHIR JSON: its start, where excerpts are on.
+    pub(super) fn excerpt(&self, body: &[u8], content_type: Option<&HeaderValue>) -> String {
+        if self.shared.error_excerpts {
+            return excerpt(body, content_type);
+        }
+        let ct = content_type.and_then(|c| c.to_str().ok()).map(|c| format!("{c}, ")).unwrap_or_default();
+        format!("({ct}{} bytes, not shown: turn on ConnectionBuilder::error_excerpts to see its start)", body.len())
     }
 }
 

@@ -17,9 +17,9 @@ use url::Url;
 
 use super::connection::Connection;
 use super::ClientVersion;
-use crate::error::{redact_url, Error, ErrorKind, Outcome};
+use crate::error::{redact_url, Error, ErrorKind};
 use crate::json::{self, FromJson, ToJson};
-use crate::transport::{excerpt, reason, Purpose, Request, Response};
+use crate::transport::{Purpose, Request, Response};
 
 /// A FHIR request being built on a connection (see the module's documentation).
 #[must_use = "a call does nothing until it is sent"]
@@ -82,32 +82,6 @@ impl<'c, V: ClientVersion> Call<'c, V> {
 }
 
 impl<V: ClientVersion> Connection<V> {
-    /// An error status as an error: the server's `OperationOutcome`, or else what its body
-    /// starts with (where excerpts are on).
-    pub(super) fn check_status(&self, resp: Response) -> Result<Response, Error> {
-        if resp.status < 400 {
-            return Ok(resp);
-        }
-        let outcome = Outcome::from_body(&resp.body);
-        let message = if outcome.is_some() {
-            reason(resp.status).to_string()
-        } else {
-            format!("{}; body: {}", reason(resp.status), self.excerpt(&resp.body, resp.headers.get(CONTENT_TYPE)))
-        };
-        Err(Error::new(ErrorKind::Status, message)
-            .with_status(resp.status, outcome)
-            .with_request(resp.method.as_str(), &resp.url))
-    }
-
-    /// What an error says of a body that is not FHIR JSON: its start, where excerpts are on.
-    pub(super) fn excerpt(&self, body: &[u8], content_type: Option<&HeaderValue>) -> String {
-        if self.shared.error_excerpts {
-            return excerpt(body, content_type);
-        }
-        let ct = content_type.and_then(|c| c.to_str().ok()).map(|c| format!("{c}, ")).unwrap_or_default();
-        format!("({ct}{} bytes, not shown: turn on ConnectionBuilder::error_excerpts to see its start)", body.len())
-    }
-
     /// The body as `T` (see [`read_body`](Self::read_body)).
     pub(super) fn parse_body<T: FromJson>(&self, resp: &Response) -> Result<T, Error> {
         self.read_body(resp).map(|read| read.value)

@@ -25,6 +25,12 @@ pub struct Resources<V: ClientVersion, R> {
     pub(super) _r: PhantomData<fn() -> R>,
 }
 
+impl<V: ClientVersion, R> std::fmt::Debug for Resources<V, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resources").field("resource", &std::any::type_name::<R>()).finish_non_exhaustive()
+    }
+}
+
 impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     pub(super) fn conn(&self) -> &Connection<V> {
         &self.service.conn

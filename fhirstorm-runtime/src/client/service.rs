@@ -6,7 +6,7 @@ use url::Url;
 
 use super::connection::Connection;
 use super::policy::{operation_name, segment};
-use super::{BundleKind, ClientVersion, RestCapabilities, TransactionBuilder};
+use super::{ClientVersion, RestCapabilities};
 use crate::error::{redact_url, Error, ErrorKind};
 use crate::json;
 use crate::transport::under_base;
@@ -120,16 +120,6 @@ impl<V: ClientVersion> Service<V> {
         let found = any.resource_type();
         R::from_any(any)
             .map_err(|_| Error::new(ErrorKind::Parse, format!("{reference} is a {found}, not a {}", R::TYPE)))
-    }
-
-    /// A `transaction` Bundle to build and send: all entries succeed or none does.
-    pub fn transaction(&self) -> TransactionBuilder<V> {
-        TransactionBuilder::new(self.clone(), BundleKind::Transaction)
-    }
-
-    /// A `batch` Bundle to build and send: each entry succeeds or fails on its own.
-    pub fn batch(&self) -> TransactionBuilder<V> {
-        TransactionBuilder::new(self.clone(), BundleKind::Batch)
     }
 
     /// The history of every resource on the server, newest first, as a Bundle.

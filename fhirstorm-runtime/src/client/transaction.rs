@@ -23,6 +23,7 @@ pub enum BundleKind {
 /// A `transaction` or `batch` being built: `service.transaction().create(&p).update(&o).send()`.
 /// Every method chains; an entry that cannot be built (an invalid id, a conditional create with
 /// no criteria) makes [`send`](Self::send) fail with that error before anything is sent.
+#[must_use = "a transaction does nothing until .send()"]
 pub struct TransactionBuilder<V: ClientVersion> {
     service: Service<V>,
     kind: BundleKind,
@@ -31,6 +32,16 @@ pub struct TransactionBuilder<V: ClientVersion> {
     /// The first entry that could not be built.
     error: Option<Error>,
     _v: PhantomData<V>,
+}
+
+impl<V: ClientVersion> std::fmt::Debug for TransactionBuilder<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransactionBuilder")
+            .field("kind", &self.kind)
+            .field("entries", &self.entries.len())
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
 }
 
 fn obj(members: Vec<(&str, Value)>) -> Value {
@@ -252,5 +263,18 @@ impl<V: ClientVersion> TransactionEntry<V> {
             return None;
         }
         Outcome::from_body(&json::to_vec(r))
+    }
+}
+
+/// A service starts transactions and batches.
+impl<V: ClientVersion> Service<V> {
+    /// A `transaction` Bundle to build and send: all entries succeed or none does.
+    pub fn transaction(&self) -> TransactionBuilder<V> {
+        TransactionBuilder::new(self.clone(), BundleKind::Transaction)
+    }
+
+    /// A `batch` Bundle to build and send: each entry succeeds or fails on its own.
+    pub fn batch(&self) -> TransactionBuilder<V> {
+        TransactionBuilder::new(self.clone(), BundleKind::Batch)
     }
 }

@@ -173,17 +173,11 @@ impl Error {
     }
 
     /// The error and its chain of sources on one line (`GET ...: the response is not the FHIR
-    /// JSON expected: invalid date "1970-13" at $.birthDate`), for logs and messages. `Display`
-    /// shows this error alone, as error types that return a `source()` should.
+    /// JSON expected: invalid date "1970-13" at $.birthDate`), for logs and messages: what
+    /// `format!("{e:#}")` gives, also when `e` is a `Box<dyn Error>`. `Display` (`{e}`) shows
+    /// this error alone, as error types that return a `source()` should.
     pub fn report(&self) -> String {
-        let mut out = self.to_string();
-        let mut next = std::error::Error::source(self);
-        while let Some(e) = next {
-            out.push_str(": ");
-            out.push_str(&e.to_string());
-            next = e.source();
-        }
-        out
+        format!("{self:#}")
     }
 
     /// What kind of failure this is.
@@ -285,7 +279,15 @@ impl fmt::Display for Error {
             }
         }
         // The source is not repeated here: `source()` returns it, and error reporters (anyhow's
-        // `{:#}`, `Report`) print the chain. `Error::report` gives the whole chain as one line.
+        // `{:#}`, `Report`) print the chain. The alternate form (`{:#}`, also through a
+        // `Box<dyn Error>`) and `Error::report` give the whole chain on one line.
+        if f.alternate() {
+            let mut next = std::error::Error::source(self);
+            while let Some(e) = next {
+                write!(f, ": {e}")?;
+                next = e.source();
+            }
+        }
         Ok(())
     }
 }
@@ -342,5 +344,9 @@ mod tests {
         assert_eq!(e.to_string(), "the response is not the FHIR JSON expected");
         assert_eq!(e.report(), "the response is not the FHIR JSON expected: invalid date at $");
         assert!(std::error::Error::source(&e).is_some());
+        // The alternate form gives the chain too, also through a `Box<dyn Error>`.
+        let boxed: Box<dyn std::error::Error> = Box::new(e);
+        assert_eq!(format!("{boxed:#}"), "the response is not the FHIR JSON expected: invalid date at $");
+        assert_eq!(format!("{boxed}"), "the response is not the FHIR JSON expected");
     }
 }

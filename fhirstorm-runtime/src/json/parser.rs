@@ -24,6 +24,19 @@ pub struct Parser<'a> {
     deviant: Option<(String, Error)>,
 }
 
+/// The position and mode, not the document (which may be large, or hold private data).
+impl std::fmt::Debug for Parser<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parser")
+            .field("pos", &self.pos)
+            .field("len", &self.src.len())
+            .field("depth", &self.depth)
+            .field("lenient", &self.lenient)
+            .field("deviations", &self.deviations.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A closure as a [`ReadMembers`] ([`Parser::object`]).
 struct MemberFn<F>(F);
 

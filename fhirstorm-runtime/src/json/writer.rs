@@ -9,6 +9,13 @@ pub struct Writer {
     comma: bool,
 }
 
+/// How much is written, not what (it may hold private data).
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").field("len", &self.buf.len()).finish_non_exhaustive()
+    }
+}
+
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 impl Writer {

@@ -46,6 +46,7 @@ pub fn escape(v: &str) -> String {
 }
 
 /// The parameters of a search on resource type `R`, in order.
+#[must_use = "a query does nothing until a service runs it"]
 pub struct Query<R> {
     params: Vec<(String, String)>,
     _r: PhantomData<fn() -> R>,
@@ -235,28 +236,3 @@ mod tests {
         assert_eq!(q.pairs(), &[("name".to_string(), r"a\,b,c".to_string())]);
     }
 }
-
-/// Compile checks of typed search.
-///
-/// Each of these compiles (the controls of the cases in `tests/compile-fail/`):
-///
-/// ```no_run
-/// # use fhirstorm::{r4, stu3, search::*};
-/// let _ = r4::Observation::search().code("x").code(TokenValue::code("s", "c"));
-/// let _ = r4::Observation::search().subject(r4::Patient::reference("p"));
-/// let _ = r4::Patient::search().include(r4::Patient::INCLUDE_GENERAL_PRACTITIONER);
-/// let _ = r4::Patient::search().sort(r4::Patient::SORT_FAMILY);
-/// let _ = r4::Patient::search().revinclude(r4::MedicationRequest::REVINCLUDE_PATIENT);
-/// let _ = r4::Patient::search().has(r4::Observation::REVINCLUDE_SUBJECT, r4::Observation::search().code("x"));
-/// let _ = r4::Observation::search().code_value_quantity((TokenValue::from("x"), QuantityValue::number(Prefix::Gt, "1")));
-/// async fn f(r4s: fhirstorm::client::Service<fhirstorm::R4>, s3: fhirstorm::client::Service<fhirstorm::Stu3>) {
-///     let _ = r4s.r::<r4::Patient>().search(r4::Patient::search().family("x")).await;
-///     let _ = s3.r::<stu3::Patient>().search(stu3::Patient::search().family("x")).await;
-/// }
-/// ```
-///
-/// What does not compile, and the error each gets, is checked in `tests/compile-fail/` (one
-/// program per case, with the rustc error expected: see `tests/compile_fail.rs`).
-#[cfg(feature = "client")]
-#[doc(hidden)]
-pub mod compile_checks {}

@@ -82,16 +82,37 @@ pub(crate) fn reason(status: u16) -> &'static str {
     reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("error status")
 }
 
+/// A server's text made safe to show: control characters, and those that reorder or hide text
+/// on a terminal (bidirectional overrides and isolates, zero-width characters), become spaces.
+pub(crate) fn printable(text: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    };
+    text.chars().map(|c| if hidden(c) { ' ' } else { c }).collect()
+}
+
 /// A short, printable excerpt of a non-FHIR body (an HTML error page, say).
 pub(crate) fn excerpt(body: &[u8], content_type: Option<&HeaderValue>) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(400)]);
-    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let flat = printable(&text);
     let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
     let cut: String = flat.chars().take(160).collect();
     let ellipsis = if flat.chars().count() > 160 || body.len() > 400 { "…" } else { "" };
     match content_type.and_then(|c| c.to_str().ok()) {
         Some(ct) => format!("({ct}) {cut}{ellipsis}"),
         None => format!("{cut}{ellipsis}"),
+    }
+}
+
+#[cfg(test)]
+mod excerpt_tests {
+    /// An excerpt carries no character that could rewrite or hide what a terminal shows.
+    #[test]
+    fn excerpts_drop_control_and_bidi_characters() {
+        let body = "ok\u{1b}[2J\u{202E}evil\u{2066}x\u{200B}y\r\nz".as_bytes();
+        let shown = super::excerpt(body, None);
+        assert_eq!(shown, "ok [2J evil x y z");
     }
 }
 

@@ -20,7 +20,7 @@ use body::{read_limited, read_prefix, retry_after, transport_error, MAX_ERROR_BO
 
 #[cfg(feature = "fuzzing")]
 pub(crate) use body::retry_after_value;
-pub(crate) use body::{excerpt, reason, retry_after as retry_after_header};
+pub(crate) use body::{excerpt, printable, reason, retry_after as retry_after_header};
 pub(crate) use policy::{check_secure, checked_url, under_base, PlainHttp};
 
 /// How often and how long to retry when the server says it is busy.

@@ -33,6 +33,17 @@ pub struct ExportRequest<V: ClientVersion> {
     post: bool,
 }
 
+impl<V: ClientVersion> std::fmt::Debug for ExportRequest<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportRequest")
+            .field("level", &self.level)
+            .field("params", &self.params)
+            .field("strict", &self.strict)
+            .field("post", &self.post)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A parameter's value, typed as its `Parameters` form needs.
 #[derive(Debug, Clone)]
 enum Param {
