@@ -188,26 +188,24 @@ impl ClientAuth {
     /// for `client_secret_basic` whether form-urlencoding changed its id or secret (servers
     /// differ on decoding them; the note never shows either).
     pub(crate) fn refused_note(&self, basic_unencoded: bool) -> String {
-        let changes = |s: &str| s.bytes().any(|b| !(b.is_ascii_alphanumeric() || b"*-._".contains(&b)));
+        // The encoding `apply` uses: does it change this text?
+        let encoding_changes = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>() != s;
         match self {
             ClientAuth::Public(_) => "the client is public: it sent its client_id and no credentials".to_string(),
-            ClientAuth::SecretBasic(id, secret) if basic_unencoded => {
-                let hint = if changes(id.as_str()) || changes(secret.secret()) {
-                    "; its id or secret has characters that form-urlencoding changes: if the server decodes \
-                     them (RFC 6749), try SmartClient::basic_auth_unencoded(false)"
-                } else {
-                    ""
-                };
-                format!("the client authenticated with client_secret_basic, not form-urlencoded{hint}")
-            }
             ClientAuth::SecretBasic(id, secret) => {
-                let hint = if changes(id.as_str()) || changes(secret.secret()) {
-                    "; its id or secret has characters that form-urlencoding changes, as RFC 6749 asks: if \
-                     the server expects them as they are, try SmartClient::basic_auth_unencoded(true)"
+                let sent =
+                    if basic_unencoded { "client_secret_basic, not form-urlencoded" } else { "client_secret_basic" };
+                let hint = if encoding_changes(id.as_str()) || encoding_changes(secret.secret()) {
+                    format!(
+                        "; its id or secret has characters that form-urlencoding changes: try \
+                         SmartClient::basic_auth_unencoded({}) if the server {}",
+                        !basic_unencoded,
+                        if basic_unencoded { "decodes them (RFC 6749)" } else { "expects them as they are" }
+                    )
                 } else {
-                    ""
+                    String::new()
                 };
-                format!("the client authenticated with client_secret_basic{hint}")
+                format!("the client authenticated with {sent}{hint}")
             }
             other => format!("the client authenticated with {}", other.method()),
         }
