@@ -314,6 +314,23 @@ async fn an_echoed_token_request_is_shown_without_its_secrets() {
     }
 }
 
+/// An OAuth error's code and description reach the message without control or bidirectional
+/// characters (a terminal would act on them).
+#[tokio::test]
+async fn an_oauth_error_is_shown_without_terminal_controls() {
+    let hostile =
+        r#"{"error":"invalid_grant\u001b]0;x\u0007","error_description":"expired\u001b[2J\u202egnp.exe\u2066"}"#;
+    let (_f, client) = smart_fake(vec![Reply::new(400, "application/json", hostile)]).await;
+    let code = AuthorizationCode::new("c");
+    let verifier = PkceVerifier::new("v".repeat(43)).unwrap();
+    let err = client.exchange_code(&code, &verifier).await.unwrap_err();
+    let shown = format!("{err} {err:#}");
+    assert!(shown.contains("expired [2J gnp.exe"), "{shown}");
+    assert!(!shown.chars().any(|c| c.is_control() || matches!(c, '\u{202e}' | '\u{2066}')), "{shown:?}");
+    let Some(AuthFailure::Endpoint { error, description }) = err.auth() else { panic!("{err:?}") };
+    assert!(!error.contains('\u{1b}') && !description.as_deref().unwrap_or("").contains('\u{202e}'), "{err:?}");
+}
+
 /// Introspection authorized by a bearer token (RFC 7662 §2.1) sends that token, and no client
 /// credentials.
 #[tokio::test]
