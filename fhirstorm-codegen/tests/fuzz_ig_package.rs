@@ -2,7 +2,7 @@
 //! ig_package`, with libFuzzer): its seeds (`fuzz/seeds/ig_package/`), the crash inputs kept in
 //! `fuzz/regressions/ig_package/`, and some hundreds of mutations of them (a small deterministic
 //! mutator) must generate code that parses, has the clean package's items and keeps its docs
-//! text. It lives here, not in the root crate's `tests/fuzz_smoke.rs`, because it needs the
+//! text. It lives here, not in the root crate's `tests/official_examples/fuzz_smoke.rs`, because it needs the
 //! generator.
 
 mod support {

@@ -1,4 +1,4 @@
-//! Entry points of the fuzz targets (`fuzz/`) and of their smoke test (`tests/fuzz_smoke.rs`),
+//! Entry points of the fuzz targets (`fuzz/`) and of their smoke test (`tests/official_examples/fuzz_smoke.rs`),
 //! generic where they need a FHIR version (`fhirstorm::fuzzing` gives them R4). Not part of the
 //! API. Each takes arbitrary bytes and must never panic; where the input is
 //! accepted, it also checks a property (what fhirstorm writes, it reads back the same).

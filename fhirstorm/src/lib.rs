@@ -224,7 +224,7 @@ fhir_version!("r4", fhirstorm_r4, r4, R4, "FHIR R4 (4.0.1) models (crate `fhirst
 fhir_version!("r4b", fhirstorm_r4b, r4b, R4B, "FHIR R4B (4.3.0) models (crate `fhirstorm-r4b`).");
 fhir_version!("r5", fhirstorm_r5, r5, R5, "FHIR R5 (5.0.0) models (crate `fhirstorm-r5`).");
 
-/// Entry points of the fuzz targets (`fuzz/`) and of their smoke test (`tests/fuzz_smoke.rs`):
+/// Entry points of the fuzz targets (`fuzz/`) and of their smoke test (`tests/official_examples/fuzz_smoke.rs`):
 /// the runtime's, with R4 where one needs a FHIR version. Behind the `fuzzing` feature, which
 /// only those two turn on; not part of the API.
 #[cfg(feature = "fuzzing")]

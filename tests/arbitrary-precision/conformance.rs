@@ -1,3 +1,12 @@
-//! The shared conformance test (`tests/conformance.rs`), built with serde_json's
+//! The shared conformance test (`tests/official_examples/conformance.rs`), built with serde_json's
 //! `arbitrary_precision` on; it adds a round trip through `serde_json` for each version.
-include!("../conformance.rs");
+
+#[path = "../official_examples/conformance.rs"]
+mod conformance;
+
+fn main() {
+    if let Err(e) = conformance::run() {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
+}

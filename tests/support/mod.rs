@@ -314,18 +314,65 @@ impl Drop for FhirServer {
     }
 }
 
-/// A tiny test runner for harness-less integration tests that share one server: runs each
-/// named async case, reports, and ends with the plain `N passed, N failed` line.
+/// A tiny test runner for the harness-less test binaries, whose cases share a server: runs
+/// each named case, reports it, and ends with the plain `N passed, N failed` line.
+///
+/// A binary groups suites (`Runner::suite`), one module each. The arguments that are not
+/// options select: a suite whose name contains one runs whole; when they name no suite, every
+/// suite runs the cases whose names contain one (`cargo test --test servers -- smart bulk`, or
+/// `-- refresh`).
 pub struct Runner {
     passed: usize,
     failed: Vec<String>,
-    filter: Option<String>,
+    filters: Vec<String>,
+    suite: Option<&'static str>,
+    suite_selected: bool,
 }
 
 impl Runner {
+    pub fn unfiltered() -> Runner {
+        Runner { passed: 0, failed: Vec::new(), filters: Vec::new(), suite: None, suite_selected: false }
+    }
+
     pub fn new() -> Runner {
-        let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-        Runner { passed: 0, failed: Vec::new(), filter }
+        let filters = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+        Runner { passed: 0, failed: Vec::new(), filters, suite: None, suite_selected: false }
+    }
+
+    /// Runs the suite `name` (its set-up and its cases) unless the filter leaves none of it:
+    /// `names` are all the binary's suites, to tell a suite filter from a case filter.
+    pub fn suite(&mut self, name: &'static str, names: &[&str], run: impl FnOnce(&mut Runner)) {
+        let names_a_suite = self.filters.iter().any(|f| names.iter().any(|n| n.contains(f.as_str())));
+        if names_a_suite && !self.filters.iter().any(|f| name.contains(f.as_str())) {
+            return;
+        }
+        println!("\n== {name}");
+        self.suite = Some(name);
+        self.suite_selected = names_a_suite;
+        run(self);
+        self.suite = None;
+        self.suite_selected = false;
+    }
+
+    fn skips(&self, name: &str) -> bool {
+        !self.suite_selected && !self.filters.is_empty() && !self.filters.iter().any(|f| name.contains(f.as_str()))
+    }
+
+    fn record(&mut self, name: &str, outcome: Result<(), String>, ms: u128) {
+        let full = match self.suite {
+            Some(suite) => format!("{suite}: {name}"),
+            None => name.to_string(),
+        };
+        match outcome {
+            Ok(()) => {
+                println!("test {full} ... ok ({ms} ms)");
+                self.passed += 1;
+            }
+            Err(e) => {
+                println!("test {full} ... FAILED: {e}");
+                self.failed.push(full);
+            }
+        }
     }
 
     pub async fn case<F, Fut>(&mut self, name: &str, f: F)
@@ -333,53 +380,60 @@ impl Runner {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<(), String>>,
     {
-        if self.filter.as_deref().is_some_and(|flt| !name.contains(flt)) {
+        if self.skips(name) {
             return;
         }
         let started = Instant::now();
-        let outcome = tokio::time::timeout(Duration::from_secs(300), f()).await;
-        let ms = started.elapsed().as_millis();
-        match outcome {
-            Ok(Ok(())) => {
-                println!("test {name} ... ok ({ms} ms)");
-                self.passed += 1;
-            }
-            Ok(Err(e)) => {
-                println!("test {name} ... FAILED: {e}");
-                self.failed.push(name.to_string());
-            }
-            Err(_) => {
-                println!("test {name} ... FAILED: timed out");
-                self.failed.push(name.to_string());
-            }
-        }
+        let run = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(f()));
+        let outcome = match tokio::time::timeout(Duration::from_secs(300), run).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(panic)) => Err(panicked(panic)),
+            Err(_) => Err("timed out".into()),
+        };
+        self.record(name, outcome, started.elapsed().as_millis());
     }
 
-    /// A case of blocking code (`fhirstorm::blocking`), on this thread.
+    /// A case of blocking code (`fhirstorm::blocking`, or a whole check that asserts), on this
+    /// thread; a panic fails the case and the next one runs.
     pub fn case_blocking(&mut self, name: &str, f: impl FnOnce() -> Result<(), String>) {
-        if self.filter.as_deref().is_some_and(|flt| !name.contains(flt)) {
+        if self.skips(name) {
             return;
         }
         let started = Instant::now();
-        let outcome = f();
-        let ms = started.elapsed().as_millis();
-        match outcome {
-            Ok(()) => {
-                println!("test {name} ... ok ({ms} ms)");
-                self.passed += 1;
-            }
-            Err(e) => {
-                println!("test {name} ... FAILED: {e}");
-                self.failed.push(name.to_string());
-            }
-        }
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| Err(panicked(p)));
+        self.record(name, outcome, started.elapsed().as_millis());
     }
 
+    /// Ends the process: exit status 0 when every case passed.
     pub fn finish(self) -> ! {
         stop_tracked();
+        for name in &self.failed {
+            println!("FAILED {name}");
+        }
         println!("\n{} passed, {} failed", self.passed, self.failed.len());
         std::process::exit(if self.failed.is_empty() { 0 } else { 1 })
     }
+
+    /// For a suite run inside a `#[test]`: panics naming the failed cases, if any.
+    pub fn assert_passed(self) {
+        assert!(self.failed.is_empty(), "{} passed, failed: {:?}", self.passed, self.failed);
+    }
+}
+
+/// A failed case's message for a panic (whose own message the panic hook printed already).
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> String {
+    let text = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
+    format!("panicked: {}", text.unwrap_or_default())
+}
+
+/// A runtime on this thread alone, as `#[tokio::main(flavor = "current_thread")]` makes.
+pub fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime")
+}
+
+/// A runtime with a worker per core, as `#[tokio::main]` makes.
+pub fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime")
 }
 
 /// How many resources the paging test and benchmark create, and their page size.

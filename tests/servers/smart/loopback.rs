@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use super::{World, USER_SCOPES};
-use crate::ensure;
 use crate::support::browse_to_redirect;
 use fhirstorm::auth::{ClientAuth, ClientId, LoopbackRedirect, SmartClient, SmartConfiguration};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

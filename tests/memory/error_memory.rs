@@ -3,19 +3,25 @@
 //! tree, that grew about 30 times (half a gigabyte). Now an error body is read up to 1 MiB and
 //! only an object is parsed for an `OperationOutcome`. A success body padded with a large member
 //! the model does not know cost as much; that member is now kept as its text. Measured with a
-//! counting allocator (one test in this binary, so nothing else allocates meanwhile).
+//! counting allocator (in a process of its own, so nothing else allocates meanwhile).
 
-#[path = "support/counting.rs"]
-mod counting;
-#[path = "support/fake.rs"]
-mod fake;
+use crate::counting;
+use crate::fake;
+use crate::support::Runner;
 
 use fake::{metadata, start, Reply};
 use fhirstorm::client::{Connection, ErrorKind, RetryPolicy};
 use fhirstorm::r4::Patient;
 use fhirstorm::R4;
 
-#[tokio::test]
+pub async fn run(t: &mut Runner) {
+    t.case("bodies cost memory in proportion to their size", || async {
+        bodies_cost_memory_in_proportion_to_their_size().await;
+        Ok(())
+    })
+    .await;
+}
+
 async fn bodies_cost_memory_in_proportion_to_their_size() {
     let mut zeros = Vec::with_capacity(16 << 20);
     zeros.push(b'[');

@@ -1,10 +1,9 @@
 //! Paging over 10,000 resources on a real FHIR server: every resource arrives once, and memory
 //! stays bounded by about one page (measured with a counting allocator, and asserted).
 
-mod support;
+use crate::support;
 
-#[path = "support/counting.rs"]
-mod counting;
+use crate::counting;
 
 use counting::peak_growth;
 use fhirstorm::client::Connection;
@@ -13,8 +12,7 @@ use fhirstorm::R4;
 use futures_util::StreamExt;
 use support::{seed_observations as seed, FhirServer, Runner, CODE, PAGE, TOTAL};
 
-#[tokio::main]
-async fn main() {
+pub async fn run(t: &mut Runner) {
     let server = FhirServer::start();
     let conn = Connection::<R4>::builder(&server.base).allow_insecure_loopback(true).build().expect("connection");
     let service = conn.service().await.expect("service");
@@ -22,7 +20,6 @@ async fn main() {
     seed(&service).await.expect("seeded");
     println!("seeded {TOTAL} observations in {:.1} s", started.elapsed().as_secs_f64());
 
-    let mut t = Runner::new();
     t.case("paging_10000_resources_holds_one_page_at_a_time", || async {
         let obs = service.r::<Observation>();
         let code = format!("urn:fhirstorm|{CODE}");
@@ -67,5 +64,4 @@ async fn main() {
     })
     .await;
     drop(server);
-    t.finish();
 }

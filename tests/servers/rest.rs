@@ -1,6 +1,6 @@
 //! The REST client against a real FHIR R4 server (sekmet-fhir) on 127.0.0.1, started here.
 
-mod support;
+use crate::support;
 
 use fhirstorm::client::{Connection, ErrorKind};
 use fhirstorm::prelude::*;
@@ -26,10 +26,8 @@ fn e(err: fhirstorm::client::Error) -> String {
     err.to_string()
 }
 
-#[tokio::main]
-async fn main() {
+pub async fn run(t: &mut Runner) {
     let server = FhirServer::start();
-    let mut t = Runner::new();
 
     t.case("metadata_is_typed_and_cached", || async {
         let c = conn(&server);
@@ -449,5 +447,4 @@ async fn main() {
     .await;
 
     drop(server);
-    t.finish();
 }

@@ -2,8 +2,7 @@
 //! (a hostile id, a redirect, a link, a header) and checks the defence. Each failed on the code
 //! before the defence was added (RELIABILITY.md says how).
 
-#[path = "support/fake.rs"]
-mod fake;
+use crate::fake;
 
 use std::time::Duration;
 

@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::{conn, count, expect_auth, launch, now, read_patient, World, SECRET, USER_SCOPES};
-use crate::ensure;
 use fhirstorm::auth::{ClientAuth, ClientId, ClientSecret};
 use fhirstorm::r4::Patient;
 

@@ -2,8 +2,7 @@
 //! and the registries have no DSTU2 or STU3 server). The auth flows' faults are in
 //! `auth_faults.rs`.
 
-#[path = "support/fake.rs"]
-mod fake;
+use crate::fake;
 
 use std::time::Duration;
 

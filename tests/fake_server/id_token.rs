@@ -1,10 +1,9 @@
 //! Threat 4 of RELIABILITY.md: id_tokens that are signed by the server's key and yet must be
 //! refused (OpenID Connect Core §3.1.3.7), the nonce of the code exchange, and the key cache.
 //! A fake authorization server (its OpenID configuration and JWKS, then its token endpoint)
-//! with an ES256 key made here; oidc-provider's real id_tokens are verified in `tests/smart.rs`.
+//! with an ES256 key made here; oidc-provider's real id_tokens are verified in `tests/servers/smart.rs`.
 
-#[path = "support/fake.rs"]
-mod fake;
+use crate::fake;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

@@ -5,8 +5,7 @@
 //! and loses nothing in a read-modify-write. Then the same through the client: a search page
 //! with one bad entry yields the good entries and the deviations, or, strict, one error.
 
-#[path = "support/fake.rs"]
-mod fake;
+use crate::fake;
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,6 @@
 //! futures `Send`.
 
 use super::{World, SECRET};
-use crate::ensure;
 use fhirstorm::auth::{
     AuthorizationCode, BrowserBinding, ClientAuth, ClientId, ClientSecret, PkceVerifier, PrivateKey, Scopes, Session,
     SigningAlgorithm, SmartClient, State, StateKey, StateValidator,

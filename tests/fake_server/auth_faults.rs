@@ -4,8 +4,7 @@
 //! error bodies are told, introspection with a bearer token (a real authorization server does
 //! not misbehave on demand, and the one the tests run accepts no bearer for introspection).
 
-#[path = "support/fake.rs"]
-mod fake;
+use crate::fake;
 
 use fake::{metadata, start, Reply};
 use fhirstorm::auth::{

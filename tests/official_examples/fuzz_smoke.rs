@@ -113,7 +113,7 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     d
 }
 
-fn main() {
+pub fn run() {
     let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let examples = std::env::var_os("FHIR_EXAMPLES_DIR")
         .map(PathBuf::from)

@@ -34,7 +34,7 @@ const NOT_IN_DEFINITIONS: &[(&str, &str, &str)] = &[
 ///
 /// A byte order mark is stripped first, as fhirstorm's docs tell serde users to do
 /// (`json::strip_bom`): serde_json refuses one before fhirstorm's code runs (some npm examples
-/// have one). `tests/bad_input.rs` checks both halves of that promise.
+/// have one). `tests/offline/bad_input.rs` checks both halves of that promise.
 #[cfg(via_serde)]
 fn serde_round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(
     bytes: &[u8],
@@ -227,7 +227,7 @@ fn check_version(
     Some(Counts { files: count, deviations })
 }
 
-fn main() {
+pub fn run() -> Result<(), String> {
     let root = std::env::var_os("FHIR_EXAMPLES_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("../shared/fhir-examples"));
@@ -341,6 +341,7 @@ fn main() {
         if ci && !missing.is_empty() {
             println!("under CI=true the examples must be present: missing {missing:?}");
         }
-        std::process::exit(1);
+        return Err(format!("{} failed, missing under CI=true: {missing:?}", failures.len()));
     }
+    Ok(())
 }

@@ -3,15 +3,11 @@
 //! tokens (HS256, a key the two share) and enforces their scopes. Backend Services also against
 //! sekmet's own token endpoint.
 
-#[path = "smart-cases/lifetimes.rs"]
 mod lifetimes;
-#[path = "smart-cases/loopback.rs"]
 mod loopback;
-#[path = "smart-cases/refresh.rs"]
 mod refresh;
-#[path = "smart-cases/secrets.rs"]
 mod secrets;
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -170,8 +166,7 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     }
 }
 
-#[tokio::main]
-async fn main() {
+pub async fn run(t: &mut Runner) {
     let captured = Captured::default();
     tracing::subscriber::set_global_default(
         tracing_subscriber::fmt()
@@ -262,7 +257,6 @@ async fn main() {
         printed: Default::default(),
     };
     let w = &world;
-    let mut t = Runner::new();
 
     t.case("standalone launch, public client (PKCE), ends in an authorized Patient read", || {
         standalone(w, ClientAuth::Public(ClientId::new("public")))
@@ -585,7 +579,6 @@ async fn main() {
     })
     .await;
 
-    // The servers stop when `world` drops (finish() exits the process).
+    // The servers stop when `world` drops.
     drop(world);
-    t.finish();
 }

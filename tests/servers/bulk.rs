@@ -4,7 +4,7 @@
 //! exactly once, typed; `_type`, `_typeFilter` and `_since` change what arrives; a cancelled
 //! export is gone; a resumed export fetches only the files not fetched before.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -131,8 +131,7 @@ fn exactly(got: &[(String, String)], want: &BTreeSet<(String, String)>) -> Resul
     Ok(())
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() {
+pub async fn run(t: &mut Runner) {
     // (sekmet takes the DELETE of a status URL, a cancel, for a delete: the client may write)
     let clients = format!(
         "    - client_id: bulk-client\n      client_secret: {SECRET}\n      scopes: \"system/*.read system/*.write\"\n"
@@ -154,7 +153,6 @@ async fn main() {
     let service = conn.with_session(session).service().await.expect("service");
     let (s, seeded, admin) = (&service, &seeded, &admin_service);
 
-    let mut t = Runner::new();
     t.case("system export: every resource exactly once, typed, with the access token", || async move {
         let mut job = s.export().start().await.map_err(|e| e.to_string())?;
         let mut progress = Vec::new();
@@ -332,5 +330,4 @@ async fn main() {
     .await;
 
     drop(fhir);
-    t.finish();
 }

@@ -3,7 +3,6 @@
 //! breaks the signature of the id_token in its refresh responses (`tamperRefreshedIdToken`).
 
 use super::{count, launch, read_patient, World};
-use crate::ensure;
 use fhirstorm::auth::{ClientAuth, ClientId};
 
 /// Client id of the short-lived tokens (registered by `smart.rs`).

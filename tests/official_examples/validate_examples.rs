@@ -115,7 +115,7 @@ fn check<A: fhirstorm::json::FromJson>(bytes: &[u8], validate: fn(&A) -> Vec<Iss
     Ok(validate(&any))
 }
 
-fn main() {
+pub fn run() {
     let root = std::env::var_os("FHIR_EXAMPLES_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("../shared/fhir-examples"));

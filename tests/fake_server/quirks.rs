@@ -3,8 +3,7 @@
 //! here). Each test stages the quirk with the fake server and shows that fhirstorm copes, or
 //! gives a typed error that says what the server did wrong.
 
-#[path = "support/fake.rs"]
-mod fake;
+use crate::fake;
 
 use fake::{metadata, start, Reply};
 use fhirstorm::auth::{

@@ -6,7 +6,7 @@
 //!
 //! The `.stderr` files are rustc's output for an `--all-features` build, as `scripts/test` runs
 //! it (the features change how rustc spells paths: with more versions, more are qualified).
-//! `TRYBUILD=overwrite cargo test --all-features --test compile_fail` rewrites them after a
+//! `TRYBUILD=overwrite cargo test --all-features --test offline compile_fail` rewrites them after a
 //! deliberate change to a message, a new feature or a new rustc's wording; review the diff.
 
 #![cfg(all(feature = "r4", feature = "stu3", feature = "client", feature = "serde"))]

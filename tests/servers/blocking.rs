@@ -1,8 +1,8 @@
-//! `fhirstorm::blocking` against the same real servers as tests/rest.rs and tests/smart.rs
+//! `fhirstorm::blocking` against the same real servers as tests/servers/rest.rs and tests/servers/smart.rs
 //! (sekmet-fhir, and npm `oidc-provider` as the SMART authorization server): a subset of their
 //! cases, through blocking calls from plain threads, and from inside an async runtime.
 
-mod support;
+use crate::support;
 
 use fhirstorm::auth::{
     ClientAuth, ClientId, ClientSecret, RedirectUrl, Scopes, Session, SmartConfiguration, TokenResponse,
@@ -42,11 +42,9 @@ fn fixed_session(token: &str) -> Session {
     Session::fixed(TokenResponse::from_slice(response.as_bytes()).expect("a token response"))
 }
 
-fn main() {
-    let mut t = Runner::new();
-    rest_cases(&mut t);
-    smart_cases(&mut t);
-    t.finish()
+pub fn run(t: &mut Runner) {
+    rest_cases(t);
+    smart_cases(t);
 }
 
 fn rest_cases(t: &mut Runner) {
