@@ -31,6 +31,8 @@ pub struct ConnectionBuilder<V> {
     error_excerpts: bool,
     conformance: json::Conformance,
     authorizer: Option<Arc<dyn Authorizer>>,
+    #[cfg(test)]
+    canned: Option<crate::transport::canned::Canned>,
     _version: PhantomData<fn() -> V>,
 }
 
@@ -52,8 +54,17 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
             error_excerpts: false,
             conformance: json::Conformance::Lenient,
             authorizer: None,
+            #[cfg(test)]
+            canned: None,
             _version: PhantomData,
         }
+    }
+
+    /// Answers from `canned` instead of the network (this crate's unit tests).
+    #[cfg(test)]
+    pub(crate) fn canned(mut self, canned: &crate::transport::canned::Canned) -> Self {
+        self.canned = Some(canned.clone());
+        self
     }
 
     /// Timeout of a whole request, body included (default 60 s).
@@ -193,6 +204,8 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
             max_response_bytes: self.max_response_bytes,
             plain_http,
             redirects_under: base.clone(),
+            #[cfg(test)]
+            canned: self.canned,
         })?;
         Ok(Connection {
             shared: Arc::new(Shared {

@@ -32,6 +32,9 @@ mod service;
 pub(crate) mod test_version;
 mod transaction;
 
+#[cfg(test)]
+mod in_memory_tests;
+
 pub use crate::error::{AuthFailure, Error, ErrorKind, Outcome, OutcomeIssue};
 pub use crate::transport::RetryPolicy;
 pub use crate::version::{ClientVersion, Entry};

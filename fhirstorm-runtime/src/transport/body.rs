@@ -19,7 +19,7 @@ pub(crate) fn transport_error(e: reqwest::Error, method: &Method, url: &Url) -> 
 pub(crate) const MAX_ERROR_BODY: usize = 1 << 20;
 
 /// The first `max` bytes of the body; the rest is not read (the connection is dropped).
-pub(crate) async fn read_prefix(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
+pub(crate) async fn read_prefix(mut resp: super::Incoming, max: usize) -> Result<Vec<u8>, Error> {
     let mut body = Vec::new();
     while body.len() < max {
         match resp.chunk().await {
@@ -32,7 +32,7 @@ pub(crate) async fn read_prefix(mut resp: reqwest::Response, max: usize) -> Resu
     Ok(body)
 }
 
-pub(crate) async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
+pub(crate) async fn read_limited(mut resp: super::Incoming, max: usize) -> Result<Vec<u8>, Error> {
     if resp.content_length().is_some_and(|n| n > max as u64) {
         return Err(Error::new(ErrorKind::TooLarge, format!("response body larger than the maximum of {max} bytes")));
     }

@@ -6,6 +6,8 @@
 //! read piece by piece).
 
 mod body;
+#[cfg(test)]
+pub(crate) mod canned;
 mod policy;
 
 use std::sync::Arc;
@@ -67,6 +69,9 @@ pub(crate) struct Settings {
     pub(crate) plain_http: PlainHttp,
     /// Redirects are followed only to URLs under this one (the FHIR base).
     pub(crate) redirects_under: Url,
+    /// Canned answers instead of the network (this crate's unit tests).
+    #[cfg(test)]
+    pub(crate) canned: Option<canned::Canned>,
 }
 
 /// What a request is for: which log span it opens.
@@ -102,7 +107,7 @@ pub(crate) struct Response {
 /// The HTTP client and its policy. Cheap to clone (the connection pool is shared).
 #[derive(Clone)]
 pub(crate) struct Transport {
-    http: reqwest::Client,
+    http: Backend,
     retry: RetryPolicy,
     max_response_bytes: usize,
     plain_http: PlainHttp,
@@ -132,6 +137,13 @@ impl Transport {
             .map_err(|e| {
                 Error::new(crate::error::ErrorKind::Config, "could not build the HTTP client").with_source(e)
             })?;
+        #[cfg(test)]
+        let http = match settings.canned {
+            Some(canned) => Backend::Canned(canned),
+            None => Backend::Http(http),
+        };
+        #[cfg(not(test))]
+        let http = Backend::Http(http);
         Ok(Transport {
             http,
             retry: settings.retry,
@@ -182,37 +194,38 @@ impl Transport {
                 }
             };
             let started = Instant::now();
-            let mut builder = self.http.request(method.clone(), url.clone()).headers(req.headers.clone());
-            if let Some(b) = &req.body {
-                builder = builder.body(b.clone());
-            }
-            let result = {
-                let _enter = span.enter();
-                builder.send().await
+            let (status, headers, body) = match &self.http {
+                Backend::Http(http) => {
+                    let mut builder = http.request(method.clone(), url.clone()).headers(req.headers.clone());
+                    if let Some(b) = &req.body {
+                        builder = builder.body(b.clone());
+                    }
+                    let result = {
+                        let _enter = span.enter();
+                        builder.send().await
+                    };
+                    let resp = result.map_err(|e| transport_error(e, method, url))?;
+                    (resp.status().as_u16(), resp.headers().clone(), Incoming::Http(resp))
+                }
+                #[cfg(test)]
+                Backend::Canned(canned) => {
+                    let answer = canned.answer(req);
+                    (answer.status, answer.headers, Incoming::Canned(Some(answer.body.into())))
+                }
             };
-            let resp = result.map_err(|e| transport_error(e, method, url))?;
-            let status = resp.status().as_u16();
             span.record("status", status);
             let unprocessed = status == 429 || (status == 503 && req.idempotent);
             if unprocessed && attempt < policy.max_retries {
-                let wait = retry_after(resp.headers())
+                let wait = retry_after(&headers)
                     .unwrap_or_else(|| policy.base_delay.saturating_mul(1 << attempt.min(16)))
                     .min(policy.max_delay);
                 tracing::debug!(parent: &span, status, ?wait, attempt, "server busy; retrying");
-                drop(resp);
+                drop(body);
                 tokio::time::sleep(wait).await;
                 attempt += 1;
                 continue;
             }
-            return Ok(Opened {
-                status,
-                headers: resp.headers().clone(),
-                url: url.clone(),
-                method: method.clone(),
-                body: resp,
-                span,
-                started,
-            });
+            return Ok(Opened { status, headers, url: url.clone(), method: method.clone(), body, span, started });
         }
     }
 }
@@ -223,7 +236,7 @@ pub(crate) struct Opened {
     pub(crate) headers: HeaderMap,
     pub(crate) url: Url,
     pub(crate) method: Method,
-    body: reqwest::Response,
+    body: Incoming,
     span: tracing::Span,
     started: Instant,
 }
@@ -256,5 +269,41 @@ impl Opened {
         .map_err(|e| e.with_request(method.as_str(), &url))?;
         tracing::debug!(parent: &span, status, elapsed_ms = started.elapsed().as_millis() as u64, bytes = body.len(), "response");
         Ok(Response { status, headers, body, url, method })
+    }
+}
+
+/// Where requests go: the network, or (in this crate's unit tests) canned answers.
+#[derive(Clone)]
+enum Backend {
+    Http(reqwest::Client),
+    #[cfg(test)]
+    Canned(canned::Canned),
+}
+
+/// A response body still to be read.
+pub(crate) enum Incoming {
+    Http(reqwest::Response),
+    /// A canned body, given whole as one piece.
+    #[cfg(test)]
+    Canned(Option<bytes::Bytes>),
+}
+
+impl Incoming {
+    /// The body's length, when the server declared it.
+    pub(crate) fn content_length(&self) -> Option<u64> {
+        match self {
+            Incoming::Http(resp) => resp.content_length(),
+            #[cfg(test)]
+            Incoming::Canned(body) => Some(body.as_ref().map_or(0, |b| b.len() as u64)),
+        }
+    }
+
+    /// The next piece as it arrives; `None` at the end.
+    pub(crate) async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, reqwest::Error> {
+        match self {
+            Incoming::Http(resp) => resp.chunk().await,
+            #[cfg(test)]
+            Incoming::Canned(body) => Ok(body.take()),
+        }
     }
 }
