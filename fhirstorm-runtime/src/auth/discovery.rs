@@ -78,7 +78,7 @@ impl SmartConfiguration {
     }
 
     fn from_document<V: ClientVersion>(v: &Value, conn: &Connection<V>) -> Result<SmartConfiguration, Error> {
-        Self::read(v, &|s| crate::transport::checked_url(s, conn.transport().plain_http()))
+        Self::read(v, &|s| crate::transport::checked_url(s, conn.plain_http()))
     }
 
     /// Reads a SMART configuration document (`.well-known/smart-configuration`) from JSON
@@ -153,7 +153,7 @@ impl SmartConfiguration {
             )
         })?;
         let get = |k: &str| -> Result<Option<Url>, Error> {
-            uris.get(k).map(|s| crate::transport::checked_url(s, conn.transport().plain_http())).transpose()
+            uris.get(k).map(|s| crate::transport::checked_url(s, conn.plain_http())).transpose()
         };
         Ok(SmartConfiguration {
             issuer: None,

@@ -4,7 +4,7 @@
 
 use crate::client::{ClientVersion, Connection};
 use crate::error::{AuthFailure, Error, ErrorKind};
-use crate::transport::{checked_url, excerpt, printable, reason, Purpose, Request, Transport};
+use crate::transport::{checked_url, excerpt, printable, reason, PlainHttp, Purpose, Request, Transport};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::Method;
 use url::Url;
@@ -17,7 +17,9 @@ use zeroize::Zeroizing;
 /// that is secret.
 #[derive(Clone)]
 pub(crate) struct AuthHttp {
-    transport: Transport,
+    /// The connection's transport, or the error it could not be built with (sent by every call).
+    transport: Result<Transport, Error>,
+    plain_http: PlainHttp,
     /// Whether a non-OAuth error body is shown (the connection's `error_excerpts`).
     excerpts: bool,
 }
@@ -25,12 +27,16 @@ pub(crate) struct AuthHttp {
 impl AuthHttp {
     /// `conn`'s transport (its HTTP client and HTTPS policy), with answers of at most 1 MiB.
     pub(crate) fn new<V: ClientVersion>(conn: &Connection<V>) -> AuthHttp {
-        AuthHttp { transport: conn.transport().with_max_response_bytes(1024 * 1024), excerpts: conn.error_excerpts() }
+        AuthHttp {
+            transport: conn.transport().map(|t| t.with_max_response_bytes(1024 * 1024)),
+            plain_http: conn.plain_http(),
+            excerpts: conn.error_excerpts(),
+        }
     }
 
     /// An endpoint URL a server named: parsed, and HTTPS unless loopback is allowed.
     pub(crate) fn checked(&self, s: &str) -> Result<Url, Error> {
-        checked_url(s, self.transport.plain_http())
+        checked_url(s, self.plain_http)
     }
 
     pub(crate) async fn post_form(
@@ -86,7 +92,8 @@ impl AuthHttp {
     ) -> Result<Vec<u8>, Error> {
         let idempotent = method == Method::GET;
         let req = Request { method, url: url.clone(), headers, body, idempotent, purpose: Purpose::Auth };
-        let resp = self.transport.send(&req).await?;
+        let transport = self.transport.as_ref().map_err(Clone::clone)?;
+        let resp = transport.send(&req).await?;
         let (status, body, method, headers) = (resp.status, resp.body, req.method, resp.headers);
         if status < 400 {
             return Ok(body);

@@ -180,7 +180,7 @@ impl<V: ClientVersion> AnyResources<V> {
             })?,
             deviations: bundle.deviations,
         };
-        SearchSet::from_bundle_as(bundle, &self.conn().shared.base, self.ty, Ok)
+        SearchSet::from_bundle_as(bundle, self.conn().base_url(), self.ty, Ok)
     }
 
     async fn stored(&self, resp: crate::transport::Response) -> Result<V::AnyResource, Error> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::authorizer::Authorizer;
-use super::connection::{Connection, Shared};
+use super::connection::{Connection, Shared, Unbuilt};
 use super::ClientVersion;
 use crate::error::{redact_url, Error, ErrorKind};
 use crate::json;
@@ -208,7 +208,7 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
             canned: self.canned,
         })?;
         Ok(Connection {
-            shared: Arc::new(Shared {
+            inner: Ok(Arc::new(Shared {
                 base,
                 transport,
                 trust_capabilities: self.trust_capabilities,
@@ -217,8 +217,7 @@ impl<V: ClientVersion> ConnectionBuilder<V> {
                 conformance: self.conformance,
                 authorizer: self.authorizer,
                 metadata: tokio::sync::OnceCell::new(),
-            }),
-            config_error: None,
+            })),
         })
     }
 }
@@ -241,12 +240,9 @@ impl<V: ClientVersion> Connection<V> {
         let base = base.into();
         match Connection::builder(base.clone()).build() {
             Ok(c) => c,
-            Err(e) => {
-                let mut c = Connection::builder("https://invalid.invalid/")
-                    .build()
-                    .expect("a constant HTTPS URL and default settings always build");
-                c.config_error = Some(e);
-                c
+            Err(error) => {
+                let base = Url::parse(&base).unwrap_or_else(|_| Url::parse("about:invalid").expect("a constant URL"));
+                Connection { inner: Err(Unbuilt { error, base }) }
             }
         }
     }

@@ -29,20 +29,33 @@ pub(super) struct Shared<V: ClientVersion> {
 /// A connection to one FHIR server of version `V`. Cheap to clone; clones share the HTTP
 /// connection pool and the cached capability statement.
 pub struct Connection<V: ClientVersion> {
-    pub(super) shared: Arc<Shared<V>>,
-    /// A build error of [`Connection::new`], kept whole (kind and source) for the first call.
-    pub(super) config_error: Option<Error>,
+    /// What the clones share; or, for [`Connection::new`], the build error, kept whole (kind
+    /// and source) for every call: such a connection has no HTTP client and sends nothing.
+    pub(super) inner: Result<Arc<Shared<V>>, Unbuilt>,
+}
+
+/// A connection [`Connection::new`] could not build.
+#[derive(Clone)]
+pub(super) struct Unbuilt {
+    pub(super) error: Error,
+    /// The base as given, if it was a URL at all (`about:invalid` if not).
+    pub(super) base: Url,
 }
 
 impl<V: ClientVersion> Clone for Connection<V> {
     fn clone(&self) -> Self {
-        Connection { shared: self.shared.clone(), config_error: self.config_error.clone() }
+        Connection { inner: self.inner.clone() }
     }
 }
 
 impl<V: ClientVersion> std::fmt::Debug for Connection<V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection").field("version", &V::NAME).field("base", &self.shared.base.as_str()).finish()
+        let mut d = f.debug_struct("Connection");
+        d.field("version", &V::NAME).field("base", &self.base_url().as_str());
+        if let Err(unbuilt) = &self.inner {
+            d.field("error", &unbuilt.error.to_string());
+        }
+        d.finish()
     }
 }
 
@@ -58,17 +71,29 @@ pub struct Capabilities<V: ClientVersion> {
 }
 
 impl<V: ClientVersion> Connection<V> {
-    /// The FHIR base URL (always ending in `/`).
+    /// The FHIR base URL (always ending in `/`). For a connection [`Connection::new`] could
+    /// not build, the base as given, or `about:invalid` if it was not a URL.
     pub fn base_url(&self) -> &Url {
-        &self.shared.base
+        match &self.inner {
+            Ok(shared) => &shared.base,
+            Err(unbuilt) => &unbuilt.base,
+        }
+    }
+
+    /// The connection's parts, or its build error.
+    pub(super) fn shared(&self) -> Result<&Shared<V>, Error> {
+        match &self.inner {
+            Ok(shared) => Ok(shared),
+            Err(unbuilt) => Err(unbuilt.error.clone()),
+        }
     }
 
     /// The same connection (settings, HTTP client) sending the bearer tokens `authorizer`
     /// gives. The capability statement is fetched again, as the authorized user sees it.
     pub fn with_authorizer(&self, authorizer: Arc<dyn Authorizer>) -> Connection<V> {
-        let s = &self.shared;
+        let Ok(s) = &self.inner else { return self.clone() };
         Connection {
-            shared: Arc::new(Shared {
+            inner: Ok(Arc::new(Shared {
                 base: s.base.clone(),
                 transport: s.transport.clone(),
                 trust_capabilities: s.trust_capabilities,
@@ -77,39 +102,41 @@ impl<V: ClientVersion> Connection<V> {
                 conformance: s.conformance,
                 authorizer: Some(authorizer),
                 metadata: tokio::sync::OnceCell::new(),
-            }),
-            config_error: self.config_error.clone(),
+            })),
         }
     }
 
     /// What gives this connection its bearer tokens, if anything.
     pub fn authorizer(&self) -> Option<&dyn Authorizer> {
-        self.shared.authorizer.as_deref()
+        self.inner.as_ref().ok()?.authorizer.as_deref()
     }
 
     /// Whether errors show the start of a body that is not FHIR JSON
     /// (`ConnectionBuilder::error_excerpts`).
     pub(crate) fn error_excerpts(&self) -> bool {
-        self.shared.error_excerpts
+        self.inner.as_ref().is_ok_and(|s| s.error_excerpts)
     }
 
-    /// This connection's transport (its HTTP client and HTTPS policy), for the auth flows.
-    pub(crate) fn transport(&self) -> &Transport {
-        &self.shared.transport
+    /// This connection's transport (its HTTP client and HTTPS policy), for the auth flows; or
+    /// its build error.
+    pub(crate) fn transport(&self) -> Result<&Transport, Error> {
+        Ok(&self.shared()?.transport)
     }
 
-    pub(super) fn check_config(&self) -> Result<(), Error> {
-        match &self.config_error {
-            Some(e) => Err(e.clone()),
-            None => Ok(()),
-        }
+    /// Whether the capability statement is trusted to refuse what it does not advertise.
+    pub(super) fn trusts_capabilities(&self) -> bool {
+        self.inner.as_ref().is_ok_and(|s| s.trust_capabilities)
+    }
+
+    /// Where plain HTTP is allowed (nowhere, for a connection that could not be built).
+    pub(crate) fn plain_http(&self) -> crate::transport::PlainHttp {
+        self.inner.as_ref().map_or(crate::transport::PlainHttp::Never, |s| s.transport.plain_http())
     }
 
     /// The server's capability statement, fetched once and cached. Fails with
     /// [`ErrorKind::VersionMismatch`] when the server's `fhirVersion` is not `V`'s.
     pub async fn metadata(&self) -> Result<&Capabilities<V>, Error> {
-        self.check_config()?;
-        self.shared
+        self.shared()?
             .metadata
             .get_or_try_init(|| async {
                 let resp = self.call(Method::GET, self.url("metadata")?).send().await?;
@@ -147,7 +174,7 @@ impl<V: ClientVersion> Connection<V> {
     pub(crate) fn path(&self, segments: &[&str]) -> Result<Url, Error> {
         let rel = segments.join("/");
         let url = self.url(&rel)?;
-        let expected = format!("{}{rel}", self.shared.base.path());
+        let expected = format!("{}{rel}", self.shared()?.base.path());
         if url.path() != expected || url.query().is_some() || url.fragment().is_some() {
             let shown: String = rel.chars().take(80).collect();
             return Err(Error::new(
@@ -159,7 +186,7 @@ impl<V: ClientVersion> Connection<V> {
     }
 
     pub(super) fn url(&self, path: &str) -> Result<Url, Error> {
-        self.shared
+        self.shared()?
             .base
             .join(path)
             .map_err(|e| Error::new(ErrorKind::Config, format!("bad request path {path:?}")).with_source(e))
@@ -170,16 +197,16 @@ impl<V: ClientVersion> Connection<V> {
     /// (Retries, limits and redaction are the transport's.)
     pub(super) async fn send(&self, req: Request) -> Result<Response, Error> {
         let opened = self.open(req, true).await?;
-        opened.read(self.shared.transport.max_response_bytes()).await
+        opened.read(self.shared()?.transport.max_response_bytes()).await
     }
 
     /// Sends a request as [`send`](Self::send) does, and returns the answer with its body still
     /// to be read. With `token` false, the request carries no token and may go to a URL outside
     /// the base (a bulk data file on another host), HTTPS unless plain HTTP is allowed there.
     pub(crate) async fn open(&self, mut req: Request, token: bool) -> Result<Opened, Error> {
-        self.check_config()?;
+        let shared = self.shared()?;
         let (method, url) = (req.method.clone(), req.url.clone());
-        if token && !under_base(&self.shared.base, &url) {
+        if token && !under_base(&shared.base, &url) {
             return Err(Error::new(ErrorKind::Protocol, "refusing to send a request outside the FHIR base")
                 .with_request(method.as_str(), &url));
         }
@@ -189,8 +216,8 @@ impl<V: ClientVersion> Connection<V> {
         if req.body.is_some() && !req.headers.contains_key(CONTENT_TYPE) {
             req.headers.insert(CONTENT_TYPE, HeaderValue::from_static(V::JSON_MIME));
         }
-        let transport = &self.shared.transport;
-        let Some(authorizer) = self.shared.authorizer.as_ref().filter(|_| token) else {
+        let transport = &shared.transport;
+        let Some(authorizer) = shared.authorizer.as_ref().filter(|_| token) else {
             return transport.open(&req).await;
         };
         let bearer = authorizer.bearer().await.map_err(|e| e.or_request(method.as_str(), &url))?;
@@ -237,7 +264,7 @@ impl<V: ClientVersion> Connection<V> {
 
     /// What an error says of a body that is not FHIR JSON: its start, where excerpts are on.
     pub(super) fn excerpt(&self, body: &[u8], content_type: Option<&HeaderValue>) -> String {
-        if self.shared.error_excerpts {
+        if self.error_excerpts() {
             return excerpt(body, content_type);
         }
         let ct = content_type.and_then(|c| c.to_str().ok()).map(|c| format!("{c}, ")).unwrap_or_default();
@@ -268,5 +295,25 @@ mod tests {
         assert!(e.to_string().contains("invalid FHIR base URL"), "{e}");
         let source = std::error::Error::source(&e).expect("the URL parser's error, kept");
         assert!(source.downcast_ref::<url::ParseError>().is_some(), "{source:?}");
+    }
+
+    /// A connection that could not be built has no HTTP client: every call, the authorization
+    /// flows' too, fails with its build error, and it still says what base it was given.
+    #[tokio::test]
+    async fn an_unbuilt_connection_sends_nothing_and_fails_every_call_alike() {
+        use crate::auth::{ClientAuth, ClientId, SmartClient, SmartConfiguration};
+        let conn = super::Connection::<crate::client::test_version::Bare>::new("http://fhir.example/r4");
+        assert_eq!(conn.base_url().as_str(), "http://fhir.example/r4");
+        assert!(format!("{conn:?}").contains("plain HTTP"), "{conn:?}");
+        let e = conn.metadata().await.expect_err("plain HTTP to another host is refused");
+        assert_eq!(e.kind(), crate::error::ErrorKind::Config, "{e}");
+        let config = SmartConfiguration::from_slice(br#"{"token_endpoint":"https://auth.example/token"}"#, false)
+            .expect("a configuration");
+        let client = SmartClient::new(&conn, config, ClientAuth::Public(ClientId::new("app")));
+        let scopes = "system/*.read".parse().expect("scopes");
+        let same = client.client_credentials(&scopes).await.expect_err("no transport");
+        assert_eq!((same.kind(), same.to_string()), (e.kind(), e.to_string()));
+        let unparsed = super::Connection::<crate::client::test_version::Bare>::new("not a URL");
+        assert_eq!(unparsed.base_url().as_str(), "about:invalid");
     }
 }

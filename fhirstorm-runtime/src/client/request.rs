@@ -101,7 +101,7 @@ impl<V: ClientVersion> Connection<V> {
             )
             .with_request(resp.method.as_str(), &resp.url));
         }
-        let read = match self.shared.conformance {
+        let read = match self.shared()?.conformance {
             json::Conformance::Lenient => json::from_slice_lenient(&resp.body),
             _ => json::from_slice(&resp.body).map(|value| json::Lenient { value, deviations: Vec::new() }),
         };

@@ -124,7 +124,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
         self.service.check(R::TYPE, "search-type")?;
         let pairs = query.into_pairs();
         let resp = search_response(self.conn(), R::TYPE, &pairs).await?;
-        let page = SearchSet::from_bundle(self.typed_read(&resp)?, &self.conn().shared.base)?;
+        let page = SearchSet::from_bundle(self.typed_read(&resp)?, self.conn().base_url())?;
         check_ignored(self.conn(), R::TYPE, page, &pairs)
     }
 
@@ -147,7 +147,7 @@ impl<V: ClientVersion, R: Resource<Version = V>> Resources<V, R> {
     pub(super) async fn page(&self, url: Url) -> Result<SearchSet<V, R>, Error> {
         let resp = self.conn().call(Method::GET, url).send().await?;
         let bundle = self.typed_read(&resp)?;
-        SearchSet::from_bundle(bundle, &self.conn().shared.base)
+        SearchSet::from_bundle(bundle, self.conn().base_url())
     }
 
     /// The next page of a search, if there is one.
@@ -336,7 +336,7 @@ pub(super) fn check_ignored<V: ClientVersion, R>(
     sent: &[(String, String)],
 ) -> Result<SearchSet<V, R>, Error> {
     let Some(link) = page.self_link.as_deref() else { return Ok(page) };
-    let Ok(url) = conn.shared.base.join(link) else { return Ok(page) };
+    let Ok(url) = conn.base_url().join(link) else { return Ok(page) };
     let applied: Vec<String> = url.query_pairs().map(|(k, _)| k.split(':').next().unwrap_or("").to_string()).collect();
     // Result-shaping parameters that servers commonly leave out of the self link.
     const SHAPING: &[&str] =
@@ -349,7 +349,7 @@ pub(super) fn check_ignored<V: ClientVersion, R>(
     let mut seen = std::collections::HashSet::new();
     ignored.retain(|name| seen.insert(name.clone()));
     if !ignored.is_empty() {
-        if conn.shared.strict_search {
+        if conn.shared()?.strict_search {
             return Err(Error::new(
                 ErrorKind::Unsupported,
                 format!("the server ignored the search parameter(s) {}", ignored.join(", ")),

@@ -38,7 +38,8 @@ impl<V: ClientVersion> Service<V> {
 
     /// What this `rest` entry advertises.
     pub fn capabilities(&self) -> &RestCapabilities {
-        let caps = self.conn.shared.metadata.get().expect("a Service exists only after metadata was read");
+        let caps = self.conn.shared().ok().and_then(|s| s.metadata.get());
+        let caps = caps.expect("a Service exists only after metadata was read");
         &caps.rest[self.index]
     }
 
@@ -81,23 +82,23 @@ impl<V: ClientVersion> Service<V> {
     /// is an error: it is not followed, so credentials never travel to another origin.
     pub async fn resolve(&self, reference: &str, context: Option<&V::AnyResource>) -> Result<V::AnyResource, Error> {
         if let Some(ctx) = context {
-            if let Some(found) = find_in_context::<V>(reference, ctx, &self.conn.shared.base)? {
+            if let Some(found) = find_in_context::<V>(reference, ctx, self.conn.base_url())? {
                 return Ok(found);
             }
         }
         if reference.starts_with('#') || reference.starts_with("urn:") {
             return Err(Error::new(ErrorKind::Protocol, format!("{reference} is not in the context given")));
         }
-        let url = self.conn.shared.base.join(reference).map_err(|e| {
+        let url = self.conn.base_url().join(reference).map_err(|e| {
             Error::new(ErrorKind::Protocol, format!("{reference:?} is not a valid reference")).with_source(e)
         })?;
-        if !under_base(&self.conn.shared.base, &url) || !url.as_str().starts_with(self.conn.shared.base.as_str()) {
+        if !under_base(self.conn.base_url(), &url) || !url.as_str().starts_with(self.conn.base_url().as_str()) {
             return Err(Error::new(
                 ErrorKind::Protocol,
                 format!("{} is on another server; not followed", redact_url(&url)),
             ));
         }
-        let rel = &url.as_str()[self.conn.shared.base.as_str().len()..];
+        let rel = &url.as_str()[self.conn.base_url().as_str().len()..];
         let parts: Vec<&str> = rel.split('/').collect();
         let valid = matches!(parts.len(), 2 | 4)
             && parts[0].bytes().all(|b| b.is_ascii_alphanumeric())
@@ -142,7 +143,7 @@ impl<V: ClientVersion> Service<V> {
     }
 
     pub(crate) fn check_system(&self, interaction: &str) -> Result<(), Error> {
-        if !self.conn.shared.trust_capabilities || self.capabilities().interactions.contains(interaction) {
+        if !self.conn.trusts_capabilities() || self.capabilities().interactions.contains(interaction) {
             return Ok(());
         }
         Err(Error::new(ErrorKind::Unsupported, format!("the server does not advertise the {interaction} interaction")))
@@ -151,7 +152,7 @@ impl<V: ClientVersion> Service<V> {
     /// Whether the server advertises operation `name` at system level (`ty` none) or on type
     /// `ty` (unless capabilities are not trusted).
     pub(crate) fn check_operation(&self, ty: Option<&str>, name: &str) -> Result<(), Error> {
-        if !self.conn.shared.trust_capabilities {
+        if !self.conn.trusts_capabilities() {
             return Ok(());
         }
         let caps = self.capabilities();
@@ -166,7 +167,7 @@ impl<V: ClientVersion> Service<V> {
     }
 
     pub(super) fn check(&self, ty: &str, interaction: &str) -> Result<(), Error> {
-        if !self.conn.shared.trust_capabilities {
+        if !self.conn.trusts_capabilities() {
             return Ok(());
         }
         match self.capabilities().resources.get(ty) {

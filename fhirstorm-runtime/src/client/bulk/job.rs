@@ -299,7 +299,7 @@ impl<V: ClientVersion> ExportJob<V> {
     /// FHIR base; a file elsewhere is fetched without it.
     async fn open<T: json::FromJson>(&self, manifest: &Manifest, file: &OutputFile) -> Result<NdjsonStream<T>, Error> {
         let conn = self.service.connection();
-        let url = crate::transport::checked_url(&file.url, conn.transport().plain_http())?;
+        let url = crate::transport::checked_url(&file.url, conn.plain_http())?;
         let token = manifest.requires_access_token && crate::transport::under_base(conn.base_url(), &url);
         let request = move |range: Option<u64>| {
             let mut headers = reqwest::header::HeaderMap::new();
@@ -323,7 +323,7 @@ impl<V: ClientVersion> ExportJob<V> {
             Box::pin(async move { conn.open(req, token).await })
         });
         if opened.status >= 400 {
-            let resp = opened.read(conn.transport().max_response_bytes()).await?;
+            let resp = opened.read(conn.transport()?.max_response_bytes()).await?;
             return Err(conn
                 .check_status(resp)
                 .err()
