@@ -3,7 +3,7 @@
 //! rustdoc reads doc comments as Markdown and runs their code blocks as doctests, so a
 //! description that opens a code block (a fence of backticks or tildes, an indented line) would
 //! run its own code in the user's `cargo test`, and one that writes HTML or a link would put it
-//! in the user's documentation. Every doc comment the generators write goes through [`lines`],
+//! in the user's documentation. Every doc comment the generators write goes through [`lines_within`],
 //! which keeps ordinary prose and neutralises whatever could start a Markdown block (a fence,
 //! indentation, an HTML block, a quote, a list, a link reference definition) and, outside code
 //! spans, raw HTML and inline links. Package text goes in through [`prose`] (paragraphs, as
@@ -110,8 +110,10 @@ fn escape_into(text: &str, out: &mut String) {
 /// The lines of a doc comment for `text`, each to be written after `/// ` (or as a `#[doc]`
 /// string): one per line of `text`, trimmed, with the dropped characters gone, no line that
 /// could start a Markdown block other than a paragraph, and no raw HTML or inline link outside
-/// code spans. Blank lines (paragraph breaks) are empty strings.
-pub(crate) fn lines(text: &str) -> Vec<String> {
+/// code spans; a line longer than `width` characters is broken at spaces (a word longer than
+/// `width` stays whole: a soft line break, the doc renders the same). Blank lines (paragraph
+/// breaks) are empty strings.
+pub(crate) fn lines_within(text: &str, width: usize) -> Vec<String> {
     let text = normalise(text);
     let mut out = Vec::new();
     let mut paragraph = String::new();
@@ -119,11 +121,13 @@ pub(crate) fn lines(text: &str) -> Vec<String> {
         if line.is_empty() {
             flush(&mut paragraph, &mut out);
             out.push(String::new());
-        } else {
+            continue;
+        }
+        for piece in wrap(line, width) {
             if !paragraph.is_empty() {
                 paragraph.push('\n');
             }
-            block_safe(line, &mut paragraph);
+            block_safe(piece, &mut paragraph);
         }
     }
     flush(&mut paragraph, &mut out);
@@ -132,6 +136,33 @@ pub(crate) fn lines(text: &str) -> Vec<String> {
         out.pop();
     }
     out
+}
+
+/// `line` in pieces of at most `width` characters, broken at spaces, never before a character
+/// that would make [`block_safe`] change the piece (so that what renders stays as written):
+/// a line [`lines_within`] made safe stays safe broken again.
+pub(crate) fn wrap(line: &str, width: usize) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut rest = line;
+    while rest.chars().count() > width {
+        let breaks = rest.char_indices().filter(|&(i, c)| {
+            c == ' ' && rest[i + 1..].starts_with(|n: char| n.is_alphabetic() || matches!(n, '(' | '"' | '\''))
+        });
+        let mut fits = None;
+        let mut first = None;
+        for (i, _) in breaks {
+            first.get_or_insert(i);
+            if rest[..i].chars().count() > width {
+                break;
+            }
+            fits = Some(i);
+        }
+        let Some(at) = fits.or(first) else { break };
+        pieces.push(rest[..at].trim_end());
+        rest = rest[at..].trim_start();
+    }
+    pieces.push(rest);
+    pieces
 }
 
 /// Writes a paragraph's lines, made inline-safe together (a code span may cross lines).

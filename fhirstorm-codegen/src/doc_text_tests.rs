@@ -2,6 +2,11 @@ use pulldown_cmark::{Event, Options, Parser, Tag};
 
 use super::*;
 
+/// The lines, none broken.
+fn lines(text: &str) -> Vec<String> {
+    lines_within(text, usize::MAX)
+}
+
 /// What rustdoc would make of a doc comment of these lines that is not text: code blocks (run as
 /// doctests), HTML, links, each described.
 fn markup(lines: &[String]) -> Vec<String> {
@@ -183,8 +188,21 @@ fn random_markdown_stays_text() {
     };
     for _ in 0..20_000 {
         let text: String = (0..1 + next(24)).map(|_| PIECES[next(PIECES.len())]).collect();
-        let out = lines(&text);
-        let found = markup(&out);
-        assert!(found.is_empty(), "{text:?} gives {found:?} in {out:#?}");
+        for width in [usize::MAX, 8] {
+            let out = lines_within(&text, width);
+            let found = markup(&out);
+            assert!(found.is_empty(), "{text:?} gives {found:?} in {out:#?}");
+        }
     }
+}
+
+#[test]
+fn long_lines_wrap_at_spaces_and_render_the_same() {
+    let text = "A long description with `a code span` and 1. a number, - a dash, <b> and [x](y) that wraps.";
+    let wide = lines(text);
+    let narrow = lines_within(text, 20);
+    // (escaping, `&lt;` and `\(`, may add a few characters to a line)
+    assert!(narrow.len() > 3 && narrow.iter().all(|l| l.chars().count() <= 24), "{narrow:#?}");
+    assert_eq!(wide.join(" "), narrow.join(" "), "the same text, only broken at spaces");
+    assert!(markup(&narrow).is_empty(), "{narrow:#?}");
 }

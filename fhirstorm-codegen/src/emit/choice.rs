@@ -88,10 +88,12 @@ impl Emitter<'_> {
     /// `ChoiceJson::read_variant`: a `match` on the suffix for the value members and one for the
     /// primitive types' `_` members.
     fn read_variant(&self, c: &mut Code, ch: &Choice) {
-        c.open(
-            "fn read_variant(slot: &mut Option<Self>, p: &mut json::Parser<'_>, ext: bool, suffix: &str) -> \
-             Option<Result<(), json::Error>>",
-        );
+        c.open_bare("fn read_variant(");
+        c.line("slot: &mut Option<Self>,");
+        c.line("p: &mut json::Parser<'_>,");
+        c.line("ext: bool,");
+        c.line("suffix: &str,");
+        c.close_bare_open(") -> Option<Result<(), json::Error>>");
         let arm = |v: &Variant, read: &str| {
             format!("{} => crate::__choice!(p, *slot, Self::{}, hooks::{read}),", lit(&v.suffix), v.suffix)
         };

@@ -11,6 +11,7 @@ mod client;
 mod code;
 mod definitions;
 mod search;
+mod width;
 
 pub(crate) use code::{check_path, lit, Code};
 #[cfg(feature = "profiles")]
@@ -209,6 +210,12 @@ impl Emitter<'_> {
             }
             if !f.targets.is_empty() {
                 text.push_str(&format!(" · references {}", f.targets.join(", ")));
+            }
+            if f.min > 0 && !f.many {
+                text.push_str(
+                    "\n\nRequired, yet an `Option`: data without it still reads and writes back as it came, \
+                     and `validate()` reports it missing.",
+                );
             }
             c.doc(&text);
             c.line(format!("pub {}: {},", f.rust, if f.many { format!("Vec<{t}>") } else { format!("Option<{t}>") }));

@@ -30,10 +30,11 @@ pub(crate) fn ident(name: &str) -> Ident {
     }
 }
 
-/// `#[doc]` attributes, one per line of `text`, made safe by [`crate::doc_text::lines`] (no
-/// Markdown code, HTML or links but the generator's own).
+/// `#[doc]` attributes, one per line of `text`, made safe by [`crate::doc_text::lines_within`] (no
+/// Markdown code, HTML or links but the generator's own), and broken at spaces to keep within
+/// the project's width at the depths these items are written at.
 pub(crate) fn doc(text: &str) -> TokenStream {
-    let lines: Vec<String> = crate::doc_text::lines(text).into_iter().map(|l| format!(" {l}")).collect();
+    let lines: Vec<String> = crate::doc_text::lines_within(text, 100).into_iter().map(|l| format!(" {l}")).collect();
     quote! { #( #[doc = #lines] )* }
 }
 

@@ -2,21 +2,26 @@
 
 use ::fhirstorm::hooks::{self, WriteFields};
 use ::fhirstorm::json::{self, FromJson, ToJson};
+
 /// A primitive value with its optional `id` and extensions (the JSON `_element`).
 pub type Primitive<T> = ::fhirstorm::Primitive<T, Extension>;
+
 /// Marker type of FHIR 1.0.2: the `Version` of every resource in this module.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Dstu2;
+
 impl ::fhirstorm::FhirVersion for Dstu2 {
     const NAME: &'static str = "Dstu2";
     const FHIR_VERSION: &'static str = "1.0.2";
     const RELEASE: &'static str = "1.0";
     type AnyResource = AnyResource;
     type Meta = Meta;
+
     fn definitions() -> &'static ::fhirstorm::validation::Definitions {
         &DEFINITIONS
     }
 }
+
 /// This version's element table, which `fhirstorm::validation::Validate` checks
 /// resources against.
 pub static DEFINITIONS: ::fhirstorm::validation::LazyDefinitions = ::fhirstorm::validation::LazyDefinitions::new(r#"
@@ -42,6 +47,7 @@ V	http://example.org/vs/gadget-mode	on	off
 X	0
 J	1
 "#);
+
 /// A typed search on resource type `R` of this version (`Patient::search()`): the result
 /// parameters here, and one method per search parameter FHIR defines for `R` in the
 /// resource's own block (`PatientSearch` is `Search<Patient>`). Pass it to
@@ -54,26 +60,31 @@ impl<R> Default for Search<R> {
         Self(::fhirstorm::search::Query::default())
     }
 }
+
 impl<R> Clone for Search<R> {
     fn clone(&self) -> Self {
         Self(self.0.clone())
     }
 }
+
 impl<R> std::fmt::Debug for Search<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Search").field(&self.0).finish()
     }
 }
+
 impl<R> Search<R> {
     /// `_include` one of this resource's references (`Observation::INCLUDE_SUBJECT`).
     pub fn include(self, include: ::fhirstorm::search::Include<R>) -> Self {
         Self(hooks::search_raw(self.0, "_include", include.as_str()))
     }
+
     /// `_revinclude`: resources of another type whose reference parameter points here
     /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
     pub fn revinclude<I: ::fhirstorm::search::RevIncludable<R>>(self, _include: I) -> Self {
         Self(hooks::search_raw(self.0, "_revinclude", I::VALUE))
     }
+
     /// `_has`: only resources that a resource of another type refers to through
     /// `via` (`Observation::REVINCLUDE_SUBJECT`), where that resource matches `query`:
     /// `_has:Observation:subject:code=...` for each parameter of `query`.
@@ -85,49 +96,60 @@ impl<R> Search<R> {
         let _ = via;
         Self(hooks::search_has(self.0, I::VALUE, query.into()))
     }
+
     /// `_include:recurse`.
     pub fn include_recurse(self, include: ::fhirstorm::search::Include<R>) -> Self {
         Self(hooks::search_raw(self.0, "_include:recurse", include.as_str()))
     }
+
     /// `_revinclude:recurse`.
     pub fn revinclude_recurse<I: ::fhirstorm::search::RevIncludable<R>>(self, _include: I) -> Self {
         Self(hooks::search_raw(self.0, "_revinclude:recurse", I::VALUE))
     }
+
     /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
     pub fn sort(self, key: ::fhirstorm::search::SortKey<R>) -> Self {
         Self(hooks::search_sort(self.0, key.as_str(), false))
     }
+
     /// `_sort` descending.
     pub fn sort_desc(self, key: ::fhirstorm::search::SortKey<R>) -> Self {
         Self(hooks::search_sort(self.0, key.as_str(), true))
     }
+
     /// `_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).
     pub fn elements(self, elements: impl IntoIterator<Item = ::fhirstorm::search::Element<R>>) -> Self {
         let list: Vec<&str> = elements.into_iter().map(|e| e.as_str()).collect();
         Self(hooks::search_raw(self.0, "_elements", &list.join(",")))
     }
+
     /// `_count`: page size.
     pub fn count(self, n: u32) -> Self {
         Self(hooks::search_raw(self.0, "_count", &n.to_string()))
     }
+
     /// `_summary`.
     pub fn summary(self, s: ::fhirstorm::search::Summary) -> Self {
         Self(hooks::search_raw(self.0, "_summary", s.as_str()))
     }
+
     /// A parameter the definitions do not have (server-specific), as given.
     pub fn raw(self, name: &str, value: &str) -> Self {
         Self(hooks::search_raw(self.0, name, value))
     }
+
     /// The query string.
     pub fn to_query_string(&self) -> String {
         self.0.to_query_string()
     }
 }
+
 impl<R> From<Search<R>> for ::fhirstorm::search::Query<R> {
     fn from(b: Search<R>) -> Self {
         b.0
     }
 }
+
 impl<R> From<::fhirstorm::search::Query<R>> for Search<R> {
     /// The builder over a query built elsewhere (an implementation guide's
     /// parameters add to it this way).
@@ -135,14 +157,17 @@ impl<R> From<::fhirstorm::search::Query<R>> for Search<R> {
         Self(q)
     }
 }
+
 impl<R> ::fhirstorm::search::IntoSearch<R> for Search<R> {
     fn into_pairs(self) -> Vec<(String, String)> {
         self.0.into_pairs()
     }
 }
+
 mod datatypes {
     #[allow(unused_imports)]
     use super::*;
+
     /// Optional Extensions Element
     ///
     /// `Extension`
@@ -155,6 +180,9 @@ mod datatypes {
         /// identifies the meaning of the extension
         ///
         /// `Extension.url` · 1..1
+        ///
+        /// Required, yet an `Option`: data without it still reads and writes back as it came, and `validate()` reports
+        /// it missing.
         pub url: Option<String>,
         /// Value of extension
         ///
@@ -163,11 +191,13 @@ mod datatypes {
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
+
     impl FromJson for Extension {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             hooks::read_new(p)
         }
     }
+
     impl<'a> hooks::ReadMembers<'a> for Extension {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
@@ -177,6 +207,7 @@ mod datatypes {
             }
         }
     }
+
     impl ToJson for Extension {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
@@ -189,6 +220,7 @@ mod datatypes {
             w.end_object();
         }
     }
+
     /// Metadata about a resource
     ///
     /// `Meta`
@@ -201,11 +233,13 @@ mod datatypes {
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
+
     impl FromJson for Meta {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             hooks::read_new(p)
         }
     }
+
     impl<'a> hooks::ReadMembers<'a> for Meta {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
@@ -215,6 +249,7 @@ mod datatypes {
             }
         }
     }
+
     impl ToJson for Meta {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
@@ -223,6 +258,7 @@ mod datatypes {
             w.end_object();
         }
     }
+
     /// A reference from one resource to another
     ///
     /// `Reference`
@@ -235,11 +271,13 @@ mod datatypes {
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
+
     impl FromJson for Reference {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             hooks::read_new(p)
         }
     }
+
     impl<'a> hooks::ReadMembers<'a> for Reference {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
@@ -249,6 +287,7 @@ mod datatypes {
             }
         }
     }
+
     impl ToJson for Reference {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
@@ -257,6 +296,7 @@ mod datatypes {
             w.end_object();
         }
     }
+
     /// Value of extension
     ///
     /// The choice element `Extension.value[x]`.
@@ -267,6 +307,7 @@ mod datatypes {
         /// `valueReference`: references Gadget
         Reference(Box<Reference>),
     }
+
     impl ExtensionValue {
         /// The FHIR type of the value (`Quantity`, `dateTime`).
         pub fn type_code(&self) -> &'static str {
@@ -276,6 +317,7 @@ mod datatypes {
             }
         }
     }
+
     impl hooks::ChoiceJson for ExtensionValue {
         fn write_field(&self, w: &mut json::Writer, base: &str) {
             match self {
@@ -283,7 +325,13 @@ mod datatypes {
                 Self::Reference(v) => w.choice(base, "Reference", v),
             }
         }
-        fn read_variant(slot: &mut Option<Self>, p: &mut json::Parser<'_>, ext: bool, suffix: &str) -> Option<Result<(), json::Error>> {
+
+        fn read_variant(
+            slot: &mut Option<Self>,
+            p: &mut json::Parser<'_>,
+            ext: bool,
+            suffix: &str,
+        ) -> Option<Result<(), json::Error>> {
             Some(if ext {
                 match suffix {
                     "Integer" => ::fhirstorm::__choice!(p, *slot, Self::Integer, hooks::prim_ext_in),
@@ -299,10 +347,13 @@ mod datatypes {
         }
     }
 }
+
 pub use self::datatypes::*;
+
 mod gadget {
     #[allow(unused_imports)]
     use super::*;
+
     /// A made-up DSTU2 resource
     ///
     /// `Gadget`
@@ -337,11 +388,13 @@ mod gadget {
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
+
     impl FromJson for Gadget {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             hooks::read_new(p)
         }
     }
+
     impl<'a> hooks::ReadMembers<'a> for Gadget {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
@@ -359,6 +412,7 @@ mod gadget {
             }
         }
     }
+
     impl ToJson for Gadget {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
@@ -374,24 +428,31 @@ mod gadget {
             w.end_object();
         }
     }
+
     impl ::fhirstorm::Resource for Gadget {
         type Version = Dstu2;
         const TYPE: &'static str = "Gadget";
+
         fn id(&self) -> Option<&str> {
             self.id.as_deref()
         }
+
         fn set_id(&mut self, id: Option<String>) {
             self.id = id;
         }
+
         fn meta(&self) -> Option<&Meta> {
             self.meta.as_ref()
         }
+
         fn meta_mut(&mut self) -> &mut Option<Meta> {
             &mut self.meta
         }
+
         fn into_any(self) -> AnyResource {
             AnyResource::Gadget(::fhirstorm::ResourceBox::new(self))
         }
+
         fn from_any(any: AnyResource) -> Result<Self, AnyResource> {
             match any {
                 AnyResource::Gadget(r) => Ok(r.into_inner()),
@@ -399,17 +460,20 @@ mod gadget {
             }
         }
     }
+
     impl From<Gadget> for AnyResource {
         fn from(r: Gadget) -> Self {
             AnyResource::Gadget(::fhirstorm::ResourceBox::new(r))
         }
     }
+
     impl ::fhirstorm::DropBoxed for Gadget {
         #[inline(never)]
         fn drop_boxed(boxed: Box<Self>) {
             drop(boxed)
         }
     }
+
     /// A typed search on `Gadget`: one method per search parameter FHIR defines for it, and
     /// the result parameters every [`Search`] has.
     pub type GadgetSearch = Search<Gadget>;
@@ -421,6 +485,7 @@ mod gadget {
         pub fn id(self, value: impl Into<::fhirstorm::search::TokenValue>) -> Self {
             Self(hooks::search_add(self.0, "_id", value.into()))
         }
+
         /// When the resource version last changed (common to all resources)
         ///
         /// `_lastUpdated` · date
@@ -428,32 +493,43 @@ mod gadget {
             Self(hooks::search_add(self.0, "_lastUpdated", value.into()))
         }
     }
+
     impl Gadget {
         /// A typed search on this resource type.
         pub fn search() -> GadgetSearch {
             GadgetSearch::default()
         }
+
         /// A reference to the resource `id` of this type, as a search value.
         pub fn reference(id: &str) -> ::fhirstorm::search::Ref<Gadget> {
             ::fhirstorm::search::Ref::to(id)
         }
+
         /// `_sort` by `_id`.
         pub const SORT_ID: ::fhirstorm::search::SortKey<Gadget> = hooks::sort_key("_id");
+
         /// `_sort` by `_lastUpdated`.
         pub const SORT_LAST_UPDATED: ::fhirstorm::search::SortKey<Gadget> = hooks::sort_key("_lastUpdated");
+
         /// `_elements` entry `id`.
         pub const ELEMENT_ID: ::fhirstorm::search::Element<Gadget> = hooks::element("id");
+
         /// `_elements` entry `meta`.
         pub const ELEMENT_META: ::fhirstorm::search::Element<Gadget> = hooks::element("meta");
+
         /// `_elements` entry `mode`.
         pub const ELEMENT_MODE: ::fhirstorm::search::Element<Gadget> = hooks::element("mode");
+
         /// `_elements` entry `alias`.
         pub const ELEMENT_ALIAS: ::fhirstorm::search::Element<Gadget> = hooks::element("alias");
+
         /// `_elements` entry `item`.
         pub const ELEMENT_ITEM: ::fhirstorm::search::Element<Gadget> = hooks::element("item");
+
         /// `_elements` entry `owner`.
         pub const ELEMENT_OWNER: ::fhirstorm::search::Element<Gadget> = hooks::element("owner");
     }
+
     /// Items
     ///
     /// `Gadget.item`
@@ -470,11 +546,13 @@ mod gadget {
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
+
     impl FromJson for GadgetItem {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             hooks::read_new(p)
         }
     }
+
     impl<'a> hooks::ReadMembers<'a> for GadgetItem {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
@@ -485,6 +563,7 @@ mod gadget {
             }
         }
     }
+
     impl ToJson for GadgetItem {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
@@ -495,12 +574,15 @@ mod gadget {
         }
     }
 }
+
 pub use self::gadget::*;
+
 /// Codes of the value sets that this version binds as required, as enums that still
 /// keep a code they do not list.
 pub mod codes {
     #[allow(unused_imports)]
     use ::fhirstorm::json::{self, FromJson, ToJson};
+
     /// GadgetMode
     ///
     /// ValueSet `http://example.org/vs/gadget-mode`.
@@ -513,6 +595,7 @@ pub mod codes {
         /// A code this version's value set does not list, kept as sent.
         Unrecognized(String),
     }
+
     impl GadgetMode {
         /// The code as it is written in FHIR.
         pub fn as_str(&self) -> &str {
@@ -523,6 +606,7 @@ pub mod codes {
             }
         }
     }
+
     impl From<&str> for GadgetMode {
         fn from(s: &str) -> Self {
             match s {
@@ -532,16 +616,19 @@ pub mod codes {
             }
         }
     }
+
     impl std::fmt::Display for GadgetMode {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
+
     impl FromJson for GadgetMode {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             Ok(Self::from(&*p.str()?))
         }
     }
+
     impl ToJson for GadgetMode {
         fn to_json(&self, w: &mut json::Writer) {
             w.string(self.as_str())
@@ -549,6 +636,7 @@ pub mod codes {
     }
     ::fhirstorm::__serde_via_str!(GadgetMode);
 }
+
 /// Any resource of this version, as read by its `resourceType`. Each is held in a
 /// `ResourceBox` (a box that derefs to it), so that a program that drops one does
 /// not compile the drop code of every resource type itself.
@@ -557,10 +645,12 @@ pub enum AnyResource {
     /// A made-up DSTU2 resource
     Gadget(::fhirstorm::ResourceBox<Gadget>),
 }
+
 /// The resource type names of this version, sorted.
 pub const RESOURCE_TYPES: &[&str] = &[
     "Gadget",
 ];
+
 impl AnyResource {
     /// The `resourceType` of the resource.
     pub fn resource_type(&self) -> &'static str {
@@ -568,54 +658,65 @@ impl AnyResource {
             Self::Gadget(_) => "Gadget",
         }
     }
+
     /// The logical id, if any.
     pub fn id(&self) -> Option<&str> {
         match self {
             Self::Gadget(r) => r.id.as_deref(),
         }
     }
+
     /// Sets the logical id.
     pub fn set_id(&mut self, id: Option<String>) {
         match self {
             Self::Gadget(r) => r.id = id,
         }
     }
+
     /// The resource's `meta`, if any.
     pub fn meta(&self) -> Option<&Meta> {
         match self {
             Self::Gadget(r) => r.meta.as_ref(),
         }
     }
+
     /// The resource's `meta`, to change.
     pub fn meta_mut(&mut self) -> &mut Option<Meta> {
         match self {
             Self::Gadget(r) => &mut r.meta,
         }
     }
+
     /// Reads a resource of any type from JSON bytes.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, json::Error> {
         json::from_slice(bytes)
     }
+
     /// Writes the resource as compact JSON.
     pub fn to_vec(&self) -> Vec<u8> {
         json::to_vec(self)
     }
+
     /// The resource as `R`, or `self` back when it is of another type.
     pub fn downcast<R: ::fhirstorm::Resource<Version = Dstu2>>(self) -> Result<R, Self> {
         R::from_any(self)
     }
 }
+
 impl ::fhirstorm::AnyResourceOf for AnyResource {
     fn resource_type(&self) -> &'static str {
         AnyResource::resource_type(self)
     }
+
     fn id(&self) -> Option<&str> {
         AnyResource::id(self)
     }
+
     fn set_id(&mut self, id: Option<String>) {
         AnyResource::set_id(self, id)
     }
 }
+
 impl FromJson for AnyResource {
     fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
         let ty = p.peek_resource_type()?;
@@ -625,6 +726,7 @@ impl FromJson for AnyResource {
         })
     }
 }
+
 impl ToJson for AnyResource {
     fn to_json(&self, w: &mut json::Writer) {
         match self {
@@ -632,6 +734,7 @@ impl ToJson for AnyResource {
         }
     }
 }
+
 impl AnyResource {
     /// Every issue found against this version's base definitions
     /// (`fhirstorm::validation::Validate`, for a resource of any type).
@@ -639,6 +742,7 @@ impl AnyResource {
         DEFINITIONS.validate(&json::to_value(self))
     }
 }
+
 impl ::fhirstorm::extension::ExtensionElement for Extension {
     fn url(&self) -> Option<&str> {
         self.url.as_deref()

@@ -2,7 +2,8 @@
 
 /// The package these types were generated from (`name@version`).
 pub const PACKAGE: &str = "example.fhir.ig@0.1.0";
-/// The extensions that `example.fhir.ig@0.1.0` defines, one type each: read and written through `fhirstorm::extension::Extensions` on any element's `extension` list.
+/// The extensions that `example.fhir.ig@0.1.0` defines, one type each: read and written
+/// through `fhirstorm::extension::Extensions` on any element's `extension` list.
 pub mod extensions {
     #[allow(unused_imports)]
     use ::fhirstorm::extension::{ExtensionError, TypedExtension};
@@ -48,7 +49,8 @@ pub mod extensions {
     }
     /// Where it came from
     ///
-    /// Extension `http://example.org/fhir/StructureDefinition/origin` · used on `Patient`, `Observation` · value one of `CodeableConcept`, `Reference`, `date`
+    /// Extension `http://example.org/fhir/StructureDefinition/origin` · used on `Patient`, `Observation` ·
+    /// value one of `CodeableConcept`, `Reference`, `date`
     #[derive(Clone, Debug, PartialEq)]
     pub enum Origin {
         /// A value of type `CodeableConcept`.
@@ -106,7 +108,8 @@ pub mod extensions {
     }
     /// A recipe
     ///
-    /// Extension `http://example.org/fhir/StructureDefinition/recipe` · used on `Patient` · complex: its sub-extensions are the fields
+    /// Extension `http://example.org/fhir/StructureDefinition/recipe` · used on `Patient` · complex: its
+    /// sub-extensions are the fields
     #[derive(Clone, Debug, PartialEq)]
     pub struct Recipe {
         /// The kind part
@@ -131,7 +134,8 @@ pub mod extensions {
         pub flavour: Vec<Flavour>,
         /// The absent part
         ///
-        /// `absent` · 0..1 · a generic `Extension`: its definition, \``http://elsewhere.example.org/StructureDefinition/missing`\`, is not in the package
+        /// `absent` · 0..1 · a generic `Extension`: its
+        /// definition, \``http://elsewhere.example.org/StructureDefinition/missing`\`, is not in the package
         pub absent: Option<::fhirstorm::r4::Extension>,
         /// Sub-extensions the definition does not name, kept as read.
         pub other: Vec<::fhirstorm::r4::Extension>,
@@ -455,7 +459,8 @@ pub mod extensions {
         }
     }
 }
-/// The resource and datatype profiles that `example.fhir.ig@0.1.0` defines, one type each: a base resource or datatype that `TryFrom` validated, with typed accessors for the profile's slices.
+/// The resource and datatype profiles that `example.fhir.ig@0.1.0` defines, one type each: a base
+/// resource or datatype that `TryFrom` validated, with typed accessors for the profile's slices.
 pub mod profiles {
     #[allow(unused_imports)]
     use ::fhirstorm::extension::{ExtensionError, Extensions};
@@ -535,9 +540,13 @@ pub mod profiles {
     ///
     /// Must support: `Patient.extension:flavour`, `Patient.name`, `Patient.gender`.
     ///
-    /// Required bindings that the profile's own rules do not check, as their value sets cannot be expanded from the package (on `code` elements, the base version's code lists still apply): `Patient.gender` (`http://hl7.org/fhir/ValueSet/administrative-gender`), `Patient.contact.gender` (`http://example.org/fhir/ValueSet/nowhere`).
+    /// Required bindings that the profile's own rules do not check, as their value sets cannot be expanded
+    /// from the package (on `code` elements, the base version's code lists still apply): `Patient.gender`
+    /// (`http://hl7.org/fhir/ValueSet/administrative-gender`), `Patient.contact.gender`
+    /// (`http://example.org/fhir/ValueSet/nowhere`).
     ///
-    /// Slices by profile, counted by `validate_resolving()` rather than `validate()`, as they need the references' targets: `Patient.generalPractitioner:kitchen`.
+    /// Slices by profile, counted by `validate_resolving()` rather than `validate()`, as they need the
+    /// references' targets: `Patient.generalPractitioner:kitchen`.
     #[derive(Clone, Debug, PartialEq)]
     pub struct Cook(::fhirstorm::r4::Patient);
     impl Cook {
@@ -591,7 +600,8 @@ pub mod profiles {
                 },
             ]
         };
-        /// A new resource with `meta.profile` naming this profile and the profile's fixed and pattern values on the resource's own single-valued elements.
+        /// A new resource with `meta.profile` naming this profile and the profile's fixed and pattern values on
+        /// the resource's own single-valued elements.
         pub fn new() -> Self {
             Self(::fhirstorm::r4::Patient {
                 meta: Some(::fhirstorm::r4::Meta {
@@ -808,7 +818,8 @@ pub mod profiles {
             }
             issues
         }
-        /// `validate()`, and the counts of the slices by profile (`Patient.generalPractitioner:kitchen`), which need the references' targets: `resolve` finds them, as for those slices' accessors.
+        /// `validate()`, and the counts of the slices by profile (`Patient.generalPractitioner:kitchen`), which
+        /// need the references' targets: `resolve` finds them, as for those slices' accessors.
         pub fn validate_resolving<'a>(
             &'a self,
             mut resolve: impl FnMut(
@@ -857,7 +868,8 @@ pub mod profiles {
         }
         /// Defined elsewhere
         ///
-        /// `Patient.extension:elsewhere` · 0..2 · extension `http://elsewhere.example.org/StructureDefinition/missing`
+        /// `Patient.extension:elsewhere` · 0..2 ·
+        /// extension `http://elsewhere.example.org/StructureDefinition/missing`
         ///
         /// Its definition is not in the package: the extensions as they are.
         pub fn elsewhere(&self) -> Vec<&::fhirstorm::r4::Extension> {
@@ -874,9 +886,11 @@ pub mod profiles {
         }
         /// The name's flavour
         ///
-        /// `Patient.name.extension:flavour` · 0..1 · extension `http://example.org/fhir/StructureDefinition/flavour`
+        /// `Patient.name.extension:flavour` · 0..1 ·
+        /// extension `http://example.org/fhir/StructureDefinition/flavour`
         ///
-        /// Every occurrence in the resource (one per occurrence of the elements on the way); to change them, use the element's `extension` list with `fhirstorm::extension::Extensions`.
+        /// Every occurrence in the resource (one per occurrence of the elements on the way); to change them,
+        /// use the element's `extension` list with `fhirstorm::extension::Extensions`.
         pub fn name_flavour(
             &self,
         ) -> Result<Vec<super::extensions::Flavour>, ExtensionError> {
@@ -889,7 +903,8 @@ pub mod profiles {
         }
         /// The HL7 v3 marital status
         ///
-        /// `Patient.maritalStatus.coding:v3` · 0..1 · the items of the slice at every occurrence of the elements on the way, as copies; to change them, go through the elements.
+        /// `Patient.maritalStatus.coding:v3` · 0..1 · the items of the slice at every occurrence of the
+        /// elements on the way, as copies; to change them, go through the elements.
         pub fn marital_status_coding_v3(&self) -> Vec<::fhirstorm::r4::Coding> {
             ::fhirstorm::hooks::items_at(
                 &self.0,
@@ -900,7 +915,8 @@ pub mod profiles {
         }
         /// The cook's number in the kitchen register
         ///
-        /// `Patient.identifier:kitchenId` · 1..1 · the items of `identifier` that contain `{"system":"http://example.org/kitchen-ids"}`
+        /// `Patient.identifier:kitchenId` · 1..1 · the items of `identifier` that
+        /// contain `{"system":"http://example.org/kitchen-ids"}`
         pub fn identifier_kitchen_id(&self) -> Vec<&::fhirstorm::r4::Identifier> {
             ::fhirstorm::hooks::slice_items(
                 &self.0.identifier,
@@ -918,7 +934,8 @@ pub mod profiles {
         }
         /// French, when the cook speaks it
         ///
-        /// `Patient.communication:french` · 0..1 · the items of `communication` that contain `{"language":{"coding":[{"code":"fr","system":"urn:ietf:bcp:47"}]}}`
+        /// `Patient.communication:french` · 0..1 · the items of `communication` that
+        /// contain `{"language":{"coding":[{"code":"fr","system":"urn:ietf:bcp:47"}]}}`
         pub fn communication_french(
             &self,
         ) -> Vec<&::fhirstorm::r4::PatientCommunication> {
@@ -938,9 +955,13 @@ pub mod profiles {
         }
         /// The kitchen the cook works in
         ///
-        /// `Patient.generalPractitioner:kitchen` · 0..1 · the references of `general_practitioner` whose target meets `http://hl7.org/fhir/StructureDefinition/Organization`
+        /// `Patient.generalPractitioner:kitchen` · 0..1 · the references of `general_practitioner` whose target
+        /// meets `http://hl7.org/fhir/StructureDefinition/Organization`
         ///
-        /// `resolve` finds a reference's target (a `Bundle`'s entries, a client's cache); contained resources are found without it; a reference without a target found belongs to no slice. A target meets a profile the package defines when it validates against it, a base resource's definition when it is that resource, and another profile when its `meta.profile` names it.
+        /// `resolve` finds a reference's target (a `Bundle`'s entries, a client's cache); contained resources
+        /// are found without it; a reference without a target found belongs to no slice. A target meets a
+        /// profile the package defines when it validates against it, a base resource's definition when it is
+        /// that resource, and another profile when its `meta.profile` names it.
         pub fn general_practitioner_kitchen<'a>(
             &'a self,
             mut resolve: impl FnMut(
@@ -1111,7 +1132,8 @@ pub mod profiles {
                 },
             ]
         };
-        /// A new resource with `meta.profile` naming this profile and the profile's fixed and pattern values on the resource's own single-valued elements.
+        /// A new resource with `meta.profile` naming this profile and the profile's fixed and pattern values on
+        /// the resource's own single-valued elements.
         pub fn new() -> Self {
             Self(::fhirstorm::r4::Bundle {
                 meta: Some(::fhirstorm::r4::Meta {
@@ -1233,7 +1255,12 @@ pub mod profiles {
         }
     }
 }
-/// The search parameters that `example.fhir.ig@0.1.0` defines, as methods on the base version's search builders: bring a resource's `...SearchExt` trait into scope (`use ...::search::PatientSearchExt;`) and call them on `Patient::search()` like its own. Where the base builder has a method of the same name (a guide redefining a base parameter), `.code(..)` calls the base one; this one is `ConditionSearchExt::code(query, ..)`. Each resource's module holds the parameters' `_sort` keys, and for references their `_include`/`_revinclude` values and target traits.
+/// The search parameters that `example.fhir.ig@0.1.0` defines, as methods on the base version's search
+/// builders: bring a resource's `...SearchExt` trait into scope (`use ...::search::PatientSearchExt;`)
+/// and call them on `Patient::search()` like its own. Where the base builder has a method of the same
+/// name (a guide redefining a base parameter), `.code(..)` calls the base one; this one
+/// is `ConditionSearchExt::code(query, ..)`. Each resource's module holds the parameters' `_sort` keys,
+/// and for references their `_include`/`_revinclude` values and target traits.
 pub mod search {
     #[allow(unused_imports)]
     use ::fhirstorm::hooks;
@@ -1247,7 +1274,9 @@ pub mod search {
         fn count_param(self, value: impl Into<::fhirstorm::search::NumberValue>) -> Self;
         /// Patients and practitioners by their flavour extension.
         ///
-        /// `flavour` · token · `Patient.extension('http://example.org/fhir/StructureDefinition/flavour').value` · modifiers: in
+        /// `flavour` ·
+        /// token · `Patient.extension('http://example.org/fhir/StructureDefinition/flavour').value` ·
+        /// modifiers: in
         ///
         /// Defined by `http://example.org/fhir/SearchParameter/flavour`.
         fn flavour(self, value: impl Into<::fhirstorm::search::TokenValue>) -> Self;
@@ -1339,7 +1368,9 @@ pub mod search {
     pub trait PractitionerSearchExt: Sized {
         /// Patients and practitioners by their flavour extension.
         ///
-        /// `flavour` · token · `Practitioner.extension('http://example.org/fhir/StructureDefinition/flavour').value` · modifiers: in
+        /// `flavour` ·
+        /// token · `Practitioner.extension('http://example.org/fhir/StructureDefinition/flavour').value` ·
+        /// modifiers: in
         ///
         /// Defined by `http://example.org/fhir/SearchParameter/flavour`.
         fn flavour(self, value: impl Into<::fhirstorm::search::TokenValue>) -> Self;

@@ -2,21 +2,26 @@
 
 use ::fhirstorm::hooks::{self, WriteFields};
 use ::fhirstorm::json::{self, FromJson, ToJson};
+
 /// A primitive value with its optional `id` and extensions (the JSON `_element`).
 pub type Primitive<T> = ::fhirstorm::Primitive<T, Extension>;
+
 /// Marker type of FHIR 4.0.1: the `Version` of every resource in this module.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct R4;
+
 impl ::fhirstorm::FhirVersion for R4 {
     const NAME: &'static str = "R4";
     const FHIR_VERSION: &'static str = "4.0.1";
     const RELEASE: &'static str = "4.0";
     type AnyResource = AnyResource;
     type Meta = Meta;
+
     fn definitions() -> &'static ::fhirstorm::validation::Definitions {
         &DEFINITIONS
     }
 }
+
 /// This version's element table, which `fhirstorm::validation::Validate` checks
 /// resources against.
 pub static DEFINITIONS: ::fhirstorm::validation::LazyDefinitions = ::fhirstorm::validation::LazyDefinitions::new(r#"
@@ -71,6 +76,7 @@ V	http://example.org/ValueSet/widget-status	draft	active	entered-in-error	retire
 X	0
 J	0
 "#);
+
 /// A typed search on resource type `R` of this version (`Patient::search()`): the result
 /// parameters here, and one method per search parameter FHIR defines for `R` in the
 /// resource's own block (`PatientSearch` is `Search<Patient>`). Pass it to
@@ -83,26 +89,31 @@ impl<R> Default for Search<R> {
         Self(::fhirstorm::search::Query::default())
     }
 }
+
 impl<R> Clone for Search<R> {
     fn clone(&self) -> Self {
         Self(self.0.clone())
     }
 }
+
 impl<R> std::fmt::Debug for Search<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Search").field(&self.0).finish()
     }
 }
+
 impl<R> Search<R> {
     /// `_include` one of this resource's references (`Observation::INCLUDE_SUBJECT`).
     pub fn include(self, include: ::fhirstorm::search::Include<R>) -> Self {
         Self(hooks::search_raw(self.0, "_include", include.as_str()))
     }
+
     /// `_revinclude`: resources of another type whose reference parameter points here
     /// (`Observation::REVINCLUDE_SUBJECT` in a Patient search).
     pub fn revinclude<I: ::fhirstorm::search::RevIncludable<R>>(self, _include: I) -> Self {
         Self(hooks::search_raw(self.0, "_revinclude", I::VALUE))
     }
+
     /// `_has`: only resources that a resource of another type refers to through
     /// `via` (`Observation::REVINCLUDE_SUBJECT`), where that resource matches `query`:
     /// `_has:Observation:subject:code=...` for each parameter of `query`.
@@ -114,53 +125,65 @@ impl<R> Search<R> {
         let _ = via;
         Self(hooks::search_has(self.0, I::VALUE, query.into()))
     }
+
     /// `_include:iterate`.
     pub fn include_iterate(self, include: ::fhirstorm::search::Include<R>) -> Self {
         Self(hooks::search_raw(self.0, "_include:iterate", include.as_str()))
     }
+
     /// `_revinclude:iterate`.
     pub fn revinclude_iterate<I: ::fhirstorm::search::RevIncludable<R>>(self, _include: I) -> Self {
         Self(hooks::search_raw(self.0, "_revinclude:iterate", I::VALUE))
     }
+
     /// `_total`: how precisely the server should count the matches.
     pub fn total(self, total: ::fhirstorm::search::Total) -> Self {
         Self(hooks::search_raw(self.0, "_total", total.as_str()))
     }
+
     /// `_sort` ascending by one of this resource's parameters (`Patient::SORT_BIRTHDATE`); calls add keys.
     pub fn sort(self, key: ::fhirstorm::search::SortKey<R>) -> Self {
         Self(hooks::search_sort(self.0, key.as_str(), false))
     }
+
     /// `_sort` descending.
     pub fn sort_desc(self, key: ::fhirstorm::search::SortKey<R>) -> Self {
         Self(hooks::search_sort(self.0, key.as_str(), true))
     }
+
     /// `_elements`: only these of this resource's elements (`Patient::ELEMENT_NAME`).
     pub fn elements(self, elements: impl IntoIterator<Item = ::fhirstorm::search::Element<R>>) -> Self {
         let list: Vec<&str> = elements.into_iter().map(|e| e.as_str()).collect();
         Self(hooks::search_raw(self.0, "_elements", &list.join(",")))
     }
+
     /// `_count`: page size.
     pub fn count(self, n: u32) -> Self {
         Self(hooks::search_raw(self.0, "_count", &n.to_string()))
     }
+
     /// `_summary`.
     pub fn summary(self, s: ::fhirstorm::search::Summary) -> Self {
         Self(hooks::search_raw(self.0, "_summary", s.as_str()))
     }
+
     /// A parameter the definitions do not have (server-specific), as given.
     pub fn raw(self, name: &str, value: &str) -> Self {
         Self(hooks::search_raw(self.0, name, value))
     }
+
     /// The query string.
     pub fn to_query_string(&self) -> String {
         self.0.to_query_string()
     }
 }
+
 impl<R> From<Search<R>> for ::fhirstorm::search::Query<R> {
     fn from(b: Search<R>) -> Self {
         b.0
     }
 }
+
 impl<R> From<::fhirstorm::search::Query<R>> for Search<R> {
     /// The builder over a query built elsewhere (an implementation guide's
     /// parameters add to it this way).
@@ -168,14 +191,17 @@ impl<R> From<::fhirstorm::search::Query<R>> for Search<R> {
         Self(q)
     }
 }
+
 impl<R> ::fhirstorm::search::IntoSearch<R> for Search<R> {
     fn into_pairs(self) -> Vec<(String, String)> {
         self.0.into_pairs()
     }
 }
+
 mod bundle {
     #[allow(unused_imports)]
     use super::*;
+
     /// Contains a collection of resources
     ///
     /// `Bundle`
@@ -206,11 +232,13 @@ mod bundle {
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
+
     impl FromJson for Bundle {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             hooks::read_new(p)
         }
     }
+
     impl<'a> hooks::ReadMembers<'a> for Bundle {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
@@ -226,6 +254,7 @@ mod bundle {
             }
         }
     }
+
     impl ToJson for Bundle {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
@@ -240,24 +269,31 @@ mod bundle {
             w.end_object();
         }
     }
+
     impl ::fhirstorm::Resource for Bundle {
         type Version = R4;
         const TYPE: &'static str = "Bundle";
+
         fn id(&self) -> Option<&str> {
             self.id.as_deref()
         }
+
         fn set_id(&mut self, id: Option<String>) {
             self.id = id;
         }
+
         fn meta(&self) -> Option<&Meta> {
             self.meta.as_ref()
         }
+
         fn meta_mut(&mut self) -> &mut Option<Meta> {
             &mut self.meta
         }
+
         fn into_any(self) -> AnyResource {
             AnyResource::Bundle(::fhirstorm::ResourceBox::new(self))
         }
+
         fn from_any(any: AnyResource) -> Result<Self, AnyResource> {
             match any {
                 AnyResource::Bundle(r) => Ok(r.into_inner()),
@@ -265,43 +301,54 @@ mod bundle {
             }
         }
     }
+
     impl From<Bundle> for AnyResource {
         fn from(r: Bundle) -> Self {
             AnyResource::Bundle(::fhirstorm::ResourceBox::new(r))
         }
     }
+
     impl ::fhirstorm::DropBoxed for Bundle {
         #[inline(never)]
         fn drop_boxed(boxed: Box<Self>) {
             drop(boxed)
         }
     }
+
     /// A typed search on `Bundle`: one method per search parameter FHIR defines for it, and
     /// the result parameters every [`Search`] has.
     pub type BundleSearch = Search<Bundle>;
 
     impl Search<Bundle> {
     }
+
     impl Bundle {
         /// A typed search on this resource type.
         pub fn search() -> BundleSearch {
             BundleSearch::default()
         }
+
         /// A reference to the resource `id` of this type, as a search value.
         pub fn reference(id: &str) -> ::fhirstorm::search::Ref<Bundle> {
             ::fhirstorm::search::Ref::to(id)
         }
+
         /// `_elements` entry `id`.
         pub const ELEMENT_ID: ::fhirstorm::search::Element<Bundle> = hooks::element("id");
+
         /// `_elements` entry `meta`.
         pub const ELEMENT_META: ::fhirstorm::search::Element<Bundle> = hooks::element("meta");
+
         /// `_elements` entry `total`.
         pub const ELEMENT_TOTAL: ::fhirstorm::search::Element<Bundle> = hooks::element("total");
+
         /// `_elements` entry `link`.
         pub const ELEMENT_LINK: ::fhirstorm::search::Element<Bundle> = hooks::element("link");
+
         /// `_elements` entry `entry`.
         pub const ELEMENT_ENTRY: ::fhirstorm::search::Element<Bundle> = hooks::element("entry");
     }
+
     /// Links related to this Bundle
     ///
     /// `Bundle.link`
@@ -310,19 +357,27 @@ mod bundle {
         /// See `http://www.iana.org/assignments/link-relations/link-relations.xhtml#link-relations-1`
         ///
         /// `Bundle.link.relation` · 1..1
+        ///
+        /// Required, yet an `Option`: data without it still reads and writes back as it came, and `validate()` reports
+        /// it missing.
         pub relation: Option<Primitive<String>>,
         /// Reference details for the link
         ///
         /// `Bundle.link.url` · 1..1
+        ///
+        /// Required, yet an `Option`: data without it still reads and writes back as it came, and `validate()` reports
+        /// it missing.
         pub url: Option<Primitive<String>>,
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
+
     impl FromJson for BundleLink {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             hooks::read_new(p)
         }
     }
+
     impl<'a> hooks::ReadMembers<'a> for BundleLink {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
@@ -334,6 +389,7 @@ mod bundle {
             }
         }
     }
+
     impl ToJson for BundleLink {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
@@ -343,6 +399,7 @@ mod bundle {
             w.end_object();
         }
     }
+
     /// Entry in the bundle - will have a resource or information
     ///
     /// `Bundle.entry`
@@ -367,11 +424,13 @@ mod bundle {
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
+
     impl FromJson for BundleEntry {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             hooks::read_new(p)
         }
     }
+
     impl<'a> hooks::ReadMembers<'a> for BundleEntry {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
@@ -384,6 +443,7 @@ mod bundle {
             }
         }
     }
+
     impl ToJson for BundleEntry {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
@@ -395,6 +455,7 @@ mod bundle {
             w.end_object();
         }
     }
+
     /// Search related information
     ///
     /// `Bundle.entry.search`
@@ -407,11 +468,13 @@ mod bundle {
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
+
     impl FromJson for BundleEntrySearch {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             hooks::read_new(p)
         }
     }
+
     impl<'a> hooks::ReadMembers<'a> for BundleEntrySearch {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
@@ -421,6 +484,7 @@ mod bundle {
             }
         }
     }
+
     impl ToJson for BundleEntrySearch {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
@@ -429,6 +493,7 @@ mod bundle {
             w.end_object();
         }
     }
+
     /// Results of execution (transaction/batch/history)
     ///
     /// `Bundle.entry.response`
@@ -437,6 +502,9 @@ mod bundle {
         /// Status response code (text optional)
         ///
         /// `Bundle.entry.response.status` · 1..1
+        ///
+        /// Required, yet an `Option`: data without it still reads and writes back as it came, and `validate()` reports
+        /// it missing.
         pub status: Option<Primitive<String>>,
         /// The location (if the operation returns a location)
         ///
@@ -449,11 +517,13 @@ mod bundle {
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
+
     impl FromJson for BundleEntryResponse {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             hooks::read_new(p)
         }
     }
+
     impl<'a> hooks::ReadMembers<'a> for BundleEntryResponse {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
@@ -467,6 +537,7 @@ mod bundle {
             }
         }
     }
+
     impl ToJson for BundleEntryResponse {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
@@ -478,10 +549,13 @@ mod bundle {
         }
     }
 }
+
 pub use self::bundle::*;
+
 mod datatypes {
     #[allow(unused_imports)]
     use super::*;
+
     /// Optional Extensions Element
     ///
     /// `Extension`
@@ -494,6 +568,9 @@ mod datatypes {
         /// identifies the meaning of the extension
         ///
         /// `Extension.url` · 1..1
+        ///
+        /// Required, yet an `Option`: data without it still reads and writes back as it came, and `validate()` reports
+        /// it missing.
         pub url: Option<String>,
         /// Value of extension
         ///
@@ -502,11 +579,13 @@ mod datatypes {
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
+
     impl FromJson for Extension {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             hooks::read_new(p)
         }
     }
+
     impl<'a> hooks::ReadMembers<'a> for Extension {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
@@ -516,6 +595,7 @@ mod datatypes {
             }
         }
     }
+
     impl ToJson for Extension {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
@@ -528,6 +608,7 @@ mod datatypes {
             w.end_object();
         }
     }
+
     /// Metadata about a resource
     ///
     /// `Meta`
@@ -540,11 +621,13 @@ mod datatypes {
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
+
     impl FromJson for Meta {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             hooks::read_new(p)
         }
     }
+
     impl<'a> hooks::ReadMembers<'a> for Meta {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
@@ -554,6 +637,7 @@ mod datatypes {
             }
         }
     }
+
     impl ToJson for Meta {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
@@ -562,6 +646,7 @@ mod datatypes {
             w.end_object();
         }
     }
+
     /// A recursive datatype
     ///
     /// `Node`
@@ -586,11 +671,13 @@ mod datatypes {
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
+
     impl FromJson for Node {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             hooks::read_new(p)
         }
     }
+
     impl<'a> hooks::ReadMembers<'a> for Node {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
@@ -603,6 +690,7 @@ mod datatypes {
             }
         }
     }
+
     impl ToJson for Node {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
@@ -614,6 +702,7 @@ mod datatypes {
             w.end_object();
         }
     }
+
     /// A reference to a resource
     ///
     /// `Reference`
@@ -626,11 +715,13 @@ mod datatypes {
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
+
     impl FromJson for Reference {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             hooks::read_new(p)
         }
     }
+
     impl<'a> hooks::ReadMembers<'a> for Reference {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
@@ -640,6 +731,7 @@ mod datatypes {
             }
         }
     }
+
     impl ToJson for Reference {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
@@ -648,9 +740,11 @@ mod datatypes {
             w.end_object();
         }
     }
+
     /// Value of extension
     ///
-    /// The choice element `Extension.value[x]`. Also the type of `Widget.part.default[x]` ([`WidgetPartDefault`]): elements with the same types.
+    /// The choice element `Extension.value[x]`. Also the type of `Widget.part.default[x]` ([`WidgetPartDefault`]):
+    /// elements with the same types.
     #[derive(Clone, Debug, PartialEq)]
     pub enum ExtensionValue {
         /// `string` (`valueString`)
@@ -658,6 +752,7 @@ mod datatypes {
         /// `Node` (`valueNode`)
         Node(Box<Node>),
     }
+
     impl ExtensionValue {
         /// The FHIR type of the value (`Quantity`, `dateTime`).
         pub fn type_code(&self) -> &'static str {
@@ -667,6 +762,7 @@ mod datatypes {
             }
         }
     }
+
     impl hooks::ChoiceJson for ExtensionValue {
         fn write_field(&self, w: &mut json::Writer, base: &str) {
             match self {
@@ -674,7 +770,13 @@ mod datatypes {
                 Self::Node(v) => w.choice(base, "Node", v),
             }
         }
-        fn read_variant(slot: &mut Option<Self>, p: &mut json::Parser<'_>, ext: bool, suffix: &str) -> Option<Result<(), json::Error>> {
+
+        fn read_variant(
+            slot: &mut Option<Self>,
+            p: &mut json::Parser<'_>,
+            ext: bool,
+            suffix: &str,
+        ) -> Option<Result<(), json::Error>> {
             Some(if ext {
                 match suffix {
                     "String" => ::fhirstorm::__choice!(p, *slot, Self::String, hooks::prim_ext_in),
@@ -690,10 +792,13 @@ mod datatypes {
         }
     }
 }
+
 pub use self::datatypes::*;
+
 mod widget {
     #[allow(unused_imports)]
     use super::*;
+
     /// A made-up resource
     ///
     /// `Widget`
@@ -714,6 +819,9 @@ mod widget {
         /// draft | active | retired
         ///
         /// `Widget.status` · 1..1 · modifier · summary
+        ///
+        /// Required, yet an `Option`: data without it still reads and writes back as it came, and `validate()` reports
+        /// it missing.
         pub status: Option<Primitive<codes::WidgetStatus>>,
         /// Tags (a primitive array, may carry extensions)
         ///
@@ -736,11 +844,13 @@ mod widget {
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
+
     impl FromJson for Widget {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             hooks::read_new(p)
         }
     }
+
     impl<'a> hooks::ReadMembers<'a> for Widget {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
@@ -760,6 +870,7 @@ mod widget {
             }
         }
     }
+
     impl ToJson for Widget {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
@@ -779,24 +890,31 @@ mod widget {
             w.end_object();
         }
     }
+
     impl ::fhirstorm::Resource for Widget {
         type Version = R4;
         const TYPE: &'static str = "Widget";
+
         fn id(&self) -> Option<&str> {
             self.id.as_deref()
         }
+
         fn set_id(&mut self, id: Option<String>) {
             self.id = id;
         }
+
         fn meta(&self) -> Option<&Meta> {
             self.meta.as_ref()
         }
+
         fn meta_mut(&mut self) -> &mut Option<Meta> {
             &mut self.meta
         }
+
         fn into_any(self) -> AnyResource {
             AnyResource::Widget(::fhirstorm::ResourceBox::new(self))
         }
+
         fn from_any(any: AnyResource) -> Result<Self, AnyResource> {
             match any {
                 AnyResource::Widget(r) => Ok(r.into_inner()),
@@ -804,28 +922,37 @@ mod widget {
             }
         }
     }
+
     impl From<Widget> for AnyResource {
         fn from(r: Widget) -> Self {
             AnyResource::Widget(::fhirstorm::ResourceBox::new(r))
         }
     }
+
     impl ::fhirstorm::DropBoxed for Widget {
         #[inline(never)]
         fn drop_boxed(boxed: Box<Self>) {
             drop(boxed)
         }
     }
+
     /// The resource types `Widget?part-of=` may refer to: any resource of this version.
-    #[diagnostic::on_unimplemented(message = "a `{Self}` cannot be what `Widget?part-of=` refers to", label = "allowed targets: any resource of this version")]
+    #[diagnostic::on_unimplemented(
+        message = "a `{Self}` cannot be what `Widget?part-of=` refers to",
+        label = "allowed targets: any resource of this version"
+    )]
     pub trait WidgetPartOfTarget: ::fhirstorm::Resource {}
     impl<T: ::fhirstorm::Resource<Version = R4>> WidgetPartOfTarget for T {}
+
     /// `_revinclude=Widget:part-of`, usable in a search on any resource of this version.
     #[derive(Clone, Copy, Debug)]
     pub struct WidgetPartOfRevInclude;
+
     impl<T: WidgetPartOfTarget> ::fhirstorm::search::RevIncludable<T> for WidgetPartOfRevInclude {
         const VALUE: &'static str = "Widget:part-of";
         type Source = Widget;
     }
+
     /// A typed search on `Widget`: one method per search parameter FHIR defines for it, and
     /// the result parameters every [`Search`] has.
     pub type WidgetSearch = Search<Widget>;
@@ -837,10 +964,12 @@ mod widget {
         pub fn part_of<T: WidgetPartOfTarget>(self, value: ::fhirstorm::search::Ref<T>) -> Self {
             Self(hooks::search_add(self.0, "part-of", value))
         }
+
         /// Chained search through `part-of`: `part-of:Target.param=value` for each parameter of `query`.
         pub fn part_of_where<T: WidgetPartOfTarget>(self, query: impl Into<::fhirstorm::search::Query<T>>) -> Self {
             Self(hooks::search_chain(self.0, "part-of", <T as ::fhirstorm::Resource>::TYPE, query.into()))
         }
+
         /// The widget's status
         ///
         /// `status` · token · `Widget.status`
@@ -848,40 +977,55 @@ mod widget {
             Self(hooks::search_add(self.0, "status", value.into()))
         }
     }
+
     impl Widget {
         /// A typed search on this resource type.
         pub fn search() -> WidgetSearch {
             WidgetSearch::default()
         }
+
         /// A reference to the resource `id` of this type, as a search value.
         pub fn reference(id: &str) -> ::fhirstorm::search::Ref<Widget> {
             ::fhirstorm::search::Ref::to(id)
         }
+
         /// `_sort` by `part-of`.
         pub const SORT_PART_OF: ::fhirstorm::search::SortKey<Widget> = hooks::sort_key("part-of");
+
         /// `_revinclude=Widget:part-of`, usable in a search on any resource of this version.
         pub const REVINCLUDE_PART_OF: WidgetPartOfRevInclude = WidgetPartOfRevInclude;
+
         /// `_include=Widget:part-of`
         pub const INCLUDE_PART_OF: ::fhirstorm::search::Include<Widget> = hooks::include("Widget:part-of");
+
         /// `_sort` by `status`.
         pub const SORT_STATUS: ::fhirstorm::search::SortKey<Widget> = hooks::sort_key("status");
+
         /// `_elements` entry `id`.
         pub const ELEMENT_ID: ::fhirstorm::search::Element<Widget> = hooks::element("id");
+
         /// `_elements` entry `meta`.
         pub const ELEMENT_META: ::fhirstorm::search::Element<Widget> = hooks::element("meta");
+
         /// `_elements` entry `contained`.
         pub const ELEMENT_CONTAINED: ::fhirstorm::search::Element<Widget> = hooks::element("contained");
+
         /// `_elements` entry `status`.
         pub const ELEMENT_STATUS: ::fhirstorm::search::Element<Widget> = hooks::element("status");
+
         /// `_elements` entry `tag`.
         pub const ELEMENT_TAG: ::fhirstorm::search::Element<Widget> = hooks::element("tag");
+
         /// `_elements` entry `size`.
         pub const ELEMENT_SIZE: ::fhirstorm::search::Element<Widget> = hooks::element("size");
+
         /// `_elements` entry `value`.
         pub const ELEMENT_VALUE: ::fhirstorm::search::Element<Widget> = hooks::element("value");
+
         /// `_elements` entry `part`.
         pub const ELEMENT_PART: ::fhirstorm::search::Element<Widget> = hooks::element("part");
     }
+
     /// Parts (a backbone element)
     ///
     /// `Widget.part`
@@ -890,6 +1034,9 @@ mod widget {
         /// Part name
         ///
         /// `Widget.part.name` · 1..1
+        ///
+        /// Required, yet an `Option`: data without it still reads and writes back as it came, and `validate()` reports
+        /// it missing.
         pub name: Option<Primitive<String>>,
         /// Default value (the same types as Extension.value\[x\])
         ///
@@ -906,21 +1053,29 @@ mod widget {
         /// JSON members that the definitions do not know, kept as read and written back.
         pub unknown: json::Members,
     }
+
     impl FromJson for WidgetPart {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             hooks::read_new(p)
         }
     }
+
     impl<'a> hooks::ReadMembers<'a> for WidgetPart {
         fn read_member(&mut self, p: &mut json::Parser<'a>, key: &str) -> Result<(), json::Error> {
             match key {
                 "name" => hooks::prim(p, &mut self.name),
                 "_name" => hooks::prim_ext(p, &mut self.name),
                 "part" => hooks::read_structs(p, &mut self.part),
-                _ => hooks::choices(p, &mut self.unknown, key, &mut [("defaultSize", &mut self.default_size), ("default", &mut self.default)]),
+                _ => hooks::choices(
+                    p,
+                    &mut self.unknown,
+                    key,
+                    &mut [("defaultSize", &mut self.default_size), ("default", &mut self.default)],
+                ),
             }
         }
     }
+
     impl ToJson for WidgetPart {
         fn to_json(&self, w: &mut json::Writer) {
             w.begin_object();
@@ -936,6 +1091,7 @@ mod widget {
             w.end_object();
         }
     }
+
     /// A choice
     ///
     /// The choice element `Widget.value[x]`.
@@ -950,6 +1106,7 @@ mod widget {
         /// `valueReference`: references Widget
         Reference(Box<Reference>),
     }
+
     impl WidgetValue {
         /// The FHIR type of the value (`Quantity`, `dateTime`).
         pub fn type_code(&self) -> &'static str {
@@ -961,6 +1118,7 @@ mod widget {
             }
         }
     }
+
     impl hooks::ChoiceJson for WidgetValue {
         fn write_field(&self, w: &mut json::Writer, base: &str) {
             match self {
@@ -970,7 +1128,13 @@ mod widget {
                 Self::Reference(v) => w.choice(base, "Reference", v),
             }
         }
-        fn read_variant(slot: &mut Option<Self>, p: &mut json::Parser<'_>, ext: bool, suffix: &str) -> Option<Result<(), json::Error>> {
+
+        fn read_variant(
+            slot: &mut Option<Self>,
+            p: &mut json::Parser<'_>,
+            ext: bool,
+            suffix: &str,
+        ) -> Option<Result<(), json::Error>> {
             Some(if ext {
                 match suffix {
                     "Boolean" => ::fhirstorm::__choice!(p, *slot, Self::Boolean, hooks::prim_ext_in),
@@ -988,10 +1152,12 @@ mod widget {
             })
         }
     }
+
     /// Default value (the same types as Extension.value\[x\])
     ///
     /// The choice element `Widget.part.default[x]`: the same types as [`ExtensionValue`], whose enum it is.
     pub type WidgetPartDefault = ExtensionValue;
+
     /// Default size (a base name that begins with another's)
     ///
     /// The choice element `Widget.part.defaultSize[x]`.
@@ -1002,6 +1168,7 @@ mod widget {
         /// `defaultSizeDecimal`
         Decimal(Primitive<::fhirstorm::Decimal>),
     }
+
     impl WidgetPartDefaultSize {
         /// The FHIR type of the value (`Quantity`, `dateTime`).
         pub fn type_code(&self) -> &'static str {
@@ -1011,6 +1178,7 @@ mod widget {
             }
         }
     }
+
     impl hooks::ChoiceJson for WidgetPartDefaultSize {
         fn write_field(&self, w: &mut json::Writer, base: &str) {
             match self {
@@ -1018,7 +1186,13 @@ mod widget {
                 Self::Decimal(v) => w.choice_prim(base, "Decimal", v),
             }
         }
-        fn read_variant(slot: &mut Option<Self>, p: &mut json::Parser<'_>, ext: bool, suffix: &str) -> Option<Result<(), json::Error>> {
+
+        fn read_variant(
+            slot: &mut Option<Self>,
+            p: &mut json::Parser<'_>,
+            ext: bool,
+            suffix: &str,
+        ) -> Option<Result<(), json::Error>> {
             Some(if ext {
                 match suffix {
                     "Integer" => ::fhirstorm::__choice!(p, *slot, Self::Integer, hooks::prim_ext_in),
@@ -1035,12 +1209,15 @@ mod widget {
         }
     }
 }
+
 pub use self::widget::*;
+
 /// Codes of the value sets that this version binds as required, as enums that still
 /// keep a code they do not list.
 pub mod codes {
     #[allow(unused_imports)]
     use ::fhirstorm::json::{self, FromJson, ToJson};
+
     /// Widget status
     ///
     /// ValueSet `http://example.org/ValueSet/widget-status`.
@@ -1057,6 +1234,7 @@ pub mod codes {
         /// A code this version's value set does not list, kept as sent.
         Unrecognized(String),
     }
+
     impl WidgetStatus {
         /// The code as it is written in FHIR.
         pub fn as_str(&self) -> &str {
@@ -1069,6 +1247,7 @@ pub mod codes {
             }
         }
     }
+
     impl From<&str> for WidgetStatus {
         fn from(s: &str) -> Self {
             match s {
@@ -1080,16 +1259,19 @@ pub mod codes {
             }
         }
     }
+
     impl std::fmt::Display for WidgetStatus {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
+
     impl FromJson for WidgetStatus {
         fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
             Ok(Self::from(&*p.str()?))
         }
     }
+
     impl ToJson for WidgetStatus {
         fn to_json(&self, w: &mut json::Writer) {
             w.string(self.as_str())
@@ -1097,6 +1279,7 @@ pub mod codes {
     }
     ::fhirstorm::__serde_via_str!(WidgetStatus);
 }
+
 /// Any resource of this version, as read by its `resourceType`. Each is held in a
 /// `ResourceBox` (a box that derefs to it), so that a program that drops one does
 /// not compile the drop code of every resource type itself.
@@ -1107,11 +1290,13 @@ pub enum AnyResource {
     /// A made-up resource
     Widget(::fhirstorm::ResourceBox<Widget>),
 }
+
 /// The resource type names of this version, sorted.
 pub const RESOURCE_TYPES: &[&str] = &[
     "Bundle",
     "Widget",
 ];
+
 impl AnyResource {
     /// The `resourceType` of the resource.
     pub fn resource_type(&self) -> &'static str {
@@ -1120,6 +1305,7 @@ impl AnyResource {
             Self::Widget(_) => "Widget",
         }
     }
+
     /// The logical id, if any.
     pub fn id(&self) -> Option<&str> {
         match self {
@@ -1127,6 +1313,7 @@ impl AnyResource {
             Self::Widget(r) => r.id.as_deref(),
         }
     }
+
     /// Sets the logical id.
     pub fn set_id(&mut self, id: Option<String>) {
         match self {
@@ -1134,6 +1321,7 @@ impl AnyResource {
             Self::Widget(r) => r.id = id,
         }
     }
+
     /// The resource's `meta`, if any.
     pub fn meta(&self) -> Option<&Meta> {
         match self {
@@ -1141,6 +1329,7 @@ impl AnyResource {
             Self::Widget(r) => r.meta.as_ref(),
         }
     }
+
     /// The resource's `meta`, to change.
     pub fn meta_mut(&mut self) -> &mut Option<Meta> {
         match self {
@@ -1148,30 +1337,37 @@ impl AnyResource {
             Self::Widget(r) => &mut r.meta,
         }
     }
+
     /// Reads a resource of any type from JSON bytes.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, json::Error> {
         json::from_slice(bytes)
     }
+
     /// Writes the resource as compact JSON.
     pub fn to_vec(&self) -> Vec<u8> {
         json::to_vec(self)
     }
+
     /// The resource as `R`, or `self` back when it is of another type.
     pub fn downcast<R: ::fhirstorm::Resource<Version = R4>>(self) -> Result<R, Self> {
         R::from_any(self)
     }
 }
+
 impl ::fhirstorm::AnyResourceOf for AnyResource {
     fn resource_type(&self) -> &'static str {
         AnyResource::resource_type(self)
     }
+
     fn id(&self) -> Option<&str> {
         AnyResource::id(self)
     }
+
     fn set_id(&mut self, id: Option<String>) {
         AnyResource::set_id(self, id)
     }
 }
+
 impl FromJson for AnyResource {
     fn from_json(p: &mut json::Parser<'_>) -> Result<Self, json::Error> {
         let ty = p.peek_resource_type()?;
@@ -1182,6 +1378,7 @@ impl FromJson for AnyResource {
         })
     }
 }
+
 impl ToJson for AnyResource {
     fn to_json(&self, w: &mut json::Writer) {
         match self {
@@ -1190,6 +1387,7 @@ impl ToJson for AnyResource {
         }
     }
 }
+
 impl AnyResource {
     /// Every issue found against this version's base definitions
     /// (`fhirstorm::validation::Validate`, for a resource of any type).
@@ -1197,20 +1395,24 @@ impl AnyResource {
         DEFINITIONS.validate(&json::to_value(self))
     }
 }
+
 impl ::fhirstorm::extension::ExtensionElement for Extension {
     fn url(&self) -> Option<&str> {
         self.url.as_deref()
     }
 }
+
 /// What the REST client needs of this version: its JSON media type and Bundle shape
 /// (generated from the definitions, as everything in this module).
 impl ::fhirstorm::version::ClientVersion for R4 {
     type Bundle = Bundle;
     const JSON_MIME: &'static str = "application/fhir+json";
     const JSON_PATCH: bool = false;
+
     fn next_link(bundle: &Bundle) -> Option<&str> {
         Self::link(bundle, "next")
     }
+
     fn link<'a>(bundle: &'a Bundle, rel: &str) -> Option<&'a str> {
         bundle
             .link
@@ -1218,9 +1420,11 @@ impl ::fhirstorm::version::ClientVersion for R4 {
             .find(|l| l.relation.as_ref().and_then(|r| r.value.as_ref()).map(|v| v.as_str()) == Some(rel))
             .and_then(|l| l.url.as_ref()?.value.as_deref())
     }
+
     fn total(bundle: &Bundle) -> Option<u64> {
         bundle.total.as_ref()?.value.map(u64::from)
     }
+
     fn entries(bundle: Bundle) -> Vec<::fhirstorm::version::Entry<AnyResource>> {
         let text = |p: Option<&Primitive<String>>| p.and_then(|p| p.value.clone());
         bundle
@@ -1236,10 +1440,24 @@ impl ::fhirstorm::version::ClientVersion for R4 {
             })
             .collect()
     }
+
     fn version_id(meta: &Meta) -> Option<&str> {
         meta.version_id.as_ref()?.value.as_deref()
     }
 }
 // `Reference::resolve` and `resolve_as` (with fhirstorm's `client` feature).
 ::fhirstorm::__resolve_references!(Reference, R4);
-::fhirstorm::__serde_via_json!(Extension, Meta, Node, Reference, Bundle, BundleLink, BundleEntry, BundleEntrySearch, BundleEntryResponse, Widget, WidgetPart, AnyResource);
+::fhirstorm::__serde_via_json!(
+    Extension,
+    Meta,
+    Node,
+    Reference,
+    Bundle,
+    BundleLink,
+    BundleEntry,
+    BundleEntrySearch,
+    BundleEntryResponse,
+    Widget,
+    WidgetPart,
+    AnyResource,
+);
