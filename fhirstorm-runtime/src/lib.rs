@@ -20,6 +20,7 @@ pub mod convert;
 #[cfg(feature = "client")]
 mod error;
 pub mod extension;
+pub mod fhirpath;
 #[doc(hidden)]
 pub mod hooks;
 pub mod json;

@@ -13,6 +13,7 @@ mod compile_fail;
     feature = "uuid"
 ))]
 mod conversions;
+mod fhirpath;
 #[cfg(all(feature = "dstu2", feature = "stu3", feature = "r4"))]
 mod search;
 mod serde;

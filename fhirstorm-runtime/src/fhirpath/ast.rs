@@ -1,0 +1,217 @@
+//! The parsed expression: a tree of nodes, each with the byte range of its text.
+
+use std::fmt;
+
+/// A node and where its text is.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Expr {
+    pub(crate) kind: Kind,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+/// What a node is.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Kind {
+    /// `{}`
+    Empty,
+    Boolean(bool),
+    String(String),
+    /// An integer or decimal literal as written (`12`, `3.50`).
+    Number(String),
+    /// A long integer literal (`12L`), its digits.
+    Long(String),
+    /// A date, date-time or time literal as written, without the `@`.
+    DateTime(String),
+    /// A number with a unit: a UCUM code (`4.5 'mg'`) or a calendar duration (`3 days`).
+    Quantity {
+        value: String,
+        unit: String,
+        calendar: bool,
+    },
+    /// `%name`
+    Env(String),
+    /// `$this`
+    This,
+    /// `$index`
+    Index,
+    /// `$total`
+    Total,
+    /// `name`, or `target.name`: the children of that name.
+    Member {
+        target: Option<Box<Expr>>,
+        name: String,
+    },
+    /// `name(args)`, or `target.name(args)`.
+    Call {
+        target: Option<Box<Expr>>,
+        name: String,
+        args: Vec<Expr>,
+    },
+    /// `target[index]`
+    Indexer(Box<Expr>, Box<Expr>),
+    /// `-x`, `+x`
+    Negate(Box<Expr>),
+    Plus(Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `x is Type`, `x as Type`.
+    Type {
+        op: TypeOp,
+        target: Box<Expr>,
+        ty: TypeName,
+    },
+}
+
+/// A type's name: `Patient`, `FHIR.Patient`, `System.String`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TypeName {
+    pub(crate) namespace: Option<String>,
+    pub(crate) name: String,
+}
+
+impl fmt::Display for TypeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{ns}.{}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+/// `is` or `as`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TypeOp {
+    Is,
+    As,
+}
+
+/// The binary operators, in FHIRPath's spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BinOp {
+    Mul,
+    Div,
+    IntDiv,
+    Mod,
+    Add,
+    Sub,
+    Concat,
+    Union,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Equiv,
+    Ne,
+    NotEquiv,
+    In,
+    Contains,
+    And,
+    Or,
+    Xor,
+    Implies,
+}
+
+impl BinOp {
+    /// The operator for a token's text, with its binding power (higher binds tighter).
+    pub(crate) fn of(text: &str) -> Option<(BinOp, u8)> {
+        Some(match text {
+            "*" => (BinOp::Mul, 10),
+            "/" => (BinOp::Div, 10),
+            "div" => (BinOp::IntDiv, 10),
+            "mod" => (BinOp::Mod, 10),
+            "+" => (BinOp::Add, 9),
+            "-" => (BinOp::Sub, 9),
+            "&" => (BinOp::Concat, 9),
+            "|" => (BinOp::Union, 7),
+            "<" => (BinOp::Lt, 6),
+            "<=" => (BinOp::Le, 6),
+            ">" => (BinOp::Gt, 6),
+            ">=" => (BinOp::Ge, 6),
+            "=" => (BinOp::Eq, 5),
+            "~" => (BinOp::Equiv, 5),
+            "!=" => (BinOp::Ne, 5),
+            "!~" => (BinOp::NotEquiv, 5),
+            "in" => (BinOp::In, 4),
+            "contains" => (BinOp::Contains, 4),
+            "and" => (BinOp::And, 3),
+            "or" => (BinOp::Or, 2),
+            "xor" => (BinOp::Xor, 2),
+            "implies" => (BinOp::Implies, 1),
+            _ => return None,
+        })
+    }
+
+    /// The operator as written.
+    pub(crate) fn text(self) -> &'static str {
+        match self {
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::IntDiv => "div",
+            BinOp::Mod => "mod",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Concat => "&",
+            BinOp::Union => "|",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Eq => "=",
+            BinOp::Equiv => "~",
+            BinOp::Ne => "!=",
+            BinOp::NotEquiv => "!~",
+            BinOp::In => "in",
+            BinOp::Contains => "contains",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+            BinOp::Xor => "xor",
+            BinOp::Implies => "implies",
+        }
+    }
+}
+
+/// The expression written back, fully parenthesized: what the parser understood.
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let on = |f: &mut fmt::Formatter<'_>, target: &Option<Box<Expr>>| match target {
+            Some(t) => write!(f, "{t}."),
+            None => Ok(()),
+        };
+        match &self.kind {
+            Kind::Empty => f.write_str("{}"),
+            Kind::Boolean(b) => write!(f, "{b}"),
+            Kind::String(s) => write!(f, "{s:?}"),
+            Kind::Number(n) => f.write_str(n),
+            Kind::Long(n) => write!(f, "{n}L"),
+            Kind::DateTime(d) => write!(f, "@{d}"),
+            Kind::Quantity { value, unit, calendar: true } => write!(f, "{value} {unit}"),
+            Kind::Quantity { value, unit, calendar: false } => write!(f, "{value} {unit:?}"),
+            Kind::Env(name) => write!(f, "%{name}"),
+            Kind::This => f.write_str("$this"),
+            Kind::Index => f.write_str("$index"),
+            Kind::Total => f.write_str("$total"),
+            Kind::Member { target, name } => {
+                on(f, target)?;
+                f.write_str(name)
+            }
+            Kind::Call { target, name, args } => {
+                on(f, target)?;
+                write!(f, "{name}(")?;
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                f.write_str(")")
+            }
+            Kind::Indexer(target, index) => write!(f, "{target}[{index}]"),
+            Kind::Negate(e) => write!(f, "(-{e})"),
+            Kind::Plus(e) => write!(f, "(+{e})"),
+            Kind::Binary(op, l, r) => write!(f, "({l} {} {r})", op.text()),
+            Kind::Type { op: TypeOp::Is, target, ty } => write!(f, "({target} is {ty})"),
+            Kind::Type { op: TypeOp::As, target, ty } => write!(f, "({target} as {ty})"),
+        }
+    }
+}
