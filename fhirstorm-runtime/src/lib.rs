@@ -42,7 +42,7 @@ pub mod fuzzing;
 #[cfg(feature = "client")]
 pub use error::{AuthFailure, Error, ErrorKind, Outcome, OutcomeIssue};
 pub use primitive::{Date, DateTime, Decimal, Instant, Precision, Primitive, PrimitiveExt, PrimitiveValue, Time};
-pub use resource_box::{DropBoxed, ResourceBox};
+pub use resource_box::ResourceBox;
 
 /// What the macros of generated code name (serde, when the `serde` feature is on), so that a
 /// crate with generated models needs no dependency of its own on it.

@@ -9,7 +9,7 @@ use super::{Code, Emitter};
 use crate::ir::*;
 
 impl Emitter<'_> {
-    /// `DEFINITIONS`: the table as text (`fhirstorm::validation::LazyDefinitions`, whose
+    /// `DEFINITIONS`: the table as text (`fhirstorm::hooks::LazyDefinitions`, whose
     /// documentation gives the format), one record per line, decoded when first used.
     pub(super) fn definitions(&self, c: &mut Code) -> Result<(), crate::Error> {
         let index: HashMap<&str, u16> =
@@ -46,9 +46,10 @@ impl Emitter<'_> {
         // DSTU2's JSON lets any object carry comments.
         t.record(["J", flag(self.model.fhir_version.starts_with("1."))])?;
 
-        c.doc("This version's element table, which `fhirstorm::validation::Validate` checks\nresources against.");
+        c.doc("This version's element table (`FhirVersion::definitions()` gives it), which validation\nchecks resources against.");
+        c.line("#[doc(hidden)]");
         c.line(
-            "pub static DEFINITIONS: crate::validation::LazyDefinitions = crate::validation::LazyDefinitions::new(r#\"",
+            "pub static DEFINITIONS: crate::hooks::LazyDefinitions = crate::hooks::LazyDefinitions::new(r#\"",
         );
         c.verbatim(&t.0);
         c.verbatim("\"#);\n");

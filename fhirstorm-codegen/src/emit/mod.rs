@@ -296,7 +296,7 @@ impl Emitter<'_> {
         c.open(format!("impl From<{name}> for AnyResource"));
         c.block(format!("fn from(r: {name}) -> Self"), format!("AnyResource::{name}(crate::ResourceBox::new(r))"));
         c.close("");
-        c.open(format!("impl crate::DropBoxed for {name}"));
+        c.open(format!("impl crate::hooks::DropBoxed for {name}"));
         c.line("#[inline(never)]");
         c.block("fn drop_boxed(boxed: Box<Self>)", "drop(boxed)");
         c.close("");

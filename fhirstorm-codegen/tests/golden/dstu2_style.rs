@@ -22,9 +22,10 @@ impl ::fhirstorm::FhirVersion for Dstu2 {
     }
 }
 
-/// This version's element table, which `fhirstorm::validation::Validate` checks
-/// resources against.
-pub static DEFINITIONS: ::fhirstorm::validation::LazyDefinitions = ::fhirstorm::validation::LazyDefinitions::new(r#"
+/// This version's element table (`FhirVersion::definitions()` gives it), which validation
+/// checks resources against.
+#[doc(hidden)]
+pub static DEFINITIONS: ::fhirstorm::hooks::LazyDefinitions = ::fhirstorm::hooks::LazyDefinitions::new(r#"
 T	Extension	0
 E	id	0	0	a
 E	url	1	0	a
@@ -467,7 +468,7 @@ mod gadget {
         }
     }
 
-    impl ::fhirstorm::DropBoxed for Gadget {
+    impl ::fhirstorm::hooks::DropBoxed for Gadget {
         #[inline(never)]
         fn drop_boxed(boxed: Box<Self>) {
             drop(boxed)

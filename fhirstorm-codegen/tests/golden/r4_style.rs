@@ -22,9 +22,10 @@ impl ::fhirstorm::FhirVersion for R4 {
     }
 }
 
-/// This version's element table, which `fhirstorm::validation::Validate` checks
-/// resources against.
-pub static DEFINITIONS: ::fhirstorm::validation::LazyDefinitions = ::fhirstorm::validation::LazyDefinitions::new(r#"
+/// This version's element table (`FhirVersion::definitions()` gives it), which validation
+/// checks resources against.
+#[doc(hidden)]
+pub static DEFINITIONS: ::fhirstorm::hooks::LazyDefinitions = ::fhirstorm::hooks::LazyDefinitions::new(r#"
 T	Extension	0
 E	id	0	0	a
 E	url	1	0	a
@@ -308,7 +309,7 @@ mod bundle {
         }
     }
 
-    impl ::fhirstorm::DropBoxed for Bundle {
+    impl ::fhirstorm::hooks::DropBoxed for Bundle {
         #[inline(never)]
         fn drop_boxed(boxed: Box<Self>) {
             drop(boxed)
@@ -929,7 +930,7 @@ mod widget {
         }
     }
 
-    impl ::fhirstorm::DropBoxed for Widget {
+    impl ::fhirstorm::hooks::DropBoxed for Widget {
         #[inline(never)]
         fn drop_boxed(boxed: Box<Self>) {
             drop(boxed)

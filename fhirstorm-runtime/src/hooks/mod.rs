@@ -13,7 +13,9 @@
 //!   member that does not fit), [`choice`] / [`choices`] for those of a struct with choice
 //!   elements.
 //! - The traits generated code implements: [`ReadMembers`] (a struct's reader, which the parser
-//!   drives member by member), [`ReadItems`], [`ChoiceJson`] (a choice element's enum).
+//!   drives member by member), [`ReadItems`], [`ChoiceJson`] (a choice element's enum), and
+//!   [`DropBoxed`] (a resource's drop, for [`ResourceBox`](crate::ResourceBox)).
+//! - The version's element table: [`LazyDefinitions`], decoded on first use.
 //! - Writing: [`WriteFields`] (an element by its shape, a primitive's value and its `_element`
 //!   twin, `resourceType`).
 //! - Search builders: [`search_add`], [`search_raw`], [`search_chain`], [`search_has`],
@@ -40,6 +42,8 @@ mod profile;
 mod reading;
 
 pub use crate::json::contract::{ChoiceJson, ReadItems, ReadMembers};
+pub use crate::resource_box::DropBoxed;
+pub use crate::validation::table::LazyDefinitions;
 pub use profile::*;
 pub use reading::*;
 

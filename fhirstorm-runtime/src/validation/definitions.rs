@@ -3,7 +3,7 @@
 //!
 //! The table is data, not code: one entry per element of every datatype, resource and backbone
 //! element, so that validation costs the version's crate one string (decoded by
-//! [`LazyDefinitions`](super::LazyDefinitions)) rather than a function per type.
+//! `hooks::LazyDefinitions`) rather than a function per type.
 
 use super::formats::{self, PrimitiveType};
 use super::{Issue, IssueKind};

@@ -29,12 +29,11 @@ use crate::json::Value;
 mod definitions;
 mod formats;
 mod rules;
-mod table;
+pub(crate) mod table;
 
 pub use definitions::{CodedValueSetDef, Definitions, ElementDef, ElementType, TypeDef, ValueSetDef};
 pub use formats::PrimitiveType;
 pub use rules::{check_rules, values_at, Check, Rule, Slice, SliceBy};
-pub use table::LazyDefinitions;
 
 /// Validation against the base definitions of the resource's version, implemented for every
 /// resource of every generated version (through its version's [`Definitions`]).
