@@ -9,7 +9,7 @@ use crate::support;
 
 use std::time::Duration;
 
-use fake::export::{export, fast, kickoff, manifest, ndjson, service, TOKEN};
+use crate::bulk_export::{export, fast, kickoff, manifest, ndjson, service, TOKEN};
 use fake::{start_with, Reply};
 use fhirstorm::client::bulk::{NdjsonStream, PollPolicy};
 use fhirstorm::client::ErrorKind;

@@ -5,6 +5,8 @@
 #[macro_use]
 #[path = "../support/mod.rs"]
 mod support;
+#[path = "../support/bulk_export.rs"]
+mod bulk_export;
 #[path = "../support/fake.rs"]
 mod fake;
 

@@ -2,8 +2,8 @@
 //! large unknown member, read line by line and in parallel, and a 200 MB file downloaded from a
 //! fake server.
 
+use crate::bulk_export::{export, manifest, ndjson};
 use crate::counting::peak_growth;
-use crate::fake::export::{export, manifest, ndjson};
 use crate::support::Runner;
 use fhirstorm::client::bulk::NdjsonStream;
 use fhirstorm::r4::{Observation, Patient};

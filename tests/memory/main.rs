@@ -7,6 +7,8 @@
 #[macro_use]
 #[path = "../support/mod.rs"]
 mod support;
+#[path = "../support/bulk_export.rs"]
+mod bulk_export;
 #[path = "../support/counting.rs"]
 mod counting;
 #[path = "../support/fake.rs"]

@@ -48,9 +48,7 @@ impl Emitter<'_> {
 
         c.doc("This version's element table (`FhirVersion::definitions()` gives it), which validation\nchecks resources against.");
         c.line("#[doc(hidden)]");
-        c.line(
-            "pub static DEFINITIONS: crate::hooks::LazyDefinitions = crate::hooks::LazyDefinitions::new(r#\"",
-        );
+        c.line("pub static DEFINITIONS: crate::hooks::LazyDefinitions = crate::hooks::LazyDefinitions::new(r#\"");
         c.verbatim(&t.0);
         c.verbatim("\"#);\n");
         Ok(())
