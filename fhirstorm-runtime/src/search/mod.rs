@@ -15,7 +15,7 @@
 //! assert_eq!(q.to_query_string(), "subject=Patient%2F123&code=http%3A%2F%2Floinc.org%7C8867-4&date=ge2020-01&date=lt2021");
 //! ```
 //!
-//! What must not compile is checked, with the error rustc gives, by `tests/offline/compile_fail.rs`.
+//! What must not compile is checked, with the error rustc gives, by `tests/compile-fail/`.
 //!
 //! Several values of one call are OR (`TokenValue::any(..)`, comma-joined); calling a method
 //! twice is AND. Values are escaped as FHIR says (`\,`, `\$`, `\|`, `\\`). [`Query::raw`] stays
