@@ -66,3 +66,40 @@ fn the_r4_suite_compiles() {
 fn the_r5_suite_compiles() {
     check("r5", 1051);
 }
+
+/// Every search parameter's expression in the definitions the models are built from (STU3 to
+/// R5: DSTU2 has XPath only) compiles: the expressions real servers and guides use.
+#[test]
+fn every_search_parameter_expression_of_the_definitions_compiles() {
+    for version in ["stu3", "r4", "r4b", "r5"] {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fhir-definitions"))
+            .join(version)
+            .join("definitions.json");
+        let bundle: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+                .expect("the definitions are JSON");
+        let mut expressions = Vec::new();
+        for entry in bundle["entry"].as_array().expect("entries") {
+            let resource = &entry["resource"];
+            if resource["resourceType"] == "SearchParameter" {
+                expressions.extend(resource["expression"].as_str());
+                for component in resource["component"].as_array().into_iter().flatten() {
+                    expressions.extend(component["expression"].as_str());
+                }
+            }
+        }
+        let wrong: Vec<String> = expressions
+            .iter()
+            .filter_map(|text| Expression::parse(text).err().map(|e| format!("{text:?}: {e}")))
+            .collect();
+        println!("{version}: {} search parameter expressions compile", expressions.len() - wrong.len());
+        assert!(expressions.len() > 100, "{version}: {} expressions", expressions.len());
+        assert!(
+            wrong.is_empty(),
+            "{version}: {} of {} do not compile:\n{}",
+            wrong.len(),
+            expressions.len(),
+            wrong.join("\n")
+        );
+    }
+}

@@ -5,13 +5,16 @@
 pub(super) const WIDTH: usize = 120;
 
 /// A line too wide, broken as rustfmt breaks it where the shape is simple: a declaration after
-/// its `=`; an `impl` before its `for`; else the first bracketed list of two or more items (not a macro's, whose grammar may
-/// not take a trailing comma), an item a line. Each part with how much deeper it goes; `None`
-/// when the line has neither shape (a long string stays whole).
+/// its `=`; an `impl` before its `for`; else the first bracketed list of two or more items (not
+/// a macro's, whose grammar may not take a trailing comma), an item a line. Each part with how
+/// much deeper it goes; `None` when the line has none of these shapes (a long string stays
+/// whole). Linear in the line's length: a line may hold a package's text.
 pub(super) fn broken(line: &str) -> Option<Vec<(usize, String)>> {
+    let shape = Shape::of(line);
     let declaration = ["pub const ", "const ", "pub static ", "static ", "let "].iter().any(|d| line.starts_with(d));
     if declaration && line.ends_with(';') {
-        if let Some(eq) = top_level(line).find(|&(_, c)| c == '=').map(|(i, _)| i) {
+        if let Some(eq) = (0..line.len()).find(|&i| shape.depth[i] == 0 && shape.code[i] && line.as_bytes()[i] == b'=')
+        {
             if line[..eq].ends_with(' ') && line[eq + 1..].starts_with(' ') {
                 return Some(vec![(0, format!("{} =", line[..eq].trim_end())), (1, line[eq + 1..].trim().to_string())]);
             }
@@ -24,14 +27,13 @@ pub(super) fn broken(line: &str) -> Option<Vec<(usize, String)>> {
         }
     }
     let bytes = line.as_bytes();
-    for open in line.char_indices().filter(|&(_, c)| c == '(' || c == '[').map(|(i, _)| i) {
-        if in_string(line, open) {
+    for &(open, close) in &shape.groups {
+        let macro_call = line[..open].ends_with('!') && !line[..open].ends_with("__serde_via_json!");
+        if macro_call || (open > 0 && bytes[open - 1] == b'#') || bytes[open] == b'{' {
             continue;
         }
-        let macro_call = line[..open].ends_with('!') && !line[..open].ends_with("__serde_via_json!");
-        let Some(close) = matching(line, open) else { continue };
-        let items = split_items(&line[open + 1..close]);
-        if macro_call || items.len() < 2 || bytes.get(open.wrapping_sub(1)) == Some(&b'#') {
+        let items = shape.items(line, open, close);
+        if items.len() < 2 {
             continue;
         }
         let comma = if line.starts_with("#[") { "" } else { "," };
@@ -47,86 +49,78 @@ pub(super) fn broken(line: &str) -> Option<Vec<(usize, String)>> {
     None
 }
 
-/// The characters of `line` outside string literals and brackets, with their offsets.
-fn top_level(line: &str) -> impl Iterator<Item = (usize, char)> + '_ {
-    let mut depth = 0i32;
-    line.char_indices().filter(move |&(i, c)| {
-        if in_string(line, i) {
-            return false;
-        }
-        match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth -= 1,
-            _ => return depth == 0,
-        }
-        false
-    })
+/// A line's structure, read in one pass: which bytes are code (outside string literals), the
+/// bracket depth before each byte, and the bracketed groups in the order they open.
+struct Shape {
+    code: Vec<bool>,
+    depth: Vec<u32>,
+    /// `(open, close)` byte offsets of each `(…)`, `[…]` and `{…}`, by opening position.
+    groups: Vec<(usize, usize)>,
 }
 
-/// Whether the byte at `at` is inside a string literal (`"…"`, with its escapes).
-fn in_string(line: &str, at: usize) -> bool {
-    let mut inside = false;
-    let mut escaped = false;
-    for &b in &line.as_bytes()[..at] {
-        match b {
-            _ if escaped => escaped = false,
-            b'\\' if inside => escaped = true,
-            b'"' => inside = !inside,
-            _ => {}
-        }
-    }
-    inside
-}
-
-/// The offset of the bracket that closes the one at `open`.
-fn matching(line: &str, open: usize) -> Option<usize> {
-    let mut depth = 0;
-    for (i, c) in line[open..].char_indices() {
-        if in_string(line, open + i) {
-            continue;
-        }
-        match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(open + i);
+impl Shape {
+    fn of(line: &str) -> Shape {
+        let bytes = line.as_bytes();
+        let (mut code, mut depth) = (Vec::with_capacity(bytes.len()), Vec::with_capacity(bytes.len()));
+        let (mut inside, mut escaped) = (false, false);
+        let mut open: Vec<usize> = Vec::new();
+        let mut groups = Vec::new();
+        for (i, &b) in bytes.iter().enumerate() {
+            let was_code = !inside;
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' if inside => escaped = true,
+                b'"' => inside = !inside,
+                _ => {}
+            }
+            // A quote is not code; what follows a closing one is.
+            let is_code = was_code && !inside && b != b'"';
+            code.push(is_code);
+            depth.push(open.len() as u32);
+            if is_code {
+                match b {
+                    b'(' | b'[' | b'{' => open.push(i),
+                    b')' | b']' | b'}' => {
+                        if let Some(start) = open.pop() {
+                            groups.push((start, i));
+                        }
+                    }
+                    _ => {}
                 }
             }
-            _ => {}
         }
+        groups.sort_unstable();
+        Shape { code, depth, groups }
     }
-    None
-}
 
-/// The comma-separated items of a bracketed list (brackets, generics and strings kept whole),
-/// trimmed, without an empty last item.
-fn split_items(list: &str) -> Vec<String> {
-    let mut items = Vec::new();
-    let (mut depth, mut angle, mut start) = (0i32, 0i32, 0);
-    let bytes = list.as_bytes();
-    for (i, c) in list.char_indices() {
-        if in_string(list, i) {
-            continue;
-        }
-        let before = if i > 0 { bytes[i - 1] } else { b' ' };
-        match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth -= 1,
-            '<' if before.is_ascii_alphanumeric() || before == b':' => angle += 1,
-            '>' if angle > 0 && before != b'-' && before != b'=' => angle -= 1,
-            ',' if depth == 0 && angle == 0 => {
-                items.push(list[start..i].trim().to_string());
-                start = i + 1;
+    /// The comma-separated items of the group `open`..`close` (nested brackets, generics and
+    /// strings kept whole), trimmed, without an empty last item.
+    fn items<'a>(&self, line: &'a str, open: usize, close: usize) -> Vec<&'a str> {
+        let bytes = line.as_bytes();
+        let inner = self.depth[open] + 1;
+        let (mut angle, mut start) = (0i32, open + 1);
+        let mut items = Vec::new();
+        for i in open + 1..close {
+            if !self.code[i] || self.depth[i] != inner {
+                continue;
             }
-            _ => {}
+            let before = bytes[i - 1];
+            match bytes[i] {
+                b'<' if before.is_ascii_alphanumeric() || before == b':' => angle += 1,
+                b'>' if angle > 0 && before != b'-' && before != b'=' => angle -= 1,
+                b',' if angle == 0 => {
+                    items.push(line[start..i].trim());
+                    start = i + 1;
+                }
+                _ => {}
+            }
         }
+        let last = line[start..close].trim();
+        if !last.is_empty() {
+            items.push(last);
+        }
+        items
     }
-    let last = list[start..].trim();
-    if !last.is_empty() {
-        items.push(last.to_string());
-    }
-    items
 }
 
 #[cfg(test)]
@@ -164,6 +158,16 @@ mod tests {
             parts("impl<T: ATarget> crate::search::RevIncludable<T> for ARevInclude {"),
             ["impl<T: ATarget> crate::search::RevIncludable<T>", "    for ARevInclude", "{"]
         );
+    }
+
+    #[test]
+    fn a_long_line_is_broken_in_linear_time() {
+        // A package's text in a string literal, and brackets nested deep: no quadratic walk.
+        let text =
+            format!("pub fn f(a: A, b: &str) -> X {{ g({}\"{}\") }}", "(".repeat(50_000), "x, (".repeat(200_000));
+        let started = std::time::Instant::now();
+        assert!(broken(&text).is_some());
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
     }
 
     #[test]

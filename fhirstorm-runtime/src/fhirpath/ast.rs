@@ -8,6 +8,8 @@ pub(crate) struct Expr {
     pub(crate) kind: Kind,
     pub(crate) start: usize,
     pub(crate) end: usize,
+    /// The depth of the tree below and including this node (a leaf is 1).
+    pub(crate) depth: u16,
 }
 
 /// What a node is.
@@ -60,6 +62,21 @@ pub(crate) enum Kind {
         target: Box<Expr>,
         ty: TypeName,
     },
+}
+
+impl Kind {
+    /// The node's children.
+    pub(crate) fn children(&self) -> impl Iterator<Item = &Expr> {
+        let (one, two, many): (Option<&Expr>, Option<&Expr>, &[Expr]) = match self {
+            Kind::Member { target, .. } => (target.as_deref(), None, &[]),
+            Kind::Call { target, args, .. } => (target.as_deref(), None, args),
+            Kind::Indexer(a, b) | Kind::Binary(_, a, b) => (Some(a), Some(b), &[]),
+            Kind::Negate(a) | Kind::Plus(a) => (Some(a), None, &[]),
+            Kind::Type { target, .. } => (Some(target), None, &[]),
+            _ => (None, None, &[]),
+        };
+        one.into_iter().chain(two).chain(many)
+    }
 }
 
 /// A type's name: `Patient`, `FHIR.Patient`, `System.String`.

@@ -131,6 +131,9 @@ const FUNCTIONS: &[(&str, u8, u8)] = &[
     ("not", 0, 0),
     // FHIR's additions
     ("extension", 1, 1),
+    // `extension(url).exists()`: not in the specification's list, but R4's own definitions use
+    // it (QuestionnaireResponse's `subject` search parameter), as engines that read them accept.
+    ("hasExtension", 1, 1),
     ("hasValue", 0, 0),
     ("getValue", 0, 0),
     ("resolve", 0, 0),

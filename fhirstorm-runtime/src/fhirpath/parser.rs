@@ -13,6 +13,14 @@ use super::lexer::{self, Tok, Token};
 const TYPE_BP: u8 = 8;
 const UNARY_BP: u8 = 11;
 
+/// How deep the tree of an expression may be (a union of 80 paths is 80 deep): deeper than any
+/// expression of the FHIR definitions, and shallow enough that walking it cannot exhaust a
+/// thread's stack.
+const MAX_DEPTH: u16 = 500;
+
+/// How deeply parentheses, arguments and signs may nest (each is a recursion of the parser).
+const MAX_NESTING: u16 = 100;
+
 /// The words that are operators or literals, never a name unless delimited (`` `div` ``).
 const RESERVED: &[&str] = &["and", "or", "xor", "implies", "div", "mod", "true", "false"];
 
@@ -38,7 +46,7 @@ const CALENDAR: &[&str] = &[
 
 /// The tree of `text`, or the first error in it.
 pub(crate) fn parse(text: &str) -> Result<Expr, Error> {
-    let mut p = Parser { text, tokens: lexer::tokens(text)?, at: 0 };
+    let mut p = Parser { text, tokens: lexer::tokens(text)?, at: 0, nesting: 0 };
     let expr = p.expression(0)?;
     match p.peek().tok {
         Tok::End => Ok(expr),
@@ -50,6 +58,8 @@ struct Parser<'a> {
     text: &'a str,
     tokens: Vec<Token>,
     at: usize,
+    /// How deep the parser's recursion is (not always a node each: `((1))`).
+    nesting: u16,
 }
 
 impl Parser<'_> {
@@ -83,6 +93,17 @@ impl Parser<'_> {
         self.error(ErrorKind::Syntax, t.start, format!("expected {expected}, found {found}"))
     }
 
+    /// A node over children already parsed, unless the tree would grow deeper than
+    /// [`MAX_DEPTH`] (every walk of the tree recurses: a hostile expression must not overflow the
+    /// stack).
+    fn node(&self, kind: Kind, start: usize, end: usize) -> Result<Expr, Error> {
+        let depth = 1 + kind.children().map(|c| c.depth).max().unwrap_or(0);
+        if depth > MAX_DEPTH {
+            return Err(self.error(ErrorKind::Syntax, start, format!("nested more than {MAX_DEPTH} deep")));
+        }
+        Ok(Expr { kind, start, end, depth })
+    }
+
     fn expect(&mut self, sym: &'static str) -> Result<Token, Error> {
         if self.peek().tok == Tok::Sym(sym) {
             Ok(self.advance())
@@ -91,8 +112,21 @@ impl Parser<'_> {
         }
     }
 
-    /// An expression whose operators all bind tighter than `min_bp`.
+    /// An expression whose operators all bind tighter than `min_bp`. Every recursion of the
+    /// parser passes here, so here it is bounded.
     fn expression(&mut self, min_bp: u8) -> Result<Expr, Error> {
+        if self.nesting >= MAX_NESTING {
+            let at = self.peek().start;
+            return Err(self.error(ErrorKind::Syntax, at, format!("nested more than {MAX_NESTING} deep")));
+        }
+        self.nesting += 1;
+        let expr = self.operators(min_bp);
+        self.nesting -= 1;
+        expr
+    }
+
+    /// The operators of an expression, by precedence climbing.
+    fn operators(&mut self, min_bp: u8) -> Result<Expr, Error> {
         let mut left = self.unary()?;
         loop {
             let op = match &self.peek().tok {
@@ -108,7 +142,7 @@ impl Parser<'_> {
                 self.advance();
                 let ty = self.type_name()?;
                 let (start, end) = (left.start, self.tokens[self.at - 1].end);
-                left = Expr { kind: Kind::Type { op, target: Box::new(left), ty }, start, end };
+                left = self.node(Kind::Type { op, target: Box::new(left), ty }, start, end)?;
                 continue;
             }
             let Some((op, bp)) = BinOp::of(op) else { break };
@@ -118,7 +152,7 @@ impl Parser<'_> {
             self.advance();
             let right = self.expression(bp)?;
             let (start, end) = (left.start, right.end);
-            left = Expr { kind: Kind::Binary(op, Box::new(left), Box::new(right)), start, end };
+            left = self.node(Kind::Binary(op, Box::new(left), Box::new(right)), start, end)?;
         }
         Ok(left)
     }
@@ -135,7 +169,7 @@ impl Parser<'_> {
         let operand = self.expression(UNARY_BP - 1)?;
         let end = operand.end;
         let kind = if negate { Kind::Negate(Box::new(operand)) } else { Kind::Plus(Box::new(operand)) };
-        Ok(Expr { kind, start: t.start, end })
+        self.node(kind, t.start, end)
     }
 
     /// A term followed by `.invocation`s and `[index]`es.
@@ -152,7 +186,7 @@ impl Parser<'_> {
                     let index = self.expression(0)?;
                     let close = self.expect("]")?;
                     let start = expr.start;
-                    expr = Expr { kind: Kind::Indexer(Box::new(expr), Box::new(index)), start, end: close.end };
+                    expr = self.node(Kind::Indexer(Box::new(expr), Box::new(index)), start, close.end)?;
                 }
                 _ => return Ok(expr),
             }
@@ -161,7 +195,7 @@ impl Parser<'_> {
 
     fn term(&mut self) -> Result<Expr, Error> {
         let t = self.peek().clone();
-        let simple = |kind| Ok(Expr { kind, start: t.start, end: t.end });
+        let simple = |kind| Ok(Expr { kind, start: t.start, end: t.end, depth: 1 });
         match &t.tok {
             Tok::Sym("(") => {
                 self.advance();
@@ -173,7 +207,7 @@ impl Parser<'_> {
             Tok::Sym("{") => {
                 self.advance();
                 let close = self.expect("}")?;
-                Ok(Expr { kind: Kind::Empty, start: t.start, end: close.end })
+                Ok(Expr { kind: Kind::Empty, start: t.start, end: close.end, depth: 1 })
             }
             Tok::Str(s) => {
                 self.advance();
@@ -225,10 +259,10 @@ impl Parser<'_> {
         let (unit, calendar) = match self.peek().tok.clone() {
             Tok::Str(unit) => (unit, false),
             Tok::Ident { name, delimited: false } if CALENDAR.contains(&name.as_str()) => (name, true),
-            _ => return Ok(Expr { kind: Kind::Number(value), start, end }),
+            _ => return Ok(Expr { kind: Kind::Number(value), start, end, depth: 1 }),
         };
         let unit_token = self.advance();
-        Ok(Expr { kind: Kind::Quantity { value, unit, calendar }, start, end: unit_token.end })
+        Ok(Expr { kind: Kind::Quantity { value, unit, calendar }, start, end: unit_token.end, depth: 1 })
     }
 
     /// `name` or `name(args)`, on `target` (or on the focus).
@@ -245,7 +279,7 @@ impl Parser<'_> {
         let start = target.as_ref().map_or(t.start, |e| e.start);
         let target = target.map(Box::new);
         if self.peek().tok != Tok::Sym("(") {
-            return Ok(Expr { kind: Kind::Member { target, name: name.clone() }, start, end: t.end });
+            return self.node(Kind::Member { target, name: name.clone() }, start, t.end);
         }
         self.advance();
         let mut args = Vec::new();
@@ -261,7 +295,7 @@ impl Parser<'_> {
         }
         let close = self.expect(")")?;
         self.check_call(name, &args, t.start)?;
-        Ok(Expr { kind: Kind::Call { target, name: name.clone(), args }, start, end: close.end })
+        self.node(Kind::Call { target, name: name.clone(), args }, start, close.end)
     }
 
     /// A call of a known function with as many arguments as it takes, a type's name where it
@@ -380,6 +414,19 @@ mod tests {
         assert!(e.message().contains("found `b`"), "{e}");
         let e = err("name and");
         assert_eq!(e.kind(), ErrorKind::Syntax, "{e}");
+        // Hostile depth: an error, not a stack overflow, however it nests.
+        for deep in [
+            format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000)),
+            format!("{}1", "-".repeat(100_000)),
+            vec!["1"; 100_000].join(" + "),
+            format!("a{}", ".b".repeat(100_000)),
+            format!("a{}", "[0]".repeat(100_000)),
+            format!("{}1{}", "f(".repeat(100_000), ")".repeat(100_000)),
+        ] {
+            let e = err(&deep);
+            assert!(e.message().contains("nested more than"), "{e}");
+        }
+        assert!(parse(&format!("{}1{}", "(".repeat(90), ")".repeat(90))).is_ok());
         assert_eq!(shown("text.div.empty()"), "text.div.empty()", "a member named as an operator");
     }
 }
