@@ -146,3 +146,21 @@ pub fn request_path<V: ClientVersion>(conn: &Connection<V>, data: &[u8]) {
         }
     }
 }
+
+/// A FHIRPath expression: compiled, or refused with an error positioned inside the text, never a
+/// panic or a stack overflow; one compiled is written back as text that compiles to the same
+/// tree (unless writing it back nests its parentheses deeper than an expression may).
+pub fn fhirpath(data: &[u8]) {
+    use crate::fhirpath::Expression;
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    match Expression::parse(text) {
+        Ok(e) => {
+            let shown = e.parenthesized();
+            match Expression::parse(&shown) {
+                Ok(again) => assert_eq!(again.parenthesized(), shown, "written back, the same tree"),
+                Err(err) => assert!(err.message().contains("nested more than"), "written back as {shown:?}: {err}"),
+            }
+        }
+        Err(err) => assert!(err.position().offset <= text.len(), "{err}"),
+    }
+}

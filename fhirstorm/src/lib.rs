@@ -235,7 +235,7 @@ pub mod fuzzing {
     use crate::auth::SmartClient;
     use crate::client::Connection;
 
-    pub use fhirstorm_runtime::fuzzing::{any_resource, retry_after, smart_configuration, token_response};
+    pub use fhirstorm_runtime::fuzzing::{any_resource, fhirpath, retry_after, smart_configuration, token_response};
 
     fn connection() -> &'static Connection<crate::R4> {
         static CONN: OnceLock<Connection<crate::R4>> = OnceLock::new();

@@ -151,6 +151,7 @@ pub fn run() {
         ("retry_after", fhirstorm::fuzzing::retry_after, None),
         ("request_path", fhirstorm::fuzzing::request_path, None),
         ("bulk_manifest", fhirstorm::fuzzing::bulk_manifest, None),
+        ("fhirpath", fhirstorm::fuzzing::fhirpath, None),
     ];
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for (name, target, version) in targets {

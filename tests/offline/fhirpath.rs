@@ -1,6 +1,6 @@
 //! FHIRPath's official test suites (R4 and R5, `tests/fixtures/fhirpath/`): every expression the
-//! suites call valid compiles, and every one they call a syntax error is refused as one, with
-//! its position. What the suites call semantic errors is counted: those that need the model's
+//! suites call valid compiles (and, written back, parses to the same tree), and every one they
+//! call a syntax error is refused as one, with its position. What the suites call semantic errors is counted: those that need the model's
 //! types (`(Observation.value as Period).unit`) are found when expressions are checked against
 //! a model, not by the grammar alone.
 
@@ -26,6 +26,16 @@ fn cases(version: &str) -> Vec<(String, String, Option<String>)> {
         .collect()
 }
 
+/// The expression written back parses to the same tree.
+fn written_back(e: &Expression) -> Result<(), String> {
+    let shown = e.parenthesized();
+    match Expression::parse(&shown) {
+        Ok(again) if again.parenthesized() == shown => Ok(()),
+        Ok(again) => Err(format!("written back as {shown:?}, read again as {:?}", again.parenthesized())),
+        Err(err) => Err(format!("written back as {shown:?}, which does not parse: {err}")),
+    }
+}
+
 fn check(version: &str, expected_tests: usize) {
     let cases = cases(version);
     assert_eq!(cases.len(), expected_tests, "{version}: the suite's tests");
@@ -33,6 +43,11 @@ fn check(version: &str, expected_tests: usize) {
     let (mut valid, mut syntax, mut semantic_found, mut semantic, mut early) = (0, 0, 0, 0, 0);
     for (name, text, invalid) in &cases {
         let parsed = Expression::parse(text);
+        if let Ok(e) = &parsed {
+            if let Err(why) = written_back(e) {
+                wrong.push(format!("{name}: {text:?}: {why}"));
+            }
+        }
         match (invalid.as_deref(), &parsed) {
             (None | Some("execution" | "true"), Ok(_)) => valid += 1,
             (None, Err(e)) => wrong.push(format!("{name}: {text:?} is valid: {e}")),
@@ -90,7 +105,10 @@ fn every_search_parameter_expression_of_the_definitions_compiles() {
         }
         let wrong: Vec<String> = expressions
             .iter()
-            .filter_map(|text| Expression::parse(text).err().map(|e| format!("{text:?}: {e}")))
+            .filter_map(|text| {
+                let why = Expression::parse(text).map_err(|e| e.to_string()).and_then(|e| written_back(&e)).err()?;
+                Some(format!("{text:?}: {why}"))
+            })
             .collect();
         println!("{version}: {} search parameter expressions compile", expressions.len() - wrong.len());
         assert!(expressions.len() > 100, "{version}: {} expressions", expressions.len());

@@ -86,15 +86,6 @@ pub(crate) struct TypeName {
     pub(crate) name: String,
 }
 
-impl fmt::Display for TypeName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.namespace {
-            Some(ns) => write!(f, "{ns}.{}", self.name),
-            None => f.write_str(&self.name),
-        }
-    }
-}
-
 /// `is` or `as`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TypeOp {
@@ -188,7 +179,52 @@ impl BinOp {
     }
 }
 
-/// The expression written back, fully parenthesized: what the parser understood.
+/// A name as FHIRPath writes it: plain when it can be (`given`), else delimited (`` `given name` ``).
+struct Name<'a>(&'a str);
+
+impl fmt::Display for Name<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plain = self.0.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic())
+            && self.0.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+            && !matches!(self.0, "and" | "or" | "xor" | "implies" | "div" | "mod" | "true" | "false");
+        if plain {
+            f.write_str(self.0)
+        } else {
+            quoted(f, self.0, '`')
+        }
+    }
+}
+
+/// `text` between `quote`s, with FHIRPath's escapes.
+fn quoted(f: &mut fmt::Formatter<'_>, text: &str, quote: char) -> fmt::Result {
+    use fmt::Write as _;
+    f.write_char(quote)?;
+    for c in text.chars() {
+        match c {
+            '\\' => f.write_str("\\\\")?,
+            '\n' => f.write_str("\\n")?,
+            '\r' => f.write_str("\\r")?,
+            '\t' => f.write_str("\\t")?,
+            '\u{0C}' => f.write_str("\\f")?,
+            _ if c == quote => write!(f, "\\{c}")?,
+            _ if c.is_control() => write!(f, "\\u{:04x}", c as u32)?,
+            _ => f.write_char(c)?,
+        }
+    }
+    f.write_char(quote)
+}
+
+impl fmt::Display for TypeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(ns) = &self.namespace {
+            write!(f, "{}.", Name(ns))?;
+        }
+        write!(f, "{}", Name(&self.name))
+    }
+}
+
+/// The expression written back as FHIRPath, every operation in parentheses: what the parser
+/// understood, and text that parses to the same tree.
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let on = |f: &mut fmt::Formatter<'_>, target: &Option<Box<Expr>>| match target {
@@ -198,23 +234,26 @@ impl fmt::Display for Expr {
         match &self.kind {
             Kind::Empty => f.write_str("{}"),
             Kind::Boolean(b) => write!(f, "{b}"),
-            Kind::String(s) => write!(f, "{s:?}"),
+            Kind::String(s) => quoted(f, s, '\''),
             Kind::Number(n) => f.write_str(n),
             Kind::Long(n) => write!(f, "{n}L"),
             Kind::DateTime(d) => write!(f, "@{d}"),
             Kind::Quantity { value, unit, calendar: true } => write!(f, "{value} {unit}"),
-            Kind::Quantity { value, unit, calendar: false } => write!(f, "{value} {unit:?}"),
-            Kind::Env(name) => write!(f, "%{name}"),
+            Kind::Quantity { value, unit, calendar: false } => {
+                write!(f, "{value} ")?;
+                quoted(f, unit, '\'')
+            }
+            Kind::Env(name) => write!(f, "%{}", Name(name)),
             Kind::This => f.write_str("$this"),
             Kind::Index => f.write_str("$index"),
             Kind::Total => f.write_str("$total"),
             Kind::Member { target, name } => {
                 on(f, target)?;
-                f.write_str(name)
+                write!(f, "{}", Name(name))
             }
             Kind::Call { target, name, args } => {
                 on(f, target)?;
-                write!(f, "{name}(")?;
+                write!(f, "{}(", Name(name))?;
                 for (i, a) in args.iter().enumerate() {
                     if i > 0 {
                         f.write_str(", ")?;
