@@ -330,13 +330,15 @@ pub struct Runner {
 }
 
 impl Runner {
+    /// A runner that runs every case (inside a `#[test]`, whose arguments are libtest's).
     pub fn unfiltered() -> Runner {
         Runner { passed: 0, failed: Vec::new(), filters: Vec::new(), suite: None, suite_selected: false }
     }
 
+    /// A runner selecting by the binary's arguments.
     pub fn new() -> Runner {
         let filters = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-        Runner { passed: 0, failed: Vec::new(), filters, suite: None, suite_selected: false }
+        Runner { filters, ..Runner::unfiltered() }
     }
 
     /// Runs the suite `name` (its set-up and its cases) unless the filter leaves none of it:
